@@ -1,0 +1,100 @@
+import type { App, AppWithSecret, Ban, CreateAppRequest, ErrorBody, UpdateAppRequest, Usage } from "@utd-stream/protocol";
+import { systemClock } from "../core/clock.js";
+import type { EngineConfig } from "../core/config.js";
+import { Hooks } from "../core/hooks.js";
+import { loadKeys } from "../core/keys.js";
+import { AppsService } from "../modules/apps/service.js";
+import { UsersService } from "../modules/users/service.js";
+import { openStore, type Store } from "../store/db.js";
+
+/** What the CLI does to apps and users, through a running engine or straight on storage. */
+export interface AdminBackend {
+  /** Human-readable: "engine at http://…" or "storage sqlite:…". */
+  via: string;
+  createApp(req: CreateAppRequest): Promise<AppWithSecret>;
+  listApps(): Promise<App[]>;
+  showApp(id: string): Promise<App>;
+  updateApp(id: string, req: UpdateAppRequest): Promise<App>;
+  rotate(id: string, which: "key" | "secret"): Promise<App | AppWithSecret>;
+  usage(id: string, month?: string): Promise<Usage>;
+  ban(appId: string, identity: string, reason?: string): Promise<Ban>;
+  unban(appId: string, identity: string): Promise<Ban>;
+  close(): Promise<void>;
+}
+
+/** A CLI failure with the engine's error code when there is one. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Talks to a running engine's admin API, so changes take effect at once (a ban closes open sockets). */
+export function httpBackend(baseUrl: string, adminToken: string): AdminBackend {
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${baseUrl}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? null : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const json = text ? (JSON.parse(text) as unknown) : undefined;
+    if (!res.ok) {
+      const err = (json as ErrorBody | undefined)?.error;
+      throw new CliError(err ? `${err.code}: ${err.message}` : `HTTP ${res.status}`, err?.code);
+    }
+    return json as T;
+  }
+  const enc = encodeURIComponent;
+  return {
+    via: `engine at ${baseUrl}`,
+    createApp: (req) => call("POST", "/admin/v1/apps", req),
+    listApps: async () => (await call<{ apps: App[] }>("GET", "/admin/v1/apps")).apps,
+    showApp: (id) => call("GET", `/admin/v1/apps/${enc(id)}`),
+    updateApp: (id, req) => call("PATCH", `/admin/v1/apps/${enc(id)}`, req),
+    rotate: (id, which) => call("POST", `/admin/v1/apps/${enc(id)}/rotate-key`, { which }),
+    usage: (id, month) => call("GET", `/admin/v1/apps/${enc(id)}/usage${month ? `?month=${enc(month)}` : ""}`),
+    ban: (appId, identity, reason) => call("POST", `/admin/v1/apps/${enc(appId)}/bans`, reason ? { identity, reason } : { identity }),
+    unban: (appId, identity) => call("DELETE", `/admin/v1/apps/${enc(appId)}/bans/${enc(identity)}`),
+    close: async () => {},
+  };
+}
+
+/** Works on the storage directly (no engine running): the same services the engine uses. */
+export async function storeBackend(config: EngineConfig): Promise<AdminBackend> {
+  const store: Store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const hooks = new Hooks();
+  const apps = new AppsService(store, loadKeys(config.dataDir).sealKey, systemClock, hooks);
+  const users = new UsersService(store, systemClock, hooks);
+  const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
+    try {
+      return await fn();
+    } catch (err) {
+      const e = err as { code?: string; message?: string };
+      throw new CliError(e.code ? `${e.code}: ${e.message}` : String(e.message ?? err), e.code);
+    }
+  };
+  return {
+    via: `storage ${store.describe}`,
+    createApp: (req) => wrap(() => apps.create(req)),
+    listApps: () => wrap(async () => (await apps.list()).map(AppsService.toWire)),
+    showApp: (id) => wrap(async () => AppsService.toWire(await apps.get(id))),
+    updateApp: (id, req) => wrap(async () => AppsService.toWire(await apps.update(id, req))),
+    rotate: (id, which) => wrap(() => apps.rotate(id, which)),
+    usage: (id, month) => wrap(() => apps.usage(id, month)),
+    ban: (appId, identity, reason) =>
+      wrap(async () => {
+        await apps.get(appId);
+        return users.ban(appId, identity, reason);
+      }),
+    unban: (appId, identity) =>
+      wrap(async () => {
+        await apps.get(appId);
+        return users.unban(appId, identity);
+      }),
+    close: () => store.close(),
+  };
+}

@@ -1,0 +1,105 @@
+import { resolve } from "node:path";
+
+/** Engine configuration. Every field has an environment variable and a `utd serve` flag (see README). */
+export interface EngineConfig {
+  port: number;
+  host: string;
+  /** Embedded SQLite file and local uploads live here. */
+  dataDir: string;
+  /** PostgreSQL connection string; SQLite in `dataDir` when absent. */
+  databaseUrl: string | undefined;
+  /** Redis URL; the in-process bus when absent (single node). */
+  redisUrl: string | undefined;
+  livekit: { url: string; apiKey: string; apiSecret: string } | undefined;
+  /** Guards `/admin/v1`. When absent the admin API answers 401 to everyone. */
+  adminToken: string | undefined;
+  /** Secret that signs user tokens; generated into `dataDir` when absent (set it when running several nodes). */
+  tokenSecret: string | undefined;
+  /** Public base URL (scheme://host[:port]) used in URLs the engine hands out; derived from the request when absent. */
+  publicUrl: string | undefined;
+  callRingTimeoutS: number;
+  /** Lifetime of a user token in seconds. */
+  userTokenTtlS: number;
+  /** Longest `exp - now` accepted on a backend-signed identity token, seconds. */
+  identityTokenMaxTtlS: number;
+  /** Largest accepted JSON body, bytes. */
+  bodyLimit: number;
+  logLevel: string;
+  rateLimits: RateLimitConfig;
+}
+
+/** Token-bucket settings: `burst` tokens, refilled at `perSecond`. */
+export interface BucketConfig {
+  burst: number;
+  perSecond: number;
+}
+
+export interface RateLimitConfig {
+  /** Session mints per identity. */
+  sessionPerIdentity: BucketConfig;
+  /** Session mints per app (all identities). */
+  sessionPerApp: BucketConfig;
+  /** Authenticated REST calls per user. */
+  requestsPerUser: BucketConfig;
+  /** Authenticated REST calls per app. */
+  requestsPerApp: BucketConfig;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min = 0): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return n;
+}
+
+function bucket(env: Env, name: string, fallback: BucketConfig): BucketConfig {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const m = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(raw);
+  if (!m) throw new ConfigError(`${name} must look like "<burst>/<per second>", e.g. "20/5", got "${raw}"`);
+  return { burst: Number(m[1]), perSecond: Number(m[2]) };
+}
+
+function opt(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v === "" ? undefined : v;
+}
+
+/** Reads the configuration from environment variables (names as in the README). */
+export function loadConfig(env: Env = process.env): EngineConfig {
+  const lkUrl = opt(env, "LIVEKIT_URL");
+  const lkKey = opt(env, "LIVEKIT_API_KEY");
+  const lkSecret = opt(env, "LIVEKIT_API_SECRET");
+  if (lkUrl && (!lkKey || !lkSecret)) {
+    throw new ConfigError("LIVEKIT_URL is set but LIVEKIT_API_KEY or LIVEKIT_API_SECRET is missing");
+  }
+  return {
+    port: int(env, "UTD_PORT", 7800),
+    host: opt(env, "UTD_HOST") ?? "127.0.0.1",
+    dataDir: resolve(opt(env, "UTD_DATA_DIR") ?? ".utd"),
+    databaseUrl: opt(env, "DATABASE_URL"),
+    redisUrl: opt(env, "REDIS_URL"),
+    livekit: lkUrl && lkKey && lkSecret ? { url: lkUrl, apiKey: lkKey, apiSecret: lkSecret } : undefined,
+    adminToken: opt(env, "UTD_ADMIN_TOKEN"),
+    tokenSecret: opt(env, "UTD_TOKEN_SECRET"),
+    publicUrl: opt(env, "UTD_PUBLIC_URL")?.replace(/\/+$/, ""),
+    callRingTimeoutS: int(env, "UTD_CALL_RING_TIMEOUT_S", 30, 1),
+    userTokenTtlS: int(env, "UTD_USER_TOKEN_TTL_S", 3600, 10),
+    identityTokenMaxTtlS: int(env, "UTD_IDENTITY_TOKEN_MAX_TTL_S", 900, 10),
+    bodyLimit: int(env, "UTD_BODY_LIMIT", 64 * 1024, 1024),
+    logLevel: opt(env, "UTD_LOG_LEVEL") ?? "info",
+    rateLimits: {
+      sessionPerIdentity: bucket(env, "UTD_RATE_SESSION_IDENTITY", { burst: 10, perSecond: 1 }),
+      sessionPerApp: bucket(env, "UTD_RATE_SESSION_APP", { burst: 500, perSecond: 200 }),
+      requestsPerUser: bucket(env, "UTD_RATE_REQUESTS_USER", { burst: 120, perSecond: 30 }),
+      requestsPerApp: bucket(env, "UTD_RATE_REQUESTS_APP", { burst: 5000, perSecond: 2000 }),
+    },
+  };
+}

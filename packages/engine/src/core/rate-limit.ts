@@ -1,0 +1,59 @@
+import type { Clock } from "./clock.js";
+import type { BucketConfig } from "./config.js";
+
+/** The outcome of taking one token, with what the `RateLimit-*` headers report. */
+export interface RateDecision {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Seconds until the bucket is full again. */
+  resetS: number;
+  /** Seconds until one token is available (0 when allowed). */
+  retryAfterS: number;
+}
+
+/** Rate limiting port: in-process token buckets here; a shared store can implement the same contract. */
+export interface RateLimiter {
+  take(key: string, bucket: BucketConfig, cost?: number): RateDecision;
+}
+
+interface Bucket {
+  tokens: number;
+  at: number;
+}
+
+/**
+ * In-process token buckets. Memory is bounded: buckets that would be full again are dropped when the
+ * map grows past `maxKeys` (a full bucket and a missing one behave the same).
+ */
+export class MemoryRateLimiter implements RateLimiter {
+  private readonly buckets = new Map<string, Bucket>();
+  constructor(
+    private readonly clock: Clock,
+    private readonly maxKeys = 100_000,
+  ) {}
+
+  take(key: string, cfg: BucketConfig, cost = 1): RateDecision {
+    const now = this.clock.now();
+    const b = this.buckets.get(key) ?? { tokens: cfg.burst, at: now };
+    const tokens = Math.min(cfg.burst, b.tokens + ((now - b.at) / 1000) * cfg.perSecond);
+    const allowed = tokens >= cost;
+    const left = allowed ? tokens - cost : tokens;
+    this.buckets.set(key, { tokens: left, at: now });
+    if (this.buckets.size > this.maxKeys) this.sweep(now, cfg);
+    const perToken = cfg.perSecond > 0 ? 1 / cfg.perSecond : Number.POSITIVE_INFINITY;
+    return {
+      allowed,
+      limit: cfg.burst,
+      remaining: Math.floor(left),
+      resetS: Math.ceil((cfg.burst - left) * perToken),
+      retryAfterS: allowed ? 0 : Math.ceil((cost - left) * perToken),
+    };
+  }
+
+  private sweep(now: number, cfg: BucketConfig): void {
+    for (const [k, b] of this.buckets) {
+      if (b.tokens + ((now - b.at) / 1000) * cfg.perSecond >= cfg.burst) this.buckets.delete(k);
+    }
+  }
+}

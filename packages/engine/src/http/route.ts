@@ -1,0 +1,117 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
+import { z } from "zod";
+import { ApiError, rateLimitHeaders } from "../core/errors.js";
+import type { AuthContext, AuthService } from "../modules/auth/service.js";
+
+type Auth = "none" | "user" | "admin";
+
+/** What a route handler receives: validated input, and the caller when the route is authenticated. */
+export interface RouteContext<B, Q, P, A extends Auth> {
+  body: B;
+  query: Q;
+  params: P;
+  auth: A extends "user" ? AuthContext : undefined;
+  req: FastifyRequest;
+  reply: FastifyReply;
+}
+
+export interface RouteSpec<BS extends z.ZodType, QS extends z.ZodType, PS extends z.ZodType, A extends Auth> {
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  url: string;
+  summary: string;
+  tags: string[];
+  auth: A;
+  body?: BS;
+  query?: QS;
+  params?: PS;
+  /** Documented 2xx response schema (OpenAPI only; not used to serialise). */
+  response?: z.ZodType;
+  /** Status code on success (default 200). */
+  status?: number;
+  handler(ctx: RouteContext<z.output<BS>, z.output<QS>, z.output<PS>, A>): Promise<unknown>;
+}
+
+/** What routes need from the engine to authenticate callers. */
+export interface RouteDeps {
+  auth: AuthService;
+  adminToken: string | undefined;
+}
+
+export function jsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Record<string, unknown>;
+  return rest;
+}
+
+/** Turns a zod failure into the typed `invalid_argument` error. */
+export function parseOr400<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issues = r.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join("."), message: i.message }));
+  throw ApiError.invalid(`invalid ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
+}
+
+export function bearer(req: FastifyRequest): string | undefined {
+  const h = req.headers.authorization;
+  if (!h) return undefined;
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
+  return m?.[1];
+}
+
+/**
+ * Registers a route whose input is validated by the protocol's zod schemas (typed errors on failure)
+ * and whose schemas also feed the generated OpenAPI document.
+ */
+export function route<
+  BS extends z.ZodType = z.ZodUndefined,
+  QS extends z.ZodType = z.ZodUndefined,
+  PS extends z.ZodType = z.ZodUndefined,
+  A extends Auth = "none",
+>(app: FastifyInstance, deps: RouteDeps, spec: RouteSpec<BS, QS, PS, A>): void {
+  const schema: Record<string, unknown> = { summary: spec.summary, tags: spec.tags };
+  if (spec.body) schema.body = jsonSchema(spec.body, "input");
+  if (spec.query) schema.querystring = jsonSchema(spec.query, "input");
+  if (spec.params) schema.params = jsonSchema(spec.params, "input");
+  if (spec.response) schema.response = { [spec.status ?? 200]: jsonSchema(spec.response, "output") };
+  if (spec.auth === "user") schema.security = [{ userToken: [] }];
+  if (spec.auth === "admin") schema.security = [{ adminToken: [] }];
+  app.route({
+    method: spec.method,
+    url: spec.url,
+    schema,
+    handler: async (req, reply) => {
+      let auth: AuthContext | undefined;
+      if (spec.auth === "user") {
+        const r = await deps.auth.authenticate(bearer(req));
+        auth = r.ctx;
+        if (r.rate) reply.headers(rateLimitHeaders(r.rate));
+      } else if (spec.auth === "admin") {
+        requireAdmin(deps.adminToken, bearer(req));
+      }
+      const body = spec.body ? parseOr400(spec.body, req.body, "body") : undefined;
+      const query = spec.query ? parseOr400(spec.query, req.query, "query") : undefined;
+      const params = spec.params ? parseOr400(spec.params, req.params, "params") : undefined;
+      const result = await spec.handler({
+        body,
+        query,
+        params,
+        auth,
+        req,
+        reply,
+      } as unknown as RouteContext<z.output<BS>, z.output<QS>, z.output<PS>, A>);
+      if (reply.sent) return reply;
+      reply.code(spec.status ?? 200);
+      return result === undefined ? reply.send() : result;
+    },
+  });
+}
+
+function requireAdmin(expected: string | undefined, given: string | undefined): void {
+  if (!expected) throw ApiError.unauthorized("the admin API is disabled: set UTD_ADMIN_TOKEN");
+  if (!given || !constantTimeEqual(expected, given)) throw ApiError.unauthorized("invalid admin token");
+}
+
+function constantTimeEqual(a: string, b: string): boolean {
+  // Hashing first gives equal lengths, so timingSafeEqual never leaks the expected length.
+  return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
+}

@@ -1,0 +1,123 @@
+import swagger from "@fastify/swagger";
+import swaggerUi from "@fastify/swagger-ui";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import type { Registry } from "prom-client";
+import { ApiError } from "../core/errors.js";
+import { instrumentHttp } from "./metrics.js";
+
+export interface HttpOptions {
+  bodyLimit: number;
+  logLevel: string;
+  metrics: Registry;
+  version: string;
+  /** Readiness: resolves when storage (and other required ports) answer. */
+  ready(): Promise<void>;
+}
+
+/** Never log these, wherever they appear. */
+export const REDACT = [
+  "req.headers.authorization",
+  "req.headers.cookie",
+  "*.token",
+  "*.user_token",
+  "*.identity_token",
+  "*.app_key",
+  "*.app_secret",
+  "*.secret",
+];
+
+/** Query strings may carry signed-URL signatures; log the path only. */
+function logPath(req: FastifyRequest | { url?: string }): string {
+  const url = req.url ?? "";
+  const q = url.indexOf("?");
+  return q < 0 ? url : `${url.slice(0, q)}?…`;
+}
+
+/** The Fastify server with error mapping, OpenAPI, docs, health and metrics; modules add routes to it. */
+export async function createHttp(opts: HttpOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: {
+      level: opts.logLevel,
+      redact: { paths: REDACT, censor: "[redacted]" },
+      serializers: {
+        req: (req: FastifyRequest) => ({ method: req.method, url: logPath(req), id: req.id }),
+      },
+    },
+    bodyLimit: opts.bodyLimit,
+    return503OnClosing: true,
+    forceCloseConnections: "idle",
+    trustProxy: true,
+  });
+
+  // zod validates inside each route (typed errors); Fastify's own validation and serialisation are off.
+  app.setValidatorCompiler(() => (data) => ({ value: data }));
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+    const apiErr = toApiError(err);
+    if (apiErr.status >= 500) req.log.error({ err }, "request failed");
+    reply.code(apiErr.status).headers(apiErr.headers).send(apiErr.toBody());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    const e = new ApiError("not_found", `no route ${req.method} ${logPath(req)}`);
+    reply.code(404).send(e.toBody());
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: "3.1.0",
+      info: {
+        title: "UTD Stream engine API",
+        version: opts.version,
+        description:
+          'REST API of the UTD Stream engine. Errors are `{"error":{"code","message"}}` with the HTTP status of the code. The WebSocket protocol at `/api/v1/ws` is documented in the README.',
+      },
+      components: {
+        securitySchemes: {
+          userToken: { type: "http", scheme: "bearer", description: "user_token from POST /api/v1/auth/session" },
+          adminToken: { type: "http", scheme: "bearer", description: "UTD_ADMIN_TOKEN" },
+        },
+      },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: "/docs", uiConfig: { docExpansion: "list" } });
+  app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
+
+  instrumentHttp(app, opts.metrics);
+
+  app.get("/healthz", { schema: { summary: "Liveness", tags: ["ops"] } }, async () => ({
+    status: "ok",
+    service: "utd-stream",
+    version: opts.version,
+  }));
+  app.get("/readyz", { schema: { summary: "Readiness (storage answers)", tags: ["ops"] } }, async (_req, reply) => {
+    try {
+      await opts.ready();
+      return { status: "ready" };
+    } catch (err) {
+      reply.code(503);
+      return new ApiError("unavailable", `not ready: ${err instanceof Error ? err.message : String(err)}`).toBody();
+    }
+  });
+  return app;
+}
+
+/** Maps anything thrown to a typed API error (unknown failures become `internal`). */
+export function toApiError(err: unknown): ApiError {
+  if (err instanceof ApiError) return err;
+  const e = err as Partial<FastifyError> & { message?: string };
+  switch (e.code) {
+    case "FST_ERR_CTP_BODY_TOO_LARGE":
+      return new ApiError("payload_too_large", "request body is too large");
+    case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+      return new ApiError("unsupported_media_type", "send JSON (content-type: application/json)");
+    case "FST_ERR_CTP_EMPTY_JSON_BODY":
+      return ApiError.invalid("empty JSON body");
+    case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+      return ApiError.invalid("invalid content-length");
+  }
+  if (e.statusCode === 400 || err instanceof SyntaxError) return ApiError.invalid(`malformed JSON: ${e.message ?? ""}`.trim());
+  if (typeof e.statusCode === "number" && e.statusCode === 413) return new ApiError("payload_too_large", "request body is too large");
+  if (typeof e.statusCode === "number" && e.statusCode === 415) return new ApiError("unsupported_media_type", e.message ?? "");
+  return new ApiError("internal", "internal error");
+}

@@ -1,0 +1,112 @@
+import type { FastifyInstance } from "fastify";
+import type { Registry } from "prom-client";
+import { type Clock, systemClock } from "./core/clock.js";
+import type { EngineConfig } from "./core/config.js";
+import { Hooks } from "./core/hooks.js";
+import { loadKeys } from "./core/keys.js";
+import { MemoryRateLimiter, type RateLimiter } from "./core/rate-limit.js";
+import { createMetrics } from "./http/metrics.js";
+import type { RouteDeps } from "./http/route.js";
+import { createHttp } from "./http/server.js";
+import { registerAdminRoutes } from "./modules/admin/routes.js";
+import { AppsService } from "./modules/apps/service.js";
+import { registerAuthRoutes } from "./modules/auth/routes.js";
+import { AuthService } from "./modules/auth/service.js";
+import { UserTokens } from "./modules/auth/tokens.js";
+import { UsersService } from "./modules/users/service.js";
+import { openStore, type Store } from "./store/db.js";
+import { VERSION } from "./version.js";
+
+export type { Clock } from "./core/clock.js";
+export { ConfigError, type EngineConfig, loadConfig } from "./core/config.js";
+export { ApiError } from "./core/errors.js";
+export { openStore, type Store } from "./store/db.js";
+export { VERSION } from "./version.js";
+
+/** Replaceable outside-world ports; anything not given gets the embedded default. */
+export interface EnginePorts {
+  store?: Store;
+  clock?: Clock;
+  limiter?: RateLimiter;
+}
+
+/** The services every module builds on. */
+export interface EngineServices {
+  apps: AppsService;
+  users: UsersService;
+  auth: AuthService;
+}
+
+export interface Engine {
+  config: EngineConfig;
+  store: Store;
+  hooks: Hooks;
+  clock: Clock;
+  metrics: Registry;
+  services: EngineServices;
+  http: FastifyInstance;
+  /** Starts listening; resolves to the base URL. */
+  listen(): Promise<string>;
+  /** Graceful stop: refuse new work, drain in-flight requests, close sockets and storage. */
+  close(): Promise<void>;
+}
+
+/** Wires an engine from configuration and ports. No module-level singletons: two engines can share a process. */
+export async function createEngine(config: EngineConfig, ports: EnginePorts = {}): Promise<Engine> {
+  const clock = ports.clock ?? systemClock;
+  const store = ports.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const keys = loadKeys(config.dataDir);
+  const hooks = new Hooks();
+  const limiter = ports.limiter ?? new MemoryRateLimiter(clock);
+  const metrics = createMetrics();
+
+  const apps = new AppsService(store, keys.sealKey, clock, hooks);
+  const users = new UsersService(store, clock, hooks);
+  const tokens = new UserTokens(config.tokenSecret ? new TextEncoder().encode(config.tokenSecret) : keys.tokenKey, config.userTokenTtlS);
+  const auth = new AuthService({
+    apps,
+    users,
+    tokens,
+    limiter,
+    limits: config.rateLimits,
+    clock,
+    identityTokenMaxTtlS: config.identityTokenMaxTtlS,
+  });
+
+  const http = await createHttp({
+    bodyLimit: config.bodyLimit,
+    logLevel: config.logLevel,
+    metrics,
+    version: VERSION,
+    ready: () => store.ping(),
+  });
+  const deps: RouteDeps = { auth, adminToken: config.adminToken };
+  registerAuthRoutes(http, deps, auth, config.publicUrl);
+  registerAdminRoutes(http, deps, apps, users);
+
+  const closers: (() => Promise<void>)[] = [];
+  let closed = false;
+  return {
+    config,
+    store,
+    hooks,
+    clock,
+    metrics,
+    services: { apps, users, auth },
+    http,
+    async listen() {
+      await http.listen({ port: config.port, host: config.host });
+      const addr = http.server.address();
+      const port = typeof addr === "object" && addr ? addr.port : config.port;
+      const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+      return `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      await http.close();
+      for (const c of closers.reverse()) await c();
+      if (!ports.store) await store.close();
+    },
+  };
+}

@@ -1,0 +1,186 @@
+import {
+  type App,
+  type AppWithSecret,
+  type AuthMode,
+  type CreateAppRequest,
+  CreateAppRequestSchema,
+  PLAN_DEFAULTS,
+  type Plan,
+  type PlanLimits,
+  type UpdateAppRequest,
+  type Usage,
+} from "@utd-stream/protocol";
+import { type Clock, iso } from "../../core/clock.js";
+import { ApiError } from "../../core/errors.js";
+import type { Hooks } from "../../core/hooks.js";
+import { newId, randomSecret } from "../../core/ids.js";
+import { seal, unseal } from "../../core/keys.js";
+import type { Store } from "../../store/db.js";
+import type { AppsTable } from "../../store/schema.js";
+
+/** App settings beyond plan and capabilities. */
+export interface AppSettings {
+  /** Answer `busy` automatically when the callee is already in an active call (default true). */
+  auto_busy?: boolean;
+}
+
+/** An app as the services use it: effective capabilities and limits resolved from plan + overrides. */
+export interface AppRecord {
+  id: string;
+  name: string;
+  key: string;
+  authMode: AuthMode;
+  plan: Plan;
+  signalingEnabled: boolean;
+  messagingEnabled: boolean;
+  limits: PlanLimits;
+  limitOverrides: Partial<PlanLimits>;
+  settings: AppSettings;
+  createdAt: number;
+  updatedAt: number;
+  /** Decrypts the app secret (only for verifying backend-signed tokens). */
+  secret(): string;
+}
+
+/** Apps, plans and capabilities: the tenancy root of everything else. */
+export class AppsService {
+  constructor(
+    private readonly store: Store,
+    private readonly sealKey: Buffer,
+    private readonly clock: Clock,
+    private readonly hooks: Hooks,
+  ) {}
+
+  private toRecord(row: AppsTable): AppRecord {
+    const plan = row.plan as Plan;
+    const defaults = PLAN_DEFAULTS[plan] ?? PLAN_DEFAULTS.free;
+    const overrides = JSON.parse(row.limit_overrides) as Partial<PlanLimits>;
+    const sealed = row.secret_sealed;
+    const key = this.sealKey;
+    return {
+      id: row.id,
+      name: row.name,
+      key: row.app_key,
+      authMode: row.auth_mode as AuthMode,
+      plan,
+      signalingEnabled: row.signaling_enabled === null ? defaults.signaling_enabled : row.signaling_enabled === 1,
+      messagingEnabled: row.messaging_enabled === null ? defaults.messaging_enabled : row.messaging_enabled === 1,
+      limits: { ...defaults.limits, ...overrides },
+      limitOverrides: overrides,
+      settings: JSON.parse(row.settings) as AppSettings,
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      secret: () => unseal(key, sealed),
+    };
+  }
+
+  /** The wire view of an app (never the secret). */
+  static toWire(app: AppRecord): App {
+    return {
+      app_id: app.id,
+      app_key: app.key,
+      name: app.name,
+      auth_mode: app.authMode,
+      plan: app.plan,
+      signaling_enabled: app.signalingEnabled,
+      messaging_enabled: app.messagingEnabled,
+      plan_limits: app.limits,
+      limit_overrides: app.limitOverrides,
+      created_at: iso(app.createdAt),
+      updated_at: iso(app.updatedAt),
+    };
+  }
+
+  async create(input: CreateAppRequest): Promise<AppWithSecret> {
+    const req = CreateAppRequestSchema.parse(input);
+    const now = this.clock.now();
+    const secret = randomSecret("sk");
+    const row: AppsTable = {
+      id: newId("app", now),
+      name: req.name,
+      app_key: randomSecret("pk", 18),
+      secret_sealed: seal(this.sealKey, secret),
+      auth_mode: req.auth_mode,
+      plan: req.plan,
+      signaling_enabled: null,
+      messaging_enabled: null,
+      limit_overrides: "{}",
+      settings: "{}",
+      created_at: now,
+      updated_at: now,
+    };
+    await this.store.db.insertInto("apps").values(row).execute();
+    return { ...AppsService.toWire(this.toRecord(row)), app_secret: secret };
+  }
+
+  async find(id: string): Promise<AppRecord | undefined> {
+    const row = await this.store.db.selectFrom("apps").selectAll().where("id", "=", id).executeTakeFirst();
+    return row ? this.toRecord(row) : undefined;
+  }
+
+  async get(id: string): Promise<AppRecord> {
+    const app = await this.find(id);
+    if (!app) throw ApiError.notFound("app");
+    return app;
+  }
+
+  async list(): Promise<AppRecord[]> {
+    const rows = await this.store.db.selectFrom("apps").selectAll().orderBy("created_at").orderBy("id").execute();
+    return rows.map((r) => this.toRecord(r));
+  }
+
+  async update(id: string, req: UpdateAppRequest): Promise<AppRecord> {
+    const app = await this.get(id);
+    const patch: Partial<AppsTable> = { updated_at: this.clock.now() };
+    if (req.name !== undefined) patch.name = req.name;
+    if (req.auth_mode !== undefined) patch.auth_mode = req.auth_mode;
+    if (req.plan !== undefined) patch.plan = req.plan;
+    if (req.signaling_enabled !== undefined) patch.signaling_enabled = flag(req.signaling_enabled);
+    if (req.messaging_enabled !== undefined) patch.messaging_enabled = flag(req.messaging_enabled);
+    if (req.limit_overrides !== undefined) {
+      patch.limit_overrides = JSON.stringify({ ...app.limitOverrides, ...req.limit_overrides });
+    }
+    await this.store.db.updateTable("apps").set(patch).where("id", "=", id).execute();
+    this.hooks.emit("app.updated", { appId: id });
+    return this.get(id);
+  }
+
+  /** Replaces the publishable key, or the secret (returned once). */
+  async rotate(id: string, which: "key" | "secret"): Promise<AppWithSecret | App> {
+    await this.get(id);
+    const now = this.clock.now();
+    if (which === "key") {
+      await this.store.db
+        .updateTable("apps")
+        .set({ app_key: randomSecret("pk", 18), updated_at: now })
+        .where("id", "=", id)
+        .execute();
+      return AppsService.toWire(await this.get(id));
+    }
+    const secret = randomSecret("sk");
+    await this.store.db
+      .updateTable("apps")
+      .set({ secret_sealed: seal(this.sealKey, secret), updated_at: now })
+      .where("id", "=", id)
+      .execute();
+    return { ...AppsService.toWire(await this.get(id)), app_secret: secret };
+  }
+
+  /** Monthly active users: distinct identities that minted a session, per calendar month (UTC). */
+  async usage(id: string, month?: string): Promise<Usage> {
+    await this.get(id);
+    let q = this.store.db
+      .selectFrom("mau")
+      .select(["month", (eb) => eb.fn.countAll<number>().as("mau")])
+      .where("app_id", "=", id)
+      .groupBy("month")
+      .orderBy("month", "desc");
+    if (month) q = q.where("month", "=", month);
+    const rows = await q.execute();
+    return { app_id: id, months: rows.map((r) => ({ month: r.month, mau: Number(r.mau) })) };
+  }
+}
+
+function flag(v: boolean | null): number | null {
+  return v === null ? null : v ? 1 : 0;
+}

@@ -1,0 +1,120 @@
+import type { Capability, SessionRequest, SessionResponse } from "@utd-stream/protocol";
+import { type Clock, iso } from "../../core/clock.js";
+import type { RateLimitConfig } from "../../core/config.js";
+import { ApiError } from "../../core/errors.js";
+import type { RateDecision, RateLimiter } from "../../core/rate-limit.js";
+import type { AppRecord, AppsService } from "../apps/service.js";
+import type { UserRow, UsersService } from "../users/service.js";
+import { type UserClaims, type UserTokens, verifyIdentityToken } from "./tokens.js";
+
+/** Who is calling: resolved on every authenticated request and WebSocket hello. */
+export interface AuthContext {
+  app: AppRecord;
+  user: UserRow;
+  claims: UserClaims;
+  identity: string;
+  deviceId: string | null;
+}
+
+export interface AuthDeps {
+  apps: AppsService;
+  users: UsersService;
+  tokens: UserTokens;
+  limiter: RateLimiter;
+  limits: RateLimitConfig;
+  clock: Clock;
+  identityTokenMaxTtlS: number;
+}
+
+/** Session mint, refresh, revocation and request authentication. */
+export class AuthService {
+  constructor(private readonly d: AuthDeps) {}
+
+  /** `POST /api/v1/auth/session`. `wsUrl` is where the client should open its socket. */
+  async mintSession(req: SessionRequest, wsUrl: string): Promise<{ body: SessionResponse; rate: RateDecision }> {
+    const app = await this.d.apps.find(req.app_id);
+    // Unknown app and wrong key look the same from outside: both are bad credentials.
+    if (!app || app.key !== req.app_key) throw ApiError.unauthorized("unknown app_id or wrong app_key");
+    const rate = this.limit(`session:app:${app.id}`, this.d.limits.sessionPerApp);
+    const perIdentity = this.limit(`session:id:${app.id}:${req.identity}`, this.d.limits.sessionPerIdentity);
+    const now = this.d.clock.now();
+    if (app.authMode === "signed") {
+      if (!req.identity_token) throw ApiError.unauthorized("this app is in signed mode: identity_token is required");
+      await verifyIdentityToken(req.identity_token, app.secret(), req.identity, now, this.d.identityTokenMaxTtlS);
+    }
+    const existing = await this.d.users.find(app.id, req.identity);
+    if (existing?.banned_at != null) throw banned(existing);
+    const user = await this.d.users.touch(app.id, req.identity, req.name);
+    await this.d.users.recordActive(app.id, req.identity);
+    const body = await this.issue(app, user, req.device_id ?? null, wsUrl);
+    return { body, rate: perIdentity.remaining < rate.remaining ? perIdentity : rate };
+  }
+
+  /** `POST /api/v1/auth/refresh`: a fresh token for a caller whose token is still valid. */
+  async refresh(ctx: AuthContext, wsUrl: string): Promise<SessionResponse> {
+    const user = await this.d.users.touch(ctx.app.id, ctx.identity, undefined);
+    await this.d.users.recordActive(ctx.app.id, ctx.identity);
+    return this.issue(ctx.app, user, ctx.deviceId, wsUrl);
+  }
+
+  /** `POST /api/v1/auth/revoke`: signs the user out everywhere. */
+  async revokeAll(ctx: AuthContext): Promise<{ revoked_before: string }> {
+    return { revoked_before: iso(await this.d.users.revoke(ctx.app.id, ctx.identity)) };
+  }
+
+  private async issue(app: AppRecord, user: UserRow, deviceId: string | null, wsUrl: string): Promise<SessionResponse> {
+    const now = Math.max(this.d.clock.now(), user.tokens_valid_after);
+    const { token, expiresAt } = await this.d.tokens.sign(app.id, user.identity, deviceId, now);
+    return {
+      user_token: token,
+      expires_at: iso(expiresAt),
+      app_id: app.id,
+      user: { identity: user.identity, name: user.name },
+      device_id: deviceId,
+      signaling_enabled: app.signalingEnabled,
+      messaging_enabled: app.messagingEnabled,
+      plan: app.plan,
+      plan_limits: app.limits,
+      ws_url: wsUrl,
+    };
+  }
+
+  /**
+   * Resolves a bearer token to its app and user, refusing expired, revoked and banned ones.
+   * `rateLimit` charges the per-user and per-app request buckets.
+   */
+  async authenticate(token: string | undefined, opts: { rateLimit?: boolean } = {}): Promise<{ ctx: AuthContext; rate?: RateDecision }> {
+    if (!token) throw ApiError.unauthorized("missing bearer token");
+    const now = this.d.clock.now();
+    const claims = await this.d.tokens.verify(token, now);
+    const app = await this.d.apps.find(claims.appId);
+    if (!app) throw ApiError.unauthorized("the app of this token no longer exists");
+    const user = await this.d.users.find(app.id, claims.identity);
+    if (!user) throw ApiError.unauthorized("unknown user");
+    if (user.banned_at != null) throw banned(user);
+    if (claims.issuedAt < user.tokens_valid_after) throw ApiError.unauthorized("user token revoked");
+    let rate: RateDecision | undefined;
+    if (opts.rateLimit !== false) {
+      this.limit(`req:app:${app.id}`, this.d.limits.requestsPerApp);
+      rate = this.limit(`req:user:${app.id}:${claims.identity}`, this.d.limits.requestsPerUser);
+    }
+    const ctx: AuthContext = { app, user, claims, identity: claims.identity, deviceId: claims.deviceId };
+    return rate ? { ctx, rate } : { ctx };
+  }
+
+  private limit(key: string, cfg: { burst: number; perSecond: number }): RateDecision {
+    const d = this.d.limiter.take(key, cfg);
+    if (!d.allowed) throw ApiError.rateLimited(d.retryAfterS, d);
+    return d;
+  }
+}
+
+/** Refuses when the app's plan has the capability switched off (`feature_disabled`). */
+export function requireCapability(app: AppRecord, capability: Capability): void {
+  const on = capability === "signaling" ? app.signalingEnabled : app.messagingEnabled;
+  if (!on) throw ApiError.featureDisabled(capability);
+}
+
+function banned(user: UserRow): ApiError {
+  return new ApiError("banned", user.ban_reason ? `this user is banned: ${user.ban_reason}` : "this user is banned");
+}

@@ -1,0 +1,93 @@
+import type { Ban } from "@utd-stream/protocol";
+import type { Selectable } from "kysely";
+import { type Clock, iso } from "../../core/clock.js";
+import type { Hooks } from "../../core/hooks.js";
+import type { Store } from "../../store/db.js";
+import type { UsersTable } from "../../store/schema.js";
+
+/** A stored user, as read. */
+export type UserRow = Selectable<UsersTable>;
+
+/** Users of an app: created on first session, banned/unbanned by admins, revocable. */
+export class UsersService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly hooks: Hooks,
+  ) {}
+
+  async find(appId: string, identity: string): Promise<UserRow | undefined> {
+    return this.store.db.selectFrom("users").selectAll().where("app_id", "=", appId).where("identity", "=", identity).executeTakeFirst();
+  }
+
+  /** Creates the user on first sight; refreshes name and last-seen otherwise. Returns the stored row. */
+  async touch(appId: string, identity: string, name: string | undefined): Promise<UserRow> {
+    const now = this.clock.now();
+    await this.store.db
+      .insertInto("users")
+      .values({ app_id: appId, identity, name: name ?? null, created_at: now, last_seen_at: now })
+      .onConflict((oc) =>
+        oc.columns(["app_id", "identity"]).doUpdateSet(name === undefined ? { last_seen_at: now } : { last_seen_at: now, name }),
+      )
+      .execute();
+    const row = await this.find(appId, identity);
+    if (!row) throw new Error("user vanished after upsert");
+    return row;
+  }
+
+  /** Counts an identity as active this calendar month (idempotent). */
+  async recordActive(appId: string, identity: string): Promise<void> {
+    const month = iso(this.clock.now()).slice(0, 7);
+    await this.store.db
+      .insertInto("mau")
+      .values({ app_id: appId, month, identity })
+      .onConflict((oc) => oc.columns(["app_id", "month", "identity"]).doNothing())
+      .execute();
+  }
+
+  /** Bans an identity: its tokens stop working at once and its open sockets are closed (4403). */
+  async ban(appId: string, identity: string, reason: string | undefined): Promise<Ban> {
+    const now = this.clock.now();
+    await this.store.db
+      .insertInto("users")
+      .values({
+        app_id: appId,
+        identity,
+        name: null,
+        created_at: now,
+        last_seen_at: now,
+        banned_at: now,
+        ban_reason: reason ?? null,
+        tokens_valid_after: now,
+      })
+      .onConflict((oc) =>
+        oc.columns(["app_id", "identity"]).doUpdateSet({ banned_at: now, ban_reason: reason ?? null, tokens_valid_after: now }),
+      )
+      .execute();
+    this.hooks.emit("user.banned", { appId, identity });
+    return { app_id: appId, identity, banned: true, reason: reason ?? null, banned_at: iso(now) };
+  }
+
+  async unban(appId: string, identity: string): Promise<Ban> {
+    await this.store.db
+      .updateTable("users")
+      .set({ banned_at: null, ban_reason: null })
+      .where("app_id", "=", appId)
+      .where("identity", "=", identity)
+      .execute();
+    return { app_id: appId, identity, banned: false, reason: null, banned_at: null };
+  }
+
+  /** Every token of this identity issued before now stops working. */
+  async revoke(appId: string, identity: string): Promise<number> {
+    const now = this.clock.now();
+    await this.store.db
+      .updateTable("users")
+      .set({ tokens_valid_after: now })
+      .where("app_id", "=", appId)
+      .where("identity", "=", identity)
+      .execute();
+    this.hooks.emit("user.revoked", { appId, identity, before: now });
+    return now;
+  }
+}

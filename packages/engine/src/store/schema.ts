@@ -1,0 +1,47 @@
+import type { Generated } from "kysely";
+
+/** Timestamps are epoch milliseconds; booleans are 0/1 integers (portable across SQLite and PostgreSQL). */
+export interface AppsTable {
+  id: string;
+  name: string;
+  app_key: string;
+  /** The app secret, encrypted with the engine's master key (HS256 verification needs the secret itself). */
+  secret_sealed: string;
+  auth_mode: string;
+  plan: string;
+  /** Capability overrides: null = the plan's default. */
+  signaling_enabled: number | null;
+  messaging_enabled: number | null;
+  /** JSON of per-app limit overrides. */
+  limit_overrides: string;
+  /** JSON of app settings (e.g. `auto_busy`). */
+  settings: string;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UsersTable {
+  app_id: string;
+  identity: string;
+  name: string | null;
+  created_at: number;
+  last_seen_at: number;
+  banned_at: number | null;
+  ban_reason: string | null;
+  /** Tokens issued before this instant (ms) no longer authenticate. */
+  tokens_valid_after: Generated<number>;
+}
+
+export interface MauTable {
+  app_id: string;
+  /** `YYYY-MM`, UTC. */
+  month: string;
+  identity: string;
+}
+
+/** The database schema; later modules extend it (each with its own migration). */
+export interface Database {
+  apps: AppsTable;
+  users: UsersTable;
+  mau: MauTable;
+}

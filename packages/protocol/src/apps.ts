@@ -1,0 +1,75 @@
+import { z } from "zod";
+import { Identity, Timestamp } from "./common.js";
+import { AUTH_MODES, PLANS, PlanLimitsSchema } from "./plans.js";
+
+/** Per-app overrides of plan limits (admin). */
+export const LimitOverridesSchema = PlanLimitsSchema.partial();
+
+/** An app, as the admin API shows it. The secret is never shown after creation. */
+export const AppSchema = z.object({
+  app_id: z.string(),
+  app_key: z.string(),
+  name: z.string(),
+  auth_mode: z.enum(AUTH_MODES),
+  plan: z.enum(PLANS),
+  signaling_enabled: z.boolean(),
+  messaging_enabled: z.boolean(),
+  plan_limits: PlanLimitsSchema,
+  limit_overrides: LimitOverridesSchema,
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+export type App = z.infer<typeof AppSchema>;
+
+/** Returned once, on create and on secret rotation: the only time the secret is visible. */
+export const AppWithSecretSchema = AppSchema.extend({ app_secret: z.string() });
+export type AppWithSecret = z.infer<typeof AppWithSecretSchema>;
+
+export const AppNameSchema = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[^\p{Cc}]+$/u, "must not contain control characters");
+
+/** `POST /admin/v1/apps` */
+export const CreateAppRequestSchema = z.strictObject({
+  name: AppNameSchema,
+  auth_mode: z.enum(AUTH_MODES).default("open"),
+  plan: z.enum(PLANS).default("free"),
+});
+export type CreateAppRequest = z.input<typeof CreateAppRequestSchema>;
+
+/** `PATCH /admin/v1/apps/{app_id}` — capability flags set here override the plan's defaults; null resets to the plan. */
+export const UpdateAppRequestSchema = z.strictObject({
+  name: AppNameSchema.optional(),
+  auth_mode: z.enum(AUTH_MODES).optional(),
+  plan: z.enum(PLANS).optional(),
+  signaling_enabled: z.boolean().nullable().optional(),
+  messaging_enabled: z.boolean().nullable().optional(),
+  limit_overrides: LimitOverridesSchema.optional(),
+});
+export type UpdateAppRequest = z.infer<typeof UpdateAppRequestSchema>;
+
+/** `POST /admin/v1/apps/{app_id}/rotate-key` — which credential to rotate (default: the publishable key). */
+export const RotateKeyRequestSchema = z.strictObject({ which: z.enum(["key", "secret"]).default("key") }).optional();
+
+export const UsageSchema = z.object({
+  app_id: z.string(),
+  months: z.array(z.object({ month: z.string(), mau: z.number().int() })),
+});
+export type Usage = z.infer<typeof UsageSchema>;
+
+/** `POST /admin/v1/apps/{app_id}/bans` */
+export const BanRequestSchema = z.strictObject({
+  identity: Identity,
+  reason: z.string().max(500).optional(),
+});
+
+export const BanSchema = z.object({
+  app_id: z.string(),
+  identity: z.string(),
+  banned: z.boolean(),
+  reason: z.string().nullable(),
+  banned_at: Timestamp.nullable(),
+});
+export type Ban = z.infer<typeof BanSchema>;

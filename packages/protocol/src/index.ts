@@ -1,0 +1,11 @@
+/**
+ * @utd-stream/protocol — the one definition of UTD Stream's wire, imported by the engine and every SDK.
+ * Field names on the wire are snake_case.
+ */
+export * from "./apps.js";
+export * from "./auth.js";
+export * from "./common.js";
+export * from "./errors.js";
+export * from "./plans.js";
+export * from "./streams.js";
+export * from "./ws.js";

@@ -1,0 +1,51 @@
+import { z } from "zod";
+
+/** Subscription plans (seed: Free / Signaling / Pro / Enterprise). */
+export const PLANS = ["free", "signaling", "pro", "enterprise"] as const;
+export type Plan = (typeof PLANS)[number];
+
+/** Auth modes: `open` (app key alone mints a session) or `signed` (also needs a backend-signed JWT). */
+export const AUTH_MODES = ["open", "signed"] as const;
+export type AuthMode = (typeof AUTH_MODES)[number];
+
+export const PlanLimitsSchema = z.object({
+  history_days: z.number().int().min(0),
+  max_group_members: z.number().int().min(0),
+  max_friends: z.number().int().min(0),
+  max_chatrooms: z.number().int().min(0),
+});
+/** Per-plan limits, as on the wire. */
+export type PlanLimits = z.infer<typeof PlanLimitsSchema>;
+
+export interface PlanDefinition {
+  signaling_enabled: boolean;
+  messaging_enabled: boolean;
+  limits: PlanLimits;
+}
+
+/**
+ * The plan catalogue. `max_chatrooms` counts the open chatrooms an app has open at once;
+ * `history_days` is how long messages are kept and served.
+ */
+export const PLAN_DEFAULTS: Record<Plan, PlanDefinition> = {
+  free: {
+    signaling_enabled: true,
+    messaging_enabled: true,
+    limits: { history_days: 7, max_group_members: 10, max_friends: 50, max_chatrooms: 1 },
+  },
+  signaling: {
+    signaling_enabled: true,
+    messaging_enabled: false,
+    limits: { history_days: 7, max_group_members: 10, max_friends: 200, max_chatrooms: 1 },
+  },
+  pro: {
+    signaling_enabled: true,
+    messaging_enabled: true,
+    limits: { history_days: 90, max_group_members: 100, max_friends: 1000, max_chatrooms: 50 },
+  },
+  enterprise: {
+    signaling_enabled: true,
+    messaging_enabled: true,
+    limits: { history_days: 3650, max_group_members: 1000, max_friends: 10000, max_chatrooms: 1000 },
+  },
+};

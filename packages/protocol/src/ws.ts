@@ -1,0 +1,16 @@
+/** WebSocket close codes used by the engine (`/api/v1/ws`). 1000/1001 keep their standard meaning. */
+export const CLOSE_CODES = {
+  /** The token is missing, invalid, expired or revoked. Mint a new session before reconnecting. */
+  unauthorized: 4401,
+  /** The user is banned or the capability was switched off. Do not reconnect automatically. */
+  forbidden: 4403,
+  /** No frame or pong from the peer within the heartbeat timeout. Reconnect. */
+  heartbeatTimeout: 4408,
+  /** A frame exceeded the size limit. */
+  frameTooLarge: 4413,
+  /** Too many frames; reconnect after a pause. */
+  rateLimited: 4429,
+  /** The engine is shutting down; reconnect (to another node). */
+  goingAway: 1001,
+} as const;
+export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
