@@ -37,7 +37,11 @@ export interface RunningEngine {
   /** Mints a session in an open-mode app and returns the session body. */
   session(app: TestApp, identity: string, extra?: Record<string, unknown>): Promise<SessionBody>;
   /** JSON request against the engine; `token` adds a bearer. */
-  request<T = unknown>(method: string, path: string, opts?: { body?: unknown; token?: string; raw?: string; headers?: Record<string, string> }): Promise<{ status: number; body: T; headers: Headers }>;
+  request<T = unknown>(
+    method: string,
+    path: string,
+    opts?: { body?: unknown; token?: string; raw?: string; headers?: Record<string, string> },
+  ): Promise<{ status: number; body: T; headers: Headers }>;
 }
 
 export interface SessionBody {
@@ -96,7 +100,11 @@ export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngi
   });
   const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
 
-  async function request<T>(method: string, path: string, o: { body?: unknown; token?: string; raw?: string; headers?: Record<string, string> } = {}) {
+  async function request<T>(
+    method: string,
+    path: string,
+    o: { body?: unknown; token?: string; raw?: string; headers?: Record<string, string> } = {},
+  ) {
     const headers: Record<string, string> = { ...o.headers };
     if (o.token) headers.authorization = `Bearer ${o.token}`;
     let body: string | undefined;

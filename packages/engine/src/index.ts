@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import { type Clock, systemClock } from "./core/clock.js";
 import type { EngineConfig } from "./core/config.js";
+import { type EventSink, nullEventSink } from "./core/events.js";
 import { Hooks } from "./core/hooks.js";
 import { loadKeys } from "./core/keys.js";
 import { MemoryRateLimiter, type RateLimiter } from "./core/rate-limit.js";
@@ -42,6 +43,8 @@ export interface Engine {
   store: Store;
   hooks: Hooks;
   clock: Clock;
+  /** Where services publish user events; the WebSocket gateway replaces the null sink. */
+  events: EventSink;
   metrics: Registry;
   services: EngineServices;
   http: FastifyInstance;
@@ -84,6 +87,9 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   registerAuthRoutes(http, deps, auth, config.publicUrl);
   registerAdminRoutes(http, deps, apps, users);
 
+  // --- modules: each domain wires its service and routes here (signalling, chat, media…) ---
+  const events: EventSink = nullEventSink;
+
   const closers: (() => Promise<void>)[] = [];
   let closed = false;
   return {
@@ -91,6 +97,7 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
     store,
     hooks,
     clock,
+    events,
     metrics,
     services: { apps, users, auth },
     http,

@@ -6,6 +6,7 @@ export * from "./apps.js";
 export * from "./auth.js";
 export * from "./common.js";
 export * from "./errors.js";
+export * from "./exception.js";
 export * from "./plans.js";
 export * from "./streams.js";
 export * from "./ws.js";
