@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
-const CLI = join(ROOT, "packages/engine/src/cli.ts");
+const CLI = join(ROOT, "packages/engine/src/main.ts");
 
 export interface EngineOptions {
   /** Extra environment (DATABASE_URL, UTD_CALL_RING_TIMEOUT_S, LIVEKIT_*, rate limits…). */

@@ -49,6 +49,8 @@ export async function createHttp(opts: HttpOptions): Promise<FastifyInstance> {
     trustProxy: true,
   });
 
+  // The API speaks JSON only: anything else is 415, not a string body that fails validation later.
+  app.removeContentTypeParser("text/plain");
   // zod validates inside each route (typed errors); Fastify's own validation and serialisation are off.
   app.setValidatorCompiler(() => (data) => ({ value: data }));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));

@@ -1,0 +1,161 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshPostgres } from "../../../test/helpers/services.js";
+import type { Clock } from "../src/core/clock.js";
+import { Hooks } from "../src/core/hooks.js";
+import { AppsService } from "../src/modules/apps/service.js";
+import { UsersService } from "../src/modules/users/service.js";
+import { openStore, type Store } from "../src/store/db.js";
+
+/** The same storage contract, run against every store implementation. */
+const backends: { name: string; open: () => Promise<{ store: Store; cleanup: () => Promise<void> } | undefined> }[] = [
+  {
+    name: "sqlite",
+    open: async () => {
+      const dir = mkdtempSync(join(tmpdir(), "utd-store-"));
+      const store = await openStore({ dataDir: dir });
+      return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: "postgres",
+    open: async () => {
+      const pg = await freshPostgres();
+      if (!pg) return undefined;
+      const store = await openStore({ dataDir: "/nonexistent", databaseUrl: pg.url });
+      return { store, cleanup: pg.drop };
+    },
+  },
+];
+
+for (const backend of backends) {
+  describe(`storage contract: ${backend.name}`, () => {
+    let store: Store | undefined;
+    let cleanup: (() => Promise<void>) | undefined;
+    let now = Date.UTC(2026, 10, 23, 12, 0, 0);
+    const clock: Clock = { now: () => now };
+    const hooks = new Hooks();
+    const key = Buffer.alloc(32, 7);
+    let apps: AppsService;
+    let users: UsersService;
+
+    beforeAll(async () => {
+      const opened = await backend.open();
+      if (!opened) return;
+      store = opened.store;
+      cleanup = opened.cleanup;
+      apps = new AppsService(store, key, clock, hooks);
+      users = new UsersService(store, clock, hooks);
+    });
+    afterAll(async () => {
+      await store?.close();
+      await cleanup?.();
+    });
+
+    it("migrations are idempotent (opening twice changes nothing)", async (ctx) => {
+      if (!store) return ctx.skip();
+      const { migrate } = await import("../src/store/migrations.js");
+      await migrate(store.db as never, store.dialect);
+      await store.ping();
+    });
+
+    it("creates, reads, lists and updates apps; the secret round-trips sealed, never stored in the clear", async (ctx) => {
+      if (!store) return ctx.skip();
+      const created = await apps.create({ name: "Contract", auth_mode: "signed", plan: "signaling" });
+      expect(created.app_secret).toMatch(/^sk_/);
+      const found = await apps.get(created.app_id);
+      expect(found.secret()).toBe(created.app_secret);
+      expect(found.signalingEnabled).toBe(true);
+      expect(found.messagingEnabled).toBe(false);
+      const raw = await store.db.selectFrom("apps").selectAll().where("id", "=", created.app_id).executeTakeFirstOrThrow();
+      expect(raw.secret_sealed).not.toContain(created.app_secret);
+      expect(JSON.stringify(raw)).not.toContain(created.app_secret);
+
+      now += 1000;
+      const updated = await apps.update(created.app_id, { messaging_enabled: true, limit_overrides: { max_friends: 7 } });
+      expect(updated.messagingEnabled).toBe(true);
+      expect(updated.limits.max_friends).toBe(7);
+      expect(updated.limits.history_days).toBe(7);
+      expect(updated.updatedAt).toBe(now);
+      const reset = await apps.update(created.app_id, { messaging_enabled: null, plan: "pro" });
+      expect(reset.messagingEnabled).toBe(true);
+      expect(reset.limits.max_friends).toBe(7);
+      expect(reset.limits.max_group_members).toBe(100);
+      expect((await apps.list()).map((a) => a.id)).toContain(created.app_id);
+    });
+
+    it("rotating the key or secret replaces only that credential", async (ctx) => {
+      if (!store) return ctx.skip();
+      const a = await apps.create({ name: "Rotate" });
+      const r1 = await apps.rotate(a.app_id, "key");
+      expect(r1.app_key).not.toBe(a.app_key);
+      expect((await apps.get(a.app_id)).secret()).toBe(a.app_secret);
+      const r2 = await apps.rotate(a.app_id, "secret");
+      expect("app_secret" in r2 && r2.app_secret).not.toBe(a.app_secret);
+      expect((await apps.get(a.app_id)).key).toBe(r1.app_key);
+    });
+
+    it("app keys are unique", async (ctx) => {
+      if (!store) return ctx.skip();
+      const a = await apps.create({ name: "A" });
+      const b = await apps.create({ name: "B" });
+      await expect(store.db.updateTable("apps").set({ app_key: a.app_key }).where("id", "=", b.app_id).execute()).rejects.toThrow();
+    });
+
+    it("users upsert, keep their name unless given, ban/unban and revoke", async (ctx) => {
+      if (!store) return ctx.skip();
+      const a = await apps.create({ name: "Users" });
+      const u1 = await users.touch(a.app_id, "alice", "Alice");
+      expect(u1.name).toBe("Alice");
+      now += 10;
+      const u2 = await users.touch(a.app_id, "alice", undefined);
+      expect(u2.name).toBe("Alice");
+      expect(u2.last_seen_at).toBe(now);
+      const banned = await users.ban(a.app_id, "alice", "spam");
+      expect(banned.banned).toBe(true);
+      const row = await users.find(a.app_id, "alice");
+      expect(row?.banned_at).toBe(now);
+      expect(row?.ban_reason).toBe("spam");
+      expect(row?.tokens_valid_after).toBe(now);
+      await users.unban(a.app_id, "alice");
+      expect((await users.find(a.app_id, "alice"))?.banned_at).toBeNull();
+      now += 10;
+      expect(await users.revoke(a.app_id, "alice")).toBe(now);
+      expect((await users.find(a.app_id, "alice"))?.tokens_valid_after).toBe(now);
+      // Banning someone never seen creates the user banned.
+      await users.ban(a.app_id, "ghost", undefined);
+      expect((await users.find(a.app_id, "ghost"))?.banned_at).not.toBeNull();
+    });
+
+    it("MAU counts distinct identities per calendar month, idempotently", async (ctx) => {
+      if (!store) return ctx.skip();
+      const a = await apps.create({ name: "MAU" });
+      now = Date.UTC(2026, 9, 31, 23, 59, 0);
+      await users.recordActive(a.app_id, "x");
+      await users.recordActive(a.app_id, "x");
+      await users.recordActive(a.app_id, "y");
+      now = Date.UTC(2026, 10, 1, 0, 1, 0);
+      await users.recordActive(a.app_id, "x");
+      const usage = await apps.usage(a.app_id);
+      expect(usage.months).toEqual([
+        { month: "2026-11", mau: 1 },
+        { month: "2026-10", mau: 2 },
+      ]);
+      expect((await apps.usage(a.app_id, "2026-10")).months).toEqual([{ month: "2026-10", mau: 2 }]);
+      now = Date.UTC(2026, 10, 23, 12, 0, 0);
+    });
+
+    it("deleting an app removes its users and MAU rows (cascade)", async (ctx) => {
+      if (!store) return ctx.skip();
+      const a = await apps.create({ name: "Cascade" });
+      await users.touch(a.app_id, "z", undefined);
+      await users.recordActive(a.app_id, "z");
+      await store.db.deleteFrom("apps").where("id", "=", a.app_id).execute();
+      expect(await users.find(a.app_id, "z")).toBeUndefined();
+      const mau = await store.db.selectFrom("mau").selectAll().where("app_id", "=", a.app_id).execute();
+      expect(mau).toEqual([]);
+    });
+  });
+}
