@@ -1,0 +1,291 @@
+import { z } from "zod";
+import { DisplayName, Id, Identity, Timestamp } from "./common.js";
+import { UPLOAD_KINDS, UploadMetadataSchema } from "./uploads.js";
+
+/** Conversation kinds: one `direct` per pair of users, `group` with roles, open `chatroom`. */
+export const CONVERSATION_KINDS = ["direct", "group", "chatroom"] as const;
+export type ConversationKind = (typeof CONVERSATION_KINDS)[number];
+
+/** Member roles. `owner` manages roles and closes; `admin` adds/removes members; `member` chats. */
+export const MEMBER_ROLES = ["owner", "admin", "member"] as const;
+export type MemberRole = (typeof MEMBER_ROLES)[number];
+
+/** Limits on messages (Stream's text cap is 5,000 characters). */
+export const CHAT_LIMITS = {
+  /** Longest message text, in characters (UTF-16 code units). */
+  maxTextLength: 5000,
+  /** Largest `custom` JSON object, in bytes of its JSON encoding. */
+  maxCustomBytes: 4096,
+  /** Most attachments on one message. */
+  maxAttachments: 10,
+  /** Most members named when creating or adding to a conversation in one request. */
+  maxMembersPerRequest: 100,
+  /** Largest history page. */
+  maxPageSize: 200,
+  /** Longest reaction (an emoji or a short name). */
+  maxReactionLength: 32,
+} as const;
+
+/** A client-chosen idempotency key for a send (Stream's client `id`, Matrix's txnId). */
+export const ClientMsgId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9._:-]+$/, "may only contain letters, digits, '.', '_', ':' and '-'");
+
+const encoder = new TextEncoder();
+/** Size of a value's JSON encoding in UTF-8 bytes (works in browsers too). */
+export function jsonBytes(v: unknown): number {
+  return encoder.encode(JSON.stringify(v)).length;
+}
+
+/** Free-form app data on conversations and messages: a JSON object up to `CHAT_LIMITS.maxCustomBytes`. */
+export const CustomData = z.record(z.string().max(64), z.json()).refine((v) => jsonBytes(v) <= CHAT_LIMITS.maxCustomBytes, {
+  message: `must be at most ${CHAT_LIMITS.maxCustomBytes} bytes of JSON`,
+});
+export type CustomData = z.infer<typeof CustomData>;
+
+const ConversationName = DisplayName.min(1).max(128);
+
+/** `POST /api/v1/conversations` — `members` are the other identities (exactly one for `direct`). */
+export const CreateConversationRequestSchema = z.strictObject({
+  kind: z.enum(CONVERSATION_KINDS),
+  members: z.array(Identity).max(CHAT_LIMITS.maxMembersPerRequest).optional(),
+  name: ConversationName.optional(),
+  custom: CustomData.optional(),
+});
+export type CreateConversationRequest = z.infer<typeof CreateConversationRequestSchema>;
+
+/** `PATCH /api/v1/conversations/{id}` (owner or admin). */
+export const UpdateConversationRequestSchema = z.strictObject({
+  name: ConversationName.nullable().optional(),
+  custom: CustomData.nullable().optional(),
+});
+export type UpdateConversationRequest = z.infer<typeof UpdateConversationRequestSchema>;
+
+/** `POST /api/v1/conversations/{id}/members` (group: owner or admin). */
+export const AddMembersRequestSchema = z.strictObject({
+  identities: z.array(Identity).min(1).max(CHAT_LIMITS.maxMembersPerRequest),
+});
+
+/** `PATCH /api/v1/conversations/{id}/members/{identity}` (owner only). */
+export const UpdateMemberRequestSchema = z.strictObject({ role: z.enum(["admin", "member"]) });
+
+export const MemberSchema = z.object({
+  identity: z.string(),
+  role: z.enum(MEMBER_ROLES),
+  joined_at: Timestamp,
+  /** Highest seq this member has read; null when they do not share read receipts. */
+  last_read_seq: z.number().int().nullable(),
+});
+export type Member = z.infer<typeof MemberSchema>;
+
+/** An uploaded file as attached to a message. */
+export const AttachmentSchema = z.object({
+  file_token: z.string(),
+  kind: z.enum(UPLOAD_KINDS),
+  filename: z.string(),
+  content_type: z.string(),
+  size: z.number().int(),
+  metadata: UploadMetadataSchema,
+});
+export type Attachment = z.infer<typeof AttachmentSchema>;
+
+/** Message types: `text` (with optional custom data and attachments) and engine-written `system`. */
+export const MESSAGE_TYPES = ["text", "system"] as const;
+export type MessageType = (typeof MESSAGE_TYPES)[number];
+
+/** A message as the engine stores and delivers it. A deleted message is a tombstone (`deleted: true`, no content). */
+export const MessageSchema = z.object({
+  id: z.string(),
+  conversation_id: z.string(),
+  /** Rises by one per message within the conversation, without gaps. */
+  seq: z.number().int(),
+  type: z.enum(MESSAGE_TYPES),
+  /** Sender identity; null for system messages. */
+  sender: z.string().nullable(),
+  text: z.string().nullable(),
+  custom: z.record(z.string(), z.json()).nullable(),
+  attachments: z.array(AttachmentSchema),
+  reply_to: z.string().nullable(),
+  client_msg_id: z.string().nullable(),
+  /** reaction → identities that reacted with it. */
+  reactions: z.record(z.string(), z.array(z.string())),
+  created_at: Timestamp,
+  edited_at: Timestamp.nullable(),
+  deleted: z.boolean(),
+  deleted_at: Timestamp.nullable(),
+});
+export type Message = z.infer<typeof MessageSchema>;
+
+/** A conversation as seen by the calling user (role, unread count and read position are theirs). */
+export const ConversationSchema = z.object({
+  id: z.string(),
+  kind: z.enum(CONVERSATION_KINDS),
+  name: z.string().nullable(),
+  custom: z.record(z.string(), z.json()).nullable(),
+  created_by: z.string(),
+  created_at: Timestamp,
+  /** The last message's time, or the creation time when there is none yet. */
+  last_active_at: Timestamp,
+  closed: z.boolean(),
+  closed_at: Timestamp.nullable(),
+  member_count: z.number().int(),
+  /** For `direct`: both identities. Empty for other kinds (see `GET …/members`). */
+  members: z.array(z.string()),
+  /** The caller's role; null when the caller is not a member (chatroom discovery). */
+  role: z.enum(MEMBER_ROLES).nullable(),
+  last_seq: z.number().int(),
+  last_read_seq: z.number().int(),
+  unread_count: z.number().int(),
+  last_message: MessageSchema.nullable(),
+});
+export type Conversation = z.infer<typeof ConversationSchema>;
+
+export const ConversationListSchema = z.object({ conversations: z.array(ConversationSchema) });
+
+/** `GET /api/v1/conversations?limit=&kind=` */
+export const ListConversationsQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  kind: z.enum(CONVERSATION_KINDS).optional(),
+});
+
+/** An attachment reference in a send: a file token from `POST /api/v1/uploads`, once uploaded. */
+export const AttachmentRefSchema = z.strictObject({ file_token: z.string().min(1).max(128) });
+
+/** `POST /api/v1/conversations/{id}/messages` — at least one of text, custom or attachments. */
+export const SendMessageRequestSchema = z
+  .strictObject({
+    client_msg_id: ClientMsgId,
+    text: z.string().min(1).max(CHAT_LIMITS.maxTextLength).optional(),
+    custom: CustomData.optional(),
+    attachments: z.array(AttachmentRefSchema).max(CHAT_LIMITS.maxAttachments).optional(),
+    reply_to: Id.optional(),
+  })
+  .refine((m) => m.text !== undefined || m.custom !== undefined || (m.attachments?.length ?? 0) > 0, {
+    message: "a message needs text, custom or attachments",
+  });
+export type SendMessageRequest = z.infer<typeof SendMessageRequestSchema>;
+
+/** `PATCH /api/v1/conversations/{id}/messages/{message_id}` (the sender only). */
+export const EditMessageRequestSchema = z
+  .strictObject({
+    text: z.string().min(1).max(CHAT_LIMITS.maxTextLength).nullable().optional(),
+    custom: CustomData.nullable().optional(),
+  })
+  .refine((m) => m.text !== undefined || m.custom !== undefined, { message: "nothing to change" });
+export type EditMessageRequest = z.infer<typeof EditMessageRequestSchema>;
+
+/** `GET /api/v1/conversations/{id}/messages?before=&after=&limit=` — by seq; newest page when neither is given. */
+export const HistoryQuerySchema = z.strictObject({
+  before: z.coerce.number().int().min(0).optional(),
+  after: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(CHAT_LIMITS.maxPageSize).default(50),
+});
+export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;
+
+/** A page of history, oldest first. `has_more` says whether more lie beyond the page in the direction asked. */
+export const HistoryResponseSchema = z.object({
+  messages: z.array(MessageSchema),
+  has_more: z.boolean(),
+  last_seq: z.number().int(),
+});
+export type HistoryResponse = z.infer<typeof HistoryResponseSchema>;
+
+/** `POST /api/v1/conversations/{id}/messages/{message_id}/reactions` */
+export const ReactionRequestSchema = z.strictObject({
+  reaction: z
+    .string()
+    .min(1)
+    .max(CHAT_LIMITS.maxReactionLength)
+    .regex(/^[^\s\p{Cc}]+$/u, "must not contain whitespace or control characters"),
+});
+
+/** `POST /api/v1/conversations/{id}/read` — marks everything up to `seq` as read (never moves backwards). */
+export const MarkReadRequestSchema = z.strictObject({ seq: z.number().int().min(0) });
+
+export const MarkReadResponseSchema = z.object({
+  conversation_id: z.string(),
+  last_read_seq: z.number().int(),
+  unread_count: z.number().int(),
+  total_unread: z.number().int(),
+});
+export type MarkReadResponse = z.infer<typeof MarkReadResponseSchema>;
+
+/** `GET /api/v1/unread` — per-conversation and total unread counts (others' non-deleted messages past the read position). */
+export const UnreadResponseSchema = z.object({
+  total: z.number().int(),
+  conversations: z.array(z.object({ conversation_id: z.string(), unread_count: z.number().int(), last_read_seq: z.number().int() })),
+});
+export type UnreadResponse = z.infer<typeof UnreadResponseSchema>;
+
+/** `GET|PATCH /api/v1/chat/settings` — per-user chat privacy. */
+export const ChatSettingsSchema = z.object({ share_read_receipts: z.boolean() });
+export const UpdateChatSettingsRequestSchema = z.strictObject({ share_read_receipts: z.boolean() });
+export type ChatSettings = z.infer<typeof ChatSettingsSchema>;
+
+/** Server events of the chat domain (`{"type","seq","data"}` on the user's stream). */
+export const CHAT_EVENTS = {
+  /** data: `Message`. To every member. */
+  messageNew: "message.new",
+  /** data: `Message` (edited). */
+  messageUpdated: "message.updated",
+  /** data: `Message` (the tombstone). */
+  messageDeleted: "message.deleted",
+  /** data: `ReactionEvent`. */
+  reactionAdded: "reaction.added",
+  reactionRemoved: "reaction.removed",
+  /** data: `ReceiptEvent`. To the reader's own devices always; to other members only when the reader shares receipts. */
+  receiptRead: "receipt.read",
+  /** data: `ConversationEvent` (created, renamed, closed, reopened, …). */
+  conversationUpdated: "conversation.updated",
+  /** data: `MemberEvent`. To the members, including the one added or removed. */
+  memberAdded: "member.added",
+  memberRemoved: "member.removed",
+  memberUpdated: "member.updated",
+  /** data: `FriendEvent`. */
+  friendUpdated: "friend.updated",
+} as const;
+export type ChatEventType = (typeof CHAT_EVENTS)[keyof typeof CHAT_EVENTS];
+
+export const ReactionEventSchema = z.object({
+  conversation_id: z.string(),
+  message_id: z.string(),
+  seq: z.number().int(),
+  reaction: z.string(),
+  identity: z.string(),
+  reactions: z.record(z.string(), z.array(z.string())),
+});
+export type ReactionEvent = z.infer<typeof ReactionEventSchema>;
+
+export const ReceiptEventSchema = z.object({
+  conversation_id: z.string(),
+  identity: z.string(),
+  last_read_seq: z.number().int(),
+  /** Only on the reader's own stream: their new counts, so every device agrees. */
+  unread_count: z.number().int().optional(),
+  total_unread: z.number().int().optional(),
+});
+export type ReceiptEvent = z.infer<typeof ReceiptEventSchema>;
+
+export const CONVERSATION_CHANGES = ["created", "updated", "closed", "reopened"] as const;
+
+export const ConversationEventSchema = z.object({
+  conversation_id: z.string(),
+  change: z.enum(CONVERSATION_CHANGES),
+  by: z.string(),
+  name: z.string().nullable(),
+  custom: z.record(z.string(), z.json()).nullable(),
+  closed: z.boolean(),
+  kind: z.enum(CONVERSATION_KINDS),
+});
+export type ConversationEvent = z.infer<typeof ConversationEventSchema>;
+
+export const MemberEventSchema = z.object({
+  conversation_id: z.string(),
+  identity: z.string(),
+  role: z.enum(MEMBER_ROLES),
+  /** Who did it (the member themself for join/leave). */
+  by: z.string(),
+});
+export type MemberEvent = z.infer<typeof MemberEventSchema>;
