@@ -4,9 +4,12 @@
  */
 export * from "./apps.js";
 export * from "./auth.js";
+export * from "./chat.js";
 export * from "./common.js";
 export * from "./errors.js";
 export * from "./exception.js";
+export * from "./friends.js";
 export * from "./plans.js";
 export * from "./streams.js";
+export * from "./uploads.js";
 export * from "./ws.js";
