@@ -1,0 +1,110 @@
+import { z } from "zod";
+import { DeviceId } from "./common.js";
+import { PlanLimitsSchema } from "./plans.js";
+
+/**
+ * WebSocket frames on `/api/v1/ws` (see docs/websocket.md). Every frame is one JSON text message.
+ *
+ * Client → server: `hello` first, then requests `{"type":"<verb>","id":"<client id>",…}` and `ping`.
+ * Server → client: `welcome`, `resync_required`, `reply`, `error`, `pong` and events
+ * `{"type":"<domain.verb>","seq":N,"data":{…}}`.
+ */
+
+/** Limits and timings of the WebSocket gateway, as the engine applies them by default. */
+export const WS_DEFAULTS = {
+  /** Largest accepted client frame in bytes; larger → close 4413. (`UTD_WS_MAX_FRAME_BYTES`) */
+  maxFrameBytes: 64 * 1024,
+  /** Seconds between server pings; a peer silent for 2× this is closed with 4408. (`UTD_WS_HEARTBEAT_S`) */
+  heartbeatS: 20,
+  /** Seconds a fresh socket has to send `hello` before it is closed with 4401. */
+  helloTimeoutS: 10,
+  /** Events kept per user stream for resume. (`UTD_WS_RESUME_MAX_EVENTS`) */
+  resumeMaxEvents: 500,
+  /** Seconds a user stream (and its resume buffer) outlives its last socket. (`UTD_WS_RESUME_TTL_S`) */
+  resumeTtlS: 300,
+} as const;
+
+/** A client-chosen request id (echoed in the reply). */
+export const RequestId = z.string().min(1).max(64);
+
+/** Where a reconnecting client left off: the epoch of its stream and the last `seq` it processed. */
+export const ResumeCursorSchema = z.strictObject({
+  epoch: z.string().min(1).max(64),
+  seq: z.number().int().min(0),
+});
+export type ResumeCursor = z.infer<typeof ResumeCursorSchema>;
+
+/** The first client frame. The token never travels in the URL. */
+export const HelloFrameSchema = z.strictObject({
+  type: z.literal("hello"),
+  token: z.string().min(1).max(4096),
+  device_id: DeviceId.optional(),
+  resume: ResumeCursorSchema.optional(),
+});
+export type HelloFrame = z.infer<typeof HelloFrameSchema>;
+
+/** The session as the socket sees it: capability flags and plan limits read at `hello` time. */
+export const WsSessionSchema = z.object({
+  app_id: z.string(),
+  identity: z.string(),
+  device_id: z.string().nullable(),
+  signaling_enabled: z.boolean(),
+  messaging_enabled: z.boolean(),
+  plan_limits: PlanLimitsSchema,
+  /** When the token stops working (ISO-8601); send `auth` with a fresh token before then. */
+  expires_at: z.string(),
+});
+export type WsSession = z.infer<typeof WsSessionSchema>;
+
+/**
+ * Reply to `hello`. `seq` is the last seq the client already has: when `resumed`, the missed events
+ * (seq+1 …) follow in order; when not, the next event will be seq+1 of this (possibly new) epoch.
+ */
+export const WelcomeFrameSchema = z.object({
+  type: z.literal("welcome"),
+  epoch: z.string(),
+  seq: z.number().int(),
+  resumed: z.boolean(),
+  heartbeat_s: z.number(),
+  max_frame_bytes: z.number(),
+  session: WsSessionSchema,
+});
+export type WelcomeFrame = z.infer<typeof WelcomeFrameSchema>;
+
+/** Sent after a `welcome` with `resumed:false` when the client asked to resume: re-read state over REST. */
+export const ResyncRequiredFrameSchema = z.object({ type: z.literal("resync_required"), reason: z.string() });
+
+/** `{"type":"auth","id":…,"token":…}` — swaps the socket's token for a fresh one of the same user (extends its life). */
+export const AuthFrameSchema = z.strictObject({ type: z.literal("auth"), id: RequestId, token: z.string().min(1).max(4096) });
+
+/** The error object of a failed reply or an `error` frame (same shape as the REST error body's `error`). */
+export const WireErrorSchema = z.object({
+  code: z.string(),
+  message: z.string(),
+  capability: z.string().optional(),
+  limit: z.string().optional(),
+  status: z.string().optional(),
+  retry_after_s: z.number().optional(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type WireError = z.infer<typeof WireErrorSchema>;
+
+/** The answer to a client request carrying an `id`. */
+export const ReplyFrameSchema = z.discriminatedUnion("ok", [
+  z.object({ type: z.literal("reply"), id: z.string(), ok: z.literal(true), data: z.unknown() }),
+  z.object({ type: z.literal("reply"), id: z.string(), ok: z.literal(false), error: WireErrorSchema }),
+]);
+export type ReplyFrame = z.infer<typeof ReplyFrameSchema>;
+
+/** A problem with a frame that had no usable `id`. */
+export const ErrorFrameSchema = z.object({ type: z.literal("error"), error: WireErrorSchema });
+
+/** Any client request after `hello`: a verb and an optional id; the verb's own schema checks the rest. */
+export const ClientFrameSchema = z.looseObject({ type: z.string().min(1).max(64), id: RequestId.optional() });
+
+/** A server event on the user's stream. `seq` rises by one per event within an epoch. */
+export const EventFrameSchema = z.object({ type: z.string(), seq: z.number().int().min(1), data: z.unknown() });
+export type EventFrame = z.infer<typeof EventFrameSchema>;
+
+/** Frame types that are not events on the user's stream. */
+export const CONTROL_FRAME_TYPES = ["welcome", "resync_required", "reply", "error", "ping", "pong"] as const;
