@@ -4,6 +4,7 @@
  */
 export * from "./apps.js";
 export * from "./auth.js";
+export * from "./calls.js";
 export * from "./chat.js";
 export * from "./common.js";
 export * from "./errors.js";
@@ -11,8 +12,13 @@ export * from "./exception.js";
 export * from "./media.js";
 export * from "./friends.js";
 export * from "./plans.js";
+export * from "./presence.js";
+export * from "./push.js";
 export * from "./seats.js";
 export * from "./stage.js";
 export * from "./streams.js";
+export * from "./typing.js";
 export * from "./uploads.js";
 export * from "./ws.js";
+export * from "./ws-events.js";
+export * from "./ws-frames.js";
