@@ -1,4 +1,7 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from "kysely";
+import { chatMigrations } from "../modules/chat/migrations.js";
+import { friendsMigrations } from "../modules/friends/migrations.js";
+import { uploadsMigrations } from "../modules/uploads/migrations.js";
 import type { Dialect } from "./db.js";
 
 /** Builds a migration list for a dialect (a few column types differ between SQLite and PostgreSQL). */
@@ -50,7 +53,7 @@ const foundation: MigrationSet = (dialect) => ({
  * Every module's migrations, in order. Names are globally sorted, so a module adds its own set with
  * the next free number prefix.
  */
-export const MIGRATION_SETS: MigrationSet[] = [foundation];
+export const MIGRATION_SETS: MigrationSet[] = [foundation, chatMigrations, friendsMigrations, uploadsMigrations];
 
 export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const all: Record<string, Migration> = {};

@@ -1,4 +1,7 @@
 import type { Generated } from "kysely";
+import type { ChatTables } from "../modules/chat/migrations.js";
+import type { FriendsTables } from "../modules/friends/migrations.js";
+import type { UploadsTables } from "../modules/uploads/migrations.js";
 
 /** Timestamps are epoch milliseconds; booleans are 0/1 integers (portable across SQLite and PostgreSQL). */
 export interface AppsTable {
@@ -40,7 +43,7 @@ export interface MauTable {
 }
 
 /** The database schema; later modules extend it (each with its own migration). */
-export interface Database {
+export interface Database extends ChatTables, FriendsTables, UploadsTables {
   apps: AppsTable;
   users: UsersTable;
   mau: MauTable;
