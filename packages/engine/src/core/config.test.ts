@@ -4,7 +4,14 @@ import { ConfigError, loadConfig } from "./config.js";
 describe("configuration from the environment", () => {
   it("has embedded defaults", () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ port: 7800, host: "127.0.0.1", databaseUrl: undefined, redisUrl: undefined, livekit: undefined, callRingTimeoutS: 30 });
+    expect(c).toMatchObject({
+      port: 7800,
+      host: "127.0.0.1",
+      databaseUrl: undefined,
+      redisUrl: undefined,
+      livekit: undefined,
+      callRingTimeoutS: 30,
+    });
     expect(c.dataDir.endsWith(".utd")).toBe(true);
   });
 
