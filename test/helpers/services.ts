@@ -38,3 +38,19 @@ export async function freshPostgres(): Promise<{ url: string; drop(): Promise<vo
     },
   };
 }
+
+/** The Redis URL for tests (`UTD_TEST_REDIS_URL`, default 127.0.0.1:6379) when Redis answers; else undefined (skip). */
+export async function redisUrlOrSkip(): Promise<string | undefined> {
+  const url = process.env.UTD_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+  const { Redis } = await import("ioredis");
+  const r = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: 2000 });
+  try {
+    await r.connect();
+    await r.ping();
+    return url;
+  } catch (err) {
+    return absent("Redis", `${url}: ${(err as Error).message}`);
+  } finally {
+    r.disconnect();
+  }
+}

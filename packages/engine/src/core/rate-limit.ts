@@ -12,9 +12,22 @@ export interface RateDecision {
   retryAfterS: number;
 }
 
-/** Rate limiting port: in-process token buckets here; a shared store can implement the same contract. */
+/** Rate limiting port: in-process token buckets, or Redis when several nodes must share the counters. */
 export interface RateLimiter {
-  take(key: string, bucket: BucketConfig, cost?: number): RateDecision;
+  take(key: string, bucket: BucketConfig, cost?: number): Promise<RateDecision>;
+  close?(): Promise<void>;
+}
+
+/** The decision for a bucket holding `left` tokens after a take of `cost`. */
+export function decide(cfg: BucketConfig, allowed: boolean, left: number, cost: number): RateDecision {
+  const perToken = cfg.perSecond > 0 ? 1 / cfg.perSecond : Number.POSITIVE_INFINITY;
+  return {
+    allowed,
+    limit: cfg.burst,
+    remaining: Math.floor(left),
+    resetS: Math.ceil((cfg.burst - left) * perToken),
+    retryAfterS: allowed ? 0 : Math.ceil((cost - left) * perToken),
+  };
 }
 
 interface Bucket {
@@ -33,7 +46,7 @@ export class MemoryRateLimiter implements RateLimiter {
     private readonly maxKeys = 100_000,
   ) {}
 
-  take(key: string, cfg: BucketConfig, cost = 1): RateDecision {
+  async take(key: string, cfg: BucketConfig, cost = 1): Promise<RateDecision> {
     const now = this.clock.now();
     const b = this.buckets.get(key) ?? { tokens: cfg.burst, at: now };
     const tokens = Math.min(cfg.burst, b.tokens + ((now - b.at) / 1000) * cfg.perSecond);
@@ -41,14 +54,7 @@ export class MemoryRateLimiter implements RateLimiter {
     const left = allowed ? tokens - cost : tokens;
     this.buckets.set(key, { tokens: left, at: now });
     if (this.buckets.size > this.maxKeys) this.sweep(now, cfg);
-    const perToken = cfg.perSecond > 0 ? 1 / cfg.perSecond : Number.POSITIVE_INFINITY;
-    return {
-      allowed,
-      limit: cfg.burst,
-      remaining: Math.floor(left),
-      resetS: Math.ceil((cfg.burst - left) * perToken),
-      retryAfterS: allowed ? 0 : Math.ceil((cost - left) * perToken),
-    };
+    return decide(cfg, allowed, left, cost);
   }
 
   private sweep(now: number, cfg: BucketConfig): void {

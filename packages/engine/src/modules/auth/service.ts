@@ -35,8 +35,8 @@ export class AuthService {
     const app = await this.d.apps.find(req.app_id);
     // Unknown app and wrong key look the same from outside: both are bad credentials.
     if (!app || app.key !== req.app_key) throw ApiError.unauthorized("unknown app_id or wrong app_key");
-    const rate = this.limit(`session:app:${app.id}`, this.d.limits.sessionPerApp);
-    const perIdentity = this.limit(`session:id:${app.id}:${req.identity}`, this.d.limits.sessionPerIdentity);
+    const rate = await this.limit(`session:app:${app.id}`, this.d.limits.sessionPerApp);
+    const perIdentity = await this.limit(`session:id:${app.id}:${req.identity}`, this.d.limits.sessionPerIdentity);
     const now = this.d.clock.now();
     if (app.authMode === "signed") {
       if (!req.identity_token) throw ApiError.unauthorized("this app is in signed mode: identity_token is required");
@@ -95,15 +95,15 @@ export class AuthService {
     if (claims.issuedAt < user.tokens_valid_after) throw ApiError.unauthorized("user token revoked");
     let rate: RateDecision | undefined;
     if (opts.rateLimit !== false) {
-      this.limit(`req:app:${app.id}`, this.d.limits.requestsPerApp);
-      rate = this.limit(`req:user:${app.id}:${claims.identity}`, this.d.limits.requestsPerUser);
+      await this.limit(`req:app:${app.id}`, this.d.limits.requestsPerApp);
+      rate = await this.limit(`req:user:${app.id}:${claims.identity}`, this.d.limits.requestsPerUser);
     }
     const ctx: AuthContext = { app, user, claims, identity: claims.identity, deviceId: claims.deviceId };
     return rate ? { ctx, rate } : { ctx };
   }
 
-  private limit(key: string, cfg: { burst: number; perSecond: number }): RateDecision {
-    const d = this.d.limiter.take(key, cfg);
+  private async limit(key: string, cfg: { burst: number; perSecond: number }): Promise<RateDecision> {
+    const d = await this.d.limiter.take(key, cfg);
     if (!d.allowed) throw ApiError.rateLimited(d.retryAfterS, d);
     return d;
   }
