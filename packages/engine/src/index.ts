@@ -12,6 +12,7 @@ import { createHttp } from "./http/server.js";
 import { registerAdminRoutes } from "./modules/admin/routes.js";
 import { AppsService } from "./modules/apps/service.js";
 import { registerAuthRoutes } from "./modules/auth/routes.js";
+import { type MediaModules, registerMediaModules } from "./modules/rooms/wire.js";
 import { AuthService } from "./modules/auth/service.js";
 import { UserTokens } from "./modules/auth/tokens.js";
 import { UsersService } from "./modules/users/service.js";
@@ -36,6 +37,8 @@ export interface EngineServices {
   apps: AppsService;
   users: UsersService;
   auth: AuthService;
+  /** Media plane: LiveKit port (undefined without LiveKit), webhook hub, rooms, stage, seats. */
+  media?: MediaModules;
 }
 
 export interface Engine {
@@ -89,6 +92,7 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
 
   // --- modules: each domain wires its service and routes here (signalling, chat, media…) ---
   const events: EventSink = nullEventSink;
+  const mediaModules: MediaModules = await registerMediaModules(http, deps, { config, store, clock, auth, events });
 
   const closers: (() => Promise<void>)[] = [];
   let closed = false;
@@ -99,7 +103,7 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
     clock,
     events,
     metrics,
-    services: { apps, users, auth },
+    services: { apps, users, auth, media: mediaModules },
     http,
     async listen() {
       await http.listen({ port: config.port, host: config.host });

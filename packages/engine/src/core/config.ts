@@ -18,6 +18,8 @@ export interface EngineConfig {
   /** Public base URL (scheme://host[:port]) used in URLs the engine hands out; derived from the request when absent. */
   publicUrl: string | undefined;
   callRingTimeoutS: number;
+  /** Lifetime of a LiveKit room token in seconds (it only has to get the participant in; LiveKit refreshes it). */
+  mediaTokenTtlS: number;
   /** Lifetime of a user token in seconds. */
   userTokenTtlS: number;
   /** Longest `exp - now` accepted on a backend-signed identity token, seconds. */
@@ -91,6 +93,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     tokenSecret: opt(env, "UTD_TOKEN_SECRET"),
     publicUrl: opt(env, "UTD_PUBLIC_URL")?.replace(/\/+$/, ""),
     callRingTimeoutS: int(env, "UTD_CALL_RING_TIMEOUT_S", 30, 1),
+    mediaTokenTtlS: int(env, "UTD_MEDIA_TOKEN_TTL_S", 600, 10),
     userTokenTtlS: int(env, "UTD_USER_TOKEN_TTL_S", 3600, 10),
     identityTokenMaxTtlS: int(env, "UTD_IDENTITY_TOKEN_MAX_TTL_S", 900, 10),
     bodyLimit: int(env, "UTD_BODY_LIMIT", 64 * 1024, 1024),

@@ -1,6 +1,8 @@
 import type { Generated } from "kysely";
 import type { ChatTables } from "../modules/chat/migrations.js";
 import type { FriendsTables } from "../modules/friends/migrations.js";
+import type { RoomsTables } from "../modules/rooms/migrations.js";
+import type { SeatsTables } from "../modules/seats/migrations.js";
 import type { UploadsTables } from "../modules/uploads/migrations.js";
 
 /** Timestamps are epoch milliseconds; booleans are 0/1 integers (portable across SQLite and PostgreSQL). */
@@ -43,7 +45,7 @@ export interface MauTable {
 }
 
 /** The database schema; later modules extend it (each with its own migration). */
-export interface Database extends ChatTables, FriendsTables, UploadsTables {
+export interface Database extends ChatTables, FriendsTables, UploadsTables, RoomsTables, SeatsTables {
   apps: AppsTable;
   users: UsersTable;
   mau: MauTable;

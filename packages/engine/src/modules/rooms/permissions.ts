@@ -1,0 +1,14 @@
+import type { MediaPermission, TrackSourceName } from "@utd-stream/protocol";
+
+/** Subscribe and send data (hand raising, chat, gifts); never publish media. */
+export const AUDIENCE: MediaPermission = Object.freeze({
+  can_publish: false,
+  can_subscribe: true,
+  can_publish_data: true,
+  can_publish_sources: [],
+}) as MediaPermission;
+
+/** Publish exactly `sources` (plus subscribe and data). */
+export function permissionWith(sources: readonly TrackSourceName[]): MediaPermission {
+  return { can_publish: true, can_subscribe: true, can_publish_data: true, can_publish_sources: [...sources].sort() };
+}

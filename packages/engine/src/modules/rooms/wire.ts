@@ -1,0 +1,52 @@
+import type { FastifyInstance } from "fastify";
+import type { Clock } from "../../core/clock.js";
+import type { EngineConfig } from "../../core/config.js";
+import type { EventSink } from "../../core/events.js";
+import type { RouteDeps } from "../../http/route.js";
+import { MediaWebhookHub } from "../../media/hub.js";
+import { LiveKitMedia } from "../../media/livekit.js";
+import type { MediaPort } from "../../media/port.js";
+import type { Store } from "../../store/db.js";
+import type { AuthService } from "../auth/service.js";
+import { registerSeatsRoutes } from "../seats/routes.js";
+import { SeatsService } from "../seats/service.js";
+import { registerStageRoutes } from "../stage/routes.js";
+import { StageService } from "../stage/service.js";
+import { registerRoomsRoutes, registerWebhookRoute } from "./routes.js";
+import { RoomsService } from "./service.js";
+
+/** The media plane's services. `media` is undefined without LiveKit (media endpoints then answer `media_unavailable`). */
+export interface MediaModules {
+  media: MediaPort | undefined;
+  /** Verified LiveKit webhooks; the calls module listens here for its rooms. */
+  hub: MediaWebhookHub;
+  rooms: RoomsService;
+  stage: StageService;
+  seats: SeatsService;
+}
+
+/** Wires the LiveKit adapter (when configured), rooms, stage and seats, and registers their routes. */
+export async function registerMediaModules(
+  http: FastifyInstance,
+  deps: RouteDeps,
+  o: { config: EngineConfig; store: Store; clock: Clock; auth: AuthService; events: EventSink; media?: MediaPort | undefined },
+): Promise<MediaModules> {
+  const media = o.media ?? (o.config.livekit ? new LiveKitMedia(o.config.livekit) : undefined);
+  const hub = new MediaWebhookHub();
+  const rooms = new RoomsService({
+    store: o.store,
+    clock: o.clock,
+    auth: o.auth,
+    media,
+    events: o.events,
+    hub,
+    tokenTtlS: o.config.mediaTokenTtlS,
+  });
+  const stage = new StageService(o.store, o.clock, rooms);
+  const seats = new SeatsService(o.store, o.clock, rooms);
+  registerRoomsRoutes(http, deps, rooms, o.config.publicUrl);
+  registerStageRoutes(http, deps, stage);
+  registerSeatsRoutes(http, deps, seats);
+  await registerWebhookRoute(http, media, hub);
+  return { media, hub, rooms, stage, seats };
+}

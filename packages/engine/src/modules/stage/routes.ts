@@ -1,0 +1,62 @@
+import { RoomParamsSchema, StageSchema, StageTargetRequestSchema } from "@utd-stream/protocol";
+import type { FastifyInstance } from "fastify";
+import { type RouteDeps, route } from "../../http/route.js";
+import type { StageService } from "./service.js";
+
+export function registerStageRoutes(app: FastifyInstance, deps: RouteDeps, stage: StageService): void {
+  const base = "/api/v1/rooms/:room_name/stage";
+  route(app, deps, {
+    method: "GET",
+    url: base,
+    summary: "Live stream stage roster (host + co-hosts)",
+    tags: ["stage"],
+    auth: "user",
+    params: RoomParamsSchema,
+    response: StageSchema,
+    handler: async ({ auth, params }) => stage.get(auth, params.room_name),
+  });
+  route(app, deps, {
+    method: "POST",
+    url: `${base}/invite`,
+    summary: "Host: promote a viewer to co-publish (audio + video)",
+    tags: ["stage"],
+    auth: "user",
+    params: RoomParamsSchema,
+    body: StageTargetRequestSchema,
+    response: StageSchema,
+    handler: async ({ auth, params, body }) => stage.invite(auth, params.room_name, body.identity),
+  });
+  route(app, deps, {
+    method: "POST",
+    url: `${base}/remove`,
+    summary: "Host: send a co-host back to the audience",
+    tags: ["stage"],
+    auth: "user",
+    params: RoomParamsSchema,
+    body: StageTargetRequestSchema,
+    response: StageSchema,
+    handler: async ({ auth, params, body }) => stage.remove(auth, params.room_name, body.identity),
+  });
+  route(app, deps, {
+    method: "POST",
+    url: `${base}/request`,
+    summary: "Viewer: ask the host to be promoted (`stage.requested` to the host)",
+    tags: ["stage"],
+    auth: "user",
+    params: RoomParamsSchema,
+    status: 204,
+    handler: async ({ auth, params }) => {
+      await stage.request(auth, params.room_name);
+    },
+  });
+  route(app, deps, {
+    method: "POST",
+    url: `${base}/leave`,
+    summary: "Co-host: step down to the audience",
+    tags: ["stage"],
+    auth: "user",
+    params: RoomParamsSchema,
+    response: StageSchema,
+    handler: async ({ auth, params }) => stage.leave(auth, params.room_name),
+  });
+}

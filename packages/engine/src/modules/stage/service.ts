@@ -1,0 +1,143 @@
+import type { Stage, StageMember, StageRole } from "@utd-stream/protocol";
+import type { Clock } from "../../core/clock.js";
+import { ApiError } from "../../core/errors.js";
+import { roomKey } from "../../media/names.js";
+import type { Store } from "../../store/db.js";
+import type { AuthContext } from "../auth/service.js";
+import type { RoomRow, RoomsService } from "../rooms/service.js";
+
+/**
+ * Live-stream stage: the host(s) plus any number of co-hosts who may publish audio and video.
+ * Promotion and demotion are server-authoritative: the roster lives here and each change is pushed
+ * to LiveKit as a full permission object.
+ */
+export class StageService {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+    private readonly rooms: RoomsService,
+  ) {
+    // A co-host who leaves the room leaves the stage; hosts stay hosts.
+    rooms.addListener({
+      participantLeft: async (room, identity) => {
+        if (room.type !== "live_stream" || (await rooms.roleOf(room, identity)) !== "co_host") return;
+        await this.deleteMember(room, identity);
+        await this.announce(room);
+      },
+    });
+  }
+
+  private async liveRoom(ctx: AuthContext, roomName: string): Promise<RoomRow> {
+    this.rooms.assertMedia();
+    return this.rooms.require(ctx.app.id, roomName, "live_stream");
+  }
+
+  /** `GET /api/v1/rooms/{room}/stage`. */
+  async get(ctx: AuthContext, roomName: string): Promise<Stage> {
+    return this.roster(await this.liveRoom(ctx, roomName));
+  }
+
+  /** Host: promote a viewer who is in the room to co-publish (audio + video). */
+  async invite(ctx: AuthContext, roomName: string, identity: string): Promise<Stage> {
+    const room = await this.liveRoom(ctx, roomName);
+    await this.rooms.requireHost(room, ctx.identity);
+    const role = await this.rooms.roleOf(room, identity);
+    if (role === "host") throw ApiError.conflict(`${identity} is a host of ${room.name}`);
+    if (role === undefined) {
+      const present = await this.rooms.media.listIdentities(roomKey(room.app_id, room.name));
+      if (!present.includes(identity)) throw ApiError.notFound(`participant ${identity} in room ${room.name}`);
+      const user = await this.store.db
+        .selectFrom("users")
+        .select("name")
+        .where("app_id", "=", room.app_id)
+        .where("identity", "=", identity)
+        .executeTakeFirst();
+      await this.store.db
+        .insertInto("media_room_members")
+        .values({
+          app_id: room.app_id,
+          room_name: room.name,
+          identity,
+          role: "co_host",
+          name: user?.name ?? null,
+          added_at: this.clock.now(),
+        })
+        .onConflict((oc) => oc.columns(["app_id", "room_name", "identity"]).doNothing())
+        .execute();
+    }
+    await this.pushOrUndo(room, identity, () => this.deleteMember(room, identity));
+    return this.announce(room);
+  }
+
+  /** Host: send a co-host back to the audience (LiveKit then unpublishes their tracks). */
+  async remove(ctx: AuthContext, roomName: string, identity: string): Promise<Stage> {
+    const room = await this.liveRoom(ctx, roomName);
+    await this.rooms.requireHost(room, ctx.identity);
+    const role = await this.rooms.roleOf(room, identity);
+    if (role === "host") throw ApiError.conflict(`${identity} is a host of ${room.name}; hosts cannot be removed from the stage`);
+    if (role === undefined) throw ApiError.notFound(`stage member ${identity}`);
+    await this.deleteMember(room, identity);
+    await this.rooms.apply(room, identity);
+    return this.announce(room);
+  }
+
+  /** Viewer: raise a hand; the host(s) get `stage.requested`. */
+  async request(ctx: AuthContext, roomName: string): Promise<void> {
+    const room = await this.liveRoom(ctx, roomName);
+    if ((await this.rooms.roleOf(room, ctx.identity)) !== undefined) throw ApiError.conflict("already on the stage");
+    await this.rooms.toHosts(room, "stage.requested", { room_name: room.name, identity: ctx.identity, name: ctx.user.name });
+  }
+
+  /** Co-host: step down to the audience. */
+  async leave(ctx: AuthContext, roomName: string): Promise<Stage> {
+    const room = await this.liveRoom(ctx, roomName);
+    const role = await this.rooms.roleOf(room, ctx.identity);
+    if (role === "host") throw ApiError.conflict("a host cannot leave the stage; leave the room instead");
+    if (role === undefined) throw ApiError.conflict("not on the stage");
+    await this.deleteMember(room, ctx.identity);
+    await this.rooms.apply(room, ctx.identity);
+    return this.announce(room);
+  }
+
+  async roster(room: RoomRow): Promise<Stage> {
+    const rows = await this.store.db
+      .selectFrom("media_room_members")
+      .select(["identity", "name", "role"])
+      .where("app_id", "=", room.app_id)
+      .where("room_name", "=", room.name)
+      .orderBy("added_at")
+      .orderBy("identity")
+      .execute();
+    // Hosts first, then co-hosts in promotion order.
+    const members: StageMember[] = rows
+      .map((r) => ({ identity: r.identity, name: r.name, role: r.role as StageRole }))
+      .sort((a, b) => (a.role === b.role ? 0 : a.role === "host" ? -1 : 1));
+    return { room_name: room.name, members };
+  }
+
+  private async announce(room: RoomRow): Promise<Stage> {
+    const stage = await this.roster(room);
+    await this.rooms.broadcast(room, "stage.updated", stage);
+    return stage;
+  }
+
+  private async deleteMember(room: RoomRow, identity: string): Promise<void> {
+    await this.store.db
+      .deleteFrom("media_room_members")
+      .where("app_id", "=", room.app_id)
+      .where("room_name", "=", room.name)
+      .where("identity", "=", identity)
+      .where("role", "=", "co_host")
+      .execute();
+  }
+
+  /** Applies the permission in LiveKit; when LiveKit fails, the stored change is undone so nothing changed. */
+  private async pushOrUndo(room: RoomRow, identity: string, undo: () => Promise<void>): Promise<void> {
+    try {
+      await this.rooms.apply(room, identity);
+    } catch (err) {
+      await undo();
+      throw err;
+    }
+  }
+}
