@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Registry } from "prom-client";
 import { type Clock, systemClock } from "./core/clock.js";
 import type { EngineConfig } from "./core/config.js";
-import { type EventSink, nullEventSink } from "./core/events.js";
+import type { EventSink } from "./core/events.js";
 import { Hooks } from "./core/hooks.js";
 import { loadKeys } from "./core/keys.js";
 import { MemoryRateLimiter, type RateLimiter } from "./core/rate-limit.js";
@@ -18,6 +18,7 @@ import { UserTokens } from "./modules/auth/tokens.js";
 import { UsersService } from "./modules/users/service.js";
 import { openStore, type Store } from "./store/db.js";
 import { VERSION } from "./version.js";
+import { createSignaling, type Signaling } from "./ws/signaling.js";
 
 export type { Clock } from "./core/clock.js";
 export { ConfigError, type EngineConfig, loadConfig } from "./core/config.js";
@@ -39,6 +40,8 @@ export interface EngineServices {
   auth: AuthService;
   /** Media plane: LiveKit port (undefined without LiveKit), webhook hub, rooms, stage, seats. */
   media?: MediaModules;
+  /** Signalling plane: WebSocket gateway (the event sink), bus, calls (`calls.onTransition`), presence, typing, push. */
+  signaling: Signaling;
 }
 
 export interface Engine {
@@ -91,10 +94,12 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   registerAdminRoutes(http, deps, apps, users);
 
   // --- modules: each domain wires its service and routes here (signalling, chat, media…) ---
-  const events: EventSink = nullEventSink;
+  const signaling = await createSignaling({ config, store, clock, hooks, auth, apps, http, routeDeps: deps });
+  const events: EventSink = signaling.gateway;
   const mediaModules: MediaModules = await registerMediaModules(http, deps, { config, store, clock, auth, events });
 
   const closers: (() => Promise<void>)[] = [];
+  closers.push(() => signaling.close());
   let closed = false;
   return {
     config,
@@ -103,7 +108,7 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
     clock,
     events,
     metrics,
-    services: { apps, users, auth, media: mediaModules },
+    services: { apps, users, auth, media: mediaModules, signaling },
     http,
     async listen() {
       await http.listen({ port: config.port, host: config.host });

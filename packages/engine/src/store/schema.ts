@@ -1,6 +1,9 @@
 import type { Generated } from "kysely";
+import type { CallsTables } from "../modules/calls/migrations.js";
 import type { ChatTables } from "../modules/chat/migrations.js";
 import type { FriendsTables } from "../modules/friends/migrations.js";
+import type { PresenceTables } from "../modules/presence/migrations.js";
+import type { PushTables } from "../modules/push/migrations.js";
 import type { RoomsTables } from "../modules/rooms/migrations.js";
 import type { SeatsTables } from "../modules/seats/migrations.js";
 import type { UploadsTables } from "../modules/uploads/migrations.js";
@@ -45,7 +48,7 @@ export interface MauTable {
 }
 
 /** The database schema; later modules extend it (each with its own migration). */
-export interface Database extends ChatTables, FriendsTables, UploadsTables, RoomsTables, SeatsTables {
+export interface Database extends ChatTables, FriendsTables, UploadsTables, RoomsTables, SeatsTables, CallsTables, PresenceTables, PushTables {
   apps: AppsTable;
   users: UsersTable;
   mau: MauTable;

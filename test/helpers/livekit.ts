@@ -1,0 +1,106 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createServer } from "node:net";
+import { homedir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { type RunningEngine, startEngine } from "./engine.js";
+import { IN_CI } from "./services.js";
+
+const run = promisify(execFile);
+const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const SCRIPTS = join(ROOT, "scripts/livekit");
+const VERSION = process.env.UTD_LIVEKIT_VERSION ?? "v1.13.3";
+const CACHE = process.env.UTD_LIVEKIT_CACHE ?? join(homedir(), ".cache/utd-livekit");
+
+export interface LiveKitServer {
+  url: string;
+  apiKey: string;
+  apiSecret: string;
+  port: number;
+}
+
+/** A real LiveKit server plus a real engine process whose webhooks it calls. */
+export interface MediaStack {
+  livekit: LiveKitServer;
+  engine: RunningEngine;
+  /** Stops the engine and the LiveKit server. */
+  stop(): Promise<void>;
+}
+
+/** A port nobody listens on right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.once("error", fail);
+    srv.listen(0, "127.0.0.1", () => {
+      const addr = srv.address();
+      const port = typeof addr === "object" && addr ? addr.port : 0;
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+/**
+ * Starts (or reuses) a LiveKit server on `port` (and port+1, port+2) whose webhooks go to `webhookUrl`.
+ * Without the binary it skips loudly — except under CI=true, where it installs it and any failure is fatal.
+ */
+export async function startLiveKit(port: number, webhookUrl: string): Promise<LiveKitServer | undefined> {
+  const bin = join(CACHE, VERSION, "livekit-server");
+  if (!existsSync(bin) && !IN_CI) {
+    process.stderr.write(
+      `\n⚠️  SKIPPING LiveKit tests: no livekit-server binary at ${bin} (run scripts/livekit/install.sh; needs Go >= 1.26)\n\n`,
+    );
+    return undefined;
+  }
+  const env = { ...process.env, LIVEKIT_PORT: String(port), UTD_WEBHOOK_URL: webhookUrl };
+  delete env.LIVEKIT_API_SECRET;
+  const { stdout } = await run(join(SCRIPTS, "start.sh"), { env, timeout: 15 * 60_000 });
+  const vars = Object.fromEntries(
+    stdout
+      .trim()
+      .split("\n")
+      .map((l) => {
+        const i = l.indexOf("=");
+        // start.sh prints `printf %q` values; the ones we generate have no characters to unquote.
+        return [l.slice(0, i), l.slice(i + 1).replace(/^'(.*)'$/, "$1")];
+      }),
+  ) as Record<string, string>;
+  const url = vars.LIVEKIT_URL;
+  const apiKey = vars.LIVEKIT_API_KEY;
+  const apiSecret = vars.LIVEKIT_API_SECRET;
+  if (!url || !apiKey || !apiSecret) throw new Error(`scripts/livekit/start.sh printed no credentials:\n${stdout}`);
+  return { url, apiKey, apiSecret, port };
+}
+
+export async function stopLiveKit(port: number): Promise<void> {
+  await run(join(SCRIPTS, "stop.sh"), { env: { ...process.env, LIVEKIT_PORT: String(port) } });
+}
+
+/**
+ * LiveKit on `livekitPort` and an engine on a free port, wired both ways (tokens and RoomService one way,
+ * signed webhooks the other). Each test file uses its own LiveKit port (3 consecutive ports).
+ */
+export async function startMediaStack(livekitPort: number, env: Record<string, string> = {}): Promise<MediaStack | undefined> {
+  const enginePort = await freePort();
+  const livekit = await startLiveKit(livekitPort, `http://127.0.0.1:${enginePort}/api/v1/livekit/webhook`);
+  if (!livekit) return undefined;
+  const engine = await startEngine({
+    env: {
+      UTD_PORT: String(enginePort),
+      LIVEKIT_URL: livekit.url,
+      LIVEKIT_API_KEY: livekit.apiKey,
+      LIVEKIT_API_SECRET: livekit.apiSecret,
+      ...env,
+    },
+  });
+  return {
+    livekit,
+    engine,
+    async stop() {
+      await engine.stop();
+      await stopLiveKit(livekitPort);
+    },
+  };
+}
