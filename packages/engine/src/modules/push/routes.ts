@@ -1,0 +1,56 @@
+import {
+  PushTokenListSchema,
+  PushTokenParamsSchema,
+  PushTokenSchema,
+  RegisterPushTokenRequestSchema,
+  UnregisterPushTokenRequestSchema,
+  UnregisterPushTokenResponseSchema,
+} from "@utd-stream/protocol";
+import type { FastifyInstance } from "fastify";
+import { type RouteDeps, route } from "../../http/route.js";
+import type { PushService } from "./service.js";
+
+/** `/api/v1/push/tokens`: register, list and remove device push tokens. */
+export function registerPushRoutes(app: FastifyInstance, deps: RouteDeps, push: PushService): void {
+  route(app, deps, {
+    method: "POST",
+    url: "/api/v1/push/tokens",
+    summary: "Register a device push token (fcm, apns, apns_voip, web); deduplicated",
+    tags: ["push"],
+    auth: "user",
+    body: RegisterPushTokenRequestSchema,
+    response: PushTokenSchema,
+    handler: async ({ auth, body }) => push.register(auth, body),
+  });
+  route(app, deps, {
+    method: "GET",
+    url: "/api/v1/push/tokens",
+    summary: "The caller's push tokens",
+    tags: ["push"],
+    auth: "user",
+    response: PushTokenListSchema,
+    handler: async ({ auth }) => ({ tokens: await push.list(auth) }),
+  });
+  route(app, deps, {
+    method: "DELETE",
+    url: "/api/v1/push/tokens/:id",
+    summary: "Remove one of the caller's push tokens",
+    tags: ["push"],
+    auth: "user",
+    params: PushTokenParamsSchema,
+    status: 204,
+    handler: async ({ auth, params }) => {
+      await push.remove(auth, params.id);
+    },
+  });
+  route(app, deps, {
+    method: "POST",
+    url: "/api/v1/push/tokens/unregister",
+    summary: "Remove the caller's tokens by token value or device (e.g. on logout)",
+    tags: ["push"],
+    auth: "user",
+    body: UnregisterPushTokenRequestSchema,
+    response: UnregisterPushTokenResponseSchema,
+    handler: async ({ auth, body }) => ({ removed: await push.unregister(auth, body) }),
+  });
+}

@@ -1,0 +1,58 @@
+import { TYPING_TTL_S, WS_DEFAULTS } from "@utd-stream/protocol";
+import { ConfigError } from "../core/config.js";
+
+/** Gateway limits and timings (see docs/websocket.md). Each has an environment variable. */
+export interface GatewayConfig {
+  /** `UTD_WS_MAX_FRAME_BYTES`: larger client frames close the socket with 4413. */
+  maxFrameBytes: number;
+  /** `UTD_WS_HEARTBEAT_S`: ping interval; a peer silent for 2× this is closed with 4408. */
+  heartbeatS: number;
+  /** `UTD_WS_HELLO_TIMEOUT_S`: a socket that has not sent `hello` by then is closed with 4401. */
+  helloTimeoutS: number;
+  /** `UTD_WS_RESUME_MAX_EVENTS`: events kept per user stream for resume. */
+  resumeMaxEvents: number;
+  /** `UTD_WS_RESUME_TTL_S`: how long a user stream outlives its last socket. */
+  resumeTtlS: number;
+  /** `UTD_WS_FRAMES_PER_S` as "burst/per-second": client frame budget per socket. */
+  frameBurst: number;
+  framesPerS: number;
+  /** `UTD_PRESENCE_GRACE_S`: an identity stays online this long after its last socket drops (page reloads do not flap). */
+  presenceGraceS: number;
+  /** `UTD_PRESENCE_LEASE_S`: a node renews its connections' lease; a crashed node's users go offline after this. */
+  presenceLeaseS: number;
+  /** `UTD_TYPING_TTL_S`: a typing indicator lapses after this unless renewed. */
+  typingTtlS: number;
+}
+
+function int(env: Record<string, string | undefined>, name: string, fallback: number, min: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
+  return n;
+}
+
+/** Reads the gateway configuration from the environment. */
+export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
+  const rate = env.UTD_WS_FRAMES_PER_S;
+  let frameBurst = 100;
+  let framesPerS = 50;
+  if (rate) {
+    const m = /^(\d+)\/(\d+)$/.exec(rate);
+    if (!m) throw new ConfigError(`UTD_WS_FRAMES_PER_S must look like "<burst>/<per second>", got "${rate}"`);
+    frameBurst = Number(m[1]);
+    framesPerS = Number(m[2]);
+  }
+  return {
+    maxFrameBytes: int(env, "UTD_WS_MAX_FRAME_BYTES", WS_DEFAULTS.maxFrameBytes, 256),
+    heartbeatS: int(env, "UTD_WS_HEARTBEAT_S", WS_DEFAULTS.heartbeatS, 1),
+    helloTimeoutS: int(env, "UTD_WS_HELLO_TIMEOUT_S", WS_DEFAULTS.helloTimeoutS, 1),
+    resumeMaxEvents: int(env, "UTD_WS_RESUME_MAX_EVENTS", WS_DEFAULTS.resumeMaxEvents, 1),
+    resumeTtlS: int(env, "UTD_WS_RESUME_TTL_S", WS_DEFAULTS.resumeTtlS, 1),
+    frameBurst,
+    framesPerS,
+    presenceGraceS: int(env, "UTD_PRESENCE_GRACE_S", 5, 0),
+    presenceLeaseS: int(env, "UTD_PRESENCE_LEASE_S", 60, 3),
+    typingTtlS: int(env, "UTD_TYPING_TTL_S", TYPING_TTL_S, 1),
+  };
+}
