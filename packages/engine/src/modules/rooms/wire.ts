@@ -8,10 +8,12 @@ import { LiveKitMedia } from "../../media/livekit.js";
 import type { MediaPort } from "../../media/port.js";
 import type { Store } from "../../store/db.js";
 import type { AuthService } from "../auth/service.js";
+import type { CallsService } from "../calls/service.js";
 import { registerSeatsRoutes } from "../seats/routes.js";
 import { SeatsService } from "../seats/service.js";
 import { registerStageRoutes } from "../stage/routes.js";
 import { StageService } from "../stage/service.js";
+import { CallMediaService, registerCallMediaRoutes } from "./call-media.js";
 import { registerRoomsRoutes, registerWebhookRoute } from "./routes.js";
 import { RoomsService } from "./service.js";
 
@@ -23,13 +25,24 @@ export interface MediaModules {
   rooms: RoomsService;
   stage: StageService;
   seats: SeatsService;
+  /** Call rooms; present when the calls module is. */
+  calls: CallMediaService | undefined;
 }
 
 /** Wires the LiveKit adapter (when configured), rooms, stage and seats, and registers their routes. */
 export async function registerMediaModules(
   http: FastifyInstance,
   deps: RouteDeps,
-  o: { config: EngineConfig; store: Store; clock: Clock; auth: AuthService; events: EventSink; media?: MediaPort | undefined },
+  o: {
+    config: EngineConfig;
+    store: Store;
+    clock: Clock;
+    auth: AuthService;
+    events: EventSink;
+    media?: MediaPort | undefined;
+    /** The calls module: call rooms open on accept and close on end. */
+    calls?: CallsService;
+  },
 ): Promise<MediaModules> {
   const media = o.media ?? (o.config.livekit ? new LiveKitMedia(o.config.livekit) : undefined);
   const hub = new MediaWebhookHub();
@@ -47,6 +60,11 @@ export async function registerMediaModules(
   registerRoomsRoutes(http, deps, rooms, o.config.publicUrl);
   registerStageRoutes(http, deps, stage);
   registerSeatsRoutes(http, deps, seats);
+  let calls: CallMediaService | undefined;
+  if (o.calls) {
+    calls = new CallMediaService(media, o.calls, o.config.mediaTokenTtlS, hub, http.log);
+    registerCallMediaRoutes(http, deps, calls);
+  }
   await registerWebhookRoute(http, media, hub);
-  return { media, hub, rooms, stage, seats };
+  return { media, hub, rooms, stage, seats, calls };
 }

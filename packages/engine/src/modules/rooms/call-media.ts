@@ -1,0 +1,85 @@
+import { CallIdParamsSchema, type CallMedia, CallMediaSchema, TERMINAL_CALL_STATUSES } from "@utd-stream/protocol";
+import type { FastifyInstance } from "fastify";
+import { iso } from "../../core/clock.js";
+import { ApiError } from "../../core/errors.js";
+import { type RouteDeps, route } from "../../http/route.js";
+import type { MediaWebhookHub } from "../../media/hub.js";
+import { callRoomKey, parseRoomKey } from "../../media/names.js";
+import { type MediaPort, requireMedia } from "../../media/port.js";
+import type { AuthContext } from "../auth/service.js";
+import type { CallsService } from "../calls/service.js";
+import { permissionWith } from "./permissions.js";
+
+/** Seconds a call room waits for its first participant, and after the last one leaves. */
+const CALL_EMPTY_TIMEOUT_S = 60;
+const CALL_DEPARTURE_TIMEOUT_S = 10;
+
+/**
+ * A 1:1 call's media: on accept the engine opens the call's LiveKit room, capped at 2 participants;
+ * only the caller and the callee can get a token for it (`POST /api/v1/calls/{id}/token`, while the
+ * call is active); the end of the call deletes the room.
+ */
+export class CallMediaService {
+  constructor(
+    private readonly media: MediaPort | undefined,
+    private readonly calls: CallsService,
+    private readonly tokenTtlS: number,
+    hub: MediaWebhookHub,
+    private readonly log: { warn(obj: unknown, msg: string): void },
+  ) {
+    calls.onTransition(async (t) => {
+      if (!this.media) return;
+      const key = callRoomKey(t.appId, t.call.id);
+      if (t.to === "active") await this.open(key);
+      else if (t.from === "active" && TERMINAL_CALL_STATUSES.includes(t.to)) await this.media.deleteRoom(key);
+    });
+    hub.on((ev) => {
+      const scoped = parseRoomKey(ev.room);
+      if (scoped?.kind !== "call") return;
+      // The calls service has no engine-initiated end yet; both parties leaving is logged for now.
+      if (ev.event === "room_finished") this.log.warn({ call: scoped.callId }, "call room finished");
+    });
+  }
+
+  private async open(key: string): Promise<void> {
+    await requireMedia(this.media).createRoom(key, {
+      maxParticipants: 2,
+      emptyTimeoutS: CALL_EMPTY_TIMEOUT_S,
+      departureTimeoutS: CALL_DEPARTURE_TIMEOUT_S,
+    });
+  }
+
+  /** A party's token for the call's room. Outsiders get `not_found`; a call that is not active, `conflict`. */
+  async token(ctx: AuthContext, callId: string): Promise<CallMedia> {
+    const media = requireMedia(this.media);
+    const call = await this.calls.get(ctx, callId);
+    if (call.status !== "active") throw ApiError.conflict(`the call is ${call.status}; media is only for an active call`, call.status);
+    const key = callRoomKey(ctx.app.id, call.id);
+    // The transition listener usually opened it already; creating is idempotent and closes the race.
+    await this.open(key);
+    const permission = permissionWith(call.type === "video_call" ? ["camera", "microphone"] : ["microphone"]);
+    const name = call.caller_identity === ctx.identity ? call.caller_name : call.callee_name;
+    const { token, expiresAt } = await media.mintToken({
+      room: key,
+      identity: ctx.identity,
+      name: name ?? undefined,
+      permission,
+      ttlS: this.tokenTtlS,
+      attributes: { type: call.type, call_id: call.id },
+    });
+    return { token, url: media.url, room_name: call.id, expires_at: iso(expiresAt) };
+  }
+}
+
+export function registerCallMediaRoutes(app: FastifyInstance, deps: RouteDeps, svc: CallMediaService): void {
+  route(app, deps, {
+    method: "POST",
+    url: "/api/v1/calls/:id/token",
+    summary: "A party's LiveKit token for an active call's room (capped at 2 participants)",
+    tags: ["media", "calls"],
+    auth: "user",
+    params: CallIdParamsSchema,
+    response: CallMediaSchema,
+    handler: async ({ auth, params }) => svc.token(auth, params.id),
+  });
+}
