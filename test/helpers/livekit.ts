@@ -5,6 +5,7 @@ import { homedir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import WebSocket from "ws";
 import { type RunningEngine, startEngine } from "./engine.js";
 import { IN_CI } from "./services.js";
 
@@ -103,4 +104,59 @@ export async function startMediaStack(livekitPort: number, env: Record<string, s
       await stopLiveKit(livekitPort);
     },
   };
+}
+
+/** A user's event stream over the engine's WebSocket (`/api/v1/ws`), recording every `domain.verb` event. */
+export class EventStream {
+  readonly events: { type: string; data: unknown }[] = [];
+  private waiters: { pred: (e: { type: string; data: unknown }) => boolean; resolve: (d: unknown) => void }[] = [];
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.addEventListener("message", (m) => {
+      const f = JSON.parse(String(m.data)) as { type: string; seq?: number; data?: unknown };
+      if (typeof f.seq !== "number") return;
+      const e = { type: f.type, data: f.data };
+      this.events.push(e);
+      this.waiters = this.waiters.filter((w) => {
+        if (!w.pred(e)) return true;
+        w.resolve(e.data);
+        return false;
+      });
+    });
+  }
+
+  /** Opens the socket, says hello and waits for `welcome`. */
+  static async open(wsUrl: string, userToken: string): Promise<EventStream> {
+    const ws = new WebSocket(wsUrl);
+    const s = new EventStream(ws);
+    await new Promise<void>((ok, fail) => {
+      ws.addEventListener("open", () => ws.send(JSON.stringify({ type: "hello", token: userToken })), { once: true });
+      ws.addEventListener("message", (m) => {
+        const f = JSON.parse(String(m.data)) as { type: string };
+        if (f.type === "welcome") ok();
+        else if (f.type === "error") fail(new Error(`hello refused: ${String(m.data)}`));
+      });
+      ws.addEventListener("error", () => fail(new Error("websocket error")), { once: true });
+    });
+    return s;
+  }
+
+  /** The first event of `type` (already received or coming) whose data matches. */
+  next<T>(type: string, match: (data: T) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
+    const pred = (e: { type: string; data: unknown }) => e.type === type && match(e.data as T);
+    const hit = this.events.find(pred);
+    if (hit) return Promise.resolve(hit.data as T);
+    return new Promise((resolve, reject) => {
+      const w = { pred, resolve: resolve as (d: unknown) => void };
+      this.waiters.push(w);
+      setTimeout(() => {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        reject(new Error(`no ${type} event within ${timeoutMs} ms; got ${JSON.stringify(this.events.map((e) => e.type))}`));
+      }, timeoutMs).unref();
+    });
+  }
+
+  close(): void {
+    this.ws.close();
+  }
 }
