@@ -57,7 +57,15 @@ export async function startLiveKit(port: number, webhookUrl: string): Promise<Li
   }
   const env = { ...process.env, LIVEKIT_PORT: String(port), UTD_WEBHOOK_URL: webhookUrl };
   delete env.LIVEKIT_API_SECRET;
-  const { stdout } = await run(join(SCRIPTS, "start.sh"), { env, timeout: 15 * 60_000 });
+  let stdout: string;
+  try {
+    ({ stdout } = await run(join(SCRIPTS, "start.sh"), { env, timeout: 15 * 60_000 }));
+  } catch (err) {
+    // One retry: a server on this port from a previous run may still be releasing its ports.
+    process.stderr.write(`[livekit helper] start.sh failed once, retrying: ${(err as Error).message}\n`);
+    await new Promise((r) => setTimeout(r, 1500));
+    ({ stdout } = await run(join(SCRIPTS, "start.sh"), { env, timeout: 15 * 60_000 }));
+  }
   const vars = Object.fromEntries(
     stdout
       .trim()

@@ -93,3 +93,15 @@ export const RoomInfoSchema = z.object({
   created_at: Timestamp,
 });
 export type RoomInfo = z.infer<typeof RoomInfoSchema>;
+
+/**
+ * LiveKit data topic on which the engine repeats room events (`stage.updated`, `stage.requested`,
+ * `seats.updated`, `speak.*`) as `{"type", "data"}` JSON, sent by the server (no participant).
+ */
+export const ROOM_EVENTS_TOPIC = "utd.room";
+
+/** A room event as carried on {@link ROOM_EVENTS_TOPIC}. */
+export interface RoomEventMessage {
+  type: string;
+  data: unknown;
+}

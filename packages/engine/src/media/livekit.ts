@@ -1,5 +1,13 @@
 import type { MediaPermission, TrackSourceName } from "@utd-stream/protocol";
-import { AccessToken, ParticipantPermission, RoomServiceClient, TrackSource, TwirpError, WebhookReceiver } from "livekit-server-sdk";
+import {
+  AccessToken,
+  DataPacket_Kind,
+  ParticipantPermission,
+  RoomServiceClient,
+  TrackSource,
+  TwirpError,
+  WebhookReceiver,
+} from "livekit-server-sdk";
 import { ApiError } from "../core/errors.js";
 import { type CreateRoomOptions, type MediaPort, type MediaWebhookEvent, type MintOptions, mediaUnavailable } from "./port.js";
 
@@ -76,6 +84,16 @@ export class LiveKitMedia implements MediaPort {
     } catch (err) {
       if (isNotFound(err)) return false;
       throw err;
+    }
+  }
+
+  async sendData(room: string, payload: Uint8Array, topic: string, to?: readonly string[]): Promise<void> {
+    try {
+      await this.call(() =>
+        this.rooms.sendData(room, payload, DataPacket_Kind.RELIABLE, { topic, ...(to ? { destinationIdentities: [...to] } : {}) }),
+      );
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
     }
   }
 

@@ -51,6 +51,11 @@ export interface MediaPort {
    * is not in the room (the next token they get carries the permission instead).
    */
   updatePermission(room: string, identity: string, permission: MediaPermission): Promise<boolean>;
+  /**
+   * Sends a reliable data message from the server into a room (to `to`, or everyone). Clients know it
+   * is the engine's because it has no sending participant.
+   */
+  sendData(room: string, payload: Uint8Array, topic: string, to?: readonly string[]): Promise<void>;
   mintToken(opts: MintOptions): Promise<{ token: string; expiresAt: number }>;
   /** Verifies a webhook's signature against the raw body; throws `unauthorized` when it does not match. */
   receiveWebhook(rawBody: string, authorization: string | undefined): Promise<MediaWebhookEvent>;

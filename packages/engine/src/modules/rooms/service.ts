@@ -8,6 +8,7 @@ import type {
   TokenResponse,
   TrackSourceName,
 } from "@utd-stream/protocol";
+import { ROOM_EVENTS_TOPIC } from "@utd-stream/protocol";
 import type { Selectable } from "kysely";
 import type { z } from "zod";
 import { type Clock, iso } from "../../core/clock.js";
@@ -291,15 +292,28 @@ export class RoomsService {
   /** Publishes a room event to everyone in the room. */
   async broadcast(room: RoomRow, type: string, data: unknown): Promise<void> {
     this.d.events.toUsers(room.app_id, await this.recipients(room), type, data);
+    await this.intoRoom(room, type, data);
   }
 
   /** Publishes a room event to the room's hosts. */
   async toHosts(room: RoomRow, type: string, data: unknown): Promise<void> {
-    this.d.events.toUsers(room.app_id, await this.hosts(room), type, data);
+    const hosts = await this.hosts(room);
+    this.d.events.toUsers(room.app_id, hosts, type, data);
+    await this.intoRoom(room, type, data, hosts);
   }
 
-  toUsers(room: RoomRow, identities: string[], type: string, data: unknown): void {
+  async toUsers(room: RoomRow, identities: string[], type: string, data: unknown): Promise<void> {
     this.d.events.toUsers(room.app_id, identities, type, data);
+    await this.intoRoom(room, type, data, identities);
+  }
+
+  /**
+   * The same event as a LiveKit data message (topic `utd.room`), so a media-only client learns of
+   * stage and seat changes without the signalling socket. Best effort: the WebSocket event is the record.
+   */
+  private async intoRoom(room: RoomRow, type: string, data: unknown, to?: readonly string[]): Promise<void> {
+    const payload = new TextEncoder().encode(JSON.stringify({ type, data }));
+    await this.media.sendData(roomKey(room.app_id, room.name), payload, ROOM_EVENTS_TOPIC, to).catch(() => {});
   }
 
   /** LiveKit closed the room: its roles, stage and seats go with it (the name can be reused). */

@@ -184,7 +184,7 @@ export class SeatsService {
       await this.store.db.updateTable("media_speak_requests").set({ status: "approved" }).where("id", "=", row.id).execute();
     }
     const wire = toWire(room, { ...row, status: "approved" });
-    this.rooms.toUsers(room, [row.identity], "speak.approved", wire);
+    await this.rooms.toUsers(room, [row.identity], "speak.approved", wire);
     await this.announce(room);
     return wire;
   }
@@ -215,7 +215,7 @@ export class SeatsService {
     const row = await this.requestOf(room, identity);
     if (!row) throw new Error("invitation vanished after upsert");
     const wire = toWire(room, row);
-    this.rooms.toUsers(room, [identity], "speak.invited", wire);
+    await this.rooms.toUsers(room, [identity], "speak.invited", wire);
     await this.announce(room);
     return wire;
   }
