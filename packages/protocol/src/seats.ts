@@ -56,19 +56,32 @@ export type SeatsState = z.infer<typeof SeatsStateSchema>;
 /** `/api/v1/rooms/{room_name}/seats/{index}/take` path parameters. */
 export const SeatParamsSchema = z.strictObject({
   room_name: RoomName,
-  index: z.coerce.number().int().min(0).max(MAX_SEATS - 1),
+  index: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_SEATS - 1),
 });
 
 /** `/api/v1/rooms/{room_name}/seats/requests/{request_id}/approve` path parameters. */
 export const SpeakRequestParamsSchema = z.strictObject({
   room_name: RoomName,
-  request_id: z.coerce.number().int().min(1).max(2 ** 31 - 1),
+  request_id: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 31 - 1),
 });
 
 /** `POST /api/v1/rooms/{room_name}/seats/invite` (host only). */
 export const InviteToSpeakRequestSchema = z.strictObject({
   identity: Identity,
-  seat_index: z.number().int().min(0).max(MAX_SEATS - 1).optional(),
+  seat_index: z
+    .number()
+    .int()
+    .min(0)
+    .max(MAX_SEATS - 1)
+    .optional(),
 });
 
 /** `speak.requested` (to hosts), `speak.invited` and `speak.approved` (to the listener). */
