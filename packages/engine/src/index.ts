@@ -14,6 +14,7 @@ import { AppsService } from "./modules/apps/service.js";
 import { registerAuthRoutes } from "./modules/auth/routes.js";
 import { type MediaModules, registerMediaModules } from "./modules/rooms/wire.js";
 import { AuthService } from "./modules/auth/service.js";
+import { type ChatModules, registerChatModules } from "./modules/chat/wire.js";
 import { UserTokens } from "./modules/auth/tokens.js";
 import { UsersService } from "./modules/users/service.js";
 import { openStore, type Store } from "./store/db.js";
@@ -42,6 +43,8 @@ export interface EngineServices {
   media?: MediaModules;
   /** Signalling plane: WebSocket gateway (the event sink), bus, calls (`calls.onTransition`), presence, typing, push. */
   signaling: Signaling;
+  /** Chat capability: conversations and messages, friends, uploads (`purgeNow` runs the retention purge). */
+  chat: ChatModules;
 }
 
 export interface Engine {
@@ -98,7 +101,10 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   const events: EventSink = signaling.gateway;
   const mediaModules: MediaModules = await registerMediaModules(http, deps, { config, store, clock, auth, events, calls: signaling.calls });
 
+  const chatModules = await registerChatModules(http, deps, { config, store, clock, events, apps, signingKey: keys.tokenKey });
+
   const closers: (() => Promise<void>)[] = [];
+  closers.push(() => chatModules.close());
   closers.push(() => signaling.close());
   let closed = false;
   return {
@@ -108,7 +114,7 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
     clock,
     events,
     metrics,
-    services: { apps, users, auth, media: mediaModules, signaling },
+    services: { apps, users, auth, media: mediaModules, signaling, chat: chatModules },
     http,
     async listen() {
       await http.listen({ port: config.port, host: config.host });

@@ -18,6 +18,12 @@ export interface EngineConfig {
   /** Public base URL (scheme://host[:port]) used in URLs the engine hands out; derived from the request when absent. */
   publicUrl: string | undefined;
   callRingTimeoutS: number;
+  /** Chat: how often expired messages are purged (`UTD_CHAT_RETENTION_SWEEP_S`, default 3600). */
+  chatRetentionSweepS: number;
+  /** Largest upload in bytes (`UTD_UPLOAD_MAX_BYTES`, default 50 MiB). */
+  uploadMaxBytes: number;
+  /** S3-compatible file storage (`UTD_S3_BUCKET` etc.); local disk under `dataDir` when absent. */
+  s3: S3Config | undefined;
   /** Lifetime of a LiveKit room token in seconds (it only has to get the participant in; LiveKit refreshes it). */
   mediaTokenTtlS: number;
   /** Lifetime of a user token in seconds. */
@@ -74,6 +80,34 @@ function opt(env: Env, name: string): string | undefined {
   return v === undefined || v === "" ? undefined : v;
 }
 
+/** S3-compatible storage settings. */
+export interface S3Config {
+  bucket: string;
+  region: string;
+  /** For MinIO, R2 and other S3-compatible services; AWS when absent. */
+  endpoint: string | undefined;
+  accessKeyId: string | undefined;
+  secretAccessKey: string | undefined;
+  forcePathStyle: boolean;
+  /** Key prefix inside the bucket. */
+  prefix: string;
+}
+
+/** `UTD_S3_BUCKET` (required to enable), `UTD_S3_REGION`, `UTD_S3_ENDPOINT`, `UTD_S3_ACCESS_KEY_ID`, `UTD_S3_SECRET_ACCESS_KEY`, `UTD_S3_FORCE_PATH_STYLE`, `UTD_S3_PREFIX`. */
+function s3Config(env: Env): S3Config | undefined {
+  const bucket = opt(env, "UTD_S3_BUCKET");
+  if (!bucket) return undefined;
+  return {
+    bucket,
+    region: opt(env, "UTD_S3_REGION") ?? "us-east-1",
+    endpoint: opt(env, "UTD_S3_ENDPOINT"),
+    accessKeyId: opt(env, "UTD_S3_ACCESS_KEY_ID"),
+    secretAccessKey: opt(env, "UTD_S3_SECRET_ACCESS_KEY"),
+    forcePathStyle: opt(env, "UTD_S3_FORCE_PATH_STYLE") === "true",
+    prefix: opt(env, "UTD_S3_PREFIX") ?? "",
+  };
+}
+
 /** Reads the configuration from environment variables (names as in the README). */
 export function loadConfig(env: Env = process.env): EngineConfig {
   const lkUrl = opt(env, "LIVEKIT_URL");
@@ -93,6 +127,9 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     tokenSecret: opt(env, "UTD_TOKEN_SECRET"),
     publicUrl: opt(env, "UTD_PUBLIC_URL")?.replace(/\/+$/, ""),
     callRingTimeoutS: int(env, "UTD_CALL_RING_TIMEOUT_S", 30, 1),
+    chatRetentionSweepS: int(env, "UTD_CHAT_RETENTION_SWEEP_S", 3600, 1),
+    uploadMaxBytes: int(env, "UTD_UPLOAD_MAX_BYTES", 50 * 1024 * 1024, 1),
+    s3: s3Config(env),
     mediaTokenTtlS: int(env, "UTD_MEDIA_TOKEN_TTL_S", 600, 10),
     userTokenTtlS: int(env, "UTD_USER_TOKEN_TTL_S", 3600, 10),
     identityTokenMaxTtlS: int(env, "UTD_IDENTITY_TOKEN_MAX_TTL_S", 900, 10),

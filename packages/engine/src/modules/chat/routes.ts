@@ -1,0 +1,282 @@
+import {
+  AddMembersRequestSchema,
+  ChatSettingsSchema,
+  ConversationListSchema,
+  ConversationSchema,
+  CreateConversationRequestSchema,
+  EditMessageRequestSchema,
+  HistoryQuerySchema,
+  HistoryResponseSchema,
+  Id,
+  Identity,
+  ListConversationsQuerySchema,
+  MarkReadRequestSchema,
+  MarkReadResponseSchema,
+  MemberSchema,
+  MessageSchema,
+  ReactionRequestSchema,
+  SendMessageRequestSchema,
+  UnreadResponseSchema,
+  UpdateChatSettingsRequestSchema,
+  UpdateConversationRequestSchema,
+  UpdateMemberRequestSchema,
+} from "@utd-stream/protocol";
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { type RouteDeps, route } from "../../http/route.js";
+import type { AuthContext } from "../auth/service.js";
+import type { Caller, ChatService } from "./service.js";
+
+const ConvParams = z.strictObject({ id: Id });
+const MessageParams = ConvParams.extend({ message_id: Id });
+const MemberParams = ConvParams.extend({ identity: Identity });
+const ReactionParams = MessageParams.extend({ reaction: ReactionRequestSchema.shape.reaction });
+const Members = z.object({ members: z.array(MemberSchema) });
+const tags = ["chat"];
+
+function caller(ctx: AuthContext): Caller {
+  return { app: ctx.app, identity: ctx.identity };
+}
+
+/** Chat REST routes (`/api/v1/conversations…`, `/api/v1/chatrooms`, `/api/v1/unread`, `/api/v1/chat/settings`). */
+export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: ChatService): void {
+  route(app, deps, {
+    method: "POST",
+    url: "/api/v1/conversations",
+    summary: "Create a conversation (direct: returns the existing one for the pair with 200)",
+    tags,
+    auth: "user",
+    body: CreateConversationRequestSchema,
+    response: ConversationSchema,
+    status: 201,
+    handler: async ({ auth, body, reply }) => {
+      const { conversation, created } = await chat.create(caller(auth), body);
+      return reply.code(created ? 201 : 200).send(conversation);
+    },
+  });
+  route(app, deps, {
+    method: "GET",
+    url: "/api/v1/conversations",
+    summary: "The caller's conversations, most recently active first, with last message and unread count",
+    tags,
+    auth: "user",
+    query: ListConversationsQuerySchema,
+    response: ConversationListSchema,
+    handler: async ({ auth, query }) => ({ conversations: await chat.list(caller(auth), query) }),
+  });
+  route(app, deps, {
+    method: "GET",
+    url: "/api/v1/chatrooms",
+    summary: "Open chatrooms of the app (join with POST /api/v1/conversations/{id}/join)",
+    tags,
+    auth: "user",
+    query: ListConversationsQuerySchema.pick({ limit: true }),
+    response: ConversationListSchema,
+    handler: async ({ auth, query }) => ({ conversations: await chat.listChatrooms(caller(auth), query.limit) }),
+  });
+  route(app, deps, {
+    method: "GET",
+    url: "/api/v1/conversations/:id",
+    summary: "A conversation (members only)",
+    tags,
+    auth: "user",
+    params: ConvParams,
+    response: ConversationSchema,
+    handler: async ({ auth, params }) => chat.get(caller(auth), params.id),
+  });
+  route(app, deps, {
+    method: "PATCH",
+    url: "/api/v1/conversations/:id",
+    summary: "Rename or change custom data (owner or admin)",
+    tags,
+    auth: "user",
+    params: ConvParams,
+    body: UpdateConversationRequestSchema,
+    response: ConversationSchema,
+    handler: async ({ auth, params, body }) => chat.update(caller(auth), params.id, body),
+  });
+  for (const [verb, closed] of [
+    ["close", true],
+    ["reopen", false],
+  ] as const) {
+    route(app, deps, {
+      method: "POST",
+      url: `/api/v1/conversations/:id/${verb}`,
+      summary: closed ? "Close a conversation: no more messages, history stays" : "Reopen a closed conversation",
+      tags,
+      auth: "user",
+      params: ConvParams,
+      response: ConversationSchema,
+      handler: async ({ auth, params }) => chat.setClosed(caller(auth), params.id, closed),
+    });
+  }
+  route(app, deps, {
+    method: "POST",
+    url: "/api/v1/conversations/:id/join",
+    summary: "Join an open chatroom",
+    tags,
+    auth: "user",
+    params: ConvParams,
+    response: ConversationSchema,
+    handler: async ({ auth, params }) => chat.join(caller(auth), params.id),
+  });
+  route(app, deps, {
+    method: "POST",
+    url: "/api/v1/conversations/:id/leave",
+    summary: "Leave a group or chatroom",
+    tags,
+    auth: "user",
+    params: ConvParams,
+    status: 204,
+    handler: async ({ auth, params }) => chat.leave(caller(auth), params.id),
+  });
+  route(app, deps, {
+    method: "GET",
+    url: "/api/v1/conversations/:id/members",
+    summary: "Members with roles and (when shared) read positions",
+    tags,
+    auth: "user",
+    params: ConvParams,
+    response: Members,
+    handler: async ({ auth, params }) => ({ members: await chat.listMembers(caller(auth), params.id) }),
+  });
+  route(app, deps, {
+    method: "POST",
+    url: "/api/v1/conversations/:id/members",
+    summary: "Add members to a group (owner or admin; max_group_members)",
+    tags,
+    auth: "user",
+    params: ConvParams,
+    body: AddMembersRequestSchema,
+    response: Members,
+    handler: async ({ auth, params, body }) => ({ members: await chat.addMembers(caller(auth), params.id, body.identities) }),
+  });
+  route(app, deps, {
+    method: "PATCH",
+    url: "/api/v1/conversations/:id/members/:identity",
+    summary: "Change a member's role (owner only)",
+    tags,
+    auth: "user",
+    params: MemberParams,
+    body: UpdateMemberRequestSchema,
+    response: Members,
+    handler: async ({ auth, params, body }) => ({ members: await chat.setRole(caller(auth), params.id, params.identity, body.role) }),
+  });
+  route(app, deps, {
+    method: "DELETE",
+    url: "/api/v1/conversations/:id/members/:identity",
+    summary: "Remove a member (owner: anyone; admin: members) or leave (yourself)",
+    tags,
+    auth: "user",
+    params: MemberParams,
+    status: 204,
+    handler: async ({ auth, params }) => chat.removeMember(caller(auth), params.id, params.identity),
+  });
+  route(app, deps, {
+    method: "POST",
+    url: "/api/v1/conversations/:id/messages",
+    summary: "Send a message (idempotent by client_msg_id: a retry returns the stored message with 200)",
+    tags,
+    auth: "user",
+    params: ConvParams,
+    body: SendMessageRequestSchema,
+    response: MessageSchema,
+    status: 201,
+    handler: async ({ auth, params, body, reply }) => {
+      const { message, created } = await chat.send(caller(auth), params.id, body);
+      return reply.code(created ? 201 : 200).send(message);
+    },
+  });
+  route(app, deps, {
+    method: "GET",
+    url: "/api/v1/conversations/:id/messages",
+    summary: "History by seq (before/after/limit), oldest first, within the plan's history_days",
+    tags,
+    auth: "user",
+    params: ConvParams,
+    query: HistoryQuerySchema,
+    response: HistoryResponseSchema,
+    handler: async ({ auth, params, query }) => chat.history(caller(auth), params.id, query),
+  });
+  route(app, deps, {
+    method: "PATCH",
+    url: "/api/v1/conversations/:id/messages/:message_id",
+    summary: "Edit your message",
+    tags,
+    auth: "user",
+    params: MessageParams,
+    body: EditMessageRequestSchema,
+    response: MessageSchema,
+    handler: async ({ auth, params, body }) => chat.edit(caller(auth), params.id, params.message_id, body),
+  });
+  route(app, deps, {
+    method: "DELETE",
+    url: "/api/v1/conversations/:id/messages/:message_id",
+    summary: "Delete a message (leaves a tombstone)",
+    tags,
+    auth: "user",
+    params: MessageParams,
+    response: MessageSchema,
+    handler: async ({ auth, params }) => chat.delete(caller(auth), params.id, params.message_id),
+  });
+  route(app, deps, {
+    method: "POST",
+    url: "/api/v1/conversations/:id/messages/:message_id/reactions",
+    summary: "React to a message (idempotent)",
+    tags,
+    auth: "user",
+    params: MessageParams,
+    body: ReactionRequestSchema,
+    response: MessageSchema,
+    handler: async ({ auth, params, body }) => chat.react(caller(auth), params.id, params.message_id, body.reaction, true),
+  });
+  route(app, deps, {
+    method: "DELETE",
+    url: "/api/v1/conversations/:id/messages/:message_id/reactions/:reaction",
+    summary: "Remove your reaction (idempotent)",
+    tags,
+    auth: "user",
+    params: ReactionParams,
+    response: MessageSchema,
+    handler: async ({ auth, params }) => chat.react(caller(auth), params.id, params.message_id, params.reaction, false),
+  });
+  route(app, deps, {
+    method: "POST",
+    url: "/api/v1/conversations/:id/read",
+    summary: "Mark read up to a seq; returns the new unread counts",
+    tags,
+    auth: "user",
+    params: ConvParams,
+    body: MarkReadRequestSchema,
+    response: MarkReadResponseSchema,
+    handler: async ({ auth, params, body }) => chat.markRead(caller(auth), params.id, body.seq),
+  });
+  route(app, deps, {
+    method: "GET",
+    url: "/api/v1/unread",
+    summary: "Unread counts per conversation and in total",
+    tags,
+    auth: "user",
+    response: UnreadResponseSchema,
+    handler: async ({ auth }) => chat.unread(caller(auth)),
+  });
+  route(app, deps, {
+    method: "GET",
+    url: "/api/v1/chat/settings",
+    summary: "The caller's chat privacy settings",
+    tags,
+    auth: "user",
+    response: ChatSettingsSchema,
+    handler: async ({ auth }) => chat.settings(caller(auth)),
+  });
+  route(app, deps, {
+    method: "PATCH",
+    url: "/api/v1/chat/settings",
+    summary: "Turn sharing read receipts on or off",
+    tags,
+    auth: "user",
+    body: UpdateChatSettingsRequestSchema,
+    response: ChatSettingsSchema,
+    handler: async ({ auth, body }) => chat.updateSettings(caller(auth), body),
+  });
+}

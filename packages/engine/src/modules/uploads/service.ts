@@ -1,0 +1,144 @@
+import {
+  type Attachment,
+  type CreateUploadRequest,
+  type CreateUploadResponse,
+  UPLOAD_CONTENT_TYPES,
+  UPLOAD_LIMITS,
+  type UploadInfo,
+  type UploadKind,
+  type UploadMetadata,
+} from "@utd-stream/protocol";
+import type { Selectable } from "kysely";
+import { type Clock, iso } from "../../core/clock.js";
+import { ApiError } from "../../core/errors.js";
+import { newId } from "../../core/ids.js";
+import type { FileStore } from "../../files/port.js";
+import type { Store } from "../../store/db.js";
+import type { AppRecord } from "../apps/service.js";
+import { requireCapability } from "../auth/service.js";
+import type { UploadsTable } from "./migrations.js";
+
+type UploadRow = Selectable<UploadsTable>;
+
+/** Who may download a file besides its uploader: the chat module answers (members of a conversation it was sent in). */
+export interface DownloadPolicy {
+  canDownload(app: AppRecord, identity: string, fileId: string): Promise<boolean>;
+}
+
+export interface UploadsDeps {
+  store: Store;
+  files: FileStore;
+  clock: Clock;
+  /** Largest upload in bytes (`UPLOAD_LIMITS.maxSize` unless configured lower). */
+  maxSize: number;
+  policy: DownloadPolicy;
+}
+
+/**
+ * Upload reservations and file tokens. A token is usable only in its uploader's app and only once the
+ * bytes are stored with exactly the declared size; downloads are for the uploader and members of a
+ * conversation where the file was sent.
+ */
+export class UploadsService {
+  constructor(private readonly d: UploadsDeps) {}
+
+  /** `POST /api/v1/uploads`: reserves a file token and presigns where to PUT the bytes. */
+  async create(app: AppRecord, identity: string, req: CreateUploadRequest, baseUrl: string): Promise<CreateUploadResponse> {
+    requireCapability(app, "chat");
+    const contentType = req.content_type.toLowerCase();
+    if (!UPLOAD_CONTENT_TYPES[req.kind].test(contentType)) {
+      throw ApiError.invalid(`content_type ${req.content_type} is not allowed for kind ${req.kind}`, [
+        { path: "body.content_type", message: `not a ${req.kind} type` },
+      ]);
+    }
+    if (req.size > this.d.maxSize) throw new ApiError("payload_too_large", `files may be at most ${this.d.maxSize} bytes`);
+    const now = this.d.clock.now();
+    const id = newId("file", now);
+    const key = `${app.id}/${id}`;
+    const expiresAt = now + UPLOAD_LIMITS.uploadUrlTtlS * 1000;
+    await this.d.store.db
+      .insertInto("uploads")
+      .values({
+        id,
+        app_id: app.id,
+        uploader: identity,
+        kind: req.kind,
+        filename: req.filename,
+        content_type: contentType,
+        size: req.size,
+        metadata: JSON.stringify(req.metadata ?? {}),
+        storage_key: key,
+        created_at: now,
+        upload_expires_at: expiresAt,
+        uploaded_at: null,
+      })
+      .execute();
+    const put = await this.d.files.presignUpload({ key, contentType, size: req.size, expiresAt }, baseUrl);
+    return { file_token: id, upload_url: put.url, method: put.method, headers: put.headers, expires_at: iso(expiresAt) };
+  }
+
+  private async row(appId: string, token: string): Promise<UploadRow | undefined> {
+    return this.d.store.db.selectFrom("uploads").selectAll().where("id", "=", token).where("app_id", "=", appId).executeTakeFirst();
+  }
+
+  /** Whether the bytes are stored (checked against the file store once, then remembered). */
+  private async uploaded(row: UploadRow): Promise<boolean> {
+    if (row.uploaded_at !== null) return true;
+    const st = await this.d.files.stat(row.storage_key);
+    if (!st || st.size !== Number(row.size)) return false;
+    const now = this.d.clock.now();
+    await this.d.store.db.updateTable("uploads").set({ uploaded_at: now }).where("id", "=", row.id).execute();
+    row.uploaded_at = now;
+    return true;
+  }
+
+  /** Turns file tokens into attachments; unknown or other apps' tokens are `not_found`, unfinished ones `conflict`. */
+  async resolve(appId: string, tokens: readonly string[]): Promise<Attachment[]> {
+    const out: Attachment[] = [];
+    for (const token of tokens) {
+      const row = await this.row(appId, token);
+      if (!row) throw ApiError.notFound(`file ${token}`);
+      if (!(await this.uploaded(row))) throw ApiError.conflict(`file ${token} has not been uploaded`, "pending");
+      out.push({
+        file_token: row.id,
+        kind: row.kind as UploadKind,
+        filename: row.filename,
+        content_type: row.content_type,
+        size: Number(row.size),
+        metadata: JSON.parse(row.metadata) as UploadMetadata,
+      });
+    }
+    return out;
+  }
+
+  /** `GET /api/v1/uploads/{file_token}`: the record and, once uploaded, a signed download URL. */
+  async info(app: AppRecord, identity: string, token: string, baseUrl: string): Promise<UploadInfo> {
+    requireCapability(app, "chat");
+    const row = await this.row(app.id, token);
+    if (!row) throw ApiError.notFound("file");
+    if (row.uploader !== identity && !(await this.d.policy.canDownload(app, identity, row.id))) {
+      throw ApiError.forbidden("only the uploader and members of a conversation where this file was sent may download it");
+    }
+    const uploaded = await this.uploaded(row);
+    const exp = this.d.clock.now() + UPLOAD_LIMITS.downloadUrlTtlS * 1000;
+    const url = uploaded
+      ? await this.d.files.presignDownload(
+          { key: row.storage_key, filename: row.filename, contentType: row.content_type, expiresAt: exp },
+          baseUrl,
+        )
+      : null;
+    return {
+      file_token: row.id,
+      kind: row.kind as UploadKind,
+      filename: row.filename,
+      content_type: row.content_type,
+      size: Number(row.size),
+      metadata: JSON.parse(row.metadata) as UploadMetadata,
+      uploaded,
+      uploader: row.uploader,
+      created_at: iso(Number(row.created_at)),
+      download_url: url,
+      download_expires_at: url ? iso(exp) : null,
+    };
+  }
+}
