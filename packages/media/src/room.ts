@@ -1,0 +1,114 @@
+import { ROOM_EVENTS_TOPIC, type RoomEventMessage } from "@utd-stream/protocol";
+import { ConnectionState, type LocalParticipant, type RemoteParticipant, Room, RoomEvent } from "livekit-client";
+import { EventStream, type ReadonlyStore, Store } from "./store.js";
+
+/** One raw LiveKit room event: its name and the listener arguments LiveKit passed. */
+export interface UTDRoomEvent {
+  type: RoomEvent;
+  args: unknown[];
+}
+
+export interface UTDRoomOptions {
+  /** LiveKit adaptive stream (default true). */
+  adaptiveStream?: boolean;
+  /** LiveKit dynacast (default true). */
+  dynacast?: boolean;
+}
+
+/**
+ * Headless wrapper around a LiveKit `Room` (seed: `UTDRoom`): owns the connection and surfaces state as
+ * stores plus a raw event stream. It never elevates its own permissions: `canPublish` only follows
+ * what the server grants.
+ */
+export class UTDRoom {
+  /** The underlying LiveKit room. */
+  readonly room: Room;
+  /** Every LiveKit room event, raw. */
+  readonly events = new EventStream<UTDRoomEvent>();
+  /** Room events the engine sends into the room (`stage.updated`, `seats.updated`, `speak.*`…). */
+  readonly serverEvents = new EventStream<RoomEventMessage>();
+  private readonly _connected = new Store(false);
+  private readonly _canPublish = new Store(false);
+  private readonly _remote = new Store<RemoteParticipant[]>([]);
+
+  constructor(opts: UTDRoomOptions = {}) {
+    this.room = new Room({ adaptiveStream: opts.adaptiveStream ?? true, dynacast: opts.dynacast ?? true });
+    for (const type of Object.values(RoomEvent)) {
+      this.room.on(type as RoomEvent.Connected, (...args: unknown[]) => this.events.emit({ type, args }));
+    }
+    const refresh = () => this.refresh();
+    this.room
+      .on(RoomEvent.ConnectionStateChanged, refresh)
+      .on(RoomEvent.ParticipantConnected, refresh)
+      .on(RoomEvent.ParticipantDisconnected, refresh)
+      .on(RoomEvent.TrackSubscribed, refresh)
+      .on(RoomEvent.TrackUnsubscribed, refresh)
+      .on(RoomEvent.ParticipantPermissionsChanged, refresh)
+      .on(RoomEvent.Disconnected, refresh)
+      .on(RoomEvent.DataReceived, (payload, participant, _kind, topic) => {
+        // Only the server (no sending participant) speaks on the engine's topic.
+        if (participant || topic !== ROOM_EVENTS_TOPIC) return;
+        try {
+          const msg = JSON.parse(new TextDecoder().decode(payload)) as RoomEventMessage;
+          if (typeof msg.type === "string") this.serverEvents.emit(msg);
+        } catch {
+          /* not ours */
+        }
+      });
+  }
+
+  /** Whether the media room is connected. */
+  get connected(): ReadonlyStore<boolean> {
+    return this._connected;
+  }
+
+  /** Whether the server currently lets this participant publish (seat / stage / host / call party). */
+  get canPublish(): ReadonlyStore<boolean> {
+    return this._canPublish;
+  }
+
+  /** Remote participants, refreshed on (dis)connects and track subscriptions. */
+  get remoteParticipants(): ReadonlyStore<RemoteParticipant[]> {
+    return this._remote;
+  }
+
+  get localParticipant(): LocalParticipant | undefined {
+    return this._connected.value ? this.room.localParticipant : undefined;
+  }
+
+  /** Connects with an engine-minted token. */
+  async connect(url: string, token: string, opts: { autoSubscribe?: boolean } = {}): Promise<void> {
+    await this.room.connect(url, token, { autoSubscribe: opts.autoSubscribe ?? true });
+    this.refresh();
+  }
+
+  /** Microphone on/off. Turning it on is refused by the SFU unless the server granted publish. */
+  async setMicrophone(enabled: boolean): Promise<void> {
+    await this.room.localParticipant.setMicrophoneEnabled(enabled);
+  }
+
+  /** Camera on/off. Turning it on is refused by the SFU unless the server granted camera publish. */
+  async setCamera(enabled: boolean): Promise<void> {
+    await this.room.localParticipant.setCameraEnabled(enabled);
+  }
+
+  /** A data message to the room, or to `destinationIdentities`. */
+  async sendData(data: Uint8Array, opts: { reliable?: boolean; destinationIdentities?: string[]; topic?: string } = {}): Promise<void> {
+    await this.room.localParticipant.publishData(new Uint8Array(data), {
+      reliable: opts.reliable ?? true,
+      ...(opts.destinationIdentities ? { destinationIdentities: opts.destinationIdentities } : {}),
+      ...(opts.topic ? { topic: opts.topic } : {}),
+    });
+  }
+
+  async disconnect(): Promise<void> {
+    await this.room.disconnect();
+    this.refresh();
+  }
+
+  private refresh(): void {
+    this._connected.set(this.room.state === ConnectionState.Connected);
+    this._canPublish.set(this._connected.value && (this.room.localParticipant.permissions?.canPublish ?? false));
+    this._remote.set([...this.room.remoteParticipants.values()]);
+  }
+}
