@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
-import { freshPostgres } from "../../../test/helpers/services.js";
-
-/** Generous rate limits: these tests send bursts on purpose. */
-export const CHAT_TEST_ENV = {
-  UTD_RATE_REQUESTS_USER: "100000/100000",
-  UTD_RATE_REQUESTS_APP: "100000/100000",
-  UTD_RATE_SESSION_IDENTITY: "100000/100000",
-  UTD_RATE_SESSION_APP: "100000/100000",
-};
+import type { RunningEngine, TestApp } from "../../../test/helpers/engine.js";
+import { BACKENDS, CHAT_TEST_ENV, world as makeWorld, startEngine } from "./chat-world.js";
 
 type Json = Record<string, unknown>;
 interface Msg {
@@ -38,22 +30,10 @@ interface Err {
   error: { code: string; limit?: string; capability?: string; status?: string };
 }
 
-const backends: [string, () => Promise<{ env: Record<string, string>; drop?: () => Promise<void> } | undefined>][] = [
-  ["sqlite", async () => ({ env: {} })],
-  [
-    "postgres",
-    async () => {
-      const pg = await freshPostgres();
-      return pg ? { env: { DATABASE_URL: pg.url }, drop: pg.drop } : undefined;
-    },
-  ],
-];
-
-describe.each(backends)("chat on %s", (_name, setup) => {
+describe.each(BACKENDS)("chat on %s", (_name, setup) => {
   let engine: RunningEngine;
   let drop: (() => Promise<void>) | undefined;
   let skip = false;
-  let n = 0;
 
   beforeAll(async () => {
     const s = await setup();
@@ -69,14 +49,8 @@ describe.each(backends)("chat on %s", (_name, setup) => {
     await drop?.();
   });
 
-  /** A fresh app with `count` signed-in users; returns their tokens by identity. */
-  async function world(count: number, plan = "free"): Promise<{ app: TestApp; t: Record<string, string>; ids: string[] }> {
-    const app = await engine.createApp({ plan });
-    const ids = Array.from({ length: count }, (_, i) => `u${++n}_${i}`);
-    const t: Record<string, string> = {};
-    for (const id of ids) t[id] = (await engine.session(app, id)).user_token;
-    return { app, t, ids };
-  }
+  const world = (count: number, plan = "free"): Promise<{ app: TestApp; t: Record<string, string>; ids: string[] }> =>
+    makeWorld(engine, count, plan);
   const req = <T = Json>(method: string, path: string, token: string, body?: unknown) => engine.request<T>(method, path, { token, body });
   const send = (token: string, conv: string, client_msg_id: string, extra: Json = {}) =>
     req<Msg>("POST", `/api/v1/conversations/${conv}/messages`, token, { client_msg_id, text: `m ${client_msg_id}`, ...extra });
