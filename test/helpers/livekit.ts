@@ -55,7 +55,7 @@ export async function startLiveKit(port: number, webhookUrl: string): Promise<Li
     );
     return undefined;
   }
-  const env = { ...process.env, LIVEKIT_PORT: String(port), UTD_WEBHOOK_URL: webhookUrl };
+  const env: NodeJS.ProcessEnv = { ...process.env, LIVEKIT_PORT: String(port), UTD_WEBHOOK_URL: webhookUrl };
   delete env.LIVEKIT_API_SECRET;
   let stdout: string;
   try {

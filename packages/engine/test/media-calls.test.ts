@@ -75,7 +75,10 @@ describe("1:1 call media on a real LiveKit", () => {
     const at = new AccessToken(lk.apiKey, lk.apiSecret, { identity: "mallory", ttl: 60 });
     at.addGrant({ roomJoin: true, room: `${app.app_id}:call:${c.id}`, canSubscribe: true });
     const refusedJoin = await RtcPeer.join("mallory", lk.url, await at.toJwt()).then(
-      (p) => (peers.push(p), "joined"),
+      (p) => {
+        peers.push(p);
+        return "joined";
+      },
       (err: Error) => err.message,
     );
     // LiveKit logs "room has exceeded its max participants"; the client only sees the failed handshake.
