@@ -101,7 +101,16 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   const events: EventSink = signaling.gateway;
   const mediaModules: MediaModules = await registerMediaModules(http, deps, { config, store, clock, auth, events, calls: signaling.calls });
 
-  const chatModules = await registerChatModules(http, deps, { config, store, clock, events, apps, signingKey: keys.tokenKey });
+  const chatModules = await registerChatModules(http, deps, {
+    config,
+    store,
+    clock,
+    events,
+    apps,
+    signingKey: keys.tokenKey,
+    ws: signaling.gateway,
+    typing: signaling.typing,
+  });
 
   const closers: (() => Promise<void>)[] = [];
   closers.push(() => chatModules.close());

@@ -153,18 +153,20 @@ export const ListConversationsQuerySchema = z.strictObject({
 /** An attachment reference in a send: a file token from `POST /api/v1/uploads`, once uploaded. */
 export const AttachmentRefSchema = z.strictObject({ file_token: z.string().min(1).max(128) });
 
+const sendFields = {
+  client_msg_id: ClientMsgId,
+  text: z.string().min(1).max(CHAT_LIMITS.maxTextLength).optional(),
+  custom: CustomData.optional(),
+  attachments: z.array(AttachmentRefSchema).max(CHAT_LIMITS.maxAttachments).optional(),
+  reply_to: Id.optional(),
+};
+const hasContent = (m: { text?: string | undefined; custom?: unknown; attachments?: unknown[] | undefined }) =>
+  m.text !== undefined || m.custom !== undefined || (m.attachments?.length ?? 0) > 0;
+
 /** `POST /api/v1/conversations/{id}/messages` — at least one of text, custom or attachments. */
 export const SendMessageRequestSchema = z
-  .strictObject({
-    client_msg_id: ClientMsgId,
-    text: z.string().min(1).max(CHAT_LIMITS.maxTextLength).optional(),
-    custom: CustomData.optional(),
-    attachments: z.array(AttachmentRefSchema).max(CHAT_LIMITS.maxAttachments).optional(),
-    reply_to: Id.optional(),
-  })
-  .refine((m) => m.text !== undefined || m.custom !== undefined || (m.attachments?.length ?? 0) > 0, {
-    message: "a message needs text, custom or attachments",
-  });
+  .strictObject(sendFields)
+  .refine(hasContent, { message: "a message needs text, custom or attachments" });
 export type SendMessageRequest = z.infer<typeof SendMessageRequestSchema>;
 
 /** `PATCH /api/v1/conversations/{id}/messages/{message_id}` (the sender only). */
@@ -289,3 +291,23 @@ export const MemberEventSchema = z.object({
   by: z.string(),
 });
 export type MemberEvent = z.infer<typeof MemberEventSchema>;
+
+/** WebSocket request `message.send`: the REST send body plus `conversation_id`; the reply's data is the `Message`. */
+export const MessageSendFrameSchema = z
+  .strictObject({
+    type: z.literal("message.send"),
+    id: z.string().min(1).max(64).optional(),
+    conversation_id: Id,
+    ...sendFields,
+  })
+  .refine(hasContent, { message: "a message needs text, custom or attachments" });
+export type MessageSendFrame = z.infer<typeof MessageSendFrameSchema>;
+
+/** WebSocket request `message.read`: marks read up to `seq`; the reply's data is a `MarkReadResponse`. */
+export const MessageReadFrameSchema = z.strictObject({
+  type: z.literal("message.read"),
+  id: z.string().min(1).max(64).optional(),
+  conversation_id: Id,
+  seq: z.number().int().min(0),
+});
+export type MessageReadFrame = z.infer<typeof MessageReadFrameSchema>;

@@ -934,6 +934,12 @@ export class ChatService {
     return this.settings(caller);
   }
 
+  /** The members of a conversation the caller belongs to (for conversation typing); checks access like a read. */
+  async members(caller: Caller, id: string): Promise<string[]> {
+    await this.access(this.db, caller, id);
+    return memberIdentities(this.db, id);
+  }
+
   // ---------- files and retention ----------
 
   /** Whether `identity` is a member of a conversation where the file was sent (inside retention). */

@@ -1,4 +1,6 @@
+import { MessageReadFrameSchema, MessageSendFrameSchema } from "@utd-stream/protocol";
 import type { FastifyInstance } from "fastify";
+import type { z } from "zod";
 import type { Clock } from "../../core/clock.js";
 import type { EngineConfig } from "../../core/config.js";
 import type { EventSink } from "../../core/events.js";
@@ -8,6 +10,7 @@ import { registerLocalFileRoutes } from "../../files/routes.js";
 import type { RouteDeps } from "../../http/route.js";
 import type { Store } from "../../store/db.js";
 import type { AppsService } from "../apps/service.js";
+import type { AuthContext } from "../auth/service.js";
 import { registerFriendRoutes } from "../friends/routes.js";
 import { FriendsService } from "../friends/service.js";
 import { registerUploadRoutes } from "../uploads/routes.js";
@@ -33,6 +36,10 @@ export interface ChatWiring {
   apps: AppsService;
   /** Key material the local file store derives its URL-signing key from. */
   signingKey: Uint8Array;
+  /** The WebSocket gateway's request registry, to serve chat verbs over the socket (absent: REST only). */
+  ws?: { handle<S extends z.ZodType>(verb: string, schema: S, fn: (ctx: AuthContext, frame: z.output<S>) => Promise<unknown>): void };
+  /** Conversation typing needs to know a conversation's members. */
+  typing?: { setConversationMembers(fn: (ctx: AuthContext, conversationId: string) => Promise<readonly string[]>): void };
 }
 
 /**
@@ -58,6 +65,16 @@ export async function registerChatModules(http: FastifyInstance, deps: RouteDeps
   registerUploadRoutes(http, deps, uploads, w.config.publicUrl);
 
   const c = chat;
+  w.typing?.setConversationMembers((ctx, id) => c.members({ app: ctx.app, identity: ctx.identity }, id));
+  if (w.ws) {
+    w.ws.handle("message.send", MessageSendFrameSchema, async (ctx, f) => {
+      const { type: _t, id: _i, conversation_id, ...body } = f;
+      return (await c.send({ app: ctx.app, identity: ctx.identity }, conversation_id, body)).message;
+    });
+    w.ws.handle("message.read", MessageReadFrameSchema, async (ctx, f) =>
+      c.markRead({ app: ctx.app, identity: ctx.identity }, f.conversation_id, f.seq),
+    );
+  }
   const purgeNow = async () => c.purgeExpired(await w.apps.list());
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {

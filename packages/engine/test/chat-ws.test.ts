@@ -1,0 +1,150 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningEngine } from "../../../test/helpers/engine.js";
+import { BACKENDS, CHAT_TEST_ENV, startEngine, world } from "./chat-world.js";
+import { sleep, WsClient } from "./ws-helpers.js";
+
+interface Msg {
+  id: string;
+  seq: number;
+  conversation_id: string;
+  text: string | null;
+  client_msg_id: string | null;
+}
+
+describe.each(BACKENDS)("chat over WebSocket on %s", (_name, setup) => {
+  let engine: RunningEngine;
+  let drop: (() => Promise<void>) | undefined;
+  let skip = false;
+  beforeAll(async () => {
+    const s = await setup();
+    if (!s) {
+      skip = true;
+      return;
+    }
+    drop = s.drop;
+    engine = await startEngine({ env: { ...CHAT_TEST_ENV, UTD_WS_FRAMES_PER_S: "1000/1000", ...s.env } });
+  });
+  afterAll(async () => {
+    await engine?.stop();
+    await drop?.();
+  });
+  const req = <T>(method: string, path: string, token: string, body?: unknown) => engine.request<T>(method, path, { token, body });
+  const messagesOf = (c: WsClient, conv: string) =>
+    c
+      .events()
+      .filter((f) => f.type === "message.new" && (f.data as Msg).conversation_id === conv)
+      .map((f) => f.data as Msg);
+
+  it("members get message.new live; a member offline for 30 messages gets each exactly once, in order, on resume", async (ctx) => {
+    if (skip) return ctx.skip();
+    const { t, ids } = await world(engine, 3);
+    const [a, b, c] = ids as [string, string, string];
+    const g = (await req<{ id: string }>("POST", "/api/v1/conversations", t[a] as string, { kind: "group", members: [b, c] })).body;
+    const wa = await WsClient.connect(engine.wsUrl, t[a] as string);
+    let wb = await WsClient.connect(engine.wsUrl, t[b] as string);
+    const first = (await req<Msg>("POST", `/api/v1/conversations/${g.id}/messages`, t[a] as string, { client_msg_id: "w0", text: "hello" }))
+      .body;
+    expect((await wb.event<Msg>("message.new")).data).toMatchObject({ id: first.id, seq: 1, text: "hello" });
+    await wa.event<Msg>("message.new", (m) => m.id === first.id); // the sender's own devices too
+    // b goes offline, 30 messages arrive (a retry among them), b resumes.
+    const last = wb.events().at(-1);
+    const epoch = (wb.welcome as { epoch: string }).epoch;
+    wb.close();
+    await wb.closed;
+    for (let i = 1; i <= 30; i++) {
+      await req("POST", `/api/v1/conversations/${g.id}/messages`, t[i % 2 ? a : c] as string, { client_msg_id: `w${i}`, text: `n${i}` });
+      if (i === 10) await req("POST", `/api/v1/conversations/${g.id}/messages`, t[c] as string, { client_msg_id: "w10", text: "retry" });
+    }
+    wb = await WsClient.connect(engine.wsUrl, t[b] as string, { resume: { epoch, seq: last?.seq as number } });
+    expect(wb.welcome).toMatchObject({ resumed: true });
+    await wb.event<Msg>("message.new", (m) => m.seq === 31);
+    await sleep(100);
+    expect(messagesOf(wb, g.id).map((m) => m.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 2));
+    wa.close();
+    wb.close();
+  });
+
+  it("receipt.read syncs unread across a user's devices and reaches others only when shared", async (ctx) => {
+    if (skip) return ctx.skip();
+    const { app, t, ids } = await world(engine, 2);
+    const [a, b] = ids as [string, string];
+    const g = (await req<{ id: string }>("POST", "/api/v1/conversations", t[a] as string, { kind: "direct", members: [b] })).body;
+    for (let i = 0; i < 3; i++)
+      await req("POST", `/api/v1/conversations/${g.id}/messages`, t[a] as string, { client_msg_id: `x${i}`, text: "x" });
+    const phone = await WsClient.connect(engine.wsUrl, (await engine.session(app, b, { device_id: "phone" })).user_token, {
+      deviceId: "phone",
+    });
+    const wa = await WsClient.connect(engine.wsUrl, t[a] as string);
+    const laptop = await WsClient.connect(engine.wsUrl, t[b] as string, { deviceId: "laptop" });
+    const read = await laptop.request("message.read", { conversation_id: g.id, seq: 2 });
+    expect(read).toMatchObject({ ok: true, data: { last_read_seq: 2, unread_count: 1, total_unread: 1 } });
+    const synced = await phone.event<{ unread_count: number; total_unread: number }>("receipt.read");
+    expect(synced.data).toMatchObject({ conversation_id: g.id, identity: b, last_read_seq: 2, unread_count: 1, total_unread: 1 });
+    expect((await wa.event("receipt.read")).data).toEqual({ conversation_id: g.id, identity: b, last_read_seq: 2 });
+    // Receipts off: a hears nothing about b's reads (a later message proves the stream moved on).
+    await req("PATCH", "/api/v1/chat/settings", t[b] as string, { share_read_receipts: false });
+    await laptop.request("message.read", { conversation_id: g.id, seq: 3 });
+    await phone.event("receipt.read", (d: { last_read_seq: number }) => d.last_read_seq === 3);
+    await req("POST", `/api/v1/conversations/${g.id}/messages`, t[b] as string, { client_msg_id: "y", text: "y" });
+    await wa.event<Msg>("message.new", (m) => m.client_msg_id === "y");
+    expect(wa.events().filter((f) => f.type === "receipt.read")).toHaveLength(1);
+    for (const x of [phone, wa, laptop]) x.close();
+  });
+
+  it("message.send over the socket is idempotent, authorised and gated by the chat capability", async (ctx) => {
+    if (skip) return ctx.skip();
+    const { app, t, ids } = await world(engine, 3);
+    const [a, b, stranger] = ids as [string, string, string];
+    const g = (await req<{ id: string }>("POST", "/api/v1/conversations", t[a] as string, { kind: "group", members: [b] })).body;
+    const wa = await WsClient.connect(engine.wsUrl, t[a] as string);
+    const wb = await WsClient.connect(engine.wsUrl, t[b] as string);
+    const ws = await WsClient.connect(engine.wsUrl, t[stranger] as string);
+    const r1 = await wa.request("message.send", { conversation_id: g.id, client_msg_id: "s1", text: "via ws" });
+    const r2 = await wa.request("message.send", { conversation_id: g.id, client_msg_id: "s1", text: "via ws" });
+    expect(r1).toMatchObject({ ok: true, data: { seq: 1, text: "via ws" } });
+    expect((r2.data as Msg).id).toBe((r1.data as Msg).id);
+    await wb.event<Msg>("message.new", (m) => m.seq === 1);
+    expect(await wa.request("message.send", { conversation_id: g.id, client_msg_id: "s2" })).toMatchObject({
+      ok: false,
+      error: { code: "invalid_argument" },
+    });
+    expect(await wa.request("message.send", { conversation_id: g.id, client_msg_id: "s3", text: "x".repeat(5001) })).toMatchObject({
+      ok: false,
+      error: { code: "invalid_argument" },
+    });
+    expect(await ws.request("message.send", { conversation_id: g.id, client_msg_id: "s4", text: "intrude" })).toMatchObject({
+      ok: false,
+      error: { code: "not_found" },
+    });
+    expect(await ws.request("message.read", { conversation_id: g.id, seq: 1 })).toMatchObject({ ok: false, error: { code: "not_found" } });
+    // Conversation typing reaches the other members only.
+    await wa.request("typing.start", { conversation_id: g.id });
+    await wb.event("typing.started");
+    expect(await ws.request("typing.start", { conversation_id: g.id })).toMatchObject({ ok: false, error: { code: "not_found" } });
+    await engine.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { messaging_enabled: false });
+    const off = await wa.request("message.send", { conversation_id: g.id, client_msg_id: "s5", text: "x" });
+    expect(off).toMatchObject({ ok: false, error: { code: "feature_disabled", capability: "chat" } });
+    await engine.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { messaging_enabled: true });
+    const h = await req<{ messages: Msg[] }>("GET", `/api/v1/conversations/${g.id}/messages`, t[a] as string);
+    expect(h.body.messages.map((m) => m.client_msg_id)).toEqual(["s1"]);
+    for (const x of [wa, wb, ws]) x.close();
+  });
+
+  it("member and conversation events reach the members, including the one added or removed", async (ctx) => {
+    if (skip) return ctx.skip();
+    const { t, ids } = await world(engine, 3);
+    const [a, b, c] = ids as [string, string, string];
+    const wc = await WsClient.connect(engine.wsUrl, t[c] as string);
+    const g = (await req<{ id: string }>("POST", "/api/v1/conversations", t[a] as string, { kind: "group", members: [b] })).body;
+    await req("POST", `/api/v1/conversations/${g.id}/members`, t[a] as string, { identities: [c] });
+    expect((await wc.event("member.added")).data).toMatchObject({ conversation_id: g.id, identity: c, role: "member", by: a });
+    await wc.event<Msg>("message.new", (m) => m.conversation_id === g.id);
+    await req("PATCH", `/api/v1/conversations/${g.id}`, t[a] as string, { name: "renamed" });
+    expect((await wc.event("conversation.updated", (d: { change: string }) => d.change === "updated")).data).toMatchObject({
+      name: "renamed",
+    });
+    await req("DELETE", `/api/v1/conversations/${g.id}/members/${c}`, t[a] as string);
+    expect((await wc.event("member.removed")).data).toMatchObject({ conversation_id: g.id, identity: c, by: a });
+    wc.close();
+  });
+});
