@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEngine, TestApp } from "../../../test/helpers/engine.js";
 import { EventStream, type MediaStack, startMediaStack } from "../../../test/helpers/livekit.js";
 import { RtcPeer } from "../../../test/helpers/rtc-peer.js";
+import { freshPostgres } from "../../../test/helpers/services.js";
 
 interface Seats {
   room_name: string;
@@ -24,8 +25,12 @@ interface ErrBody {
   error: { code: string; message: string };
 }
 
-describe("audio room seats on a real LiveKit", () => {
+describe.each([
+  ["SQLite", false],
+  ["PostgreSQL", true],
+])("audio room seats on a real LiveKit (%s)", (_db, postgres) => {
   let stack: MediaStack | undefined;
+  let pg: Awaited<ReturnType<typeof freshPostgres>>;
   let engine: RunningEngine;
   let app: TestApp;
   let lk: RoomServiceClient;
@@ -33,7 +38,11 @@ describe("audio room seats on a real LiveKit", () => {
   const streams: EventStream[] = [];
 
   beforeAll(async () => {
-    stack = await startMediaStack(7940);
+    if (postgres) {
+      pg = await freshPostgres();
+      if (!pg) return;
+    }
+    stack = await startMediaStack(7940, pg ? { DATABASE_URL: pg.url } : {});
     if (!stack) return;
     engine = stack.engine;
     app = await engine.createApp();
@@ -42,8 +51,10 @@ describe("audio room seats on a real LiveKit", () => {
   afterAll(async () => {
     for (const s of streams) s.close();
     for (const p of peers) await p.leave();
+    peers.length = 0;
+    streams.length = 0;
     await stack?.stop();
-    await dispose();
+    await pg?.drop();
   });
 
   async function enter(identity: string, room: string, role: "host" | "audience") {
@@ -186,4 +197,8 @@ describe("audio room seats on a real LiveKit", () => {
     await host.events.next<Seats>("seats.updated", (x) => x.seats.every((seat) => seat.identity === null), 15_000);
     expect((await seats("hall", host.bearer)).body.seats[1]?.identity).toBeNull();
   });
+});
+
+afterAll(async () => {
+  await dispose();
 });
