@@ -106,6 +106,29 @@ describe("1:1 call media on a real LiveKit", () => {
     expect([late.status, late.body.error.status]).toEqual([409, "ended"]);
   });
 
+  it("ends the call when both parties have left its room (LiveKit webhooks), not when only one has", async (ctx) => {
+    if (!stack) return ctx.skip();
+    const c = await call("erin", "frank");
+    expect((await engine.request("POST", `/api/v1/calls/${c.id}/accept`, { token: c.b, body: {} })).status).toBe(200);
+    const [te, tf] = await Promise.all([token(c.id, c.a), token(c.id, c.b)]);
+    const pe = await RtcPeer.join("erin", te.body.url, te.body.token);
+    const pf = await RtcPeer.join("frank", tf.body.url, tf.body.token);
+    await pe.waitFor(() => pe.room.remoteParticipants.size === 1, 10_000, "frank to arrive");
+    const status = async () =>
+      (await engine.request<Call & { ended_by: string | null }>("GET", `/api/v1/calls/${c.id}`, { token: c.a })).body;
+
+    await pe.leave();
+    await pf.waitFor(() => pf.room.remoteParticipants.size === 0, 10_000, "erin to be gone");
+    // The participant_left webhook for erin has been handled by now or is about to be; frank is still there.
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await status()).status).toBe("active");
+
+    await pf.leave();
+    const deadline = Date.now() + 10_000;
+    while ((await status()).status === "active" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+    expect(await status()).toMatchObject({ status: "ended", ended_by: "frank" });
+  });
+
   it("keeps call rooms out of reach of the room token endpoint", async (ctx) => {
     if (!stack) return ctx.skip();
     const s = await engine.session(app, "dave");

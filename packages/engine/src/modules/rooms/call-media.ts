@@ -6,8 +6,10 @@ import { type RouteDeps, route } from "../../http/route.js";
 import type { MediaWebhookHub } from "../../media/hub.js";
 import { callRoomKey, parseRoomKey } from "../../media/names.js";
 import { type MediaPort, requireMedia } from "../../media/port.js";
+import type { AppsService } from "../apps/service.js";
 import type { AuthContext } from "../auth/service.js";
 import type { CallsService } from "../calls/service.js";
+import type { UsersService } from "../users/service.js";
 import { permissionWith } from "./permissions.js";
 
 /** Seconds a call room waits for its first participant, and after the last one leaves. */
@@ -25,6 +27,7 @@ export class CallMediaService {
     private readonly calls: CallsService,
     private readonly tokenTtlS: number,
     hub: MediaWebhookHub,
+    private readonly parties: { apps: AppsService; users: UsersService },
     private readonly log: { warn(obj: unknown, msg: string): void },
   ) {
     calls.onTransition(async (t) => {
@@ -33,12 +36,35 @@ export class CallMediaService {
       if (t.to === "active") await this.open(key);
       else if (t.from === "active" && TERMINAL_CALL_STATUSES.includes(t.to)) await this.media.deleteRoom(key);
     });
-    hub.on((ev) => {
+    // LiveKit tells us when the parties leave: once nobody is left, the call is over (hung up by the last to leave).
+    hub.on(async (ev) => {
       const scoped = parseRoomKey(ev.room);
-      if (scoped?.kind !== "call") return;
-      // The calls service has no engine-initiated end yet; both parties leaving is logged for now.
-      if (ev.event === "room_finished") this.log.warn({ call: scoped.callId }, "call room finished");
+      if (scoped?.kind !== "call" || !this.media || !ev.identity) return;
+      if (ev.event !== "participant_left" && ev.event !== "participant_connection_aborted") return;
+      if ((await this.media.listIdentities(ev.room)).length > 0) return;
+      await this.endAs(scoped.appId, scoped.callId, ev.identity);
     });
+  }
+
+  /** Ends an active call on behalf of `identity` (a party); anything else is left alone. */
+  private async endAs(appId: string, callId: string, identity: string): Promise<void> {
+    const app = await this.parties.apps.find(appId);
+    const user = app && (await this.parties.users.find(appId, identity));
+    if (!app || !user) return;
+    const now = Date.now();
+    const ctx: AuthContext = {
+      app,
+      user,
+      identity,
+      deviceId: null,
+      claims: { appId, identity, deviceId: null, issuedAt: now, expiresAt: now },
+    };
+    try {
+      const call = await this.calls.get(ctx, callId);
+      if (call.status === "active") await this.calls.act(ctx, callId, "end", null);
+    } catch (err) {
+      this.log.warn({ err, call: callId }, "could not end a call whose room emptied");
+    }
   }
 
   private async open(key: string): Promise<void> {

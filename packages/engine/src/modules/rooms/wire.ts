@@ -7,12 +7,14 @@ import { MediaWebhookHub } from "../../media/hub.js";
 import { LiveKitMedia } from "../../media/livekit.js";
 import type { MediaPort } from "../../media/port.js";
 import type { Store } from "../../store/db.js";
+import type { AppsService } from "../apps/service.js";
 import type { AuthService } from "../auth/service.js";
 import type { CallsService } from "../calls/service.js";
 import { registerSeatsRoutes } from "../seats/routes.js";
 import { SeatsService } from "../seats/service.js";
 import { registerStageRoutes } from "../stage/routes.js";
 import { StageService } from "../stage/service.js";
+import type { UsersService } from "../users/service.js";
 import { CallMediaService, registerCallMediaRoutes } from "./call-media.js";
 import { registerRoomsRoutes, registerWebhookRoute } from "./routes.js";
 import { RoomsService } from "./service.js";
@@ -42,6 +44,9 @@ export async function registerMediaModules(
     media?: MediaPort | undefined;
     /** The calls module: call rooms open on accept and close on end. */
     calls?: CallsService;
+    /** Needed to end a call on behalf of the party who left its room last. */
+    apps?: AppsService;
+    users?: UsersService;
   },
 ): Promise<MediaModules> {
   const media = o.media ?? (o.config.livekit ? new LiveKitMedia(o.config.livekit) : undefined);
@@ -61,8 +66,8 @@ export async function registerMediaModules(
   registerStageRoutes(http, deps, stage);
   registerSeatsRoutes(http, deps, seats);
   let calls: CallMediaService | undefined;
-  if (o.calls) {
-    calls = new CallMediaService(media, o.calls, o.config.mediaTokenTtlS, hub, http.log);
+  if (o.calls && o.apps && o.users) {
+    calls = new CallMediaService(media, o.calls, o.config.mediaTokenTtlS, hub, { apps: o.apps, users: o.users }, http.log);
     registerCallMediaRoutes(http, deps, calls);
   }
   await registerWebhookRoute(http, media, hub);
