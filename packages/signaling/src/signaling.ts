@@ -1,0 +1,309 @@
+import type { CallAction, CallEventData, CallType, PushPlatform, UTDStreamException } from "@utd-stream/protocol";
+import { type FetchLike, UTDApi } from "./api.js";
+import { type ClosedInfo, type ConnectionState, UTDSignalClient, type WebSocketConstructor } from "./client.js";
+import { Emitter } from "./emitter.js";
+import { type ReadableStore, Store } from "./store.js";
+import {
+  callFromWire,
+  presenceFromWire,
+  typingFromWire,
+  type UTDCall,
+  type UTDPlanLimits,
+  type UTDPresence,
+  type UTDPushToken,
+  type UTDSession,
+  type UTDTyping,
+} from "./wire.js";
+
+export interface UTDSignalingOptions {
+  /** The engine's base URL (default `http://127.0.0.1:7800`). */
+  baseUrl?: string;
+  appId: string;
+  /** The publishable app key. */
+  appKey: string;
+  /** The user's identity in your app. */
+  userId: string;
+  name?: string;
+  /** A stable id for this device (lets the engine tell devices apart: "answered elsewhere", push tokens). */
+  deviceId?: string;
+  /**
+   * Signed mode: returns a fresh identity token (a JWT your backend signs with the app secret). Called
+   * on every session mint, i.e. on `connect()` and again whenever the user token expires.
+   */
+  tokenProvider?: () => Promise<string>;
+  /** Send `ringing` automatically when a call comes in (default true). */
+  autoAcknowledgeCalls?: boolean;
+  WebSocket?: WebSocketConstructor;
+  fetch?: FetchLike;
+  backoff?: { initialMs?: number; maxMs?: number };
+}
+
+/** How a call event reached this device. */
+export interface UTDCallEvent {
+  type: "incoming" | "ringing" | "accepted" | "rejected" | "busy" | "missed" | "ended";
+  call: UTDCall;
+  /** `accepted` on a device of the callee other than this one. */
+  answeredElsewhere: boolean;
+}
+
+/** Events of the facade (camelCase data). */
+export interface UTDSignalingEvents {
+  presenceChanged: UTDPresence;
+  call: UTDCallEvent;
+  typing: UTDTyping & { typing: boolean };
+  /** Events may have been missed: re-read what you show (calls, presence). */
+  resync: { reason: string };
+  error: UTDStreamException;
+  closed: ClosedInfo;
+}
+
+const CALL_TYPES = {
+  "call.incoming": "incoming",
+  "call.ringing": "ringing",
+  "call.accepted": "accepted",
+  "call.rejected": "rejected",
+  "call.busy": "busy",
+  "call.missed": "missed",
+  "call.ended": "ended",
+} as const;
+
+/**
+ * The high-level facade of the seed's `UTDSignaling`: one object per signed-in user with presence,
+ * 1:1 call invitations, typing and push tokens over the engine's REST + WebSocket.
+ *
+ * @example
+ * const signaling = new UTDSignaling({ baseUrl, appId: "app_x", appKey: "pk_x", userId: "alice" });
+ * await signaling.connect();
+ * if (signaling.signalingEnabled === false) showUpsell();
+ * signaling.incomingCalls.subscribe((calls) => render(calls));
+ * const call = await signaling.invite("bob", { type: "video_call" });
+ */
+export class UTDSignaling {
+  /** Typed REST access (token managed by the facade). */
+  readonly api: UTDApi;
+  /** The WebSocket client (created on `connect()`). */
+  client: UTDSignalClient | undefined;
+  private readonly emitter = new Emitter<UTDSignalingEvents>();
+  private readonly stateStore = new Store<ConnectionState>("idle");
+  private readonly incoming = new Store<readonly UTDCall[]>([]);
+  private readonly watched = new Set<string>();
+  private session: UTDSession | undefined;
+  private flags: { signaling: boolean | null; chat: boolean | null; limits: UTDPlanLimits | null } = {
+    signaling: null,
+    chat: null,
+    limits: null,
+  };
+
+  constructor(private readonly opts: UTDSignalingOptions) {
+    const apiOpts: { baseUrl: string; fetch?: FetchLike } = { baseUrl: opts.baseUrl ?? "http://127.0.0.1:7800" };
+    if (opts.fetch) apiOpts.fetch = opts.fetch;
+    this.api = new UTDApi(apiOpts);
+  }
+
+  /** Whether the paid `signaling` capability is on (null until known). Refreshed on every (re)connect. */
+  get signalingEnabled(): boolean | null {
+    return this.flags.signaling;
+  }
+  /** Whether the paid `chat` capability is on (null until known). */
+  get chatEnabled(): boolean | null {
+    return this.flags.chat;
+  }
+  /** Plan limits (null until known). */
+  get planLimits(): UTDPlanLimits | null {
+    return this.flags.limits;
+  }
+  /** The user this facade signed in. */
+  get userId(): string {
+    return this.opts.userId;
+  }
+  /** Connection state (`value` + `subscribe`). */
+  get state(): ReadableStore<ConnectionState> {
+    return this.stateStore;
+  }
+  /** Calls ringing on this device right now (`value` + `subscribe`). */
+  get incomingCalls(): ReadableStore<readonly UTDCall[]> {
+    return this.incoming;
+  }
+
+  /** Subscribes to a facade event; returns an unsubscribe function. */
+  on<K extends keyof UTDSignalingEvents>(type: K, fn: (data: UTDSignalingEvents[K]) => void): () => void {
+    return this.emitter.on(type, fn);
+  }
+
+  private async mint(): Promise<UTDSession> {
+    const p: Parameters<UTDApi["mintSession"]>[0] = { appId: this.opts.appId, appKey: this.opts.appKey, identity: this.opts.userId };
+    if (this.opts.name !== undefined) p.name = this.opts.name;
+    if (this.opts.deviceId !== undefined) p.deviceId = this.opts.deviceId;
+    if (this.opts.tokenProvider) p.identityToken = await this.opts.tokenProvider();
+    const s = await this.api.mintSession(p);
+    this.session = s;
+    this.flags = { signaling: s.signalingEnabled, chat: s.chatEnabled, limits: s.planLimits };
+    return s;
+  }
+
+  /**
+   * Mints a session (capability flags and plan limits), opens the WebSocket and resolves once it is
+   * connected. Throws `UTDStreamException` when the engine refuses (bad key, banned, rate limited).
+   */
+  async connect(): Promise<void> {
+    if (this.client) return;
+    const s = await this.mint();
+    const clientOpts: ConstructorParameters<typeof UTDSignalClient>[0] = {
+      url: s.wsUrl,
+      token: () => this.session?.userToken ?? s.userToken,
+      refreshToken: async () => (await this.mint()).userToken,
+    };
+    if (this.opts.deviceId !== undefined) clientOpts.deviceId = this.opts.deviceId;
+    if (this.opts.WebSocket) clientOpts.WebSocket = this.opts.WebSocket;
+    if (this.opts.backoff) clientOpts.backoff = this.opts.backoff;
+    const client = new UTDSignalClient(clientOpts);
+    this.client = client;
+    client.state.subscribe((v) => this.stateStore.set(v));
+    client.on("welcome", ({ resumed }) => {
+      const ws = client.session.value;
+      if (ws) this.flags = { signaling: ws.signalingEnabled, chat: ws.chatEnabled, limits: ws.planLimits };
+      // A new stream forgot the watch list: send it again.
+      if (!resumed && this.watched.size > 0) void client.request("presence.watch", { identities: [...this.watched] }).catch(() => {});
+    });
+    client.on("resync", (r) => this.emitter.emit("resync", r));
+    client.on("error", (e) => this.emitter.emit("error", e));
+    client.on("closed", (c) => this.emitter.emit("closed", c));
+    client.on("presence.changed", (p) => this.emitter.emit("presenceChanged", presenceFromWire(p)));
+    client.on("typing.started", (t) => this.emitter.emit("typing", { ...typingFromWire(t), typing: true }));
+    client.on("typing.stopped", (t) => this.emitter.emit("typing", { ...typingFromWire(t), typing: false }));
+    for (const type of Object.keys(CALL_TYPES) as (keyof typeof CALL_TYPES)[]) {
+      client.on(type, (d: CallEventData) => this.onCall(CALL_TYPES[type], callFromWire(d.call)));
+    }
+    await new Promise<void>((resolve, reject) => {
+      const offs = [
+        client.on("welcome", () => {
+          for (const o of offs) o();
+          resolve();
+        }),
+        client.on("closed", (c) => {
+          for (const o of offs) o();
+          reject(c.error ?? new Error(`connection closed (${c.code})`));
+        }),
+      ];
+      client.connect();
+    });
+  }
+
+  private onCall(type: UTDCallEvent["type"], call: UTDCall): void {
+    const me = this.opts.userId;
+    const answeredElsewhere =
+      type === "accepted" &&
+      call.calleeIdentity === me &&
+      call.answeredDeviceId !== null &&
+      call.answeredDeviceId !== (this.opts.deviceId ?? null);
+    if (type === "incoming") {
+      this.incoming.set([...this.incoming.value.filter((c) => c.id !== call.id), call]);
+      if (this.opts.autoAcknowledgeCalls !== false) void this.api.callAction(call.id, "ringing", this.opts.deviceId).catch(() => {});
+    } else if (this.incoming.value.some((c) => c.id === call.id)) {
+      const rest = this.incoming.value.filter((c) => c.id !== call.id);
+      this.incoming.set(type === "ringing" ? [...rest, call] : rest);
+    }
+    this.emitter.emit("call", { type, call, answeredElsewhere });
+  }
+
+  /** Closes the socket. */
+  disconnect(): void {
+    this.client?.disconnect();
+    this.client = undefined;
+  }
+
+  // ----- presence -----
+
+  /** Watches identities: `presenceChanged` fires for them; resolves to their current presence. */
+  async watchPresence(identities: readonly string[]): Promise<UTDPresence[]> {
+    for (const i of identities) this.watched.add(i);
+    const r = await this.requireClient().request<{ presence: Parameters<typeof presenceFromWire>[0][] }>("presence.watch", {
+      identities: [...identities],
+    });
+    return r.presence.map(presenceFromWire);
+  }
+
+  /** Stops watching identities. */
+  async unwatchPresence(identities: readonly string[]): Promise<void> {
+    for (const i of identities) this.watched.delete(i);
+    await this.requireClient().request("presence.unwatch", { identities: [...identities] });
+  }
+
+  /** Presence of up to 200 identities (REST). */
+  getPresence(identities: readonly string[]): Promise<UTDPresence[]> {
+    return this.api.getPresence(identities);
+  }
+
+  // ----- calls -----
+
+  /** Rings every device of `calleeId`. The call may come back `busy` at once (callee in another call). */
+  invite(calleeId: string, opts: { type?: CallType; calleeName?: string; metadata?: Record<string, unknown> } = {}): Promise<UTDCall> {
+    const p: Parameters<UTDApi["createCall"]>[1] = { type: opts.type ?? "audio_call" };
+    if (opts.calleeName !== undefined) p.calleeName = opts.calleeName;
+    if (opts.metadata !== undefined) p.metadata = opts.metadata;
+    return this.api.createCall(calleeId, p);
+  }
+
+  private act(id: string, action: CallAction): Promise<UTDCall> {
+    return this.api.callAction(id, action, this.opts.deviceId);
+  }
+  /** Tells the caller this device is ringing (sent automatically unless `autoAcknowledgeCalls: false`). */
+  ringing(callId: string): Promise<UTDCall> {
+    return this.act(callId, "ringing");
+  }
+  /** Answers on this device; the callee's other devices see `answeredElsewhere`. */
+  accept(callId: string): Promise<UTDCall> {
+    return this.act(callId, "accept");
+  }
+  /** Declines. */
+  reject(callId: string): Promise<UTDCall> {
+    return this.act(callId, "reject");
+  }
+  /** Answers busy. */
+  busy(callId: string): Promise<UTDCall> {
+    return this.act(callId, "busy");
+  }
+  /** Cancels (caller, before an answer) or hangs up; repeating it is harmless. */
+  end(callId: string): Promise<UTDCall> {
+    return this.act(callId, "end");
+  }
+  /** One call. */
+  getCall(callId: string): Promise<UTDCall> {
+    return this.api.getCall(callId);
+  }
+  /** Call history, newest first. */
+  callHistory(opts: { limit?: number; before?: string } = {}): Promise<{ calls: UTDCall[]; nextBefore: string | null }> {
+    return this.api.listCalls(opts);
+  }
+
+  // ----- typing -----
+
+  /** Shows "typing…" to one user (`{ to }`) or a conversation's members (`{ conversationId }`); lapses unless renewed. */
+  async startTyping(target: { to: string } | { conversationId: string }): Promise<void> {
+    await this.requireClient().request("typing.start", "to" in target ? { to: target.to } : { conversation_id: target.conversationId });
+  }
+  /** Stops the indicator. */
+  async stopTyping(target: { to: string } | { conversationId: string }): Promise<void> {
+    await this.requireClient().request("typing.stop", "to" in target ? { to: target.to } : { conversation_id: target.conversationId });
+  }
+
+  // ----- push -----
+
+  /** Registers this device's push token (deduplicated by the engine). */
+  registerPushToken(platform: PushPlatform, token: string): Promise<UTDPushToken> {
+    return this.api.registerPushToken(platform, token, this.opts.deviceId);
+  }
+  /** Removes a token (e.g. on logout). */
+  async unregisterPushToken(token: string): Promise<void> {
+    await this.api.unregisterPushToken({ token });
+  }
+  /** This user's registered tokens. */
+  listPushTokens(): Promise<UTDPushToken[]> {
+    return this.api.listPushTokens();
+  }
+
+  private requireClient(): UTDSignalClient {
+    if (!this.client) throw new Error("UTDSignaling: call connect() first");
+    return this.client;
+  }
+}
