@@ -99,7 +99,7 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   // --- modules: each domain wires its service and routes here (signalling, chat, media…) ---
   const signaling = await createSignaling({ config, store, clock, hooks, auth, apps, http, routeDeps: deps });
   const events: EventSink = signaling.gateway;
-  const mediaModules: MediaModules = await registerMediaModules(http, deps, { config, store, clock, auth, events, calls: signaling.calls, apps, users });
+  const mediaModules: MediaModules = await registerMediaModules(http, deps, { config, store, clock, auth, events, calls: signaling.calls, apps, users, hooks });
 
   const chatModules = await registerChatModules(http, deps, {
     config,

@@ -236,4 +236,26 @@ describe("room tokens on a real LiveKit", () => {
     await new Promise((r) => setTimeout(r, 1000));
     expect(ph.hasAudioFrom("fan")).toBe(false);
   });
+
+  it("removes a banned user from the app's media rooms at once and refuses them new tokens", async (ctx) => {
+    if (!stack) return ctx.skip();
+    const host = await mint({
+      app_id: app.app_id,
+      app_key: app.app_key,
+      identity: "mod",
+      room_name: "arena",
+      type: "live_stream",
+      role: "host",
+    });
+    const troll = await mint({ app_id: app.app_id, app_key: app.app_key, identity: "troll", room_name: "arena", type: "live_stream" });
+    await join("mod", host.body);
+    const pt = await join("troll", troll.body);
+    expect(pt.room.isConnected).toBe(true);
+    expect((await engine.admin("POST", `/admin/v1/apps/${app.app_id}/bans`, { identity: "troll", reason: "spam" })).status).toBeLessThan(
+      300,
+    );
+    await pt.waitFor(() => !pt.room.isConnected, 10_000, "the banned user to be disconnected");
+    const again = await mint({ app_id: app.app_id, app_key: app.app_key, identity: "troll", room_name: "arena", type: "live_stream" });
+    expect([again.status, again.body.error.code]).toEqual([403, "banned"]);
+  });
 });

@@ -97,6 +97,19 @@ export class LiveKitMedia implements MediaPort {
     }
   }
 
+  async listRooms(prefix: string): Promise<string[]> {
+    const rooms = await this.call(() => this.rooms.listRooms());
+    return rooms.map((r) => r.name).filter((n) => n.startsWith(prefix));
+  }
+
+  async removeParticipant(room: string, identity: string): Promise<void> {
+    try {
+      await this.call(() => this.rooms.removeParticipant(room, identity));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
   async mintToken(o: MintOptions): Promise<{ token: string; expiresAt: number }> {
     const at = new AccessToken(this.cfg.apiKey, this.cfg.apiSecret, {
       identity: o.identity,

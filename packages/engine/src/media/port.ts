@@ -56,6 +56,10 @@ export interface MediaPort {
    * is the engine's because it has no sending participant.
    */
   sendData(room: string, payload: Uint8Array, topic: string, to?: readonly string[]): Promise<void>;
+  /** Names of the rooms that exist right now whose name starts with `prefix`. */
+  listRooms(prefix: string): Promise<string[]>;
+  /** Disconnects a participant (a room or participant that does not exist is fine). */
+  removeParticipant(room: string, identity: string): Promise<void>;
   mintToken(opts: MintOptions): Promise<{ token: string; expiresAt: number }>;
   /** Verifies a webhook's signature against the raw body; throws `unauthorized` when it does not match. */
   receiveWebhook(rawBody: string, authorization: string | undefined): Promise<MediaWebhookEvent>;

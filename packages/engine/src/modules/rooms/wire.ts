@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Clock } from "../../core/clock.js";
 import type { EngineConfig } from "../../core/config.js";
 import type { EventSink } from "../../core/events.js";
+import type { Hooks } from "../../core/hooks.js";
 import type { RouteDeps } from "../../http/route.js";
 import { MediaWebhookHub } from "../../media/hub.js";
 import { LiveKitMedia } from "../../media/livekit.js";
@@ -44,6 +45,8 @@ export async function registerMediaModules(
     media?: MediaPort | undefined;
     /** The calls module: call rooms open on accept and close on end. */
     calls?: CallsService;
+    /** A banned or signed-out user is removed from every media room of the app. */
+    hooks?: Hooks;
     /** Needed to end a call on behalf of the party who left its room last. */
     apps?: AppsService;
     users?: UsersService;
@@ -69,6 +72,18 @@ export async function registerMediaModules(
   if (o.calls && o.apps && o.users) {
     calls = new CallMediaService(media, o.calls, o.config.mediaTokenTtlS, hub, { apps: o.apps, users: o.users }, http.log);
     registerCallMediaRoutes(http, deps, calls);
+  }
+  if (o.hooks && media) {
+    const port = media;
+    const kick = async (appId: string, identity: string) => {
+      for (const room of await port.listRooms(`${appId}:`)) await port.removeParticipant(room, identity);
+    };
+    const logged = (appId: string, identity: string) =>
+      void kick(appId, identity).catch((err: unknown) =>
+        http.log.warn({ err, appId, identity }, "could not remove a user from media rooms"),
+      );
+    o.hooks.on("user.banned", (e) => logged(e.appId, e.identity));
+    o.hooks.on("user.revoked", (e) => logged(e.appId, e.identity));
   }
   await registerWebhookRoute(http, media, hub);
   return { media, hub, rooms, stage, seats, calls };
