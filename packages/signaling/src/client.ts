@@ -21,8 +21,8 @@ export interface WebSocketLike {
 export type WebSocketConstructor = new (url: string) => WebSocketLike;
 
 export interface UTDSignalClientOptions {
-  /** The WebSocket URL (`ws_url` from the session mint). */
-  url: string;
+  /** The WebSocket URL (`ws_url` from the session mint), or a function read before every (re)connect. */
+  url: string | (() => string);
   /** Returns the current user token; called before every (re)connect. */
   token: () => string | Promise<string>;
   /** Returns a fresh token when the engine says the current one expired (close 4401) or before it expires. Defaults to `token`. */
@@ -207,7 +207,7 @@ export class UTDSignalClient {
     if (this.stopped) return;
     let ws: WebSocketLike;
     try {
-      ws = new this.WS(this.opts.url);
+      ws = new this.WS(typeof this.opts.url === "function" ? this.opts.url() : this.opts.url);
     } catch {
       this.scheduleReconnect();
       return;

@@ -1,0 +1,188 @@
+/**
+ * The one place where chat wire shapes (snake_case, from @utd-stream/protocol) become the SDK's
+ * camelCase types. App data (`custom`, upload metadata) passes through untouched.
+ */
+import type {
+  Attachment,
+  ChatSettings,
+  Conversation,
+  ConversationKind,
+  Friend,
+  FriendState,
+  Member,
+  MemberRole,
+  Message,
+  MessageType,
+  UploadKind,
+} from "@utd-stream/protocol";
+
+/** App-defined JSON data on conversations and messages. */
+export type UTDCustom = Record<string, unknown>;
+
+/** Image/video width and height in pixels, media duration in seconds (when known). */
+export interface UTDFileMetadata {
+  width?: number;
+  height?: number;
+  duration?: number;
+}
+
+/** An uploaded file attached to a message. */
+export interface UTDAttachment {
+  fileToken: string;
+  kind: UploadKind;
+  filename: string;
+  contentType: string;
+  size: number;
+  metadata: UTDFileMetadata;
+}
+
+/** A chat message. `pending`/`failed` are set only on the sender's optimistic copy before the engine stored it. */
+export interface UTDMessage {
+  id: string;
+  conversationId: string;
+  /** Position in the conversation (rises by one per message); null while pending. */
+  seq: number | null;
+  type: MessageType;
+  /** Sender identity; null for system messages. */
+  sender: string | null;
+  text: string | null;
+  custom: UTDCustom | null;
+  attachments: UTDAttachment[];
+  replyTo: string | null;
+  clientMsgId: string | null;
+  /** reaction → identities. */
+  reactions: Record<string, string[]>;
+  createdAt: Date;
+  editedAt: Date | null;
+  deleted: boolean;
+  deletedAt: Date | null;
+  pending?: boolean;
+  failed?: boolean;
+}
+
+/** A conversation as the current user sees it. */
+export interface UTDConversation {
+  id: string;
+  kind: ConversationKind;
+  name: string | null;
+  custom: UTDCustom | null;
+  createdBy: string;
+  createdAt: Date;
+  lastActiveAt: Date;
+  closed: boolean;
+  closedAt: Date | null;
+  memberCount: number;
+  /** Both identities of a direct conversation; empty otherwise. */
+  members: string[];
+  role: MemberRole | null;
+  lastSeq: number;
+  lastReadSeq: number;
+  unreadCount: number;
+  lastMessage: UTDMessage | null;
+}
+
+export interface UTDMember {
+  identity: string;
+  role: MemberRole;
+  joinedAt: Date;
+  /** null when that member does not share read receipts. */
+  lastReadSeq: number | null;
+}
+
+export interface UTDFriend {
+  identity: string;
+  state: FriendState;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export interface UTDChatSettings {
+  shareReadReceipts: boolean;
+}
+
+const date = (s: string) => new Date(s);
+const maybeDate = (s: string | null) => (s === null ? null : new Date(s));
+
+export function attachmentFromWire(a: Attachment): UTDAttachment {
+  return {
+    fileToken: a.file_token,
+    kind: a.kind,
+    filename: a.filename,
+    contentType: a.content_type,
+    size: a.size,
+    metadata: { ...a.metadata },
+  };
+}
+
+export function messageFromWire(m: Message): UTDMessage {
+  return {
+    id: m.id,
+    conversationId: m.conversation_id,
+    seq: m.seq,
+    type: m.type,
+    sender: m.sender,
+    text: m.text,
+    custom: m.custom as UTDCustom | null,
+    attachments: m.attachments.map(attachmentFromWire),
+    replyTo: m.reply_to,
+    clientMsgId: m.client_msg_id,
+    reactions: m.reactions,
+    createdAt: date(m.created_at),
+    editedAt: maybeDate(m.edited_at),
+    deleted: m.deleted,
+    deletedAt: maybeDate(m.deleted_at),
+  };
+}
+
+export function conversationFromWire(c: Conversation): UTDConversation {
+  return {
+    id: c.id,
+    kind: c.kind,
+    name: c.name,
+    custom: c.custom as UTDCustom | null,
+    createdBy: c.created_by,
+    createdAt: date(c.created_at),
+    lastActiveAt: date(c.last_active_at),
+    closed: c.closed,
+    closedAt: maybeDate(c.closed_at),
+    memberCount: c.member_count,
+    members: c.members,
+    role: c.role,
+    lastSeq: c.last_seq,
+    lastReadSeq: c.last_read_seq,
+    unreadCount: c.unread_count,
+    lastMessage: c.last_message ? messageFromWire(c.last_message) : null,
+  };
+}
+
+export function memberFromWire(m: Member): UTDMember {
+  return { identity: m.identity, role: m.role, joinedAt: date(m.joined_at), lastReadSeq: m.last_read_seq };
+}
+
+export function friendFromWire(f: Friend): UTDFriend {
+  return { identity: f.identity, state: f.state, createdAt: date(f.created_at), updatedAt: date(f.updated_at) };
+}
+
+export function settingsFromWire(s: ChatSettings): UTDChatSettings {
+  return { shareReadReceipts: s.share_read_receipts };
+}
+
+/** What `send` takes: text, app data, file tokens from the upload functions, a reply target. */
+export interface UTDSendParams {
+  text?: string;
+  custom?: UTDCustom;
+  /** File tokens returned by `uploadFile` / `uploadImage` / …. */
+  files?: string[];
+  replyTo?: string;
+  /** Your own idempotency key; one is generated when absent. Retries reuse it, so a message is never sent twice. */
+  clientMsgId?: string;
+}
+
+export function sendToWire(p: UTDSendParams, clientMsgId: string): Record<string, unknown> {
+  const body: Record<string, unknown> = { client_msg_id: clientMsgId };
+  if (p.text !== undefined) body.text = p.text;
+  if (p.custom !== undefined) body.custom = p.custom;
+  if (p.files?.length) body.attachments = p.files.map((file_token) => ({ file_token }));
+  if (p.replyTo !== undefined) body.reply_to = p.replyTo;
+  return body;
+}

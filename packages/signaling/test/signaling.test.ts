@@ -1,0 +1,216 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import WebSocket from "ws";
+import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
+import {
+  type ConnectionState,
+  UTDApi,
+  type UTDCallEvent,
+  type UTDPresence,
+  UTDSignalClient,
+  UTDSignaling,
+  type UTDSignalingOptions,
+  UTDStreamException,
+  type WebSocketConstructor,
+} from "../src/index.js";
+
+const WS = WebSocket as unknown as WebSocketConstructor;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(f: () => T | undefined | false, what: string, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = f();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+describe("@utd-stream/signaling against a real engine", () => {
+  let e: RunningEngine;
+  let app: TestApp;
+  const opened: UTDSignaling[] = [];
+  // Our own data dir, so a restart keeps the database and the token key.
+  const dataDir = mkdtempSync(join(tmpdir(), "utd-sdk-"));
+  beforeAll(async () => {
+    e = await startEngine({ env: { UTD_PRESENCE_GRACE_S: "0", UTD_WS_HEARTBEAT_S: "2" }, dataDir });
+    app = await e.createApp({ plan: "pro" });
+  });
+  afterAll(async () => {
+    for (const s of opened) s.disconnect();
+    await e?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  function sdk(userId: string, extra: Partial<UTDSignalingOptions> = {}): UTDSignaling {
+    const s = new UTDSignaling({
+      baseUrl: e.url,
+      appId: app.app_id,
+      appKey: app.app_key,
+      userId,
+      WebSocket: WS,
+      backoff: { initialMs: 50, maxMs: 500 },
+      ...extra,
+    });
+    opened.push(s);
+    return s;
+  }
+
+  test("connect surfaces capability flags and plan limits; state is a store", async () => {
+    const s = sdk("s-alice");
+    const states: ConnectionState[] = [];
+    s.state.subscribe((v) => states.push(v));
+    await s.connect();
+    expect(s.signalingEnabled).toBe(true);
+    expect(s.chatEnabled).toBe(true);
+    expect(s.planLimits).toEqual({ historyDays: 90, maxGroupMembers: 100, maxFriends: 1000, maxChatrooms: 50 });
+    expect(s.state.value).toBe("connected");
+    expect(states).toEqual(["connecting", "connected"]);
+  });
+
+  test("ringing on every device, answered elsewhere, and the caller sees each step", async () => {
+    const alice = sdk("c-alice", { deviceId: "a1" });
+    const phone = sdk("c-bob", { deviceId: "phone" });
+    const laptop = sdk("c-bob", { deviceId: "laptop" });
+    await Promise.all([alice.connect(), phone.connect(), laptop.connect()]);
+    const aliceEvents: UTDCallEvent[] = [];
+    const phoneEvents: UTDCallEvent[] = [];
+    alice.on("call", (c) => aliceEvents.push(c));
+    phone.on("call", (c) => phoneEvents.push(c));
+
+    const call = await alice.invite("c-bob", { type: "video_call", metadata: { room_hint: "x" } });
+    expect(call).toMatchObject({ status: "initiating", calleeIdentity: "c-bob", type: "video_call", metadata: { room_hint: "x" } });
+    expect(call.createdAt).toBeInstanceOf(Date);
+    await until(() => phone.incomingCalls.value.length === 1 && laptop.incomingCalls.value.length === 1, "incoming on both devices");
+    // Devices acknowledge automatically: the caller sees ringing.
+    await until(() => aliceEvents.find((x) => x.type === "ringing"), "call.ringing at the caller");
+
+    await laptop.accept(call.id);
+    const onPhone = await until(() => phoneEvents.find((x) => x.type === "accepted"), "accepted on the phone");
+    expect(onPhone.answeredElsewhere).toBe(true);
+    expect(onPhone.call.answeredDeviceId).toBe("laptop");
+    await until(() => phone.incomingCalls.value.length === 0 && laptop.incomingCalls.value.length === 0, "incoming cleared");
+    await until(() => aliceEvents.find((x) => x.type === "accepted"), "accepted at the caller");
+
+    expect((await alice.end(call.id)).status).toBe("ended");
+    expect((await phone.end(call.id)).status).toBe("ended");
+    const err = await laptop.accept(call.id).catch((x: unknown) => x);
+    expect(err).toBeInstanceOf(UTDStreamException);
+    expect((err as UTDStreamException).statusCode).toBe(409);
+    const history = await alice.callHistory({ limit: 5 });
+    expect(history.calls[0]?.id).toBe(call.id);
+  });
+
+  test("presence, typing and push tokens through the facade", async () => {
+    const alice = sdk("p-alice");
+    await alice.connect();
+    const seen: UTDPresence[] = [];
+    alice.on("presenceChanged", (p) => seen.push(p));
+    expect(await alice.watchPresence(["p-bob"])).toMatchObject([{ identity: "p-bob", status: "offline" }]);
+    const bob = sdk("p-bob", { deviceId: "bob-1" });
+    await bob.connect();
+    await until(() => seen.find((p) => p.status === "online"), "bob online");
+    expect((await alice.getPresence(["p-bob"]))[0]?.devices).toEqual(["bob-1"]);
+
+    const typing: boolean[] = [];
+    bob.on("typing", (t) => typing.push(t.typing));
+    await alice.startTyping({ to: "p-bob" });
+    await alice.stopTyping({ to: "p-bob" });
+    await until(() => typing.length === 2, "typing started + stopped");
+    expect(typing).toEqual([true, false]);
+
+    const t = await bob.registerPushToken("apns_voip", "voip-token");
+    expect(t).toMatchObject({ platform: "apns_voip", token: "voip-token", deviceId: "bob-1" });
+    expect((await bob.listPushTokens()).map((x) => x.token)).toEqual(["voip-token"]);
+    await bob.unregisterPushToken("voip-token");
+    expect(await bob.listPushTokens()).toEqual([]);
+
+    bob.disconnect();
+    await until(() => seen.find((p) => p.status === "offline"), "bob offline");
+  });
+
+  test("errors are UTDStreamException with the seed's helpers", async () => {
+    const bad = new UTDSignaling({ baseUrl: e.url, appId: app.app_id, appKey: "pk_wrong", userId: "x", WebSocket: WS });
+    const err = (await bad.connect().catch((x: unknown) => x)) as UTDStreamException;
+    expect(err).toBeInstanceOf(UTDStreamException);
+    expect([err.statusCode, err.code]).toEqual([401, "unauthorized"]);
+
+    const app2 = await e.createApp({ name: "nosig" });
+    await e.admin("PATCH", `/admin/v1/apps/${app2.app_id}`, { signaling_enabled: false });
+    const s = new UTDSignaling({ baseUrl: e.url, appId: app2.app_id, appKey: app2.app_key, userId: "ns", WebSocket: WS });
+    opened.push(s);
+    await s.connect();
+    expect(s.signalingEnabled).toBe(false);
+    const off = (await s.invite("someone").catch((x: unknown) => x)) as UTDStreamException;
+    expect([off.isFeatureDisabled, off.isSignalingDisabled, off.isChatDisabled, off.isForbidden]).toEqual([true, true, false, true]);
+    const wsOff = (await s.startTyping({ to: "someone" }).catch((x: unknown) => x)) as UTDStreamException;
+    expect(wsOff.isSignalingDisabled).toBe(true);
+
+    const victim = sdk("banned-one");
+    await victim.connect();
+    const closed = new Promise<UTDStreamException | undefined>((r) => victim.on("closed", (c) => r(c.error)));
+    await e.admin("POST", `/admin/v1/apps/${app.app_id}/bans`, { identity: "banned-one" });
+    expect((await closed)?.isBanned).toBe(true);
+    expect(victim.state.value).toBe("closed");
+    const again = new UTDSignaling({ baseUrl: e.url, appId: app.app_id, appKey: app.app_key, userId: "banned-one", WebSocket: WS });
+    const banned = (await again.connect().catch((x: unknown) => x)) as UTDStreamException;
+    expect([banned.isBanned, banned.isForbidden, banned.statusCode]).toEqual([true, true, 403]);
+  });
+
+  test("UTDSignalClient: forced drops while events flow lose and duplicate nothing; offline requests are sent once connected", async () => {
+    const api = new UTDApi({ baseUrl: e.url });
+    const bob = await api.mintSession({ appId: app.app_id, appKey: app.app_key, identity: "d-bob" });
+    const aliceApi = new UTDApi({ baseUrl: e.url });
+    await aliceApi.mintSession({ appId: app.app_id, appKey: app.app_key, identity: "d-alice" });
+    const client = new UTDSignalClient({
+      url: bob.wsUrl,
+      token: () => bob.userToken,
+      WebSocket: WS,
+      backoff: { initialMs: 20, maxMs: 200 },
+    });
+    const seqs: number[] = [];
+    const resyncs: string[] = [];
+    client.on("event", (f) => seqs.push(f.seq));
+    client.on("resync", (r) => resyncs.push(r.reason));
+    // Queued before the socket exists; answered after the welcome.
+    const early = client.request<{ presence: unknown[] }>("presence.watch", { identities: ["d-alice"] });
+    client.connect();
+    expect((await early).presence.length).toBe(1);
+
+    const N = 30;
+    for (let i = 0; i < N; i++) {
+      await aliceApi.createCall("d-bob", { type: "audio_call" });
+      if (i % 7 === 3) client.reconnect();
+    }
+    await until(() => seqs.length >= N, `${N} events`);
+    await sleep(200);
+    expect(seqs).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+    expect(resyncs).toEqual([]);
+    client.disconnect();
+  });
+
+  test("UTDSignalClient: after an engine restart it reconnects by itself and asks for a resync", async () => {
+    const api = new UTDApi({ baseUrl: e.url });
+    const s = await api.mintSession({ appId: app.app_id, appKey: app.app_key, identity: "rs-user" });
+    // The restarted engine may listen on another port: the URL is read before every connect.
+    const client = new UTDSignalClient({
+      url: () => e.wsUrl,
+      token: () => s.userToken,
+      WebSocket: WS,
+      backoff: { initialMs: 50, maxMs: 300 },
+    });
+    const resync = new Promise<string>((r) => client.on("resync", (x) => r(x.reason)));
+    client.connect();
+    await until(() => client.state.value === "connected", "connected");
+    const states: ConnectionState[] = [];
+    client.state.subscribe((v) => states.push(v));
+    e = await e.restart();
+    expect(await resync).toBe("epoch changed");
+    expect(states).toContain("reconnecting");
+    expect(client.state.value).toBe("connected");
+    client.disconnect();
+  });
+});
