@@ -2,8 +2,11 @@ import { z } from "zod";
 import { DisplayName, Id, Identity, Timestamp } from "./common.js";
 import { UPLOAD_KINDS, UploadMetadataSchema } from "./uploads.js";
 
-/** Conversation kinds: one `direct` per pair of users, `group` with roles, open `chatroom`. */
-export const CONVERSATION_KINDS = ["direct", "group", "chatroom"] as const;
+/**
+ * Conversation kinds: one `direct` per pair of users, `group` with roles, open `chatroom`, and
+ * `support` (a visitor and the app's operator team; created only through `/api/v1/support`).
+ */
+export const CONVERSATION_KINDS = ["direct", "group", "chatroom", "support"] as const;
 export type ConversationKind = (typeof CONVERSATION_KINDS)[number];
 
 /** Member roles. `owner` manages roles and closes; `admin` adds/removes members; `member` chats. */
@@ -49,7 +52,7 @@ const ConversationName = DisplayName.min(1).max(128);
 
 /** `POST /api/v1/conversations` — `members` are the other identities (exactly one for `direct`). */
 export const CreateConversationRequestSchema = z.strictObject({
-  kind: z.enum(CONVERSATION_KINDS),
+  kind: z.enum(["direct", "group", "chatroom"]),
   members: z.array(Identity).max(CHAT_LIMITS.maxMembersPerRequest).optional(),
   name: ConversationName.optional(),
   custom: CustomData.optional(),
