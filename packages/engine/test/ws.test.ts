@@ -188,6 +188,39 @@ describe("WebSocket gateway", () => {
     expect((await again.closed).code).toBe(4403);
   });
 
+  test("server-side publish: custom events reach every device; bad input is refused and sends nothing", async () => {
+    const s1 = await e.session(app, "pub-bob", { device_id: "a" });
+    const c1 = await WsClient.connect(e.wsUrl, s1.user_token);
+    const c2 = await WsClient.connect(e.wsUrl, (await e.session(app, "pub-bob", { device_id: "b" })).user_token);
+    const other = await WsClient.connect(e.wsUrl, (await e.session(app, "pub-other")).user_token);
+    const ok = await e.admin("POST", `/admin/v1/apps/${app.app_id}/events`, {
+      identities: ["pub-bob", "pub-bob", "nobody"],
+      type: "custom.hello",
+      data: { n: 1 },
+    });
+    expect(ok).toMatchObject({ status: 200, body: { recipients: 2 } });
+    for (const c of [c1, c2]) expect((await c.event("custom.hello")).data).toEqual({ n: 1 });
+    const bad: unknown[] = [
+      { identities: ["pub-bob"], type: "call.incoming", data: {} },
+      { identities: [], type: "custom.x", data: {} },
+      { identities: ["pub-bob"], type: "custom.x" },
+      { identities: ["pub-bob"], type: "custom.x", data: { big: "x".repeat(20_000) } },
+      { identities: "pub-bob", type: "custom.x", data: {} },
+    ];
+    for (const body of bad)
+      expect((await e.admin("POST", `/admin/v1/apps/${app.app_id}/events`, body)).status, JSON.stringify(body).slice(0, 80)).toBe(400);
+    expect((await e.admin("POST", "/admin/v1/apps/app_nope/events", { identities: ["x"], type: "custom.x", data: 1 })).status).toBe(404);
+    const userToken = await e.request("POST", `/admin/v1/apps/${app.app_id}/events`, {
+      token: s1.user_token,
+      body: { identities: ["pub-bob"], type: "custom.x", data: 1 },
+    });
+    expect(userToken.status).toBe(401);
+    await sleep(100);
+    expect(c1.events().length).toBe(1);
+    expect(other.events()).toEqual([]);
+    for (const c of [c1, c2, other]) c.close();
+  });
+
   test("other paths do not upgrade", async () => {
     const bad = await WsClient.open(e.wsUrl.replace("/api/v1/ws", "/api/v1/nope")).catch((err: Error) => err);
     expect(bad).toBeInstanceOf(Error);

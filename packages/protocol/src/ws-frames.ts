@@ -108,3 +108,18 @@ export type EventFrame = z.infer<typeof EventFrameSchema>;
 
 /** Frame types that are not events on the user's stream. */
 export const CONTROL_FRAME_TYPES = ["welcome", "resync_required", "reply", "error", "ping", "pong"] as const;
+
+/** Most recipients of one server-side publish. */
+export const PUBLISH_MAX_IDENTITIES = 10_000;
+
+/**
+ * `POST /admin/v1/apps/{app_id}/events` — your backend sends a custom event to users' streams (every
+ * device, resumable like any event). Types must start with `custom.` so they never pass for engine events.
+ */
+export const PublishEventsRequestSchema = z.strictObject({
+  identities: z.array(z.string().min(1).max(128)).min(1).max(PUBLISH_MAX_IDENTITIES),
+  type: z.string().regex(/^custom\.[A-Za-z0-9_.-]{1,57}$/, "must look like custom.<name>"),
+  data: z.unknown().refine((d) => d !== undefined && JSON.stringify(d).length <= 16_384, "data must be JSON of at most 16384 bytes"),
+});
+export type PublishEventsRequest = z.infer<typeof PublishEventsRequestSchema>;
+export const PublishEventsResponseSchema = z.object({ recipients: z.number().int() });

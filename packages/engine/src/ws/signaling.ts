@@ -20,6 +20,7 @@ import { TypingService } from "../modules/typing/service.js";
 import type { Store } from "../store/db.js";
 import { type GatewayConfig, loadGatewayConfig } from "./config.js";
 import { Gateway } from "./gateway.js";
+import { registerGatewayRoutes } from "./routes.js";
 
 export interface SignalingDeps {
   config: EngineConfig;
@@ -112,6 +113,7 @@ export async function createSignaling(d: SignalingDeps): Promise<Signaling> {
   registerCallRoutes(d.http, d.routeDeps, calls);
   registerPresenceRoutes(d.http, d.routeDeps, presence);
   registerPushRoutes(d.http, d.routeDeps, push);
+  registerGatewayRoutes(d.http, d.routeDeps, d.apps, gateway);
 
   calls.start();
   presence.start();
