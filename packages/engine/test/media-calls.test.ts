@@ -26,7 +26,8 @@ describe("1:1 call media on a real LiveKit", () => {
   const peers: RtcPeer[] = [];
 
   beforeAll(async () => {
-    stack = await startMediaStack(7920);
+    // The ring timeout also bounds how long an answered call's room waits for someone to join.
+    stack = await startMediaStack(7920, { UTD_CALL_RING_TIMEOUT_S: "3" });
     if (!stack) return;
     engine = stack.engine;
     app = await engine.createApp();
@@ -127,6 +128,17 @@ describe("1:1 call media on a real LiveKit", () => {
     const deadline = Date.now() + 10_000;
     while ((await status()).status === "active" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     expect(await status()).toMatchObject({ status: "ended", ended_by: "frank" });
+  });
+
+  it("ends an answered call whose room nobody joins (LiveKit closes it)", async (ctx) => {
+    if (!stack) return ctx.skip();
+    const c = await call("gina", "hank");
+    expect((await engine.request("POST", `/api/v1/calls/${c.id}/accept`, { token: c.b, body: {} })).status).toBe(200);
+    const status = async () => (await engine.request<Call>("GET", `/api/v1/calls/${c.id}`, { token: c.a })).body.status;
+    expect(await status()).toBe("active");
+    const deadline = Date.now() + 30_000;
+    while ((await status()) === "active" && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+    expect(await status()).toBe("ended");
   });
 
   it("keeps call rooms out of reach of the room token endpoint", async (ctx) => {

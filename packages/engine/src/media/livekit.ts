@@ -147,6 +147,7 @@ export class LiveKitMedia implements MediaPort {
       event: ev.event,
       room: ev.room?.name ?? "",
       identity: ev.participant?.identity || undefined,
+      roomMetadata: ev.room?.metadata ?? "",
       id: ev.id,
       createdAt: Number(ev.createdAt),
     };

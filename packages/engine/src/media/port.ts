@@ -28,6 +28,8 @@ export interface MediaWebhookEvent {
   /** LiveKit room name (scoped). */
   room: string;
   identity: string | undefined;
+  /** The room's metadata as the engine set it at creation ("" when none). */
+  roomMetadata: string;
   /** Unique id of the webhook (LiveKit retries deliver the same id). */
   id: string;
   /** Seconds since epoch, as LiveKit stamps it. */

@@ -1,4 +1,4 @@
-import { CallIdParamsSchema, type CallMedia, CallMediaSchema, TERMINAL_CALL_STATUSES } from "@utd-stream/protocol";
+import { type Call, CallIdParamsSchema, type CallMedia, CallMediaSchema, TERMINAL_CALL_STATUSES } from "@utd-stream/protocol";
 import type { FastifyInstance } from "fastify";
 import { iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
@@ -12,8 +12,7 @@ import type { CallsService } from "../calls/service.js";
 import type { UsersService } from "../users/service.js";
 import { permissionWith } from "./permissions.js";
 
-/** Seconds a call room waits for its first participant, and after the last one leaves. */
-const CALL_EMPTY_TIMEOUT_S = 60;
+/** Seconds a call room stays open after the last participant leaves. */
 const CALL_DEPARTURE_TIMEOUT_S = 10;
 
 /**
@@ -26,6 +25,8 @@ export class CallMediaService {
     private readonly media: MediaPort | undefined,
     private readonly calls: CallsService,
     private readonly tokenTtlS: number,
+    /** Seconds an answered call's room waits for anyone to join before LiveKit closes it (and the call ends). */
+    private readonly joinTimeoutS: number,
     hub: MediaWebhookHub,
     private readonly parties: { apps: AppsService; users: UsersService },
     private readonly log: { warn(obj: unknown, msg: string): void },
@@ -33,16 +34,22 @@ export class CallMediaService {
     calls.onTransition(async (t) => {
       if (!this.media) return;
       const key = callRoomKey(t.appId, t.call.id);
-      if (t.to === "active") await this.open(key);
+      if (t.to === "active") await this.open(key, t.call);
       else if (t.from === "active" && TERMINAL_CALL_STATUSES.includes(t.to)) await this.media.deleteRoom(key);
     });
-    // LiveKit tells us when the parties leave: once nobody is left, the call is over (hung up by the last to leave).
     hub.on(async (ev) => {
       const scoped = parseRoomKey(ev.room);
-      if (scoped?.kind !== "call" || !this.media || !ev.identity) return;
-      if (ev.event !== "participant_left" && ev.event !== "participant_connection_aborted") return;
-      if ((await this.media.listIdentities(ev.room)).length > 0) return;
-      await this.endAs(scoped.appId, scoped.callId, ev.identity);
+      if (scoped?.kind !== "call" || !this.media) return;
+      // Once nobody is left in the room, the call is over (hung up by the last to leave).
+      if ((ev.event === "participant_left" || ev.event === "participant_connection_aborted") && ev.identity) {
+        if ((await this.media.listIdentities(ev.room)).length > 0) return;
+        await this.endAs(scoped.appId, scoped.callId, ev.identity);
+      }
+      // LiveKit closed the room: nobody joined in time (or everyone left). An active call ends with it.
+      if (ev.event === "room_finished") {
+        const caller = callerOf(ev.roomMetadata);
+        if (caller) await this.endAs(scoped.appId, scoped.callId, caller);
+      }
     });
   }
 
@@ -67,11 +74,12 @@ export class CallMediaService {
     }
   }
 
-  private async open(key: string): Promise<void> {
+  private async open(key: string, call: Call): Promise<void> {
     await requireMedia(this.media).createRoom(key, {
       maxParticipants: 2,
-      emptyTimeoutS: CALL_EMPTY_TIMEOUT_S,
+      emptyTimeoutS: this.joinTimeoutS,
       departureTimeoutS: CALL_DEPARTURE_TIMEOUT_S,
+      metadata: JSON.stringify({ call_id: call.id, caller: call.caller_identity, callee: call.callee_identity }),
     });
   }
 
@@ -82,7 +90,7 @@ export class CallMediaService {
     if (call.status !== "active") throw ApiError.conflict(`the call is ${call.status}; media is only for an active call`, call.status);
     const key = callRoomKey(ctx.app.id, call.id);
     // The transition listener usually opened it already; creating is idempotent and closes the race.
-    await this.open(key);
+    await this.open(key, call);
     const permission = permissionWith(call.type === "video_call" ? ["camera", "microphone"] : ["microphone"]);
     const name = call.caller_identity === ctx.identity ? call.caller_name : call.callee_name;
     const { token, expiresAt } = await media.mintToken({
@@ -94,6 +102,15 @@ export class CallMediaService {
       attributes: { type: call.type, call_id: call.id },
     });
     return { token, url: media.url, room_name: call.id, expires_at: iso(expiresAt) };
+  }
+}
+
+function callerOf(metadata: string): string | undefined {
+  try {
+    const m = JSON.parse(metadata) as { caller?: unknown };
+    return typeof m.caller === "string" ? m.caller : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -70,7 +70,15 @@ export async function registerMediaModules(
   registerSeatsRoutes(http, deps, seats);
   let calls: CallMediaService | undefined;
   if (o.calls && o.apps && o.users) {
-    calls = new CallMediaService(media, o.calls, o.config.mediaTokenTtlS, hub, { apps: o.apps, users: o.users }, http.log);
+    calls = new CallMediaService(
+      media,
+      o.calls,
+      o.config.mediaTokenTtlS,
+      o.config.callRingTimeoutS,
+      hub,
+      { apps: o.apps, users: o.users },
+      http.log,
+    );
     registerCallMediaRoutes(http, deps, calls);
   }
   if (o.hooks && media) {
