@@ -16,5 +16,6 @@ export {
 } from "./client.js";
 export { Emitter } from "./emitter.js";
 export { type UTDCallEvent, UTDSignaling, type UTDSignalingEvents, type UTDSignalingOptions } from "./signaling.js";
+export * from "./chat/index.js";
 export { type ReadableStore, Store } from "./store.js";
 export type { UTDCall, UTDPlanLimits, UTDPresence, UTDPushToken, UTDSession, UTDSocketSession, UTDTyping } from "./wire.js";

@@ -1,0 +1,294 @@
+import { UTDStreamException } from "@utd-stream/protocol";
+import { type ReadableStore, Store } from "../store.js";
+import type { ChatApi } from "./api.js";
+import type { UTDConversation, UTDCustom, UTDMember, UTDMessage, UTDSendParams } from "./wire.js";
+
+/** What a conversation reference needs from its session. */
+export interface RefHost {
+  readonly me: string;
+  readonly chat: ChatApi;
+  unreadCount(conversationId: string): ReadableStore<number>;
+  /** Resolves when it is worth retrying a failed send (after a backoff and, when offline, once reconnected). */
+  waitToRetry(attempt: number): Promise<void>;
+  reportError(err: UTDStreamException): void;
+  readonly disposed: boolean;
+}
+
+/** A live window on a conversation's messages, oldest first; `loadMore` pages back. */
+export interface MessageSubscription {
+  /** The messages in the window (optimistic ones last, with `pending: true`). */
+  readonly messages: ReadableStore<readonly UTDMessage[]>;
+  /** Whether the window reaches the first message still kept. */
+  readonly loadedAll: boolean;
+  /** Loads up to `count` older messages into the window; resolves false when there are none. */
+  loadMore(count?: number): Promise<boolean>;
+  unsubscribe(): void;
+}
+
+function newClientId(): string {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  if (c?.randomUUID) return c.randomUUID();
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
+}
+
+/** The state behind one `subscribeMessages` call. */
+class MessageWindow implements MessageSubscription {
+  readonly store = new Store<readonly UTDMessage[]>([]);
+  loadedAll = false;
+  private confirmed: UTDMessage[] = [];
+  private pending: UTDMessage[] = [];
+  private catchingUp: Promise<void> | undefined;
+  closed = false;
+
+  constructor(
+    private readonly ref: ConversationRef,
+    private readonly onClose: (w: MessageWindow) => void,
+  ) {}
+
+  get messages(): ReadableStore<readonly UTDMessage[]> {
+    return this.store;
+  }
+
+  private publish(): void {
+    this.store.set([...this.confirmed, ...this.pending]);
+  }
+
+  private lastSeq(): number {
+    return this.confirmed.at(-1)?.seq ?? 0;
+  }
+
+  async load(limit: number): Promise<void> {
+    const page = await this.ref.host.chat.history(this.ref.id, { limit });
+    this.confirmed = page.messages;
+    this.loadedAll = !page.hasMore;
+    this.publish();
+  }
+
+  async loadMore(count = 30): Promise<boolean> {
+    const first = this.confirmed[0]?.seq;
+    if (this.loadedAll || first === undefined || first === null) return false;
+    const page = await this.ref.host.chat.history(this.ref.id, { before: first, limit: count });
+    const known = new Set(this.confirmed.map((m) => m.id));
+    this.confirmed = [...page.messages.filter((m) => !known.has(m.id)), ...this.confirmed];
+    this.loadedAll = !page.hasMore;
+    this.publish();
+    return page.messages.length > 0;
+  }
+
+  /** A new message from the stream: appended in order; a gap in seq is filled from history first. */
+  onNew(m: UTDMessage): void {
+    if (this.confirmed.some((x) => x.id === m.id)) return;
+    if (m.seq !== null && m.seq > this.lastSeq() + 1 && this.confirmed.length > 0) {
+      void this.catchUp();
+      return;
+    }
+    this.confirmed.push(m);
+    this.pending = this.pending.filter((p) => !(p.clientMsgId === m.clientMsgId && m.sender === this.ref.host.me));
+    this.publish();
+  }
+
+  onChanged(m: UTDMessage): void {
+    const i = this.confirmed.findIndex((x) => x.id === m.id);
+    if (i < 0) return;
+    this.confirmed[i] = m;
+    this.publish();
+  }
+
+  onReactions(messageId: string, reactions: Record<string, string[]>): void {
+    const i = this.confirmed.findIndex((x) => x.id === messageId);
+    const cur = this.confirmed[i];
+    if (!cur) return;
+    this.confirmed[i] = { ...cur, reactions };
+    this.publish();
+  }
+
+  /** Fetches everything after the last seq in the window (after a gap or a resync). */
+  catchUp(): Promise<void> {
+    this.catchingUp ??= (async () => {
+      try {
+        for (;;) {
+          const page = await this.ref.host.chat.history(this.ref.id, { after: this.lastSeq(), limit: 100 });
+          const known = new Set(this.confirmed.map((m) => m.id));
+          for (const m of page.messages) if (!known.has(m.id)) this.confirmed.push(m);
+          const mine = new Set(page.messages.filter((m) => m.sender === this.ref.host.me).map((m) => m.clientMsgId));
+          this.pending = this.pending.filter((p) => !mine.has(p.clientMsgId));
+          this.publish();
+          if (!page.hasMore) break;
+        }
+      } catch (err) {
+        if (err instanceof UTDStreamException) this.ref.host.reportError(err);
+      } finally {
+        this.catchingUp = undefined;
+      }
+    })();
+    return this.catchingUp;
+  }
+
+  addPending(m: UTDMessage): void {
+    this.pending.push(m);
+    this.publish();
+  }
+
+  settlePending(clientMsgId: string, stored: UTDMessage | undefined): void {
+    if (stored) {
+      this.pending = this.pending.filter((p) => p.clientMsgId !== clientMsgId);
+      if (!this.confirmed.some((x) => x.id === stored.id)) {
+        if (stored.seq !== null && stored.seq === this.lastSeq() + 1) this.confirmed.push(stored);
+        else void this.catchUp();
+      }
+    } else {
+      this.pending = this.pending.map((p) => (p.clientMsgId === clientMsgId ? { ...p, pending: false, failed: true } : p));
+    }
+    this.publish();
+  }
+
+  unsubscribe(): void {
+    this.closed = true;
+    this.onClose(this);
+  }
+}
+
+/**
+ * A reference to one conversation (TalkJS `ConversationRef`): send, edit, delete, react, mark read,
+ * and live message windows. Cheap to create; the session hands out one per id.
+ */
+export class ConversationRef {
+  private readonly windows = new Set<MessageWindow>();
+  private highestSeen = 0;
+
+  constructor(
+    readonly id: string,
+    readonly host: RefHost,
+  ) {}
+
+  /** The conversation as the current user sees it. */
+  get(): Promise<UTDConversation> {
+    return this.host.chat.getConversation(this.id);
+  }
+
+  /** Its members, with roles and (when shared) read positions. */
+  members(): Promise<UTDMember[]> {
+    return this.host.chat.members(this.id);
+  }
+
+  /** This conversation's unread count, kept current from the live stream. */
+  get unread(): ReadableStore<number> {
+    return this.host.unreadCount(this.id);
+  }
+
+  join(): Promise<UTDConversation> {
+    return this.host.chat.join(this.id);
+  }
+
+  leave(): Promise<void> {
+    return this.host.chat.leave(this.id);
+  }
+
+  /**
+   * Sends a message. It shows at once in this conversation's message windows as `pending`; the send is
+   * retried with the same client id after network failures and reconnects, so it is stored exactly once.
+   * Resolves with the stored message; rejects (and marks the optimistic copy `failed`) on a refusal.
+   */
+  async send(content: string | UTDSendParams): Promise<UTDMessage> {
+    const p: UTDSendParams = typeof content === "string" ? { text: content } : content;
+    const clientMsgId = p.clientMsgId ?? newClientId();
+    const optimistic: UTDMessage = {
+      id: `local:${clientMsgId}`,
+      conversationId: this.id,
+      seq: null,
+      type: "text",
+      sender: this.host.me,
+      text: p.text ?? null,
+      custom: p.custom ?? null,
+      attachments: [],
+      replyTo: p.replyTo ?? null,
+      clientMsgId,
+      reactions: {},
+      createdAt: new Date(),
+      editedAt: null,
+      deleted: false,
+      deletedAt: null,
+      pending: true,
+    };
+    for (const w of this.windows) w.addPending(optimistic);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const stored = await this.host.chat.send(this.id, p, clientMsgId);
+        for (const w of this.windows) w.settlePending(clientMsgId, stored);
+        return stored;
+      } catch (err) {
+        const e = err instanceof UTDStreamException ? err : UTDStreamException.network(String(err));
+        if (e.retryable && !this.host.disposed) {
+          await this.host.waitToRetry(attempt);
+          continue;
+        }
+        for (const w of this.windows) w.settlePending(clientMsgId, undefined);
+        this.host.reportError(e);
+        throw e;
+      }
+    }
+  }
+
+  /** Edits your message's text and/or custom data. */
+  edit(messageId: string, change: { text?: string | null; custom?: UTDCustom | null }): Promise<UTDMessage> {
+    return this.host.chat.edit(this.id, messageId, change);
+  }
+
+  /** Deletes a message (others see a tombstone). */
+  delete(messageId: string): Promise<UTDMessage> {
+    return this.host.chat.delete(this.id, messageId);
+  }
+
+  /** Adds (`on`, default) or removes your reaction. */
+  react(messageId: string, reaction: string, on = true): Promise<UTDMessage> {
+    return this.host.chat.react(this.id, messageId, reaction, on);
+  }
+
+  /** Marks read up to `seq` (default: the newest message this client has seen, or the conversation's last). */
+  async markRead(seq?: number): Promise<{ lastReadSeq: number; unreadCount: number; totalUnread: number }> {
+    const upTo = seq ?? (this.highestSeen || (await this.get()).lastSeq);
+    return this.host.chat.markRead(this.id, upTo);
+  }
+
+  /**
+   * Subscribes to a live window of the newest `limit` messages; `onSnapshot` gets the whole window on
+   * every change. Page back with `loadMore()`.
+   */
+  subscribeMessages(
+    onSnapshot: (messages: readonly UTDMessage[], loadedAll: boolean) => void,
+    opts: { limit?: number } = {},
+  ): MessageSubscription {
+    const w = new MessageWindow(this, (x) => this.windows.delete(x));
+    this.windows.add(w);
+    w.store.subscribe((msgs) => {
+      if (!w.closed) onSnapshot(msgs, w.loadedAll);
+    });
+    w.load(opts.limit ?? 30).catch((err: unknown) => {
+      if (err instanceof UTDStreamException) this.host.reportError(err);
+    });
+    return w;
+  }
+
+  // --- fed by the session from the event stream ---
+
+  /** @internal */
+  onNew(m: UTDMessage): void {
+    if (m.seq !== null && m.seq > this.highestSeen) this.highestSeen = m.seq;
+    for (const w of this.windows) w.onNew(m);
+  }
+
+  /** @internal */
+  onChanged(m: UTDMessage): void {
+    for (const w of this.windows) w.onChanged(m);
+  }
+
+  /** @internal */
+  onReactions(messageId: string, reactions: Record<string, string[]>): void {
+    for (const w of this.windows) w.onReactions(messageId, reactions);
+  }
+
+  /** @internal Re-reads what may have been missed (after `resync`). */
+  resync(): void {
+    for (const w of this.windows) void w.catchUp();
+  }
+}

@@ -1,0 +1,387 @@
+import {
+  CHAT_EVENTS,
+  type ConversationKind,
+  type EventFrame,
+  type Message,
+  type ReactionEvent,
+  type ReceiptEvent,
+  UTDStreamException,
+} from "@utd-stream/protocol";
+import type { UTDApi } from "../api.js";
+import type { UTDSignalClient } from "../client.js";
+import { Emitter } from "../emitter.js";
+import { type ReadableStore, Store } from "../store.js";
+import { type BinaryFetch, ChatApi, type UploadData, type UTDUnread } from "./api.js";
+import { ConversationRef, type RefHost } from "./conversation.js";
+import { messageFromWire, type UTDConversation, type UTDCustom, type UTDFileMetadata, type UTDFriend, type UTDMessage } from "./wire.js";
+
+export interface ChatSessionOptions {
+  appId: string;
+  userId: string;
+  /** REST client, already holding the user token. */
+  api: UTDApi;
+  /** The WebSocket client (live events, resume). The session does not connect or close it. */
+  client: UTDSignalClient;
+  /** A binary-capable fetch for uploads (the global one by default). */
+  fetch?: BinaryFetch;
+}
+
+/** A reference to a user (TalkJS `UserRef`): friendship and the direct conversation with them. */
+export interface UserRef {
+  readonly id: string;
+  /** Asks to be friends (accepts when they already asked). */
+  befriend(): Promise<UTDFriend>;
+  acceptFriend(): Promise<UTDFriend>;
+  declineFriend(): Promise<void>;
+  unfriend(): Promise<void>;
+  /** The one direct conversation with this user (created on first use). */
+  directConversation(): Promise<ConversationRef>;
+}
+
+/** A live list of the user's most recently active conversations. */
+export interface ConversationListSubscription {
+  readonly conversations: ReadableStore<readonly UTDConversation[]>;
+  unsubscribe(): void;
+}
+
+/** File details for the upload functions. */
+export interface UTDUploadMetadata extends UTDFileMetadata {
+  /** The file name including extension. */
+  filename: string;
+  /** Defaults to the Blob's type, else `application/octet-stream`. */
+  contentType?: string;
+}
+
+/**
+ * A user's chat session (TalkJS `TalkSession`): conversation and user references, the live list of
+ * conversations, unread counts as stores, uploads, and `onError`. Get one with `getSession()`.
+ */
+export class ChatSession {
+  readonly appId: string;
+  /** The user this session acts as. */
+  readonly me: UserRef;
+  readonly chat: ChatApi;
+  private readonly client: UTDSignalClient;
+  private readonly refs = new Map<string, ConversationRef>();
+  private readonly errors = new Emitter<{ error: UTDStreamException }>();
+  private readonly unreadStore = new Store<UTDUnread>({ total: 0, conversations: {} });
+  private readonly perConversation = new Map<string, Store<number>>();
+  private readonly lists = new Set<ConversationList>();
+  private readonly offs: (() => void)[] = [];
+  private unreadRefresh: Promise<void> | undefined;
+  private readonly host: RefHost;
+  private _disposed = false;
+  private _failed = false;
+  readonly userId: string;
+
+  constructor(o: ChatSessionOptions) {
+    this.appId = o.appId;
+    this.userId = o.userId;
+    this.client = o.client;
+    this.chat = new ChatApi(o.api, o.fetch);
+    const self = this;
+    this.host = {
+      me: o.userId,
+      chat: this.chat,
+      unreadCount: (id) => this.unreadCount(id),
+      waitToRetry: (attempt) => this.waitToRetry(attempt),
+      reportError: (e) => this.reportError(e),
+      get disposed() {
+        return self._disposed;
+      },
+    };
+    this.me = this.user(o.userId);
+    this.offs.push(
+      this.client.on("event", (ev) => this.onEvent(ev)),
+      this.client.on("welcome", (w) => {
+        if (!w.resumed) this.resync();
+      }),
+      this.client.on("resync", () => this.resync()),
+      this.client.on("closed", (c) => {
+        if (c.error) {
+          this._failed = true;
+          this.reportError(c.error);
+        }
+      }),
+    );
+    void this.refreshUnread();
+  }
+
+  /** True once disposed. */
+  get disposed(): boolean {
+    return this._disposed;
+  }
+
+  /** True after an unrecoverable error (banned, token refused); the registry then makes a fresh session. */
+  get failed(): boolean {
+    return this._failed;
+  }
+
+  /** Total and per-conversation unread counts, kept right across reconnects and other devices' reads. */
+  get unread(): ReadableStore<UTDUnread> {
+    return this.unreadStore;
+  }
+
+  /** One conversation's unread count as a store. */
+  unreadCount(conversationId: string): ReadableStore<number> {
+    let s = this.perConversation.get(conversationId);
+    if (!s) {
+      s = new Store(this.unreadStore.value.conversations[conversationId] ?? 0);
+      this.perConversation.set(conversationId, s);
+    }
+    return s;
+  }
+
+  /** A reference to a conversation (the same object for the same id). */
+  conversation(id: string): ConversationRef {
+    let r = this.refs.get(id);
+    if (!r) {
+      r = new ConversationRef(id, this.host);
+      this.refs.set(id, r);
+    }
+    return r;
+  }
+
+  /** Creates a conversation (`direct` returns the existing one with that user) and returns its reference. */
+  async createConversation(
+    kind: ConversationKind,
+    opts: { members?: string[]; name?: string; custom?: UTDCustom } = {},
+  ): Promise<ConversationRef> {
+    const c = await this.chat.createConversation(kind, opts);
+    return this.conversation(c.id);
+  }
+
+  /** A reference to a user of the app. */
+  user(id: string): UserRef {
+    return {
+      id,
+      befriend: () => this.chat.requestFriend(id),
+      acceptFriend: () => this.chat.acceptFriend(id),
+      declineFriend: () => this.chat.declineFriend(id),
+      unfriend: () => this.chat.removeFriend(id),
+      directConversation: () => this.createConversation("direct", { members: [id] }),
+    };
+  }
+
+  /** Friends and pending requests. */
+  friends(): Promise<UTDFriend[]> {
+    return this.chat.friends();
+  }
+
+  /** Calls `handler` whenever the session meets an error; returns the function that detaches it. */
+  onError(handler: (err: UTDStreamException) => void): () => void {
+    return this.errors.on("error", handler);
+  }
+
+  /** Subscribes to the most recently active conversations (live: new messages move a conversation to the top). */
+  subscribeConversations(
+    onSnapshot: (conversations: readonly UTDConversation[]) => void,
+    opts: { limit?: number } = {},
+  ): ConversationListSubscription {
+    const list = new ConversationList(this, opts.limit ?? 30, (l) => this.lists.delete(l));
+    this.lists.add(list);
+    list.store.subscribe(onSnapshot);
+    void list.reload();
+    return list;
+  }
+
+  /** Uploads a file; resolves to a file token to send with `conversation.send({ files: [token] })`. */
+  uploadFile(data: UploadData, metadata: UTDUploadMetadata): Promise<string> {
+    return this.upload("file", data, metadata);
+  }
+  uploadImage(data: UploadData, metadata: UTDUploadMetadata): Promise<string> {
+    return this.upload("image", data, metadata);
+  }
+  uploadVideo(data: UploadData, metadata: UTDUploadMetadata): Promise<string> {
+    return this.upload("video", data, metadata);
+  }
+  uploadAudio(data: UploadData, metadata: UTDUploadMetadata): Promise<string> {
+    return this.upload("audio", data, metadata);
+  }
+  uploadVoice(data: UploadData, metadata: UTDUploadMetadata): Promise<string> {
+    return this.upload("voice", data, metadata);
+  }
+
+  private async upload(
+    kind: "file" | "image" | "video" | "audio" | "voice",
+    data: UploadData,
+    metadata: UTDUploadMetadata,
+  ): Promise<string> {
+    try {
+      return await this.chat.upload(kind, data, metadata);
+    } catch (err) {
+      if (err instanceof UTDStreamException) this.reportError(err);
+      throw err;
+    }
+  }
+
+  /** Stops listening; the registry will hand out a fresh session for this user next time. */
+  dispose(): void {
+    this._disposed = true;
+    for (const off of this.offs.splice(0)) off();
+    for (const l of [...this.lists]) l.unsubscribe();
+  }
+
+  // ---------- internals ----------
+
+  /** @internal */
+  reportError(err: UTDStreamException): void {
+    this.errors.emit("error", err);
+  }
+
+  private async waitToRetry(attempt: number): Promise<void> {
+    await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
+    if (this.client.state.value === "connected" || this._disposed) return;
+    await new Promise<void>((resolve) => {
+      const off = this.client.state.subscribe((s) => {
+        if (s === "connected" || s === "closed") {
+          off();
+          resolve();
+        }
+      });
+    });
+  }
+
+  private setUnread(next: UTDUnread): void {
+    this.unreadStore.set(next);
+    for (const [id, s] of this.perConversation) s.set(next.conversations[id] ?? 0);
+  }
+
+  /** Re-reads unread counts from the engine (after a resync, or when a deletion changed them). */
+  refreshUnread(): Promise<void> {
+    this.unreadRefresh ??= this.chat
+      .unread()
+      .then((u) => this.setUnread(u))
+      .catch((err: unknown) => {
+        if (err instanceof UTDStreamException) this.reportError(err);
+      })
+      .finally(() => {
+        this.unreadRefresh = undefined;
+      });
+    return this.unreadRefresh;
+  }
+
+  private resync(): void {
+    void this.refreshUnread();
+    for (const r of this.refs.values()) r.resync();
+    for (const l of this.lists) void l.reload();
+  }
+
+  private onEvent(ev: EventFrame): void {
+    switch (ev.type) {
+      case CHAT_EVENTS.messageNew: {
+        const m = messageFromWire(ev.data as Message);
+        this.refs.get(m.conversationId)?.onNew(m);
+        for (const l of this.lists) l.onMessage(m);
+        const u = this.unreadStore.value;
+        const cur = u.conversations[m.conversationId] ?? 0;
+        if (m.sender === this.userId) {
+          // Sending implies having read the conversation (the engine moves the read position too).
+          const { [m.conversationId]: _gone, ...rest } = u.conversations;
+          this.setUnread({ total: u.total - cur, conversations: rest });
+        } else if (m.type === "text") {
+          this.setUnread({ total: u.total + 1, conversations: { ...u.conversations, [m.conversationId]: cur + 1 } });
+        }
+        return;
+      }
+      case CHAT_EVENTS.messageUpdated:
+      case CHAT_EVENTS.messageDeleted: {
+        const m = messageFromWire(ev.data as Message);
+        this.refs.get(m.conversationId)?.onChanged(m);
+        for (const l of this.lists) l.onChanged(m);
+        if (m.deleted) void this.refreshUnread();
+        return;
+      }
+      case CHAT_EVENTS.reactionAdded:
+      case CHAT_EVENTS.reactionRemoved: {
+        const r = ev.data as ReactionEvent;
+        this.refs.get(r.conversation_id)?.onReactions(r.message_id, r.reactions);
+        return;
+      }
+      case CHAT_EVENTS.receiptRead: {
+        const r = ev.data as ReceiptEvent;
+        if (r.identity !== this.userId || r.unread_count === undefined || r.total_unread === undefined) return;
+        const conversations = { ...this.unreadStore.value.conversations };
+        if (r.unread_count > 0) conversations[r.conversation_id] = r.unread_count;
+        else delete conversations[r.conversation_id];
+        this.setUnread({ total: r.total_unread, conversations });
+        for (const l of this.lists) l.onRead(r.conversation_id, r.last_read_seq, r.unread_count);
+        return;
+      }
+      case CHAT_EVENTS.conversationUpdated:
+      case CHAT_EVENTS.memberAdded:
+      case CHAT_EVENTS.memberRemoved:
+      case CHAT_EVENTS.memberUpdated:
+        for (const l of this.lists) void l.reload();
+        return;
+    }
+  }
+}
+
+/** The state behind one `subscribeConversations` call. */
+class ConversationList implements ConversationListSubscription {
+  readonly store = new Store<readonly UTDConversation[]>([]);
+  private closed = false;
+  private loading: Promise<void> | undefined;
+
+  constructor(
+    private readonly session: ChatSession,
+    private readonly limit: number,
+    private readonly onClose: (l: ConversationList) => void,
+  ) {}
+
+  get conversations(): ReadableStore<readonly UTDConversation[]> {
+    return this.store;
+  }
+
+  reload(): Promise<void> {
+    this.loading ??= this.session.chat
+      .listConversations(this.limit)
+      .then((list) => {
+        if (!this.closed) this.store.set(list);
+      })
+      .catch((err: unknown) => {
+        if (err instanceof UTDStreamException) this.session.reportError(err);
+      })
+      .finally(() => {
+        this.loading = undefined;
+      });
+    return this.loading;
+  }
+
+  onMessage(m: UTDMessage): void {
+    const list = this.store.value;
+    const c = list.find((x) => x.id === m.conversationId);
+    if (!c) {
+      void this.reload();
+      return;
+    }
+    const mine = m.sender === this.session.userId;
+    const updated: UTDConversation = {
+      ...c,
+      lastMessage: m,
+      lastActiveAt: m.createdAt,
+      lastSeq: Math.max(c.lastSeq, m.seq ?? 0),
+      lastReadSeq: mine ? Math.max(c.lastReadSeq, m.seq ?? 0) : c.lastReadSeq,
+      unreadCount: mine ? 0 : c.unreadCount + (m.type === "text" ? 1 : 0),
+    };
+    this.store.set([updated, ...list.filter((x) => x.id !== c.id)]);
+  }
+
+  onChanged(m: UTDMessage): void {
+    const list = this.store.value;
+    if (!list.some((c) => c.lastMessage?.id === m.id)) return;
+    this.store.set(list.map((c) => (c.lastMessage?.id === m.id ? { ...c, lastMessage: m } : c)));
+  }
+
+  onRead(conversationId: string, lastReadSeq: number, unread: number): void {
+    const list = this.store.value;
+    if (!list.some((c) => c.id === conversationId)) return;
+    this.store.set(list.map((c) => (c.id === conversationId ? { ...c, lastReadSeq, unreadCount: unread } : c)));
+  }
+
+  unsubscribe(): void {
+    this.closed = true;
+    this.onClose(this);
+  }
+}

@@ -1,0 +1,180 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
+import {
+  ChatSessionRegistry,
+  type ReadableStore,
+  type UTDMessage,
+  type UTDStreamException,
+  type WebSocketConstructor,
+} from "../src/index.js";
+
+const ENV = {
+  UTD_RATE_REQUESTS_USER: "100000/100000",
+  UTD_RATE_REQUESTS_APP: "100000/100000",
+  UTD_RATE_SESSION_IDENTITY: "100000/100000",
+  UTD_RATE_SESSION_APP: "100000/100000",
+};
+const WS = WebSocket as unknown as WebSocketConstructor;
+
+/** Resolves once the store's value satisfies `pred` (checked now and on every change). */
+function until<T>(store: ReadableStore<T>, pred: (v: T) => boolean, ms = 10_000): Promise<T> {
+  if (pred(store.value)) return Promise.resolve(store.value);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      off();
+      reject(new Error(`store never matched; last value ${JSON.stringify(store.value)}`));
+    }, ms);
+    const off = store.subscribe((v) => {
+      if (!pred(v)) return;
+      clearTimeout(timer);
+      off();
+      resolve(v);
+    });
+  });
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+describe("chat SDK against a real engine", () => {
+  let engine: RunningEngine;
+  let app: TestApp;
+  const dataDir = mkdtempSync(join(tmpdir(), "utd-sdk-chat-"));
+  const registry = new ChatSessionRegistry();
+  const session = (userId: string, extra: Record<string, unknown> = {}) =>
+    registry.getSession({ appId: app.app_id, appKey: app.app_key, userId, baseUrl: engine.url, WebSocket: WS, ...extra });
+
+  beforeAll(async () => {
+    engine = await startEngine({ env: { ...ENV, UTD_PORT: String(await freePort()) }, dataDir });
+    app = await engine.createApp({ plan: "pro" });
+  });
+  afterAll(async () => {
+    registry.disposeAll();
+    await engine?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("getSession: same app + user gives the same session; a fresh one after dispose", async () => {
+    const a1 = await session("reg-alice");
+    const a2 = await session("reg-alice", { token: "ignored-when-a-session-exists" });
+    expect(a2).toBe(a1);
+    const b = await session("reg-bob");
+    expect(b).not.toBe(a1);
+    a1.dispose();
+    const a3 = await session("reg-alice");
+    expect(a3).not.toBe(a1);
+    expect(a3.me.id).toBe("reg-alice");
+  });
+
+  it("optimistic send, live windows, unread stores across devices, conversation list", async () => {
+    const alice = await session("live-alice");
+    const bob = await session("live-bob");
+    const ref = await alice.createConversation("group", { name: "crew", members: ["live-bob"] });
+    const bobRef = bob.conversation(ref.id);
+    expect(bob.conversation(ref.id)).toBe(bobRef);
+    const aliceWin = ref.subscribeMessages(() => {});
+    const bobWin = bobRef.subscribeMessages(() => {});
+    const list = bob.subscribeConversations(() => {});
+    await until(list.conversations, (l) => l.some((c) => c.id === ref.id));
+    await until(aliceWin.messages, () => true);
+    const sending = ref.send("hello bob");
+    // The optimistic copy shows at once.
+    expect(aliceWin.messages.value.at(-1)).toMatchObject({ text: "hello bob", pending: true, seq: null });
+    const stored = await sending;
+    expect(stored.seq).toBe(1);
+    await until(aliceWin.messages, (m) => m.length === 1 && m[0]?.pending === undefined && m[0]?.id === stored.id);
+    await until(bobWin.messages, (m) => m.some((x) => x.id === stored.id));
+    await until(bob.unread, (u) => u.total === 1 && u.conversations[ref.id] === 1);
+    await until(bobRef.unread, (n) => n === 1);
+    await ref.send({ text: "second", custom: { mood: "good" } });
+    await until(bobRef.unread, (n) => n === 2);
+    const top = await until(list.conversations, (l) => l[0]?.lastMessage?.text === "second");
+    expect(top[0]).toMatchObject({ id: ref.id, unreadCount: 2 });
+    // Bob reads on another device (raw REST): this session's stores follow through receipt.read.
+    const phone = (await engine.session(app, "live-bob", { device_id: "phone" })).user_token;
+    const r = await engine.request("POST", `/api/v1/conversations/${ref.id}/read`, { token: phone, body: { seq: 2 } });
+    expect(r.status).toBe(200);
+    await until(bob.unread, (u) => u.total === 0);
+    await until(bobRef.unread, (n) => n === 0);
+    await until(list.conversations, (l) => l[0]?.unreadCount === 0);
+    // Reactions, edits and deletes reach the windows.
+    await bobRef.react(stored.id, "🔥");
+    await until(aliceWin.messages, (m) => m.find((x) => x.id === stored.id)?.reactions["🔥"]?.[0] === "live-bob");
+    await ref.edit(stored.id, { text: "hello, bob" });
+    await until(bobWin.messages, (m) => m.find((x) => x.id === stored.id)?.text === "hello, bob");
+    await ref.delete(stored.id);
+    await until(bobWin.messages, (m) => m.find((x) => x.id === stored.id)?.deleted === true);
+    // Paging back.
+    for (let i = 0; i < 5; i++) await ref.send(`n${i}`);
+    const small = bobRef.subscribeMessages(() => {}, { limit: 3 });
+    await until(small.messages, (m) => m.length === 3);
+    expect(await small.loadMore(10)).toBe(true);
+    expect(small.messages.value.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(small.loadedAll).toBe(true);
+    for (const s of [aliceWin, bobWin, small, list]) s.unsubscribe();
+  });
+
+  it("a send made while the engine is down is retried after reconnect and stored exactly once", async () => {
+    const alice = await session("down-alice");
+    const bob = await session("down-bob");
+    const ref = await alice.createConversation("direct", { members: ["down-bob"] });
+    const bobWin = bob.conversation(ref.id).subscribeMessages(() => {});
+    await until(bobWin.messages, () => true);
+    await engine.stop();
+    const sending = ref.send({ text: "sent while offline", clientMsgId: "offline-1" });
+    await new Promise((r) => setTimeout(r, 300));
+    engine = await startEngine({ env: { ...ENV, UTD_PORT: new URL(engine.url).port }, dataDir });
+    const stored = await sending;
+    expect(stored).toMatchObject({ text: "sent while offline", clientMsgId: "offline-1", seq: 1 });
+    await until(bobWin.messages, (m) => m.some((x) => x.clientMsgId === "offline-1"));
+    // A second explicit retry with the same id returns the same message.
+    const again = await ref.send({ text: "sent while offline", clientMsgId: "offline-1" });
+    expect(again.id).toBe(stored.id);
+    const h = await bob.chat.history(ref.id);
+    expect(h.messages.filter((m: UTDMessage) => m.clientMsgId === "offline-1")).toHaveLength(1);
+    bobWin.unsubscribe();
+  }, 60_000);
+
+  it("uploads: the file token goes into a message and members can download the bytes", async () => {
+    const alice = await session("up-alice");
+    const bob = await session("up-bob");
+    const ref = await alice.createConversation("group", { members: ["up-bob"] });
+    const bytes = new Uint8Array(4096).map((_, i) => i % 251);
+    const token = await alice.uploadImage(bytes, { filename: "dots.png", contentType: "image/png", width: 64, height: 64 });
+    const voice = await alice.uploadVoice(new Uint8Array([1, 2, 3]), { filename: "v.ogg", contentType: "audio/ogg", duration: 0.5 });
+    const m = await ref.send({ text: "files", files: [token, voice] });
+    expect(m.attachments.map((a) => [a.kind, a.filename, a.metadata])).toEqual([
+      ["image", "dots.png", { width: 64, height: 64 }],
+      ["voice", "v.ogg", { duration: 0.5 }],
+    ]);
+    const f = await bob.chat.file(token);
+    const dl = await fetch(f.downloadUrl as string);
+    expect(new Uint8Array(await dl.arrayBuffer())).toEqual(bytes);
+  });
+
+  it("onError reports refused operations and detaches", async () => {
+    const alice = await session("err-alice");
+    const errors: UTDStreamException[] = [];
+    const off = alice.onError((e) => errors.push(e));
+    await expect(alice.conversation("conv_not_mine").send("x")).rejects.toMatchObject({ code: "not_found", statusCode: 404 });
+    await expect(alice.uploadImage(new Uint8Array(3), { filename: "x.txt", contentType: "text/plain" })).rejects.toMatchObject({
+      code: "invalid_argument",
+    });
+    expect(errors.map((e) => e.code)).toEqual(["not_found", "invalid_argument"]);
+    off();
+    await expect(alice.conversation("conv_not_mine").send("y")).rejects.toBeTruthy();
+    expect(errors).toHaveLength(2);
+  });
+});
