@@ -111,6 +111,12 @@ describe("live stream stage on a real LiveKit", () => {
     }
     expect(await roster()).toEqual(["h2"]);
 
+    // Raising a hand is for people in the room.
+    const outsider = await engine.session(app, "outsider");
+    const asked = await stage("talk", outsider.user_token, "request");
+    expect([asked.status, asked.body.error.code]).toEqual([409, "conflict"]);
+    expect(host.events.events.some((e) => e.type === "stage.requested")).toBe(false);
+
     // Unknown rooms, another app's room, and an audio room are not stages.
     expect((await stage("nowhere", host.bearer)).status).toBe(404);
     const other = await engine.createApp({ name: "other" });

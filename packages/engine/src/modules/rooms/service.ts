@@ -227,6 +227,12 @@ export class RoomsService {
     return row?.role === "host" || row?.role === "co_host" ? row.role : undefined;
   }
 
+  /** Refuses (`conflict`) someone who is not connected to the room: asking happens from inside it. */
+  async requirePresent(room: RoomRow, identity: string): Promise<void> {
+    const present = await this.media.listIdentities(roomKey(room.app_id, room.name));
+    if (!present.includes(identity)) throw ApiError.conflict(`join room ${room.name} first`);
+  }
+
   /** Refuses anyone but a host of the room (`forbidden`). */
   async requireHost(room: RoomRow, identity: string): Promise<void> {
     if (!(await this.isHost(room, identity))) throw ApiError.forbidden(`only a host of ${room.name} may do this`);

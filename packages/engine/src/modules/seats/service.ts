@@ -146,6 +146,7 @@ export class SeatsService {
     if ((await this.seatOf(room, ctx.identity)) !== undefined) throw ApiError.conflict("you already sit in a seat");
     const existing = await this.requestOf(room, ctx.identity);
     if (existing) return toWire(room, existing);
+    await this.rooms.requirePresent(room, ctx.identity);
     await this.store.db
       .insertInto("media_speak_requests")
       .values({

@@ -85,6 +85,7 @@ export class StageService {
   async request(ctx: AuthContext, roomName: string): Promise<void> {
     const room = await this.liveRoom(ctx, roomName);
     if ((await this.rooms.roleOf(room, ctx.identity)) !== undefined) throw ApiError.conflict("already on the stage");
+    await this.rooms.requirePresent(room, ctx.identity);
     await this.rooms.toHosts(room, "stage.requested", { room_name: room.name, identity: ctx.identity, name: ctx.user.name });
   }
 
