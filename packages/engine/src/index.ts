@@ -9,6 +9,7 @@ import { MemoryRateLimiter, type RateLimiter } from "./core/rate-limit.js";
 import { createMetrics } from "./http/metrics.js";
 import type { RouteDeps } from "./http/route.js";
 import { createHttp } from "./http/server.js";
+import { registerDemoPage } from "./http/static.js";
 import { registerAdminRoutes } from "./modules/admin/routes.js";
 import { AppsService } from "./modules/apps/service.js";
 import { registerAuthRoutes } from "./modules/auth/routes.js";
@@ -111,6 +112,10 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
     ws: signaling.gateway,
     typing: signaling.typing,
   });
+
+  // The demo page (apps/demo/dist) at `/` when built; with `utd serve --demo` also its config endpoint.
+  // cli.ts parses `--demo` only after the engine exists, hence the argv check here.
+  await registerDemoPage(http, process.argv.includes("--demo") ? { demo: { apps, dataDir: config.dataDir, livekit: Boolean(config.livekit) } } : {});
 
   const closers: (() => Promise<void>)[] = [];
   closers.push(() => chatModules.close());

@@ -1,0 +1,56 @@
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import fastifyStatic from "@fastify/static";
+import type { FastifyInstance } from "fastify";
+import { ApiError } from "../core/errors.js";
+import type { AppsService } from "../modules/apps/service.js";
+
+/** Where `npm run build` puts the demo page (same depth from src/http and dist/http). */
+export const DEMO_DIST = fileURLToPath(new URL("../../../../apps/demo/dist", import.meta.url));
+
+export interface DemoPageOptions {
+  /** The built page; default {@link DEMO_DIST}. Nothing is served when it has no index.html. */
+  dir?: string;
+  /** Engine running with `--demo`: also answer `GET /demo/config.json`. */
+  demo?: { apps: AppsService; dataDir: string; livekit: boolean };
+}
+
+/**
+ * Serves the built demo page at `/` (when it was built) and, in demo mode, the demo app's publishable
+ * id and key at `GET /demo/config.json`. The demo app is open-mode and its key is publishable by design,
+ * so handing it to any browser is what the page needs and no secret leaves the engine.
+ */
+export async function registerDemoPage(http: FastifyInstance, opts: DemoPageOptions = {}): Promise<boolean> {
+  const root = opts.dir ?? DEMO_DIST;
+  const demo = opts.demo;
+  if (demo) {
+    http.get("/demo/config.json", { schema: { hide: true } }, async (_req, reply) => {
+      // cli.ts writes demo-app.json once the engine listens; read it per request (tiny, rare).
+      let appId: string | undefined;
+      try {
+        appId = (JSON.parse(readFileSync(join(demo.dataDir, "demo-app.json"), "utf8")) as { app_id?: string }).app_id;
+      } catch {
+        appId = undefined;
+      }
+      const app = appId ? await demo.apps.find(appId) : undefined;
+      if (!app) throw ApiError.notFound("demo app");
+      reply.header("cache-control", "no-store");
+      return { app_id: app.id, app_key: app.key, livekit: demo.livekit };
+    });
+  }
+  if (!existsSync(join(root, "index.html"))) return false;
+  await http.register(fastifyStatic, {
+    root,
+    prefix: "/",
+    // Only the files present at start get routes, so unknown paths keep the API's JSON 404.
+    wildcard: false,
+    decorateReply: false,
+    cacheControl: false,
+    setHeaders(reply, path) {
+      // Vite names assets by content hash: cache them for good, but always revalidate the page itself.
+      reply.header("cache-control", path.includes(join("dist", "assets")) ? "public, max-age=31536000, immutable" : "no-cache");
+    },
+  });
+  return true;
+}
