@@ -149,10 +149,15 @@ export class EventStream {
     return s;
   }
 
-  /** The first event of `type` (already received or coming) whose data matches. */
-  next<T>(type: string, match: (data: T) => boolean = () => true, timeoutMs = 10_000): Promise<T> {
+  /** How many events have arrived so far (pass it to `next` as `from` to ignore older ones). */
+  mark(): number {
+    return this.events.length;
+  }
+
+  /** The first event of `type` (already received — from index `from` on — or coming) whose data matches. */
+  next<T>(type: string, match: (data: T) => boolean = () => true, timeoutMs = 10_000, from = 0): Promise<T> {
     const pred = (e: { type: string; data: unknown }) => e.type === type && match(e.data as T);
-    const hit = this.events.find(pred);
+    const hit = this.events.slice(from).find(pred);
     if (hit) return Promise.resolve(hit.data as T);
     return new Promise((resolve, reject) => {
       const w = { pred, resolve: resolve as (d: unknown) => void };

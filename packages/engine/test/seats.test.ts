@@ -103,6 +103,7 @@ describe.each([
     expect((await seats("lobby", host.bearer)).body.seats.map((s) => s.identity)).toEqual(["speaker", null, null, null]);
 
     // Revoked mid-speech: LiveKit unpublishes the track and listeners lose it.
+    const mark = listener.events.mark();
     const left = await seats("lobby", speaker.bearer, "/leave");
     expect(left.body.seats[0]?.identity).toBeNull();
     await listener.peer.waitFor(() => !listener.peer.hasAudioFrom("speaker"), 10_000, "the revoked speaker's track to go");
@@ -112,7 +113,7 @@ describe.each([
       canSubscribe: true,
       canPublishData: true,
     });
-    await listener.events.next<Seats>("seats.updated", (s) => s.seats.every((x) => x.identity === null));
+    await listener.events.next<Seats>("seats.updated", (s) => s.seats.every((x) => x.identity === null), 10_000, mark);
   });
 
   it("request mode: request → host approves → the listener sits; invitations; wrong roles refused with nothing changed", async (ctx) => {
@@ -193,8 +194,9 @@ describe.each([
     const s = await enter("s3", "hall", "audience");
     await seats("hall", host.bearer, "", { seat_count: 2 });
     expect((await seats("hall", s.bearer, "/1/take")).status).toBe(200);
+    const mark = host.events.mark();
     await s.peer.leave();
-    await host.events.next<Seats>("seats.updated", (x) => x.seats.every((seat) => seat.identity === null), 15_000);
+    await host.events.next<Seats>("seats.updated", (x) => x.seats.every((seat) => seat.identity === null), 15_000, mark);
     expect((await seats("hall", host.bearer)).body.seats[1]?.identity).toBeNull();
   });
 });

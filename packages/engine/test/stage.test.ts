@@ -77,10 +77,11 @@ describe("live stream stage on a real LiveKit", () => {
     await viewer.peer.publishTone(523);
     await host.peer.detectTone("viewer", 523);
 
+    const mark = viewer.events.mark();
     const demoted = await stage("show", host.bearer, "remove", { identity: "viewer" });
     expect(demoted.body.members.map((m) => m.identity)).toEqual(["host"]);
     await host.peer.waitFor(() => !host.peer.hasAudioFrom("viewer"), 10_000, "the demoted viewer's track to go");
-    await viewer.events.next<Stage>("stage.updated", (s) => s.members.length === 1);
+    await viewer.events.next<Stage>("stage.updated", (s) => s.members.length === 1, 10_000, mark);
   });
 
   it("lets a co-host step down, and refuses the wrong role, unknown people and bad input — changing nothing", async (ctx) => {
