@@ -16,6 +16,7 @@ import { registerAuthRoutes } from "./modules/auth/routes.js";
 import { type MediaModules, registerMediaModules } from "./modules/rooms/wire.js";
 import { AuthService } from "./modules/auth/service.js";
 import { type ChatModules, registerChatModules } from "./modules/chat/wire.js";
+import { registerSupportModule } from "./modules/support/wire.js";
 import { UserTokens } from "./modules/auth/tokens.js";
 import { UsersService } from "./modules/users/service.js";
 import { openStore, type Store } from "./store/db.js";
@@ -112,6 +113,8 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
     ws: signaling.gateway,
     typing: signaling.typing,
   });
+  // Support conversations (visitor ↔ operator team) on top of chat.
+  registerSupportModule(http, deps, { store, clock, events, apps, chat: chatModules.chat });
 
   // The demo page (apps/demo/dist) at `/` when built; with `utd serve --demo` also its config endpoint.
   // cli.ts parses `--demo` only after the engine exists, hence the argv check here.

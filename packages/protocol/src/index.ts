@@ -17,6 +17,7 @@ export * from "./push.js";
 export * from "./seats.js";
 export * from "./stage.js";
 export * from "./streams.js";
+export * from "./support.js";
 export * from "./typing.js";
 export * from "./uploads.js";
 export * from "./ws.js";

@@ -4,6 +4,7 @@ import type { ChatTables } from "../modules/chat/migrations.js";
 import type { FriendsTables } from "../modules/friends/migrations.js";
 import type { PresenceTables } from "../modules/presence/migrations.js";
 import type { PushTables } from "../modules/push/migrations.js";
+import type { SupportTables } from "../modules/support/migrations.js";
 import type { RoomsTables } from "../modules/rooms/migrations.js";
 import type { SeatsTables } from "../modules/seats/migrations.js";
 import type { UploadsTables } from "../modules/uploads/migrations.js";
@@ -48,7 +49,7 @@ export interface MauTable {
 }
 
 /** The database schema; later modules extend it (each with its own migration). */
-export interface Database extends ChatTables, FriendsTables, UploadsTables, RoomsTables, SeatsTables, CallsTables, PresenceTables, PushTables {
+export interface Database extends ChatTables, FriendsTables, UploadsTables, RoomsTables, SeatsTables, CallsTables, PresenceTables, PushTables, SupportTables {
   apps: AppsTable;
   users: UsersTable;
   mau: MauTable;

@@ -1,0 +1,411 @@
+import {
+  CHAT_EVENTS,
+  type ConversationEvent,
+  type HistoryQuery,
+  type HistoryResponse,
+  type MemberEvent,
+  type Operator,
+  type StartSupportRequest,
+  SUPPORT_EVENTS,
+  type SupportConversation,
+  type SupportEvent,
+  type SupportListQuery,
+  type SupportState,
+} from "@utd-stream/protocol";
+import type { Kysely, Selectable, Transaction } from "kysely";
+import { type Clock, iso } from "../../core/clock.js";
+import { ApiError } from "../../core/errors.js";
+import type { EventSink } from "../../core/events.js";
+import { newId } from "../../core/ids.js";
+import type { Store } from "../../store/db.js";
+import type { Database } from "../../store/schema.js";
+import type { AppRecord } from "../apps/service.js";
+import { requireCapability } from "../auth/service.js";
+import { memberIdentities, messagesToWire, retentionCutoff } from "../chat/queries.js";
+import type { Caller, ChatService } from "../chat/service.js";
+import type { SupportConversationsTable } from "./migrations.js";
+
+type Row = Selectable<SupportConversationsTable>;
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface SupportDeps {
+  store: Store;
+  clock: Clock;
+  events: EventSink;
+  /** Chat's public service: members read history through it. */
+  chat: ChatService;
+}
+
+/** Rolls back a start that lost the race for the visitor's one open conversation. */
+class AlreadyOpen extends Error {}
+
+/**
+ * Support conversations on top of chat: a visitor starts one (kind `support`, the visitor its only
+ * member), it waits in the app's queue, an operator claims it (becoming a member, so the chat API
+ * serves both sides), may transfer it to another operator, and the visitor or the assignee closes it.
+ * Refusals never change anything; another app's ids and other visitors' conversations are `not_found`.
+ */
+export class SupportService {
+  private readonly db: Kysely<Database>;
+  constructor(private readonly d: SupportDeps) {
+    this.db = d.store.db;
+  }
+
+  // ---------- operators (admin API / CLI) ----------
+
+  /** Gives `identity` the operator role in `appId` (idempotent; the identity need not have signed in yet). */
+  async addOperator(appId: string, identity: string): Promise<Operator> {
+    await this.db
+      .insertInto("support_operators")
+      .values({ app_id: appId, identity, created_at: this.d.clock.now() })
+      .onConflict((oc) => oc.columns(["app_id", "identity"]).doNothing())
+      .execute();
+    const row = await this.db
+      .selectFrom("support_operators")
+      .selectAll()
+      .where("app_id", "=", appId)
+      .where("identity", "=", identity)
+      .executeTakeFirstOrThrow();
+    return { identity: row.identity, created_at: iso(Number(row.created_at)) };
+  }
+
+  /** Takes the role away (`not_found` when `identity` is not an operator). Conversations they hold stay assigned. */
+  async removeOperator(appId: string, identity: string): Promise<void> {
+    const r = await this.db.deleteFrom("support_operators").where("app_id", "=", appId).where("identity", "=", identity).executeTakeFirst();
+    if (Number(r.numDeletedRows) === 0) throw ApiError.notFound("operator");
+  }
+
+  async listOperators(appId: string): Promise<Operator[]> {
+    const rows = await this.db.selectFrom("support_operators").selectAll().where("app_id", "=", appId).orderBy("identity").execute();
+    return rows.map((r) => ({ identity: r.identity, created_at: iso(Number(r.created_at)) }));
+  }
+
+  async isOperator(appId: string, identity: string, db: Db = this.db): Promise<boolean> {
+    const row = await db
+      .selectFrom("support_operators")
+      .select("identity")
+      .where("app_id", "=", appId)
+      .where("identity", "=", identity)
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
+  private async operators(appId: string): Promise<string[]> {
+    return (await this.listOperators(appId)).map((o) => o.identity);
+  }
+
+  // ---------- visitor ----------
+
+  /** Starts the caller's support conversation, or returns the one still open (`created: false`). */
+  async start(caller: Caller, req: StartSupportRequest): Promise<{ conversation: SupportConversation; created: boolean }> {
+    requireCapability(caller.app, "chat");
+    const open = await this.openOf(caller);
+    if (open) return { conversation: await this.toWire(caller.app, open), created: false };
+    const now = this.d.clock.now();
+    const id = newId("conv", now);
+    try {
+      await this.db.transaction().execute(async (trx) => {
+        await trx
+          .insertInto("conversations")
+          .values({
+            id,
+            app_id: caller.app.id,
+            kind: "support",
+            name: null,
+            custom: req.custom ? JSON.stringify(req.custom) : null,
+            created_by: caller.identity,
+            direct_key: null,
+            created_at: now,
+            updated_at: now,
+            last_active_at: now,
+            last_seq: 0,
+            closed_at: null,
+            member_count: 1,
+          })
+          .execute();
+        await trx
+          .insertInto("conversation_members")
+          .values({
+            conversation_id: id,
+            app_id: caller.app.id,
+            identity: caller.identity,
+            role: "member",
+            joined_at: now,
+            last_read_seq: 0,
+          })
+          .execute();
+        const ins = await trx
+          .insertInto("support_conversations")
+          .values({
+            conversation_id: id,
+            app_id: caller.app.id,
+            visitor: caller.identity,
+            state: "queued",
+            assignee: null,
+            open_key: caller.identity,
+            created_at: now,
+            updated_at: now,
+            closed_at: null,
+            closed_by: null,
+          })
+          .onConflict((oc) => oc.columns(["app_id", "open_key"]).doNothing())
+          .executeTakeFirst();
+        if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 0) throw new AlreadyOpen();
+      });
+    } catch (err) {
+      // A concurrent start won: answer with its conversation.
+      const winner = await this.openOf(caller);
+      if (winner) return { conversation: await this.toWire(caller.app, winner), created: false };
+      throw err;
+    }
+    const row = await this.row(this.db, caller.app.id, id);
+    const conversation = await this.toWire(caller.app, row);
+    const created: ConversationEvent = {
+      conversation_id: id,
+      change: "created",
+      by: caller.identity,
+      name: null,
+      custom: conversation.custom,
+      closed: false,
+      kind: "support",
+    };
+    this.d.events.toUsers(caller.app.id, [caller.identity], CHAT_EVENTS.conversationUpdated, created);
+    await this.announce(caller.app, "started", caller.identity, conversation);
+    return { conversation, created: true };
+  }
+
+  /** The caller's own support conversations (as the visitor), most recently updated first. */
+  async listMine(caller: Caller, q: SupportListQuery): Promise<SupportConversation[]> {
+    requireCapability(caller.app, "chat");
+    const rows = await this.filtered(caller.app.id, q).where("visitor", "=", caller.identity).execute();
+    return Promise.all(rows.map((r) => this.toWire(caller.app, r)));
+  }
+
+  // ---------- operators ----------
+
+  /** The team's queue (operators only; others get `forbidden`). */
+  async queue(caller: Caller, q: SupportListQuery): Promise<SupportConversation[]> {
+    requireCapability(caller.app, "chat");
+    await this.requireOperator(caller);
+    const rows = await this.filtered(caller.app.id, q).execute();
+    return Promise.all(rows.map((r) => this.toWire(caller.app, r)));
+  }
+
+  /** One support conversation: its visitor or any operator of the app; anyone else gets `not_found`. */
+  async get(caller: Caller, id: string): Promise<SupportConversation> {
+    return this.toWire(caller.app, await this.visible(caller, id));
+  }
+
+  /** History: members through chat; operators not (yet) in it read it here so they can triage before claiming. */
+  async history(caller: Caller, id: string, q: HistoryQuery): Promise<HistoryResponse> {
+    const row = await this.visible(caller, id);
+    if (row.visitor === caller.identity || row.assignee === caller.identity) return this.d.chat.history(caller, id, q);
+    const cutoff = retentionCutoff(caller.app.limits.history_days, this.d.clock.now());
+    let sel = this.db.selectFrom("messages").selectAll().where("conversation_id", "=", id).where("created_at", ">=", cutoff);
+    if (q.after !== undefined) sel = sel.where("seq", ">", q.after);
+    if (q.before !== undefined) sel = sel.where("seq", "<", q.before);
+    const forward = q.after !== undefined;
+    const rows = await sel
+      .orderBy("seq", forward ? "asc" : "desc")
+      .limit(q.limit + 1)
+      .execute();
+    const page = rows.slice(0, q.limit);
+    if (!forward) page.reverse();
+    const conv = await this.db.selectFrom("conversations").select("last_seq").where("id", "=", id).executeTakeFirstOrThrow();
+    return { messages: await messagesToWire(this.db, page), has_more: rows.length > q.limit, last_seq: Number(conv.last_seq) };
+  }
+
+  /** An operator takes a queued conversation (idempotent for the same operator; `conflict` when someone else has it or it is closed). */
+  async claim(caller: Caller, id: string): Promise<SupportConversation> {
+    requireCapability(caller.app, "chat");
+    await this.requireOperator(caller);
+    const now = this.d.clock.now();
+    const changed = await this.db.transaction().execute(async (trx) => {
+      const row = await this.row(trx, caller.app.id, id, true);
+      if (row.state === "closed") throw ApiError.conflict("this support conversation is closed", "closed");
+      if (row.assignee === caller.identity) return false;
+      if (row.state === "assigned") throw ApiError.conflict(`already claimed by ${row.assignee ?? "another operator"}`, "assigned");
+      if (row.visitor === caller.identity) throw ApiError.forbidden("an operator cannot claim their own conversation");
+      await this.setAssignee(trx, row, caller.identity, now);
+      return true;
+    });
+    const conversation = await this.get(caller, id);
+    if (changed) {
+      this.memberEvent(caller.app, id, CHAT_EVENTS.memberAdded, caller.identity, caller.identity, [conversation.visitor, caller.identity]);
+      await this.announce(caller.app, "claimed", caller.identity, conversation);
+    }
+    return conversation;
+  }
+
+  /** The assignee hands the conversation to another operator of the app. */
+  async transfer(caller: Caller, id: string, to: string): Promise<SupportConversation> {
+    requireCapability(caller.app, "chat");
+    await this.requireOperator(caller);
+    const now = this.d.clock.now();
+    await this.db.transaction().execute(async (trx) => {
+      const row = await this.row(trx, caller.app.id, id, true);
+      if (row.state === "closed") throw ApiError.conflict("this support conversation is closed", "closed");
+      if (row.state === "queued") throw ApiError.conflict("claim the conversation before transferring it", "queued");
+      if (row.assignee !== caller.identity) throw ApiError.forbidden("only the assignee may transfer the conversation");
+      if (to === caller.identity) throw ApiError.invalid("the conversation is already yours");
+      if (to === row.visitor || !(await this.isOperator(caller.app.id, to, trx)))
+        throw ApiError.invalid(`${to} is not an operator of this app`);
+      await this.setAssignee(trx, row, to, now);
+    });
+    const conversation = await this.get(caller, id);
+    const to3 = [conversation.visitor, caller.identity, to];
+    this.memberEvent(caller.app, id, CHAT_EVENTS.memberRemoved, caller.identity, caller.identity, to3);
+    this.memberEvent(caller.app, id, CHAT_EVENTS.memberAdded, to, caller.identity, to3);
+    await this.announce(caller.app, "transferred", caller.identity, conversation);
+    return conversation;
+  }
+
+  /**
+   * Closes the conversation: the visitor, the assignee, or any operator while it is still queued.
+   * Idempotent (closing a closed one changes nothing and emits nothing). Members get
+   * `conversation.updated` with `change: "closed"`.
+   */
+  async close(caller: Caller, id: string): Promise<SupportConversation> {
+    requireCapability(caller.app, "chat");
+    const now = this.d.clock.now();
+    const changed = await this.db.transaction().execute(async (trx) => {
+      const row = await this.visible(caller, id, trx, true);
+      if (row.state === "closed") return false;
+      const mayClose =
+        row.visitor === caller.identity ||
+        row.assignee === caller.identity ||
+        (row.state === "queued" && (await this.isOperator(caller.app.id, caller.identity, trx)));
+      if (!mayClose) throw ApiError.forbidden("only the visitor or the assignee may close this conversation");
+      await trx
+        .updateTable("support_conversations")
+        .set({ state: "closed", open_key: null, closed_at: now, closed_by: caller.identity, updated_at: now })
+        .where("conversation_id", "=", id)
+        .execute();
+      await trx.updateTable("conversations").set({ closed_at: now, updated_at: now }).where("id", "=", id).execute();
+      return true;
+    });
+    const conversation = await this.get(caller, id);
+    if (changed) {
+      const ev: ConversationEvent = {
+        conversation_id: id,
+        change: "closed",
+        by: caller.identity,
+        name: null,
+        custom: conversation.custom,
+        closed: true,
+        kind: "support",
+      };
+      this.d.events.toUsers(caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.conversationUpdated, ev);
+      await this.announce(caller.app, "closed", caller.identity, conversation);
+    }
+    return conversation;
+  }
+
+  // ---------- internals ----------
+
+  private async requireOperator(caller: Caller): Promise<void> {
+    if (!(await this.isOperator(caller.app.id, caller.identity))) throw ApiError.forbidden("only operators of this app may do this");
+  }
+
+  private async openOf(caller: Caller): Promise<Row | undefined> {
+    return this.db
+      .selectFrom("support_conversations")
+      .selectAll()
+      .where("app_id", "=", caller.app.id)
+      .where("open_key", "=", caller.identity)
+      .executeTakeFirst();
+  }
+
+  private filtered(appId: string, q: SupportListQuery) {
+    let sel = this.db.selectFrom("support_conversations").selectAll().where("app_id", "=", appId);
+    if (q.state === "open") sel = sel.where("state", "!=", "closed");
+    else if (q.state !== "all") sel = sel.where("state", "=", q.state);
+    return sel.orderBy("updated_at", "desc").orderBy("conversation_id", "desc").limit(q.limit);
+  }
+
+  private async row(db: Db, appId: string, id: string, lock = false): Promise<Row> {
+    let q = db.selectFrom("support_conversations").selectAll().where("conversation_id", "=", id).where("app_id", "=", appId);
+    // On PostgreSQL the row lock serialises claims, transfers and closes of one conversation.
+    if (lock && this.d.store.dialect === "postgres") q = q.forUpdate();
+    const row = await q.executeTakeFirst();
+    if (!row) throw ApiError.notFound("support conversation");
+    return row;
+  }
+
+  /** The row when the caller may see it (its visitor or an operator of the app); `not_found` otherwise, so ids leak nothing. */
+  private async visible(caller: Caller, id: string, db: Db = this.db, lock = false): Promise<Row> {
+    requireCapability(caller.app, "chat");
+    const row = await this.row(db, caller.app.id, id, lock);
+    if (row.visitor !== caller.identity && !(await this.isOperator(caller.app.id, caller.identity, db))) {
+      throw ApiError.notFound("support conversation");
+    }
+    return row;
+  }
+
+  /** Makes `to` the assignee and the only operator member (the previous assignee leaves the chat conversation). */
+  private async setAssignee(trx: Transaction<Database>, row: Row, to: string, now: number): Promise<void> {
+    if (row.assignee !== null) {
+      await trx
+        .deleteFrom("conversation_members")
+        .where("conversation_id", "=", row.conversation_id)
+        .where("identity", "=", row.assignee)
+        .execute();
+    }
+    await trx
+      .insertInto("conversation_members")
+      .values({
+        conversation_id: row.conversation_id,
+        app_id: row.app_id,
+        identity: to,
+        role: "member",
+        joined_at: now,
+        // The operator has "read" nothing yet: everything the visitor wrote counts as unread for them.
+        last_read_seq: 0,
+      })
+      .onConflict((oc) => oc.columns(["conversation_id", "identity"]).doNothing())
+      .execute();
+    await trx.updateTable("conversations").set({ member_count: 2, updated_at: now }).where("id", "=", row.conversation_id).execute();
+    await trx
+      .updateTable("support_conversations")
+      .set({ state: "assigned" satisfies SupportState, assignee: to, updated_at: now })
+      .where("conversation_id", "=", row.conversation_id)
+      .execute();
+  }
+
+  private memberEvent(app: AppRecord, conversationId: string, type: string, identity: string, by: string, to: string[]): void {
+    const ev: MemberEvent = { conversation_id: conversationId, identity, role: "member", by };
+    this.d.events.toUsers(app.id, [...new Set(to)], type, ev);
+  }
+
+  /** `support.updated` to the visitor and every operator of the app. */
+  private async announce(app: AppRecord, change: SupportEvent["change"], by: string, conversation: SupportConversation): Promise<void> {
+    const to = new Set([conversation.visitor, ...(await this.operators(app.id))]);
+    const ev: SupportEvent = { change, by, conversation };
+    this.d.events.toUsers(app.id, [...to], SUPPORT_EVENTS.supportUpdated, ev);
+  }
+
+  private async toWire(app: AppRecord, row: Row): Promise<SupportConversation> {
+    const conv = await this.db.selectFrom("conversations").selectAll().where("id", "=", row.conversation_id).executeTakeFirstOrThrow();
+    const cutoff = retentionCutoff(app.limits.history_days, this.d.clock.now());
+    const last = await this.db
+      .selectFrom("messages")
+      .selectAll()
+      .where("conversation_id", "=", row.conversation_id)
+      .where("seq", "=", conv.last_seq)
+      .where("created_at", ">=", cutoff)
+      .executeTakeFirst();
+    return {
+      id: row.conversation_id,
+      visitor: row.visitor,
+      state: row.state as SupportState,
+      assignee: row.assignee,
+      custom: conv.custom === null ? null : (JSON.parse(conv.custom) as SupportConversation["custom"]),
+      created_at: iso(Number(row.created_at)),
+      updated_at: iso(Number(row.updated_at)),
+      closed_at: row.closed_at === null ? null : iso(Number(row.closed_at)),
+      closed_by: row.closed_by,
+      last_seq: Number(conv.last_seq),
+      last_message: last ? ((await messagesToWire(this.db, [last]))[0] ?? null) : null,
+    };
+  }
+}
