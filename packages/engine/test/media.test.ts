@@ -39,6 +39,7 @@ describe("media endpoints without LiveKit", () => {
       ["POST", "/api/v1/rooms/lobby/stage/invite", { identity: "bob" }],
       ["GET", "/api/v1/rooms/lobby/seats"],
       ["POST", "/api/v1/rooms/lobby/seats/0/take"],
+      ["POST", "/api/v1/calls/call_x/token"],
     ];
     for (const [method, path, body] of calls) {
       const r = await engine.request<ErrBody>(method, path, { token: s.user_token, ...(body ? { body } : {}) });
