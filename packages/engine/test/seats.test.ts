@@ -100,6 +100,8 @@ describe.each([
     expect([taken.status, taken.body.error.code]).toEqual([409, "conflict"]);
     const twice = await seats("lobby", speaker.bearer, "/1/take");
     expect(twice.status).toBe(409);
+    // A retried take of the same seat succeeds without change.
+    expect((await seats("lobby", speaker.bearer, "/0/take")).status).toBe(200);
     expect((await seats("lobby", host.bearer)).body.seats.map((s) => s.identity)).toEqual(["speaker", null, null, null]);
 
     // Revoked mid-speech: LiveKit unpublishes the track and listeners lose it.

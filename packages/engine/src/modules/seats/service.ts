@@ -90,10 +90,9 @@ export class SeatsService {
     if (room.seat_count < 1) throw ApiError.conflict(`room ${room.name} has no seats yet; the host sets them up`);
     if (index >= room.seat_count) throw ApiError.invalid(`seat ${index} does not exist (the room has ${room.seat_count})`);
     const current = await this.seatOf(room, ctx.identity);
-    if (current !== undefined)
-      throw ApiError.conflict(
-        current === index ? `you already sit in seat ${index}` : `you already sit in seat ${current}; leave it first`,
-      );
+    // Retrying a take that succeeded is fine; sitting in two seats is not.
+    if (current === index) return this.state(room);
+    if (current !== undefined) throw ApiError.conflict(`you already sit in seat ${current}; leave it first`);
     const taken = await this.occupant(room, index);
     if (taken !== undefined) throw ApiError.conflict(`seat ${index} is taken`);
     const req = await this.requestOf(room, ctx.identity);
