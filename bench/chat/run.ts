@@ -23,6 +23,8 @@ const ENV = {
   UTD_RATE_SESSION_IDENTITY: "1000000/1000000",
   UTD_RATE_SESSION_APP: "1000000/1000000",
   UTD_LOG_LEVEL: "info",
+  // e.g. BENCH_ENGINE_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the engine process.
+  ...(process.env.BENCH_ENGINE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_ENGINE_NODE_OPTIONS } : {}),
 };
 
 function pct(sorted: number[], p: number): number {
