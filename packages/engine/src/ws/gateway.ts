@@ -91,6 +91,9 @@ class Conn implements StreamSink, WsConnection {
   sendRaw(frame: string): void {
     if (this.ws.readyState === OPEN) this.ws.send(frame);
   }
+  sendFrame(frame: Buffer): void {
+    if (this.ws.readyState === OPEN) this.ws.send(frame, { binary: false });
+  }
   send(obj: unknown): void {
     this.sendRaw(JSON.stringify(obj));
   }

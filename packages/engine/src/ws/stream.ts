@@ -3,18 +3,25 @@
  * is spliced in without serialising `data` again. Resume buffers keep references to this one object.
  */
 export interface PreparedEvent {
-  readonly head: string;
-  readonly tail: string;
+  /** UTF-8 of `{"type":…,"seq":` */
+  readonly head: Buffer;
+  /** UTF-8 of `,"data":…}` */
+  readonly tail: Buffer;
 }
 
-/** Builds the shared parts of `{"type":…,"seq":N,"data":…}` from the already-serialised data. */
+/** Builds the shared parts of `{"type":…,"seq":N,"data":…}` from the already-serialised data (encoded to UTF-8 once). */
 export function prepareEvent(type: string, dataJson: string): PreparedEvent {
-  return { head: `{"type":${JSON.stringify(type)},"seq":`, tail: `,"data":${dataJson}}` };
+  return { head: Buffer.from(`{"type":${JSON.stringify(type)},"seq":`), tail: Buffer.from(`,"data":${dataJson}}`) };
 }
 
-/** The frame text of a prepared event at a given seq. */
-export function frameOf(ev: PreparedEvent, seq: number): string {
-  return ev.head + seq + ev.tail;
+/** The frame (UTF-8 JSON text) of a prepared event at a given seq: two copies, no re-encoding. */
+export function frameOf(ev: PreparedEvent, seq: number): Buffer {
+  const digits = String(seq);
+  const out = Buffer.allocUnsafe(ev.head.length + digits.length + ev.tail.length);
+  ev.head.copy(out, 0);
+  out.write(digits, ev.head.length, "latin1");
+  ev.tail.copy(out, ev.head.length + digits.length);
+  return out;
 }
 
 interface Buffered {
@@ -24,7 +31,8 @@ interface Buffered {
 
 /** Something that can receive a frame (a socket of this user). */
 export interface StreamSink {
-  sendRaw(frame: string): void;
+  /** Sends one text frame (UTF-8 JSON). */
+  sendFrame(frame: Buffer): void;
 }
 
 /**
@@ -54,7 +62,7 @@ export class UserStream {
     if (this.buf.length > this.maxEvents) this.buf.shift();
     if (this.sinks.size === 0) return;
     const frame = frameOf(ev, seq);
-    for (const s of this.sinks) s.sendRaw(frame);
+    for (const s of this.sinks) s.sendFrame(frame);
   }
 
   /** Whether events after `seq` of `epoch` are all still buffered. */
@@ -70,7 +78,7 @@ export class UserStream {
     let n = 0;
     for (const b of this.buf) {
       if (b.seq > after) {
-        sink.sendRaw(frameOf(b.ev, b.seq));
+        sink.sendFrame(frameOf(b.ev, b.seq));
         n++;
       }
     }
