@@ -113,6 +113,12 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
     ws: signaling.gateway,
     typing: signaling.typing,
   });
+  // Presence goes to an identity's friends as well as to explicit watch lists.
+  signaling.presence.addWatcherSource(async (appId, identity) => {
+    const app = await apps.find(appId);
+    if (!app?.messagingEnabled) return [];
+    return (await chatModules.friends.list(app, identity)).filter((f) => f.state === "friends").map((f) => f.identity);
+  });
   // Support conversations (visitor ↔ operator team) on top of chat.
   registerSupportModule(http, deps, { store, clock, events, apps, chat: chatModules.chat });
 

@@ -81,6 +81,19 @@ describe("presence", () => {
     for (const c of [w, stranger, bob, carol]) c.close();
   });
 
+  test("friends get presence.changed without a watch list", async () => {
+    const a = await e.session(app, "fr-alice");
+    const b = await e.session(app, "fr-bob");
+    expect((await e.request("POST", "/api/v1/friends/requests", { token: a.user_token, body: { identity: "fr-bob" } })).status).toBeLessThan(300);
+    expect((await e.request("POST", "/api/v1/friends/fr-alice/accept", { token: b.user_token, body: {} })).status).toBeLessThan(300);
+    const aw = await WsClient.connect(e.wsUrl, a.user_token);
+    const bw = await WsClient.connect(e.wsUrl, b.user_token);
+    await aw.event<Presence>("presence.changed", (p) => p.identity === "fr-bob" && p.status === "online");
+    bw.close();
+    await aw.event<Presence>("presence.changed", (p) => p.identity === "fr-bob" && p.status === "offline");
+    aw.close();
+  });
+
   test("another app's users are invisible; bad queries are refused", async () => {
     const app2 = await e.createApp({ name: "p2" });
     const x = await WsClient.connect(e.wsUrl, (await e.session(app2, "same-name")).user_token);
