@@ -23,6 +23,8 @@ Usage:
   utd app usage ID [--month YYYY-MM] [--json]
   utd user ban --app ID --identity X [--reason R]
   utd user unban --app ID --identity X
+  utd operator add|remove --app ID --identity X
+  utd operator list --app ID [--json]
 
 The CLI reads the same environment as the server (UTD_PORT, UTD_HOST, UTD_DATA_DIR, DATABASE_URL,
 UTD_ADMIN_TOKEN). When an engine answers there, it goes through its admin API (changes apply at once);
@@ -58,7 +60,7 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
         [sub, ...rest].filter((a): a is string => a !== undefined),
         io,
       );
-    if (cmd === "app" || cmd === "user") return await admin(cmd, sub, rest, io);
+    if (cmd === "app" || cmd === "user" || cmd === "operator") return await admin(cmd, sub, rest, io);
     io.err(`utd: unknown command "${cmd}"\n\n${HELP}`);
     return 2;
   } catch (err) {
@@ -274,6 +276,22 @@ async function admin(cmd: string, sub: string | undefined, args: string[], io: O
       case "user unban": {
         const r = await b.unban(need(values.app, "--app"), need(values.identity, "--identity"));
         print(r, `unbanned ${r.identity} in ${r.app_id}`);
+        return 0;
+      }
+      case "operator add": {
+        const r = await b.addOperator(need(values.app, "--app"), need(values.identity, "--identity"));
+        print(r, `${r.identity} is an operator of ${values.app}`);
+        return 0;
+      }
+      case "operator remove": {
+        const identity = need(values.identity, "--identity");
+        await b.removeOperator(need(values.app, "--app"), identity);
+        print({ identity, removed: true }, `${identity} is no longer an operator of ${values.app}`);
+        return 0;
+      }
+      case "operator list": {
+        const ops = await b.listOperators(need(values.app, "--app"));
+        print(ops, ops.length ? ops.map((o) => `${o.identity}  since ${o.created_at}`).join("\n") : "no operators");
         return 0;
       }
       default:

@@ -1,9 +1,10 @@
-import type { App, AppWithSecret, Ban, CreateAppRequest, ErrorBody, UpdateAppRequest, Usage } from "@utd-stream/protocol";
+import type { App, AppWithSecret, Ban, CreateAppRequest, ErrorBody, Operator, UpdateAppRequest, Usage } from "@utd-stream/protocol";
 import { systemClock } from "../core/clock.js";
 import type { EngineConfig } from "../core/config.js";
 import { Hooks } from "../core/hooks.js";
 import { loadKeys } from "../core/keys.js";
 import { AppsService } from "../modules/apps/service.js";
+import { Operators } from "../modules/support/operators.js";
 import { UsersService } from "../modules/users/service.js";
 import { openStore, type Store } from "../store/db.js";
 
@@ -19,6 +20,10 @@ export interface AdminBackend {
   usage(id: string, month?: string): Promise<Usage>;
   ban(appId: string, identity: string, reason?: string): Promise<Ban>;
   unban(appId: string, identity: string): Promise<Ban>;
+  /** The support operator role (`utd operator add|remove|list`). */
+  listOperators(appId: string): Promise<Operator[]>;
+  addOperator(appId: string, identity: string): Promise<Operator>;
+  removeOperator(appId: string, identity: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -59,6 +64,9 @@ export function httpBackend(baseUrl: string, adminToken: string): AdminBackend {
     usage: (id, month) => call("GET", `/admin/v1/apps/${enc(id)}/usage${month ? `?month=${enc(month)}` : ""}`),
     ban: (appId, identity, reason) => call("POST", `/admin/v1/apps/${enc(appId)}/bans`, reason ? { identity, reason } : { identity }),
     unban: (appId, identity) => call("DELETE", `/admin/v1/apps/${enc(appId)}/bans/${enc(identity)}`),
+    listOperators: async (appId) => (await call<{ operators: Operator[] }>("GET", `/admin/v1/apps/${enc(appId)}/operators`)).operators,
+    addOperator: (appId, identity) => call("POST", `/admin/v1/apps/${enc(appId)}/operators`, { identity }),
+    removeOperator: (appId, identity) => call("DELETE", `/admin/v1/apps/${enc(appId)}/operators/${enc(identity)}`),
     close: async () => {},
   };
 }
@@ -69,6 +77,7 @@ export async function storeBackend(config: EngineConfig): Promise<AdminBackend> 
   const hooks = new Hooks();
   const apps = new AppsService(store, loadKeys(config.dataDir).sealKey, systemClock, hooks);
   const users = new UsersService(store, systemClock, hooks);
+  const operators = new Operators(store, systemClock);
   const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -94,6 +103,21 @@ export async function storeBackend(config: EngineConfig): Promise<AdminBackend> 
       wrap(async () => {
         await apps.get(appId);
         return users.unban(appId, identity);
+      }),
+    listOperators: (appId) =>
+      wrap(async () => {
+        await apps.get(appId);
+        return operators.list(appId);
+      }),
+    addOperator: (appId, identity) =>
+      wrap(async () => {
+        await apps.get(appId);
+        return operators.add(appId, identity);
+      }),
+    removeOperator: (appId, identity) =>
+      wrap(async () => {
+        await apps.get(appId);
+        await operators.remove(appId, identity);
       }),
     close: () => store.close(),
   };

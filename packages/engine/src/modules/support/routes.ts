@@ -132,7 +132,7 @@ export function registerSupportRoutes(app: FastifyInstance, deps: RouteDeps, sup
     response: OperatorListSchema,
     handler: async ({ params }) => {
       await apps.get(params.app_id);
-      return { operators: await support.listOperators(params.app_id) };
+      return { operators: await support.operatorRole.list(params.app_id) };
     },
   });
   route(app, deps, {
@@ -146,7 +146,7 @@ export function registerSupportRoutes(app: FastifyInstance, deps: RouteDeps, sup
     response: OperatorSchema,
     handler: async ({ params, body }) => {
       await apps.get(params.app_id);
-      return support.addOperator(params.app_id, body.identity);
+      return support.operatorRole.add(params.app_id, body.identity);
     },
   });
   route(app, deps, {
@@ -159,7 +159,7 @@ export function registerSupportRoutes(app: FastifyInstance, deps: RouteDeps, sup
     status: 204,
     handler: async ({ params }) => {
       await apps.get(params.app_id);
-      await support.removeOperator(params.app_id, params.identity);
+      await support.operatorRole.remove(params.app_id, params.identity);
     },
   });
 }

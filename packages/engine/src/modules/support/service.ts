@@ -4,7 +4,6 @@ import {
   type HistoryQuery,
   type HistoryResponse,
   type MemberEvent,
-  type Operator,
   type StartSupportRequest,
   SUPPORT_EVENTS,
   type SupportConversation,
@@ -24,6 +23,7 @@ import { requireCapability } from "../auth/service.js";
 import { memberIdentities, messagesToWire, retentionCutoff } from "../chat/queries.js";
 import type { Caller, ChatService } from "../chat/service.js";
 import type { SupportConversationsTable } from "./migrations.js";
+import { Operators } from "./operators.js";
 
 type Row = Selectable<SupportConversationsTable>;
 type Db = Kysely<Database> | Transaction<Database>;
@@ -49,49 +49,18 @@ export class SupportService {
   private readonly db: Kysely<Database>;
   constructor(private readonly d: SupportDeps) {
     this.db = d.store.db;
+    this.operatorRole = new Operators(d.store, d.clock);
   }
 
-  // ---------- operators (admin API / CLI) ----------
+  /** The operator role (admin API / CLI). */
+  readonly operatorRole: Operators;
 
-  /** Gives `identity` the operator role in `appId` (idempotent; the identity need not have signed in yet). */
-  async addOperator(appId: string, identity: string): Promise<Operator> {
-    await this.db
-      .insertInto("support_operators")
-      .values({ app_id: appId, identity, created_at: this.d.clock.now() })
-      .onConflict((oc) => oc.columns(["app_id", "identity"]).doNothing())
-      .execute();
-    const row = await this.db
-      .selectFrom("support_operators")
-      .selectAll()
-      .where("app_id", "=", appId)
-      .where("identity", "=", identity)
-      .executeTakeFirstOrThrow();
-    return { identity: row.identity, created_at: iso(Number(row.created_at)) };
-  }
-
-  /** Takes the role away (`not_found` when `identity` is not an operator). Conversations they hold stay assigned. */
-  async removeOperator(appId: string, identity: string): Promise<void> {
-    const r = await this.db.deleteFrom("support_operators").where("app_id", "=", appId).where("identity", "=", identity).executeTakeFirst();
-    if (Number(r.numDeletedRows) === 0) throw ApiError.notFound("operator");
-  }
-
-  async listOperators(appId: string): Promise<Operator[]> {
-    const rows = await this.db.selectFrom("support_operators").selectAll().where("app_id", "=", appId).orderBy("identity").execute();
-    return rows.map((r) => ({ identity: r.identity, created_at: iso(Number(r.created_at)) }));
-  }
-
-  async isOperator(appId: string, identity: string, db: Db = this.db): Promise<boolean> {
-    const row = await db
-      .selectFrom("support_operators")
-      .select("identity")
-      .where("app_id", "=", appId)
-      .where("identity", "=", identity)
-      .executeTakeFirst();
-    return row !== undefined;
+  isOperator(appId: string, identity: string, db: Db = this.db): Promise<boolean> {
+    return this.operatorRole.has(appId, identity, db);
   }
 
   private async operators(appId: string): Promise<string[]> {
-    return (await this.listOperators(appId)).map((o) => o.identity);
+    return (await this.operatorRole.list(appId)).map((o) => o.identity);
   }
 
   // ---------- visitor ----------

@@ -1,0 +1,64 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { startEngine } from "../../../test/helpers/engine.js";
+
+const run = promisify(execFile);
+const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
+const MAIN = join(ROOT, "packages/engine/src/main.ts");
+
+/** Runs `utd …` from source; never throws, returns code + output. */
+async function utd(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const r = await run(process.execPath, ["--conditions=development", "--import", "tsx", MAIN, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const list = async (app: string, env: Record<string, string>) =>
+  (JSON.parse((await utd(["operator", "list", "--app", app, "--json"], env)).stdout) as { identity: string }[]).map((o) => o.identity);
+
+describe("utd operator add|remove|list", () => {
+  const dir = mkdtempSync(join(tmpdir(), "utd-cli-op-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("on storage, then through the running engine (the operator can claim at once)", async () => {
+    const env = { UTD_DATA_DIR: dir, UTD_PORT: "1", UTD_ADMIN_TOKEN: "" };
+    const app = JSON.parse((await utd(["app", "create", "--name", "Help", "--json"], env)).stdout) as { app_id: string; app_key: string };
+    expect((await utd(["operator", "add", "--app", app.app_id, "--identity", "olga"], env)).code).toBe(0);
+    expect(await list(app.app_id, env)).toEqual(["olga"]);
+    // Refusals: missing flags, unknown app, removing a non-operator; nothing changes.
+    expect((await utd(["operator", "add", "--app", app.app_id], env)).code).toBe(1);
+    const unknown = await utd(["operator", "add", "--app", "app_nope", "--identity", "x"], env);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain("not_found");
+    expect((await utd(["operator", "remove", "--app", app.app_id, "--identity", "nobody"], env)).stderr).toContain("not_found");
+    expect(await list(app.app_id, env)).toEqual(["olga"]);
+
+    const engine = await startEngine({ dataDir: dir });
+    try {
+      const live = { UTD_DATA_DIR: dir, UTD_PORT: new URL(engine.url).port, UTD_ADMIN_TOKEN: engine.adminToken };
+      expect((await utd(["operator", "add", "--app", app.app_id, "--identity", "oscar"], live)).code).toBe(0);
+      expect(await list(app.app_id, live)).toEqual(["olga", "oscar"]);
+      const visitor = (await engine.session({ ...app, app_secret: "" }, "vera")).user_token;
+      const oscar = (await engine.session({ ...app, app_secret: "" }, "oscar")).user_token;
+      const conv = (await engine.request<{ id: string }>("POST", "/api/v1/support/conversations", { token: visitor, body: {} })).body;
+      const claim = await engine.request<{ assignee: string }>("POST", `/api/v1/support/conversations/${conv.id}/claim`, { token: oscar });
+      expect(claim.body.assignee).toBe("oscar");
+      expect((await utd(["operator", "remove", "--app", app.app_id, "--identity", "olga"], live)).code).toBe(0);
+      expect(await list(app.app_id, live)).toEqual(["oscar"]);
+    } finally {
+      await engine.stop();
+    }
+  });
+});
