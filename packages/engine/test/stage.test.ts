@@ -127,6 +127,18 @@ describe("live stream stage on a real LiveKit", () => {
     expect((await stage("quiet", host.bearer)).status).toBe(409);
     expect(await roster()).toEqual(["h2"]);
 
+    // The app's operator (admin API) may promote and demote; a user token may not use the admin API.
+    const adminPath = (verb: string) => `/admin/v1/apps/${app.app_id}/rooms/talk/stage/${verb}`;
+    const byUser = await engine.request<ErrBody>("POST", adminPath("invite"), { token: host.bearer, body: { identity: "a2" } });
+    expect([byUser.status, byUser.body.error.code]).toEqual([401, "unauthorized"]);
+    expect(await roster()).toEqual(["h2"]);
+    const otherApp = await engine.admin<ErrBody>("POST", `/admin/v1/apps/${other.app_id}/rooms/talk/stage/invite`, { identity: "a2" });
+    expect(otherApp.status).toBe(404);
+    expect((await engine.admin("POST", adminPath("invite"), { identity: "a2" })).status).toBe(200);
+    expect(await roster()).toEqual(["h2", "a2"]);
+    expect((await engine.admin("POST", adminPath("remove"), { identity: "a2" })).status).toBe(200);
+    expect(await roster()).toEqual(["h2"]);
+
     // A co-host steps down on their own.
     expect((await stage("talk", host.bearer, "invite", { identity: "b2" })).status).toBe(200);
     expect(await roster()).toEqual(["h2", "b2"]);

@@ -105,3 +105,6 @@ export interface RoomEventMessage {
   type: string;
   data: unknown;
 }
+
+/** `/admin/v1/apps/{app_id}/rooms/{room_name}/…` path parameters (moderation by the app's operator). */
+export const AdminRoomParamsSchema = z.strictObject({ app_id: z.string().min(1).max(64), room_name: RoomName });

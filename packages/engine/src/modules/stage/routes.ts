@@ -1,4 +1,4 @@
-import { RoomParamsSchema, StageSchema, StageTargetRequestSchema } from "@utd-stream/protocol";
+import { AdminRoomParamsSchema, RoomParamsSchema, StageSchema, StageTargetRequestSchema } from "@utd-stream/protocol";
 import type { FastifyInstance } from "fastify";
 import { type RouteDeps, route } from "../../http/route.js";
 import type { StageService } from "./service.js";
@@ -59,4 +59,22 @@ export function registerStageRoutes(app: FastifyInstance, deps: RouteDeps, stage
     response: StageSchema,
     handler: async ({ auth, params }) => stage.leave(auth, params.room_name),
   });
+
+  // Moderation by the app's operator (UTD_ADMIN_TOKEN), whoever hosts the room.
+  for (const verb of ["invite", "remove"] as const) {
+    route(app, deps, {
+      method: "POST",
+      url: `/admin/v1/apps/:app_id/rooms/:room_name/stage/${verb}`,
+      summary: verb === "invite" ? "Admin: promote a viewer to the stage" : "Admin: send a co-host back to the audience",
+      tags: ["admin", "stage"],
+      auth: "admin",
+      params: AdminRoomParamsSchema,
+      body: StageTargetRequestSchema,
+      response: StageSchema,
+      handler: async ({ params, body }) =>
+        verb === "invite"
+          ? stage.adminInvite(params.app_id, params.room_name, body.identity)
+          : stage.adminRemove(params.app_id, params.room_name, body.identity),
+    });
+  }
 }

@@ -41,6 +41,29 @@ export class StageService {
   async invite(ctx: AuthContext, roomName: string, identity: string): Promise<Stage> {
     const room = await this.liveRoom(ctx, roomName);
     await this.rooms.requireHost(room, ctx.identity);
+    return this.promote(room, identity);
+  }
+
+  /** Host: send a co-host back to the audience (LiveKit then unpublishes their tracks). */
+  async remove(ctx: AuthContext, roomName: string, identity: string): Promise<Stage> {
+    const room = await this.liveRoom(ctx, roomName);
+    await this.rooms.requireHost(room, ctx.identity);
+    return this.demote(room, identity);
+  }
+
+  /** Admin (the app's operator, admin API): promote, whoever hosts the room. */
+  async adminInvite(appId: string, roomName: string, identity: string): Promise<Stage> {
+    this.rooms.assertMedia();
+    return this.promote(await this.rooms.require(appId, roomName, "live_stream"), identity);
+  }
+
+  /** Admin (the app's operator, admin API): demote, whoever hosts the room. */
+  async adminRemove(appId: string, roomName: string, identity: string): Promise<Stage> {
+    this.rooms.assertMedia();
+    return this.demote(await this.rooms.require(appId, roomName, "live_stream"), identity);
+  }
+
+  private async promote(room: RoomRow, identity: string): Promise<Stage> {
     const role = await this.rooms.roleOf(room, identity);
     if (role === "host") throw ApiError.conflict(`${identity} is a host of ${room.name}`);
     if (role === undefined) {
@@ -69,10 +92,7 @@ export class StageService {
     return this.announce(room);
   }
 
-  /** Host: send a co-host back to the audience (LiveKit then unpublishes their tracks). */
-  async remove(ctx: AuthContext, roomName: string, identity: string): Promise<Stage> {
-    const room = await this.liveRoom(ctx, roomName);
-    await this.rooms.requireHost(room, ctx.identity);
+  private async demote(room: RoomRow, identity: string): Promise<Stage> {
     const role = await this.rooms.roleOf(room, identity);
     if (role === "host") throw ApiError.conflict(`${identity} is a host of ${room.name}; hosts cannot be removed from the stage`);
     if (role === undefined) throw ApiError.notFound(`stage member ${identity}`);
