@@ -7,8 +7,10 @@ import WebSocket from "ws";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
 import {
   ChatSessionRegistry,
+  chatSessionFor,
   type ReadableStore,
   type UTDMessage,
+  UTDSignaling,
   type UTDStreamException,
   type WebSocketConstructor,
 } from "../src/index.js";
@@ -176,5 +178,21 @@ describe("chat SDK against a real engine", () => {
     off();
     await expect(alice.conversation("conv_not_mine").send("y")).rejects.toBeTruthy();
     expect(errors).toHaveLength(2);
+  });
+
+  it("chat on the UTDSignaling facade shares its socket", async () => {
+    const signaling = new UTDSignaling({ baseUrl: engine.url, appId: app.app_id, appKey: app.app_key, userId: "fac-alice", WebSocket: WS });
+    await signaling.connect();
+    const chat = chatSessionFor(signaling);
+    const bob = await session("fac-bob");
+    const ref = await bob.createConversation("direct", { members: ["fac-alice"] });
+    await until(chat.unread, (u) => u.total === 0);
+    await ref.send("to alice");
+    await until(chat.unread, (u) => u.total === 1 && u.conversations[ref.id] === 1);
+    const reply = await chat.conversation(ref.id).send("to bob");
+    expect(reply.seq).toBe(2);
+    await until(chat.unread, (u) => u.total === 0);
+    chat.dispose();
+    signaling.disconnect();
   });
 });

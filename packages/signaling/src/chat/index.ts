@@ -1,6 +1,7 @@
 /** Chat data API (TalkJS-style): sessions, conversation and user references, live lists, unread stores, uploads. */
 export { type BinaryFetch, ChatApi, type UploadData, type UTDHistoryPage, type UTDUnread } from "./api.js";
 export { ConversationRef, type MessageSubscription } from "./conversation.js";
+export { chatSessionFor } from "./facade.js";
 export { ChatSessionRegistry, defaultRegistry, type GetSessionParams, getSession } from "./registry.js";
 export {
   ChatSession,
