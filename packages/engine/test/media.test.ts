@@ -1,4 +1,5 @@
 import { dispose } from "@livekit/rtc-node";
+import { SignJWT } from "jose";
 import { TokenVerifier } from "livekit-server-sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
@@ -165,6 +166,33 @@ describe("room tokens on a real LiveKit", () => {
       const r = await mint(body, token);
       expect([JSON.stringify(body), r.status, r.body.error?.code]).toEqual([JSON.stringify(body), status, code]);
     }
+    // Signed mode works with the backend's identity token.
+    const now = Math.floor(Date.now() / 1000);
+    const idToken = await new SignJWT({})
+      .setProtectedHeader({ alg: "HS256" })
+      .setSubject("signed-user")
+      .setIssuedAt(now)
+      .setExpirationTime(now + 60)
+      .sign(new TextEncoder().encode(signed.app_secret));
+    const signedOk = await mint({
+      app_id: signed.app_id,
+      app_key: signed.app_key,
+      identity: "signed-user",
+      identity_token: idToken,
+      room_name: "signed-room",
+      type: "live_stream",
+    });
+    expect([signedOk.status, signedOk.body.identity]).toEqual([200, "signed-user"]);
+    const stolen = await mint({
+      app_id: signed.app_id,
+      app_key: signed.app_key,
+      identity: "someone-else",
+      identity_token: idToken,
+      room_name: "r1",
+      type: "live_stream",
+    });
+    expect(stolen.status).toBe(401);
+
     const malformed = await engine.request<ErrBody>("POST", "/api/v1/token", { raw: "{", token: s.user_token });
     expect([malformed.status, malformed.body.error.code]).toEqual([400, "invalid_argument"]);
     expect((await engine.request("GET", "/api/v1/rooms/r1", { token: s.user_token })).status).toBe(404);
