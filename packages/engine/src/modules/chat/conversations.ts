@@ -248,7 +248,8 @@ export abstract class ChatConversations extends ChatCore {
             identity,
             role: "member",
             joined_at: now,
-            last_read_seq: 0,
+            // Newcomers can read the history, but it does not count as unread for them.
+            last_read_seq: Number(conv.last_seq),
           })),
         )
         .execute();
