@@ -1,0 +1,199 @@
+/**
+ * The UTD Stream demo page: sign in as any name on the demo app (open mode), see who is online, chat,
+ * call, go live and share an audio room. It uses only the public SDKs — @utd-stream/signaling for
+ * presence, calls and chat, @utd-stream/media for LiveKit media — so it doubles as their reference integration.
+ */
+import { UTDStreamClient } from "@utd-stream/media";
+import { ChatSession, UTDSignaling, UTDStreamException } from "@utd-stream/signaling";
+import { AudioRoomPanel } from "./audio-room.js";
+import { Calls } from "./calls.js";
+import { ChatPanel } from "./chat.js";
+import { type DemoConfig, loadConfig } from "./config.js";
+import type { Ctx } from "./context.js";
+import { h, replace } from "./dom.js";
+import { initLocale, otherLocale, setLocale, t } from "./i18n.js";
+import { LivePanel } from "./live.js";
+import { explain } from "./notice.js";
+import { People } from "./people.js";
+import "./style.css";
+
+const USER_KEY = "utd-demo-user";
+const DEVICE_KEY = "utd-demo-device";
+
+const root = document.getElementById("app") as HTMLElement;
+initLocale();
+
+function langButton(): HTMLElement {
+  const other = otherLocale();
+  return h("button", { class: "lang", lang: other.id, "data-testid": "lang", onclick: () => setLocale(other.id) }, other.name);
+}
+
+/** One id per browser tab (sessionStorage), so two tabs are two devices and a reload is the same device. */
+function deviceId(): string {
+  let id = sessionStorage.getItem(DEVICE_KEY);
+  if (!id) {
+    id = `web-${crypto.randomUUID().slice(0, 8)}`;
+    sessionStorage.setItem(DEVICE_KEY, id);
+  }
+  return id;
+}
+
+function renderSignIn(cfg: DemoConfig, error?: HTMLElement): void {
+  const name = h("input", {
+    name: "name",
+    required: true,
+    maxlength: 64,
+    autocomplete: "nickname",
+    placeholder: t("signin.placeholder"),
+    "data-testid": "name",
+    dir: "auto",
+  });
+  const form = h(
+    "form",
+    { class: "card signin", "data-testid": "signin" },
+    h("h1", {}, t("app.title")),
+    h("p", {}, t("signin.intro")),
+    h("label", {}, t("signin.name"), name),
+    h("button", { type: "submit", "data-testid": "signin-button" }, t("signin.button")),
+    error ?? null,
+    h("p", { class: "muted" }, t("signin.hint")),
+    langButton(),
+  );
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const display = name.value.trim();
+    if (display) void signIn(cfg, display);
+  });
+  replace(root, form);
+  name.focus();
+}
+
+async function signIn(cfg: DemoConfig, display: string): Promise<void> {
+  const me = display.replace(/\s+/g, "_");
+  const device = deviceId();
+  replace(root, h("p", { class: "center muted", "data-testid": "connecting" }, t("signin.connecting")));
+  const signaling = new UTDSignaling({
+    baseUrl: location.origin,
+    appId: cfg.appId,
+    appKey: cfg.appKey,
+    userId: me,
+    name: display,
+    deviceId: device,
+  });
+  const media = new UTDStreamClient({ appId: cfg.appId, appKey: cfg.appKey, baseUrl: location.origin });
+  try {
+    await signaling.connect();
+    await media.authenticate({ identity: me, name: display, deviceId: device });
+  } catch (err) {
+    signaling.disconnect();
+    sessionStorage.removeItem(USER_KEY);
+    renderSignIn(cfg, explain(err));
+    return;
+  }
+  sessionStorage.setItem(USER_KEY, display);
+  // Chat shares the facade's WebSocket and REST client; it is off when the app's plan has no chat.
+  const client = signaling.client;
+  const chat =
+    signaling.chatEnabled !== false && client ? new ChatSession({ appId: cfg.appId, userId: me, api: signaling.api, client }) : undefined;
+  shell({ cfg, me, deviceId: device, signaling, media, chat });
+}
+
+function shell(base: Pick<Ctx, "cfg" | "me" | "deviceId" | "signaling" | "media" | "chat">): void {
+  const toasts = h("div", { class: "toasts", "aria-live": "polite", "data-testid": "toasts" });
+  const ctx: Ctx = {
+    ...base,
+    openChatWith: (id) => {
+      select("chat");
+      void chatPanel?.openWith(id);
+    },
+    call: (id, type) => void calls.start(id, type),
+    toast: (msg) => {
+      const el = h(
+        "div",
+        { class: "toast", role: "status" },
+        msg,
+        h("button", { class: "close", "aria-label": t("toast.close"), onclick: () => el.remove() }, "×"),
+      );
+      toasts.append(el);
+      while (toasts.childElementCount > 4) toasts.firstElementChild?.remove();
+    },
+  };
+  const people = new People(ctx);
+  const chatPanel = ctx.chat ? new ChatPanel(ctx, ctx.chat) : undefined;
+  const calls = new Calls(ctx);
+  const panels = {
+    // Chat off for this app's plan: the tab shows the upsell the SDK's typed error describes.
+    chat: chatPanel?.el ?? explain(new UTDStreamException(403, "feature_disabled", "chat is off", { capability: "chat" })),
+    live: new LivePanel(ctx).el,
+    room: new AudioRoomPanel(ctx).el,
+  } as const;
+  type Tab = keyof typeof panels;
+  const tabButtons = (Object.keys(panels) as Tab[]).map((id) =>
+    h("button", { role: "tab", "data-testid": `tab-${id}`, "data-tab": id, onclick: () => select(id) }, t(`tab.${id}`)),
+  );
+  const main = h("main", { class: "main" });
+  function select(id: Tab): void {
+    for (const b of tabButtons) b.setAttribute("aria-selected", String(b.dataset.tab === id));
+    replace(main, panels[id]);
+  }
+  const conn = h("span", { class: "conn", "data-testid": "connection" });
+  const showConn = (s: string) => {
+    conn.dataset.state = s;
+    conn.textContent = t(s === "connected" ? "conn.online" : s === "closed" ? "conn.closed" : "conn.reconnecting");
+  };
+  showConn(ctx.signaling.state.value);
+  ctx.signaling.state.subscribe(showConn);
+  const signOut = () => {
+    ctx.chat?.dispose();
+    ctx.signaling.disconnect();
+    sessionStorage.removeItem(USER_KEY);
+    location.reload();
+  };
+  replace(
+    root,
+    h(
+      "header",
+      { class: "top" },
+      h("strong", { class: "brand" }, t("app.title")),
+      h("span", { class: "me", "data-testid": "me" }, t("header.signedInAs", { name: ctx.me })),
+      conn,
+      h("span", { class: "spacer" }),
+      langButton(),
+      h("button", { "data-testid": "signout", onclick: signOut }, t("header.signOut")),
+    ),
+    h(
+      "div",
+      { class: "layout" },
+      h("aside", { class: "side" }, people.el),
+      h("div", { class: "content" }, h("nav", { class: "tabs", role: "tablist" }, tabButtons), main),
+    ),
+    calls.el,
+    toasts,
+  );
+  select("chat");
+  void people.start();
+}
+
+async function boot(): Promise<void> {
+  let cfg: DemoConfig;
+  try {
+    cfg = await loadConfig();
+  } catch {
+    replace(
+      root,
+      h(
+        "div",
+        { class: "card notice error", "data-testid": "no-config" },
+        h("h1", {}, t("app.title")),
+        h("p", {}, t("config.missing")),
+        h("code", { dir: "ltr" }, "npm start"),
+      ),
+    );
+    return;
+  }
+  const saved = sessionStorage.getItem(USER_KEY);
+  if (saved) await signIn(cfg, saved);
+  else renderSignIn(cfg);
+}
+
+void boot();
