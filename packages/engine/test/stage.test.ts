@@ -144,5 +144,12 @@ describe("live stream stage on a real LiveKit", () => {
     expect(await roster()).toEqual(["h2", "b2"]);
     const left = await stage("talk", b.bearer, "leave");
     expect(left.body.members.map((m) => m.identity)).toEqual(["h2"]);
+
+    // A co-host who leaves the room leaves the stage (LiveKit webhook).
+    expect((await stage("talk", host.bearer, "invite", { identity: "a2" })).status).toBe(200);
+    const mark = host.events.mark();
+    await a.peer.leave();
+    await host.events.next<Stage>("stage.updated", (st) => st.members.length === 1, 15_000, mark);
+    expect(await roster()).toEqual(["h2"]);
   });
 });
