@@ -239,3 +239,16 @@ describe("operations", () => {
     }
   });
 });
+
+describe("empty bodies", () => {
+  it("a POST whose body is optional accepts no body, an empty JSON body, and {}", async () => {
+    const s = await engine.session(open, "empty-body");
+    for (const o of [{}, { raw: "" }, { raw: "{}" }]) {
+      const r = await engine.request("POST", "/api/v1/auth/refresh", { token: s.user_token, ...o });
+      expect(r.status).toBe(200);
+    }
+    const bad = await engine.request<{ error: { code: string } }>("POST", "/api/v1/auth/refresh", { token: s.user_token, raw: "{" });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe("invalid_argument");
+  });
+});

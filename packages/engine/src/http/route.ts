@@ -88,7 +88,7 @@ export function route<
       } else if (spec.auth === "admin") {
         requireAdmin(deps.adminToken, bearer(req));
       }
-      const body = spec.body ? parseOr400(spec.body, req.body, "body") : undefined;
+      const body = spec.body ? parseOr400(spec.body, req.body ?? undefined, "body") : undefined;
       const query = spec.query ? parseOr400(spec.query, req.query, "query") : undefined;
       const params = spec.params ? parseOr400(spec.params, req.params, "params") : undefined;
       const result = await spec.handler({

@@ -51,6 +51,17 @@ export async function createHttp(opts: HttpOptions): Promise<FastifyInstance> {
 
   // The API speaks JSON only: anything else is 415, not a string body that fails validation later.
   app.removeContentTypeParser("text/plain");
+  // An empty JSON body means "no body" (SDKs and curl send the header anyway); malformed JSON stays a 400.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, text, done) => {
+    const raw = typeof text === "string" ? text : text.toString("utf8");
+    if (raw.trim() === "") return done(null, undefined);
+    try {
+      done(null, JSON.parse(raw));
+    } catch (err) {
+      done(ApiError.invalid(`malformed JSON: ${(err as Error).message}`), undefined);
+    }
+  });
   // zod validates inside each route (typed errors); Fastify's own validation and serialisation are off.
   app.setValidatorCompiler(() => (data) => ({ value: data }));
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));

@@ -1,4 +1,4 @@
-import { RevokeResponseSchema, SessionRequestSchema, SessionResponseSchema } from "@utd-stream/protocol";
+import { RefreshRequestSchema, RevokeResponseSchema, SessionRequestSchema, SessionResponseSchema } from "@utd-stream/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { rateLimitHeaders } from "../../core/errors.js";
 import { type RouteDeps, route } from "../../http/route.js";
@@ -31,6 +31,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: RouteDeps, auth: 
     summary: "Exchange a valid user token for a fresh one (capability flags and limits re-read)",
     tags: ["auth"],
     auth: "user",
+    body: RefreshRequestSchema,
     response: SessionResponseSchema,
     handler: async ({ auth: ctx, req }) => auth.refresh(ctx, wsUrlFor(req, publicUrl)),
   });
