@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { Redis } from "ioredis";
 import type { Registry } from "prom-client";
 import { type Clock, systemClock } from "./core/clock.js";
 import type { EngineConfig } from "./core/config.js";
@@ -6,6 +7,7 @@ import type { EventSink } from "./core/events.js";
 import { Hooks } from "./core/hooks.js";
 import { loadKeys } from "./core/keys.js";
 import { MemoryRateLimiter, type RateLimiter } from "./core/rate-limit.js";
+import { RedisRateLimiter } from "./core/rate-limit-redis.js";
 import { createMetrics } from "./http/metrics.js";
 import type { RouteDeps } from "./http/route.js";
 import { createHttp } from "./http/server.js";
@@ -71,7 +73,8 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   const store = ports.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
   const keys = loadKeys(config.dataDir);
   const hooks = new Hooks();
-  const limiter = ports.limiter ?? new MemoryRateLimiter(clock);
+  const limiter: RateLimiter =
+    ports.limiter ?? (config.redisUrl ? new RedisRateLimiter(new Redis(config.redisUrl), clock) : new MemoryRateLimiter(clock));
   const metrics = createMetrics();
 
   const apps = new AppsService(store, keys.sealKey, clock, hooks);
@@ -129,6 +132,7 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   const closers: (() => Promise<void>)[] = [];
   closers.push(() => chatModules.close());
   closers.push(() => signaling.close());
+  if (!ports.limiter && limiter.close) closers.push(() => limiter.close?.() ?? Promise.resolve());
   let closed = false;
   return {
     config,
