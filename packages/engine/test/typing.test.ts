@@ -38,6 +38,28 @@ describe("typing", () => {
     for (const x of [a, b, c]) x.close();
   });
 
+  test("conversation typing reaches the other members only, not outsiders", async () => {
+    const sa = await e.session(app, "tc-alice");
+    const a = await WsClient.connect(e.wsUrl, sa.user_token);
+    const b = await WsClient.connect(e.wsUrl, (await e.session(app, "tc-bob")).user_token);
+    const out = await WsClient.connect(e.wsUrl, (await e.session(app, "tc-out")).user_token);
+    const conv = await e.request<{ id: string }>("POST", "/api/v1/conversations", {
+      token: sa.user_token,
+      body: { kind: "group", name: "typing", members: ["tc-bob"] },
+    });
+    expect(conv.status).toBe(201);
+    expect(await a.request("typing.start", { conversation_id: conv.body.id })).toMatchObject({ ok: true });
+    const ev = await b.event<TypingEventData>("typing.started");
+    expect(ev.data).toMatchObject({ identity: "tc-alice", conversation_id: conv.body.id });
+    // An outsider may not type into it, and hears nothing.
+    const refused = await out.request("typing.start", { conversation_id: conv.body.id });
+    expect(refused).toMatchObject({ ok: false });
+    await sleep(100);
+    expect(out.events().filter((f) => f.type.startsWith("typing."))).toEqual([]);
+    expect(a.events().filter((f) => f.type.startsWith("typing."))).toEqual([]);
+    for (const x of [a, b, out]) x.close();
+  });
+
   test("bad targets are refused and send nothing", async () => {
     const a = await WsClient.connect(e.wsUrl, (await e.session(app, "tb-alice")).user_token);
     const b = await WsClient.connect(e.wsUrl, (await e.session(app, "tb-bob")).user_token);

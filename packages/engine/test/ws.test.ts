@@ -221,6 +221,19 @@ describe("WebSocket gateway", () => {
     for (const c of [c1, c2, other]) c.close();
   });
 
+  test("auth swaps the socket's token for a fresh one of the same user only", async () => {
+    const s = await e.session(app, "re-auth");
+    const c = await WsClient.connect(e.wsUrl, s.user_token);
+    const fresh = await e.session(app, "re-auth");
+    expect(await c.request("auth", { token: fresh.user_token })).toMatchObject({ ok: true, data: { session: { identity: "re-auth" } } });
+    const other = await e.session(app, "someone-else");
+    expect(await c.request("auth", { token: other.user_token })).toMatchObject({ ok: false, error: { code: "forbidden" } });
+    expect(await c.request("auth", { token: "garbage" })).toMatchObject({ ok: false, error: { code: "unauthorized" } });
+    expect(await c.request("auth", {})).toMatchObject({ ok: false, error: { code: "invalid_argument" } });
+    expect(await c.request("ping")).toMatchObject({ type: "pong" });
+    c.close();
+  });
+
   test("other paths do not upgrade", async () => {
     const bad = await WsClient.open(e.wsUrl.replace("/api/v1/ws", "/api/v1/nope")).catch((err: Error) => err);
     expect(bad).toBeInstanceOf(Error);
