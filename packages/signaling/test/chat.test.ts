@@ -16,6 +16,8 @@ import {
 } from "../src/index.js";
 
 const ENV = {
+  // A small resume buffer, so a client offline for a few messages must resync from history.
+  UTD_WS_RESUME_MAX_EVENTS: "3",
   UTD_RATE_REQUESTS_USER: "100000/100000",
   UTD_RATE_REQUESTS_APP: "100000/100000",
   UTD_RATE_SESSION_IDENTITY: "100000/100000",
@@ -195,4 +197,38 @@ describe("chat SDK against a real engine", () => {
     chat.dispose();
     signaling.disconnect();
   });
+
+  it("after missing more than the resume buffer, windows and unread catch up from history (resync)", async () => {
+    let offline = false;
+    const sockets: WebSocket[] = [];
+    // Simulates a network outage: open sockets die and reconnects fail until `offline` is false again.
+    class FlakyWS extends WebSocket {
+      constructor(url: string) {
+        super(offline ? "ws://127.0.0.1:1/" : url);
+        sockets.push(this);
+      }
+    }
+    const alice = await session("gap-alice");
+    const bob = await registry.getSession({
+      appId: app.app_id,
+      appKey: app.app_key,
+      userId: "gap-bob",
+      baseUrl: engine.url,
+      WebSocket: FlakyWS as unknown as WebSocketConstructor,
+    });
+    const ref = await alice.createConversation("group", { members: ["gap-bob"] });
+    const win = bob.conversation(ref.id).subscribeMessages(() => {});
+    await ref.send("before");
+    await until(win.messages, (m) => m.length === 1);
+    await until(bob.unread, (u) => u.total === 1);
+    offline = true;
+    for (const s of sockets) s.terminate();
+    await new Promise((r) => setTimeout(r, 200));
+    for (let i = 0; i < 6; i++) await ref.send(`missed ${i}`);
+    offline = false;
+    const all = await until(win.messages, (m) => m.length === 7, 20_000);
+    expect(all.map((m) => m.seq)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    await until(bob.unread, (u) => u.total === 7);
+    win.unsubscribe();
+  }, 40_000);
 });
