@@ -79,12 +79,16 @@ async function signIn(cfg: DemoConfig, display: string): Promise<void> {
     userId: me,
     name: display,
     deviceId: device,
+    // Workaround: UTDApi calls the global fetch as a method of itself, which browsers refuse ("Illegal
+    // invocation"); a wrapper avoids it until the SDK binds it.
+    fetch: (input, init) => window.fetch(input, init),
   });
   const media = new UTDStreamClient({ appId: cfg.appId, appKey: cfg.appKey, baseUrl: location.origin });
   try {
     await signaling.connect();
     await media.authenticate({ identity: me, name: display, deviceId: device });
   } catch (err) {
+    console.error("sign-in failed", err);
     signaling.disconnect();
     sessionStorage.removeItem(USER_KEY);
     renderSignIn(cfg, explain(err));
