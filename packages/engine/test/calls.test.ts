@@ -155,6 +155,27 @@ describe("1:1 calls", () => {
     expect(outsider.ws.events()).toEqual([]);
   });
 
+  test("an invitation retried with the same client_call_id rings once and returns the same call", async () => {
+    const a = await user("i-alice");
+    const b = await user("i-bob");
+    const body = { callee_identity: "i-bob", type: "audio_call", client_call_id: "try-1" };
+    const results = await Promise.all(Array.from({ length: 4 }, () => post(a.token, "/api/v1/calls", body)));
+    expect(new Set(results.map((r) => r.status))).toEqual(new Set([201]));
+    const ids = new Set(results.map((r) => r.body.id));
+    expect(ids.size).toBe(1);
+    expect(results[0]?.body.client_call_id).toBe("try-1");
+    await b.ws.event("call.incoming");
+    await sleep(150);
+    expect(b.ws.events().filter((f) => f.type === "call.incoming").length).toBe(1);
+    const reused = await post<Err>(a.token, "/api/v1/calls", { ...body, callee_identity: "i-carol" });
+    expect([reused.status, reused.body.error.code]).toEqual([409, "conflict"]);
+    // The key is the caller's: someone else may use the same one.
+    const other = await post(b.token, "/api/v1/calls", { callee_identity: "i-alice", type: "audio_call", client_call_id: "try-1" });
+    expect(other.status).toBe(201);
+    expect(ids.has(other.body.id)).toBe(false);
+    expect((await post<Err>(a.token, "/api/v1/calls", { ...body, client_call_id: "bad key!" })).status).toBe(400);
+  });
+
   test("history lists made and received calls, newest first, with paging", async () => {
     const a = await user("h-alice");
     const b = await user("h-bob");

@@ -21,6 +21,16 @@ export const CreateCallRequestSchema = z.strictObject({
   type: z.enum(CALL_TYPES),
   callee_name: DisplayName.optional(),
   metadata: CallMetadataSchema.optional(),
+  /**
+   * A client-chosen id that makes the invitation idempotent: sending the same one again (same caller)
+   * returns the call it created instead of ringing again.
+   */
+  client_call_id: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9._:-]+$/, "may only contain letters, digits, '.', '_', ':' and '-'")
+    .optional(),
 });
 export type CreateCallRequest = z.infer<typeof CreateCallRequestSchema>;
 
@@ -40,6 +50,7 @@ export const CallSchema = z.object({
   callee_identity: z.string(),
   callee_name: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()),
+  client_call_id: z.string().nullable(),
   /** The callee device that accepted (other devices of the callee: "answered elsewhere"). */
   answered_device_id: z.string().nullable(),
   end_reason: z.enum(CALL_END_REASONS).nullable(),

@@ -54,6 +54,8 @@ export interface CreateCallParams {
   type: CallType;
   calleeName?: string;
   metadata?: Record<string, unknown>;
+  /** Makes the invitation idempotent: retrying with the same id returns the same call instead of ringing again. */
+  clientCallId?: string;
 }
 
 /**
@@ -130,6 +132,7 @@ export class UTDApi {
     const body: Record<string, unknown> = { callee_identity: calleeIdentity, type: p.type };
     if (p.calleeName !== undefined) body.callee_name = p.calleeName;
     if (p.metadata !== undefined) body.metadata = p.metadata;
+    if (p.clientCallId !== undefined) body.client_call_id = p.clientCallId;
     return callFromWire(await this.request<Call>("POST", "/api/v1/calls", body));
   }
 

@@ -237,10 +237,14 @@ export class UTDSignaling {
   // ----- calls -----
 
   /** Rings every device of `calleeId`. The call may come back `busy` at once (callee in another call). */
-  invite(calleeId: string, opts: { type?: CallType; calleeName?: string; metadata?: Record<string, unknown> } = {}): Promise<UTDCall> {
+  invite(
+    calleeId: string,
+    opts: { type?: CallType; calleeName?: string; metadata?: Record<string, unknown>; clientCallId?: string } = {},
+  ): Promise<UTDCall> {
     const p: Parameters<UTDApi["createCall"]>[1] = { type: opts.type ?? "audio_call" };
     if (opts.calleeName !== undefined) p.calleeName = opts.calleeName;
     if (opts.metadata !== undefined) p.metadata = opts.metadata;
+    if (opts.clientCallId !== undefined) p.clientCallId = opts.clientCallId;
     return this.api.createCall(calleeId, p);
   }
 

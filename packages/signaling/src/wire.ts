@@ -51,6 +51,8 @@ export interface UTDCall {
   calleeIdentity: string;
   calleeName: string | null;
   metadata: Record<string, unknown>;
+  /** The caller's idempotency key, when one was sent. */
+  clientCallId: string | null;
   /** The callee device that answered; another device of the callee sees "answered elsewhere". */
   answeredDeviceId: string | null;
   endReason: CallEndReason | null;
@@ -143,6 +145,7 @@ export function callFromWire(c: Call): UTDCall {
     calleeIdentity: c.callee_identity,
     calleeName: c.callee_name,
     metadata: c.metadata,
+    clientCallId: c.client_call_id,
     answeredDeviceId: c.answered_device_id,
     endReason: c.end_reason,
     endedBy: c.ended_by,

@@ -22,6 +22,8 @@ export interface CallsTable {
   ring_deadline: number | null;
   answered_at: number | null;
   ended_at: number | null;
+  /** The caller's idempotency key (unique per app + caller), added by 0004_signaling_call_client_id. */
+  client_call_id: string | null;
 }
 
 export interface CallsTables {
@@ -57,6 +59,17 @@ export const callsMigrations: MigrationSet = (dialect) => ({
       await db.schema.createIndex("calls_callee_idx").on("calls").columns(["app_id", "callee_identity", "id"]).execute();
       await db.schema.createIndex("calls_ring_deadline_idx").on("calls").column("ring_deadline").execute();
       await db.schema.createIndex("calls_status_idx").on("calls").columns(["app_id", "status"]).execute();
+    },
+  },
+  "0004_signaling_call_client_id": {
+    async up(db: Kysely<unknown>) {
+      await db.schema.alterTable("calls").addColumn("client_call_id", "text").execute();
+      await db.schema
+        .createIndex("calls_client_call_id_idx")
+        .on("calls")
+        .columns(["app_id", "caller_identity", "client_call_id"])
+        .unique()
+        .execute();
     },
   },
 });

@@ -41,6 +41,7 @@ function toWire(r: CallRow): Call {
     callee_identity: r.callee_identity,
     callee_name: r.callee_name,
     metadata: JSON.parse(r.metadata) as Record<string, unknown>,
+    client_call_id: r.client_call_id,
     answered_device_id: r.answered_device_id,
     end_reason: r.end_reason as CallEndReason | null,
     ended_by: r.ended_by,
@@ -92,8 +93,12 @@ export class CallsService {
     requireCapability(ctx.app, "signaling");
     if (req.callee_identity === ctx.identity)
       throw ApiError.invalid("you cannot call yourself", [{ path: "body.callee_identity", message: "is the caller" }]);
-    const now = this.d.clock.now();
     const db = this.d.store.db;
+    if (req.client_call_id !== undefined) {
+      const again = await this.byClientId(ctx, req.client_call_id);
+      if (again) return this.sameInvitation(again, req);
+    }
+    const now = this.d.clock.now();
     const autoBusy =
       ctx.app.settings.auto_busy !== false &&
       (await db
@@ -122,13 +127,39 @@ export class CallsService {
       ring_deadline: autoBusy ? null : now + this.d.ringTimeoutS * 1000,
       answered_at: null,
       ended_at: autoBusy ? now : null,
+      client_call_id: req.client_call_id ?? null,
     };
-    await db.insertInto("calls").values(row).execute();
+    try {
+      await db.insertInto("calls").values(row).execute();
+    } catch (err) {
+      // Two identical retries racing: the unique (app, caller, client_call_id) index lets one in.
+      const again = req.client_call_id === undefined ? undefined : await this.byClientId(ctx, req.client_call_id);
+      if (again) return this.sameInvitation(again, req);
+      throw err;
+    }
     const call = toWire(row);
     if (autoBusy) this.d.events.toUsers(ctx.app.id, [ctx.identity], "call.busy", { call });
     else this.d.events.toUsers(ctx.app.id, [req.callee_identity], "call.incoming", { call });
     this.notify({ appId: ctx.app.id, call, from: null, to: call.status, by: ctx.identity });
     return call;
+  }
+
+  private byClientId(ctx: AuthContext, clientCallId: string): Promise<CallRow | undefined> {
+    return this.d.store.db
+      .selectFrom("calls")
+      .selectAll()
+      .where("app_id", "=", ctx.app.id)
+      .where("caller_identity", "=", ctx.identity)
+      .where("client_call_id", "=", clientCallId)
+      .executeTakeFirst();
+  }
+
+  /** A retried invitation answers with the call it created; the same key for another invitation is a conflict. */
+  private sameInvitation(row: CallRow, req: CreateCallRequest): Call {
+    if (row.callee_identity !== req.callee_identity || row.type !== req.type) {
+      throw ApiError.conflict("client_call_id was already used for another invitation", row.status);
+    }
+    return toWire(row);
   }
 
   private async load(ctx: AuthContext, id: string): Promise<{ row: CallRow; actor: CallActor }> {
