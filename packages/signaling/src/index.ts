@@ -5,6 +5,7 @@
  */
 export { CLOSE_CODES, UTDStreamException } from "@utd-stream/protocol";
 export { type CreateCallParams, type FetchLike, type MintSessionParams, UTDApi, type UTDApiOptions } from "./api.js";
+export * from "./chat/index.js";
 export {
   type ClosedInfo,
   type ConnectionState,
@@ -16,6 +17,5 @@ export {
 } from "./client.js";
 export { Emitter } from "./emitter.js";
 export { type UTDCallEvent, UTDSignaling, type UTDSignalingEvents, type UTDSignalingOptions } from "./signaling.js";
-export * from "./chat/index.js";
 export { type ReadableStore, Store } from "./store.js";
 export type { UTDCall, UTDPlanLimits, UTDPresence, UTDPushToken, UTDSession, UTDSocketSession, UTDTyping } from "./wire.js";
