@@ -341,6 +341,11 @@ export class ChatService extends ChatConversations {
     return row !== undefined;
   }
 
+  /** The oldest creation time still kept for an app (0: no limit). */
+  retentionCutoff(app: AppRecord): number {
+    return this.cutoff(app);
+  }
+
   /** Deletes messages older than each app's `history_days` (their reactions and file links go with them). */
   async purgeExpired(apps: readonly AppRecord[]): Promise<number> {
     let purged = 0;

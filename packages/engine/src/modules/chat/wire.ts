@@ -75,7 +75,12 @@ export async function registerChatModules(http: FastifyInstance, deps: RouteDeps
       c.markRead({ app: ctx.app, identity: ctx.identity }, f.conversation_id, f.seq),
     );
   }
-  const purgeNow = async () => c.purgeExpired(await w.apps.list());
+  const purgeNow = async () => {
+    const apps = await w.apps.list();
+    const messages = await c.purgeExpired(apps);
+    await uploads.purge(apps, (app) => c.retentionCutoff(app));
+    return messages;
+  };
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
     running = purgeNow().catch((err: unknown) => http.log.error({ err }, "chat retention purge failed"));

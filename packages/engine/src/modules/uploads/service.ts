@@ -141,4 +141,39 @@ export class UploadsService {
       download_expires_at: url ? iso(exp) : null,
     };
   }
+
+  /**
+   * Deletes files nobody can use any more: reservations never uploaded whose URL expired an hour ago,
+   * and uploaded files older than the app's `history_days` that no kept message references (the
+   * messages that carried them were purged). Resolves to the number of files removed.
+   */
+  async purge(apps: readonly AppRecord[], historyCutoff: (app: AppRecord) => number): Promise<number> {
+    const db = this.d.store.db;
+    const now = this.d.clock.now();
+    let removed = 0;
+    for (const app of apps) {
+      const cutoff = historyCutoff(app);
+      const q = db
+        .selectFrom("uploads as u")
+        .select(["u.id", "u.storage_key"])
+        .where("u.app_id", "=", app.id)
+        .where((eb) => {
+          const stale = eb.and([eb("u.uploaded_at", "is", null), eb("u.upload_expires_at", "<", now - 3_600_000)]);
+          if (cutoff <= 0) return stale;
+          return eb.or([
+            stale,
+            eb.and([
+              eb("u.created_at", "<", cutoff),
+              eb.not(eb.exists(eb.selectFrom("message_files as f").select("f.file_id").whereRef("f.file_id", "=", "u.id"))),
+            ]),
+          ]);
+        });
+      for (const row of await q.limit(1000).execute()) {
+        await this.d.files.delete(row.storage_key);
+        await db.deleteFrom("uploads").where("id", "=", row.id).execute();
+        removed++;
+      }
+    }
+    return removed;
+  }
 }
