@@ -1,0 +1,32 @@
+import type { LiveChatStrings } from "./types.js";
+
+/** English. */
+export const en: LiveChatStrings = {
+  dir: "ltr",
+  title: "Chat with us",
+  connecting: "Connecting…",
+  offline: "Offline — reconnecting…",
+  signedOut: "Please sign in to chat with us.",
+  queued: "Waiting for an agent…",
+  assigned: (agent) => `You're chatting with ${agent}`,
+  closed: "This conversation has ended.",
+  startAgain: "Write a message to start a new conversation.",
+  empty: "Ask us anything — we usually reply in a few minutes.",
+  inputLabel: "Message",
+  placeholder: "Type a message…",
+  send: "Send",
+  attach: "Attach a file",
+  reply: "Reply",
+  replyingTo: "Replying to",
+  cancelReply: "Cancel reply",
+  endChat: "End chat",
+  close: "Close chat",
+  you: "You",
+  agent: "Agent",
+  typing: (who) => `${who} is typing…`,
+  seen: "Seen",
+  sending: "Sending…",
+  failed: "Not sent",
+  attachment: "Attachment",
+  messages: "Messages",
+};

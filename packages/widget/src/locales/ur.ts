@@ -1,0 +1,32 @@
+import type { LiveChatStrings } from "./types.js";
+
+/** Urdu (right to left). */
+export const ur: LiveChatStrings = {
+  dir: "rtl",
+  title: "ہم سے بات کریں",
+  connecting: "رابطہ ہو رہا ہے…",
+  offline: "آف لائن — دوبارہ رابطہ ہو رہا ہے…",
+  signedOut: "بات کرنے کے لیے براہ کرم سائن اِن کریں۔",
+  queued: "نمائندے کا انتظار ہے…",
+  assigned: (agent) => `آپ ${agent} سے بات کر رہے ہیں`,
+  closed: "یہ گفتگو ختم ہو گئی ہے۔",
+  startAgain: "نئی گفتگو شروع کرنے کے لیے پیغام لکھیں۔",
+  empty: "کچھ بھی پوچھیں — ہم عموماً چند منٹ میں جواب دیتے ہیں۔",
+  inputLabel: "پیغام",
+  placeholder: "پیغام لکھیں…",
+  send: "بھیجیں",
+  attach: "فائل منسلک کریں",
+  reply: "جواب دیں",
+  replyingTo: "جواب برائے",
+  cancelReply: "جواب منسوخ کریں",
+  endChat: "گفتگو ختم کریں",
+  close: "چیٹ بند کریں",
+  you: "آپ",
+  agent: "نمائندہ",
+  typing: (who) => `${who} لکھ رہے ہیں…`,
+  seen: "دیکھ لیا",
+  sending: "بھیجا جا رہا ہے…",
+  failed: "نہیں بھیجا گیا",
+  attachment: "منسلکہ",
+  messages: "پیغامات",
+};

@@ -1,0 +1,592 @@
+import type { HistoryResponse, MarkReadResponse, Message, SupportConversation, SupportEvent, UploadKind } from "@utd-stream/protocol";
+import {
+  ChatApi,
+  type FetchLike,
+  type ReadableStore,
+  Store,
+  UTDApi,
+  UTDSignalClient,
+  UTDStreamException,
+  type WebSocketConstructor,
+} from "@utd-stream/signaling";
+import { MessageDeduper, OnceSet } from "./dedup.js";
+import type { UTDEventBus } from "./events.js";
+import { type KeyValueStorage, type PersistedSession, SessionStore } from "./session-store.js";
+import { conversationFromWire, jwtSubject, type LiveChatConversation, type LiveChatMessage, messageFromWire } from "./wire.js";
+
+/** Where the engine is and which app the visitor belongs to. */
+export interface LiveChatConfig {
+  /** The engine's base URL (default: the page's origin). */
+  baseUrl?: string;
+  appId: string;
+  /** The publishable app key. */
+  appKey: string;
+  /** Your widget's id; stored on the conversations it starts (`custom.widget_id`). */
+  widgetId?: string;
+}
+
+export interface LiveChatRuntimeOptions {
+  bus: UTDEventBus;
+  storage?: KeyValueStorage;
+  WebSocket?: WebSocketConstructor;
+  fetch?: FetchLike;
+  /** Reconnect backoff (defaults: 300 ms → 10 s). */
+  backoff?: { initialMs?: number; maxMs?: number };
+}
+
+/** `signed_out`: no session (log in with `userLogin`); `offline`: reconnecting. */
+export type LiveChatConnection = "signed_out" | "idle" | "connecting" | "online" | "offline";
+
+/** A message being sent from this page (shown before the engine stored it). */
+export interface PendingMessage {
+  clientMsgId: string;
+  text: string | null;
+  replyTo: string | null;
+  files: string[];
+  failed: boolean;
+}
+
+const EXPIRY_SLACK_MS = 5_000;
+
+function isAuthError(err: unknown): boolean {
+  return err instanceof UTDStreamException && (err.code === "unauthorized" || err.statusCode === 401);
+}
+
+function newClientId(): string {
+  const c = globalThis.crypto as Crypto | undefined;
+  if (c?.randomUUID) return c.randomUUID();
+  return `m${Date.now().toString(36)}${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/**
+ * The live-chat engine of a page: the visitor's session (persisted), one WebSocket shared by the widget
+ * and the background listener, the support conversation, and the app-wide events. Runs while the
+ * background listener is on or a widget is mounted, and a session exists.
+ *
+ * Every message from the socket, from the REST catch-up after each (re)connect, and from the widget's
+ * history load goes through one exact de-duplication (by message id, plus a persisted seq watermark),
+ * so the host hears each operator message once — with the widget open, closed, or across a reload.
+ */
+export class LiveChatRuntime {
+  private readonly sessions: SessionStore;
+  private config: LiveChatConfig | null = null;
+  private background = false;
+  private widgets = 0;
+  private client: UTDSignalClient | undefined;
+  private api: UTDApi | undefined;
+  private chatApi: ChatApi | undefined;
+  private offs: (() => void)[] = [];
+  private readonly once = new OnceSet();
+  private deduper: { conversationId: string; d: MessageDeduper } | undefined;
+  private authFailedFired = false;
+  private refreshing: Promise<string> | undefined;
+  private lastTyping = 0;
+
+  private readonly connectionStore = new Store<LiveChatConnection>("signed_out");
+  private readonly conversationStore = new Store<LiveChatConversation | null>(null);
+  private readonly messagesStore = new Store<readonly LiveChatMessage[]>([]);
+  private readonly pendingStore = new Store<readonly PendingMessage[]>([]);
+  private readonly typingStore = new Store<boolean>(false);
+  private readonly peerReadStore = new Store<number>(0);
+
+  constructor(private readonly opts: LiveChatRuntimeOptions) {
+    this.sessions = new SessionStore(opts.storage);
+    if (this.sessions.load()) this.connectionStore.set("idle");
+  }
+
+  /** Connection state (`value` + `subscribe`). */
+  get connection(): ReadableStore<LiveChatConnection> {
+    return this.connectionStore;
+  }
+  /** The visitor's current support conversation (state, assignee), or null before the first message. */
+  get conversation(): ReadableStore<LiveChatConversation | null> {
+    return this.conversationStore;
+  }
+  /** The conversation's messages, by seq. */
+  get messages(): ReadableStore<readonly LiveChatMessage[]> {
+    return this.messagesStore;
+  }
+  /** Messages this page is still sending. */
+  get pending(): ReadableStore<readonly PendingMessage[]> {
+    return this.pendingStore;
+  }
+  /** Whether the operator is typing. */
+  get operatorTyping(): ReadableStore<boolean> {
+    return this.typingStore;
+  }
+  /** Up to which seq the operator has read. */
+  get operatorReadSeq(): ReadableStore<number> {
+    return this.peerReadStore;
+  }
+  /** The signed-in visitor, or null. */
+  get identity(): string | null {
+    return this.sessions.load()?.identity ?? null;
+  }
+
+  /** Sets where the engine is and which app (the widget's attributes, or your code). */
+  configure(config: LiveChatConfig): void {
+    this.config = { ...config };
+    const s = this.sessions.load();
+    // A session of another app (or engine) is not this visitor's: drop it.
+    if (s && (s.appId !== config.appId || (config.baseUrl !== undefined && s.baseUrl !== trimSlash(config.baseUrl)))) void this.logout();
+  }
+
+  /**
+   * Signs the visitor in with a JWT your backend signed with the app secret (`sub` = the visitor's
+   * identity): mints a session, persists it, and (re)connects when something is listening.
+   */
+  async login(jwt: string, config?: LiveChatConfig): Promise<void> {
+    if (config) this.configure(config);
+    const prev = this.sessions.load();
+    const cfg = this.config ?? (prev ? { baseUrl: prev.baseUrl, appId: prev.appId, appKey: prev.appKey } : null);
+    if (!cfg) throw new Error("userLogin: call configure({ appId, appKey }) or mount <utd-chat-widget> first");
+    const identity = jwtSubject(jwt);
+    if (!identity) throw new Error("userLogin: the JWT has no `sub` (the visitor's identity)");
+    const baseUrl = trimSlash(cfg.baseUrl ?? defaultBaseUrl());
+    const same = prev && prev.identity === identity && prev.appId === cfg.appId && prev.baseUrl === baseUrl;
+    const deviceId = same ? prev.deviceId : `web-${newClientId()}`;
+    const api = this.makeApi(baseUrl);
+    const s = await api.mintSession({ appId: cfg.appId, appKey: cfg.appKey, identity, identityToken: jwt, deviceId });
+    if (!same) this.resetConversation();
+    this.sessions.save({
+      v: 1,
+      baseUrl,
+      wsUrl: s.wsUrl,
+      appId: cfg.appId,
+      appKey: cfg.appKey,
+      widgetId: cfg.widgetId ?? prev?.widgetId ?? null,
+      identity,
+      identityToken: jwt,
+      userToken: s.userToken,
+      userTokenExpiresAt: s.expiresAt.getTime(),
+      deviceId,
+      conversationId: same ? prev.conversationId : null,
+      lastSeq: same ? prev.lastSeq : 0,
+    });
+    this.authFailedFired = false;
+    this.teardown();
+    this.connectionStore.set("idle");
+    this.ensureRunning();
+  }
+
+  /** Signs out: drops the persisted session and disconnects (the host stays subscribed to `UTDEvents`). */
+  async logout(): Promise<void> {
+    this.sessions.clear();
+    this.teardown();
+    this.resetConversation();
+    this.connectionStore.set("signed_out");
+  }
+
+  /** Keeps events flowing with no widget on screen; resumes from the persisted session. False when there is none (yet). */
+  startBackground(): boolean {
+    this.background = true;
+    this.sessions.invalidate();
+    this.ensureRunning();
+    return this.sessions.load() !== null;
+  }
+
+  stopBackground(): void {
+    this.background = false;
+    this.maybeStop();
+  }
+
+  /** A widget mounted (the connection runs while at least one is). */
+  retain(): void {
+    this.widgets++;
+    this.ensureRunning();
+  }
+
+  release(): void {
+    this.widgets = Math.max(0, this.widgets - 1);
+    this.maybeStop();
+  }
+
+  // ---------- connection ----------
+
+  private makeApi(baseUrl: string, token?: string): UTDApi {
+    const o: ConstructorParameters<typeof UTDApi>[0] = { baseUrl };
+    if (this.opts.fetch) o.fetch = this.opts.fetch;
+    if (token) o.token = token;
+    return new UTDApi(o);
+  }
+
+  private ensureRunning(): void {
+    if (this.client || (!this.background && this.widgets === 0)) return;
+    const s = this.sessions.load();
+    if (!s) {
+      this.connectionStore.set("signed_out");
+      return;
+    }
+    this.api = this.makeApi(s.baseUrl, s.userToken);
+    this.chatApi = new ChatApi(this.api);
+    const o: ConstructorParameters<typeof UTDSignalClient>[0] = {
+      url: () => this.sessions.load()?.wsUrl ?? s.wsUrl,
+      // A stored token that is about to lapse is swapped before the hello (no doomed round trip).
+      token: async () => {
+        const cur = this.sessions.load();
+        if (!cur) throw UTDStreamException.fromWire({ code: "unauthorized", message: "signed out" });
+        return cur.userTokenExpiresAt - EXPIRY_SLACK_MS > Date.now() ? cur.userToken : this.refreshToken();
+      },
+      refreshToken: () => this.refreshToken(),
+      deviceId: s.deviceId,
+      backoff: this.opts.backoff ?? { initialMs: 300, maxMs: 10_000 },
+    };
+    if (this.opts.WebSocket) o.WebSocket = this.opts.WebSocket;
+    const client = new UTDSignalClient(o);
+    this.client = client;
+    this.offs = [
+      client.state.subscribe((v) => {
+        if (this.client !== client) return;
+        this.connectionStore.set(
+          v === "connected" ? "online" : v === "reconnecting" ? "offline" : v === "closed" ? "offline" : "connecting",
+        );
+      }),
+      client.on("welcome", () => void this.catchUp()),
+      client.on("resync", () => void this.catchUp()),
+      client.on("closed", (c) => {
+        if (this.client !== client) return;
+        if (c.error && (isAuthError(c.error) || c.code === 4401)) this.authFailed(c.reason || "the stored token no longer works");
+      }),
+      client.on("message.new" as never, (m: Message) => this.onMessage(messageFromWire(m))),
+      client.on("message.updated" as never, (m: Message) => this.onChanged(messageFromWire(m))),
+      client.on("message.deleted" as never, (m: Message) => this.onChanged(messageFromWire(m))),
+      client.on("conversation.updated" as never, (e: { conversation_id: string; change: string; by: string }) => {
+        if (e.change === "closed" && e.conversation_id === this.conversationStore.value?.id) this.onClosed(e.conversation_id, e.by);
+      }),
+      client.on("support.updated" as never, (e: SupportEvent) => this.onSupport(e)),
+      client.on("typing.started", (t) => this.onTyping(t.conversation_id, t.identity, true)),
+      client.on("typing.stopped", (t) => this.onTyping(t.conversation_id, t.identity, false)),
+      client.on("receipt.read" as never, (r: { conversation_id: string; identity: string; last_read_seq: number }) => {
+        if (r.conversation_id === this.conversationStore.value?.id && r.identity !== this.identity) {
+          this.peerReadStore.set(Math.max(this.peerReadStore.value, r.last_read_seq));
+        }
+      }),
+    ];
+    client.connect();
+  }
+
+  private maybeStop(): void {
+    if (this.background || this.widgets > 0) return;
+    this.teardown();
+    if (this.sessions.load()) this.connectionStore.set("idle");
+  }
+
+  private teardown(): void {
+    for (const off of this.offs) off();
+    this.offs = [];
+    const c = this.client;
+    this.client = undefined;
+    c?.disconnect();
+  }
+
+  /** Mints a fresh user token with the stored JWT; a refusal means the visitor must log in again. */
+  private refreshToken(): Promise<string> {
+    this.refreshing ??= (async () => {
+      const s = this.sessions.load();
+      try {
+        if (!s?.identityToken) throw UTDStreamException.fromWire({ code: "unauthorized", message: "no stored identity token" });
+        const api = this.makeApi(s.baseUrl);
+        const fresh = await api.mintSession({
+          appId: s.appId,
+          appKey: s.appKey,
+          identity: s.identity,
+          identityToken: s.identityToken,
+          deviceId: s.deviceId,
+        });
+        this.sessions.update({ userToken: fresh.userToken, userTokenExpiresAt: fresh.expiresAt.getTime(), wsUrl: fresh.wsUrl });
+        this.api?.setToken(fresh.userToken);
+        return fresh.userToken;
+      } catch (err) {
+        if (isAuthError(err) || (err instanceof UTDStreamException && err.isForbidden)) {
+          this.authFailed(err instanceof Error ? err.message : "the stored token no longer works");
+        }
+        throw err;
+      } finally {
+        this.refreshing = undefined;
+      }
+    })();
+    return this.refreshing;
+  }
+
+  /** Runs a REST call; on `unauthorized` refreshes the token once and retries. */
+  private async withAuth<T>(fn: (api: UTDApi) => Promise<T>): Promise<T> {
+    const api = this.api;
+    if (!api) throw UTDStreamException.fromWire({ code: "unauthorized", message: "signed out" });
+    try {
+      return await fn(api);
+    } catch (err) {
+      if (!isAuthError(err)) throw err;
+      await this.refreshToken();
+      return fn(api);
+    }
+  }
+
+  private authFailed(reason: string): void {
+    if (this.authFailedFired) return;
+    this.authFailedFired = true;
+    const conversationId = this.sessions.load()?.conversationId ?? this.conversationStore.value?.id ?? null;
+    // Drop the stored session first, so a listener that logs in again starts clean.
+    this.sessions.clear();
+    this.teardown();
+    this.connectionStore.set("signed_out");
+    this.opts.bus.emit("conversationAuthFailed", { conversationId, reason });
+  }
+
+  // ---------- conversation state ----------
+
+  private resetConversation(): void {
+    this.deduper = undefined;
+    this.conversationStore.set(null);
+    this.messagesStore.set([]);
+    this.pendingStore.set([]);
+    this.typingStore.set(false);
+    this.peerReadStore.set(0);
+  }
+
+  private dedupFor(conversationId: string): MessageDeduper {
+    if (this.deduper?.conversationId !== conversationId) {
+      const s = this.sessions.load();
+      const mark = s?.conversationId === conversationId ? s.lastSeq : 0;
+      this.deduper = { conversationId, d: new MessageDeduper(mark) };
+    }
+    return this.deduper.d;
+  }
+
+  /** Makes `c` the current conversation (persisting it) and announces it once per page lifetime. */
+  private adopt(c: LiveChatConversation): void {
+    const s = this.sessions.load();
+    if (s && c.state !== "closed" && s.conversationId !== c.id) {
+      // Found, not started here (another tab or device): what it already holds is not news.
+      this.sessions.update({ conversationId: c.id, lastSeq: c.lastSeq });
+      this.deduper = undefined;
+    }
+    const before = this.conversationStore.value;
+    if (before?.id !== c.id) {
+      this.messagesStore.set([]);
+      this.peerReadStore.set(0);
+    }
+    this.conversationStore.set(c);
+    if (c.state !== "closed" && this.once.first(`started:${c.id}`)) this.opts.bus.emit("conversationWasStarted", c);
+    if (c.state === "closed") this.onClosed(c.id, c.closedBy);
+  }
+
+  /** After every (re)connect: the conversation's state and every message the socket may have missed. */
+  private async catchUp(): Promise<void> {
+    try {
+      const s = this.sessions.load();
+      if (!s) return;
+      let conv: SupportConversation | undefined;
+      if (s.conversationId) {
+        conv = await this.withAuth((api) =>
+          api.request<SupportConversation>("GET", `/api/v1/support/conversations/${enc(s.conversationId as string)}`),
+        );
+      } else {
+        const r = await this.withAuth((api) =>
+          api.request<{ conversations: SupportConversation[] }>("GET", "/api/v1/support/conversations?state=open&limit=1"),
+        );
+        conv = r.conversations[0];
+      }
+      if (!conv) return;
+      const c = conversationFromWire(conv);
+      // Messages first (so the host hears a last reply before the close), then the state.
+      await this.loadAfter(c.id, this.dedupFor(c.id).watermark);
+      this.adopt(c);
+    } catch (err) {
+      if (!isAuthError(err)) this.reportLater(err);
+    }
+  }
+
+  private async loadAfter(conversationId: string, after: number): Promise<void> {
+    let cursor = after;
+    for (let page = 0; page < 50; page++) {
+      const r = await this.withAuth((api) =>
+        api.request<HistoryResponse>("GET", `/api/v1/support/conversations/${enc(conversationId)}/messages?after=${cursor}&limit=200`),
+      );
+      for (const m of r.messages) this.onMessage(messageFromWire(m));
+      const last = r.messages.at(-1);
+      if (!r.has_more || !last) return;
+      cursor = last.seq;
+    }
+  }
+
+  /** Loads the latest page for display (the widget opening); messages already handled are not announced again. */
+  async loadRecent(limit = 50): Promise<void> {
+    const c = this.conversationStore.value;
+    if (!c) return;
+    const r = await this.withAuth((api) =>
+      api.request<HistoryResponse>("GET", `/api/v1/support/conversations/${enc(c.id)}/messages?limit=${limit}`),
+    );
+    for (const m of r.messages) this.onMessage(messageFromWire(m));
+  }
+
+  private onMessage(m: LiveChatMessage): void {
+    const conv = this.conversationStore.value;
+    const s = this.sessions.load();
+    const current = conv?.id ?? s?.conversationId;
+    if (m.conversationId !== current) return;
+    this.upsert(m);
+    const d = this.dedupFor(m.conversationId);
+    const fresh = d.accept(m);
+    this.sessions.advance(m.conversationId, d.watermark);
+    if (m.clientMsgId && m.sender === this.identity)
+      this.pendingStore.set(this.pendingStore.value.filter((p) => p.clientMsgId !== m.clientMsgId));
+    if (m.sender !== null && m.sender !== this.identity && m.type === "text") this.typingStore.set(false);
+    if (fresh && m.type === "text" && m.sender !== null && m.sender !== this.identity && !m.deleted) {
+      this.opts.bus.emit("conversationMessageReceived", m);
+    }
+  }
+
+  private onChanged(m: LiveChatMessage): void {
+    if (m.conversationId !== this.conversationStore.value?.id) return;
+    this.upsert(m);
+  }
+
+  private upsert(m: LiveChatMessage): void {
+    const list = this.messagesStore.value;
+    const i = list.findIndex((x) => x.id === m.id);
+    if (i >= 0) {
+      const next = [...list];
+      next[i] = m;
+      this.messagesStore.set(next);
+      return;
+    }
+    const next = [...list, m].sort((a, b) => a.seq - b.seq);
+    this.messagesStore.set(next);
+  }
+
+  private onSupport(e: SupportEvent): void {
+    const c = conversationFromWire(e.conversation);
+    const cur = this.conversationStore.value;
+    if (c.visitor !== this.identity) return;
+    if (cur && cur.id !== c.id && cur.state !== "closed") return;
+    this.adopt(c);
+  }
+
+  private onClosed(id: string, closedBy: string | null): void {
+    const cur = this.conversationStore.value;
+    if (cur?.id === id && cur.state !== "closed") this.conversationStore.set({ ...cur, state: "closed", closedBy, closedAt: new Date() });
+    this.typingStore.set(false);
+    const s = this.sessions.load();
+    if (s?.conversationId === id) this.sessions.update({ conversationId: null, lastSeq: 0 });
+    if (this.once.first(`closed:${id}`)) this.opts.bus.emit("conversationWasClosed", { id, closedBy });
+  }
+
+  private onTyping(conversationId: string | null, identity: string, typing: boolean): void {
+    if (conversationId === null || conversationId !== this.conversationStore.value?.id || identity === this.identity) return;
+    this.typingStore.set(typing);
+  }
+
+  // ---------- actions (the widget's) ----------
+
+  /** Starts the support conversation, or returns the open one. */
+  async ensureConversation(): Promise<LiveChatConversation> {
+    const cur = this.conversationStore.value;
+    if (cur && cur.state !== "closed") return cur;
+    const widgetId = this.sessions.load()?.widgetId ?? this.config?.widgetId;
+    const body = widgetId ? { custom: { widget_id: widgetId } } : {};
+    const conv = conversationFromWire(
+      await this.withAuth((api) => api.request<SupportConversation>("POST", "/api/v1/support/conversations", body)),
+    );
+    const s = this.sessions.load();
+    if (s && s.conversationId !== conv.id) this.sessions.update({ conversationId: conv.id, lastSeq: 0 });
+    this.deduper = undefined;
+    this.adopt(conv);
+    return conv;
+  }
+
+  /** Sends a message (starting the conversation first when needed). Retries reuse the client id, so nothing is doubled. */
+  async send(p: { text?: string; replyTo?: string | null; files?: File[] }): Promise<LiveChatMessage> {
+    const conv = await this.ensureConversation();
+    const clientMsgId = newClientId();
+    const pending: PendingMessage = {
+      clientMsgId,
+      text: p.text ?? null,
+      replyTo: p.replyTo ?? null,
+      files: (p.files ?? []).map((f) => f.name),
+      failed: false,
+    };
+    this.pendingStore.set([...this.pendingStore.value, pending]);
+    try {
+      const tokens: string[] = [];
+      for (const f of p.files ?? []) {
+        tokens.push(
+          await this.withAuth(() =>
+            (this.chatApi as ChatApi).upload(uploadKind(f.type), f, {
+              filename: f.name,
+              contentType: f.type || "application/octet-stream",
+            }),
+          ),
+        );
+      }
+      const body: Record<string, unknown> = { client_msg_id: clientMsgId };
+      if (p.text) body.text = p.text;
+      if (tokens.length) body.attachments = tokens.map((file_token) => ({ file_token }));
+      if (p.replyTo) body.reply_to = p.replyTo;
+      const m = messageFromWire(
+        await this.withAuth((api) => api.request<Message>("POST", `/api/v1/conversations/${enc(conv.id)}/messages`, body)),
+      );
+      this.onMessage(m);
+      return m;
+    } catch (err) {
+      this.pendingStore.set(this.pendingStore.value.map((x) => (x.clientMsgId === clientMsgId ? { ...x, failed: true } : x)));
+      throw err;
+    }
+  }
+
+  /** The visitor ends the conversation. */
+  async close(): Promise<void> {
+    const cur = this.conversationStore.value;
+    if (!cur || cur.state === "closed") return;
+    const c = await this.withAuth((api) => api.request<SupportConversation>("POST", `/api/v1/support/conversations/${enc(cur.id)}/close`));
+    this.onClosed(c.id, c.closed_by);
+  }
+
+  /** Marks everything shown as read. */
+  async markRead(): Promise<void> {
+    const c = this.conversationStore.value;
+    const last = this.messagesStore.value.at(-1);
+    if (!c || !last || c.state === "closed") return;
+    await this.withAuth((api) => api.request<MarkReadResponse>("POST", `/api/v1/conversations/${enc(c.id)}/read`, { seq: last.seq }));
+  }
+
+  /** Tells the operator the visitor is typing (at most every 3 s). */
+  typing(): void {
+    const c = this.conversationStore.value;
+    const now = Date.now();
+    if (!c || c.state === "closed" || !this.client || now - this.lastTyping < 3000) return;
+    this.lastTyping = now;
+    this.client.request("typing.start", { conversation_id: c.id }).catch(() => {});
+  }
+
+  /** A signed download URL for an attachment. */
+  async fileUrl(fileToken: string): Promise<string | null> {
+    return (await this.withAuth(() => (this.chatApi as ChatApi).file(fileToken))).downloadUrl;
+  }
+
+  private reportLater(err: unknown): void {
+    // Not fatal (the next reconnect catches up again); surface it for the developer console.
+    if (typeof console !== "undefined") console.warn("[utd-chat] catch-up failed:", err);
+  }
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}
+
+function trimSlash(u: string): string {
+  return u.replace(/\/+$/, "");
+}
+
+function defaultBaseUrl(): string {
+  const loc = (globalThis as { location?: { origin?: string } }).location;
+  return loc?.origin && loc.origin !== "null" ? loc.origin : "http://127.0.0.1:7800";
+}
+
+function uploadKind(contentType: string): UploadKind {
+  if (contentType.startsWith("image/")) return "image";
+  if (contentType.startsWith("audio/")) return "audio";
+  if (contentType.startsWith("video/")) return "video";
+  return "file";
+}
+
+export type { PersistedSession };
