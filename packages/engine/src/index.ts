@@ -102,7 +102,7 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   registerAdminRoutes(http, deps, apps, users);
 
   // --- modules: each domain wires its service and routes here (signalling, chat, media…) ---
-  const signaling = await createSignaling({ config, store, clock, hooks, auth, apps, http, routeDeps: deps });
+  const signaling = await createSignaling({ config, store, clock, hooks, auth, apps, http, routeDeps: deps, metrics });
   const events: EventSink = signaling.gateway;
   const mediaModules: MediaModules = await registerMediaModules(http, deps, { config, store, clock, auth, events, calls: signaling.calls, apps, users, hooks });
 

@@ -21,6 +21,7 @@ import { parseOr400 } from "../http/route.js";
 import type { AppRecord, AppsService } from "../modules/apps/service.js";
 import type { AuthContext, AuthService } from "../modules/auth/service.js";
 import type { GatewayConfig } from "./config.js";
+import type { GatewayMetrics } from "./metrics.js";
 import { type PreparedEvent, prepareEvent, type StreamSink, UserStream } from "./stream.js";
 
 /** What a request handler learns about the socket that sent the frame. */
@@ -55,6 +56,7 @@ export interface GatewayDeps {
   bus: Bus;
   clock: Clock;
   log: FastifyBaseLogger;
+  metrics?: GatewayMetrics;
 }
 
 const OPEN = WebSocket.OPEN;
@@ -109,6 +111,7 @@ class Conn implements StreamSink, WsConnection {
   close(code: number, reason: string): void {
     if (this.state === "closed") return;
     this.state = "closed";
+    this.gw.closedWith(code);
     try {
       this.ws.close(code, reason.slice(0, 120));
     } catch {
@@ -254,20 +257,35 @@ export class Gateway implements EventSink {
 
   private deliver(appId: string, identities: readonly string[], watchersOf: string | undefined, ev: PreparedEvent): void {
     let done: Set<UserStream> | undefined;
+    let streams = 0;
+    let sent = 0;
     if (watchersOf !== undefined) {
       const w = this.watchers.get(key(appId, watchersOf));
       if (w) {
         done = new Set(w);
-        for (const s of w) s.publish(ev);
+        for (const s of w) {
+          sent += s.publish(ev);
+          streams++;
+        }
       }
     }
     for (const identity of identities) {
       const s = this.streams.get(key(appId, identity));
       if (s && !done?.has(s)) {
-        s.publish(ev);
+        sent += s.publish(ev);
+        streams++;
         if (done) done.add(s);
       }
     }
+    if (this.d.metrics && streams > 0) {
+      this.d.metrics.events.inc(streams);
+      this.d.metrics.deliveries.inc(sent);
+    }
+  }
+
+  /** @internal (metrics) */
+  closedWith(code: number): void {
+    this.d.metrics?.closes.inc({ code: String(code) });
   }
 
   private async reloadApp(appId: string): Promise<void> {
@@ -463,8 +481,10 @@ export class Gateway implements EventSink {
       session: this.sessionOf(c, ctx),
     };
     c.send(welcome);
-    if (resumed && hello.resume) s.replay(c, hello.resume.seq);
+    if (resumed && hello.resume) this.d.metrics?.deliveries.inc(s.replay(c, hello.resume.seq));
     else if (hello.resume) c.send({ type: "resync_required", reason: s.epoch === hello.resume.epoch ? "gap too large" : "epoch changed" });
+    if (hello.resume) this.d.metrics?.resumes.inc({ result: resumed ? "resumed" : "resync" });
+    this.d.metrics?.connections.inc();
     s.sinks.add(c);
     s.idleSince = null;
     for (const l of this.listeners) l.connected(ctx, c);
@@ -522,7 +542,10 @@ export class Gateway implements EventSink {
       s.sinks.delete(c);
       if (s.sinks.size === 0) s.idleSince = this.d.clock.now();
     }
-    if (wasOpen && c.ctx) for (const l of this.listeners) l.disconnected(c.ctx, c);
+    if (wasOpen && c.ctx) {
+      this.d.metrics?.connections.dec();
+      for (const l of this.listeners) l.disconnected(c.ctx, c);
+    }
   }
 
   private heartbeat(): void {

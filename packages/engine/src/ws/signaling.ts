@@ -1,5 +1,6 @@
 import { PRESENCE_MAX_WATCHED, PresenceWatchFrameSchema, TypingFrameSchema } from "@utd-stream/protocol";
 import type { FastifyInstance } from "fastify";
+import type { Registry } from "prom-client";
 import { MemoryBus } from "../bus/memory.js";
 import type { Bus } from "../bus/port.js";
 import { RedisBus } from "../bus/redis.js";
@@ -20,6 +21,7 @@ import { TypingService } from "../modules/typing/service.js";
 import type { Store } from "../store/db.js";
 import { type GatewayConfig, loadGatewayConfig } from "./config.js";
 import { Gateway } from "./gateway.js";
+import { createGatewayMetrics } from "./metrics.js";
 import { registerGatewayRoutes } from "./routes.js";
 
 export interface SignalingDeps {
@@ -35,6 +37,8 @@ export interface SignalingDeps {
   gateway?: GatewayConfig;
   /** A bus to use instead of the one `config.redisUrl` selects (tests). */
   bus?: Bus;
+  /** Where gateway metrics go (`/metrics`). */
+  metrics?: Registry;
 }
 
 /** The signalling plane, wired: the gateway (the engine's `EventSink`), the bus, and its modules. */
@@ -72,7 +76,16 @@ export async function createSignaling(d: SignalingDeps): Promise<Signaling> {
       clearTimeout(timer);
     }
   }
-  const gateway = new Gateway({ config: gwConfig, auth: d.auth, apps: d.apps, hooks: d.hooks, bus, clock: d.clock, log });
+  const gateway = new Gateway({
+    config: gwConfig,
+    auth: d.auth,
+    apps: d.apps,
+    hooks: d.hooks,
+    bus,
+    clock: d.clock,
+    log,
+    metrics: createGatewayMetrics(d.metrics),
+  });
   gateway.attach(d.http);
 
   const calls = new CallsService({ store: d.store, clock: d.clock, events: gateway, ringTimeoutS: d.config.callRingTimeoutS, log });

@@ -55,14 +55,15 @@ export class UserStream {
     private readonly maxEvents: number,
   ) {}
 
-  /** Appends an event and sends it to every connected device. */
-  publish(ev: PreparedEvent): void {
+  /** Appends an event and sends it to every connected device; returns how many sockets it went to. */
+  publish(ev: PreparedEvent): number {
     const seq = ++this.seq;
     this.buf.push({ seq, ev });
     if (this.buf.length > this.maxEvents) this.buf.shift();
-    if (this.sinks.size === 0) return;
+    if (this.sinks.size === 0) return 0;
     const frame = frameOf(ev, seq);
     for (const s of this.sinks) s.sendFrame(frame);
+    return this.sinks.size;
   }
 
   /** Whether events after `seq` of `epoch` are all still buffered. */
