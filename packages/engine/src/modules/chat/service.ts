@@ -43,9 +43,12 @@ export class ChatService extends ChatConversations {
     try {
       row = await this.db.transaction().execute(async (trx) => {
         const { conv } = await this.access(trx, caller, id, true);
-        const again = await this.findByClientId(id, caller, req.client_msg_id, trx);
-        if (again) throw new AlreadySent(again);
-        if (conv.closed_at !== null) throw ApiError.conflict("this conversation is closed", "closed");
+        if (conv.closed_at !== null) {
+          // A retry of a message stored before the close still gets its message.
+          const again = await this.findByClientId(id, caller, req.client_msg_id, trx);
+          if (again) throw new AlreadySent(again);
+          throw ApiError.conflict("this conversation is closed", "closed");
+        }
         if (req.reply_to) {
           const parent = await trx
             .selectFrom("messages")
@@ -74,7 +77,18 @@ export class ChatService extends ChatConversations {
           edited_at: null,
           deleted_at: null,
         };
-        await trx.insertInto("messages").values(r).execute();
+        // The unique (conversation, sender, client_msg_id) index is the idempotency check: under the
+        // conversation lock a duplicate inserts nothing, and throwing rolls the seq back.
+        const ins = await trx
+          .insertInto("messages")
+          .values(r)
+          .onConflict((oc) => oc.columns(["conversation_id", "sender", "client_msg_id"]).doNothing())
+          .executeTakeFirst();
+        if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 0) {
+          const first = await this.findByClientId(id, caller, req.client_msg_id, trx);
+          if (first) throw new AlreadySent(first);
+          throw new Error("message insert skipped without a conflicting row");
+        }
         if (attachments.length > 0) {
           await trx
             .insertInto("message_files")
