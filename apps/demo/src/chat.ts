@@ -160,7 +160,7 @@ class OpenConversation {
     const form = h(
       "form",
       { class: "composer" },
-      h("label", { for: `file-${ref.id}`, class: "attach", title: t("chat.image"), "aria-label": t("chat.image") }, "🖼️"),
+      h("label", { for: `file-${ref.id}`, class: "attach", title: t("chat.image"), "aria-label": t("chat.image") }, t("chat.imageShort")),
       file,
       input,
       h("button", { type: "submit", "data-testid": "send" }, t("chat.send")),
@@ -278,9 +278,7 @@ class OpenConversation {
           },
           me || m.type === "system" ? null : h("bdi", { class: "sender" }, m.sender ?? ""),
           m.deleted ? h("em", {}, t("chat.deleted")) : m.text ? h("p", { dir: "auto", "data-testid": "message-text" }, m.text) : null,
-          m.attachments.map((a) =>
-            a.kind === "image" ? this.image(a.fileToken, a.filename) : h("span", { class: "file" }, `📎 ${a.filename}`),
-          ),
+          m.attachments.map((a) => (a.kind === "image" ? this.image(a.fileToken, a.filename) : h("span", { class: "file" }, a.filename))),
           h(
             "small",
             { class: "meta" },

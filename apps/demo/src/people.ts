@@ -138,7 +138,7 @@ export class People {
                     onclick: () => this.ctx.openChatWith(id),
                     "data-testid": "chat-with",
                   },
-                  "💬",
+                  t("people.chat"),
                 )
               : null,
             h(
@@ -149,7 +149,7 @@ export class People {
                 onclick: () => this.ctx.call(id, "audio_call"),
                 "data-testid": "audio-call",
               },
-              "📞",
+              t("call.audioShort"),
             ),
             h(
               "button",
@@ -159,7 +159,7 @@ export class People {
                 onclick: () => this.ctx.call(id, "video_call"),
                 "data-testid": "video-call",
               },
-              "🎥",
+              t("call.videoShort"),
             ),
           ),
         );

@@ -1,0 +1,116 @@
+import type { Browser } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildDemo, chromiumOrSkip, type DemoEngine, launch, openDemo, png, shot, signIn, startDemoEngine } from "./harness.js";
+
+// The page `npm start` serves, driven in real Chromium: two browser contexts are two people.
+describe("demo page (no LiveKit)", () => {
+  let engine: DemoEngine | undefined;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    if (!chromiumOrSkip()) return;
+    await buildDemo();
+    engine = await startDemoEngine();
+    browser = await launch();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await engine?.stop();
+  });
+
+  it("two people sign in and see each other online", async (ctx) => {
+    if (!browser || !engine) return ctx.skip();
+    const a = await openDemo(browser, engine.url);
+    await signIn(a.page, "alice");
+    const b = await openDemo(browser, engine.url);
+    await signIn(b.page, "bob");
+    await a.page.locator('[data-testid="person"][data-identity="bob"][data-status="online"]').waitFor();
+    await b.page.locator('[data-testid="person"][data-identity="alice"][data-status="online"]').waitFor();
+    await shot(a.page, "01-presence-alice");
+    await b.ctx.close();
+    // Bob's window closed: Alice sees him go offline with a last-seen time.
+    await a.page.locator('[data-testid="person"][data-identity="bob"][data-status="offline"]').waitFor({ timeout: 20_000 });
+    expect(await a.page.locator('[data-identity="bob"] [data-testid="presence"]').textContent()).toMatch(/Last seen|Offline/);
+    await a.ctx.close();
+  });
+  it("chat: unread badge, typing indicator, read receipt, an inline image, history after a reload", async (ctx) => {
+    if (!browser || !engine) return ctx.skip();
+    const a = await openDemo(browser, engine.url);
+    await signIn(a.page, "carol");
+    const b = await openDemo(browser, engine.url);
+    await signIn(b.page, "dave");
+    const carol = a.page;
+    const dave = b.page;
+
+    // Carol opens the direct conversation with Dave from the people list and writes.
+    await carol.locator('[data-testid="person"][data-identity="dave"] [data-testid="chat-with"]').click();
+    await carol.getByTestId("composer").fill("Hello Dave!");
+    await carol.getByTestId("send").click();
+    await carol.locator('[data-testid="message"][data-sender="carol"][data-seq="1"]').waitFor();
+
+    // Dave sees the conversation with one unread message, then opens it.
+    const row = dave.locator('[data-testid="conversation"][data-title="carol"]');
+    await row.locator('[data-testid="unread"]', { hasText: "1" }).waitFor();
+    await shot(dave, "02-chat-unread-dave");
+    await row.locator("button").click();
+    await dave.locator('[data-testid="message-text"]', { hasText: "Hello Dave!" }).waitFor();
+    expect(await row.locator('[data-testid="unread"]').count()).toBe(0);
+
+    // Dave read it: Carol's message carries the receipt.
+    await carol.locator('[data-testid="message"][data-seq="1"] [data-testid="receipt"]').waitFor();
+
+    // Dave types: Carol sees the indicator; it clears when he sends.
+    await dave.getByTestId("composer").pressSequentially("Hi Car", { delay: 20 });
+    await carol.getByTestId("typing").filter({ hasText: "dave" }).waitFor();
+    await shot(carol, "03-chat-typing-receipt-carol");
+    await dave.getByTestId("composer").pressSequentially("ol");
+    await dave.getByTestId("send").click();
+    await carol.locator('[data-testid="message-text"]', { hasText: "Hi Carol" }).waitFor();
+    await expect.poll(() => carol.getByTestId("typing").textContent(), { timeout: 15_000 }).toBe("");
+
+    // An image: uploaded by Carol, shown inline (decoded) on both sides.
+    await carol.getByTestId("image-input").setInputFiles({ name: "red.png", mimeType: "image/png", buffer: png(48, 32, [220, 30, 30]) });
+    for (const p of [carol, dave]) {
+      const img = p.locator('[data-testid="message"][data-seq="3"] [data-testid="inline-image"]');
+      await img.waitFor();
+      await p.waitForFunction(() => {
+        const el = document.querySelector<HTMLImageElement>('[data-testid="message"][data-seq="3"] [data-testid="inline-image"]');
+        return Boolean(el?.complete && el.naturalWidth === 48);
+      });
+    }
+    await shot(dave, "04-chat-image-dave");
+
+    // A reload keeps the sign-in and the history.
+    await dave.reload();
+    await dave.locator('[data-testid="connection"][data-state="connected"]').waitFor();
+    await dave.locator('[data-testid="conversation"][data-title="carol"] button').click();
+    await dave.locator('[data-testid="message"]').nth(2).waitFor();
+    expect(await dave.locator('[data-testid="message-text"]').allTextContents()).toEqual(["Hello Dave!", "Hi Carol"]);
+    await a.ctx.close();
+    await b.ctx.close();
+  }, 90_000);
+
+  it("Urdu renders right-to-left with translated strings", async (ctx) => {
+    if (!browser || !engine) return ctx.skip();
+    const { ctx: c, page } = await openDemo(browser, `${engine.url}/?lang=ur`);
+    await page.getByTestId("signin").waitFor();
+    expect(await page.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).toEqual(["ur", "rtl"]);
+    expect(await page.getByTestId("signin-button").textContent()).toBe("سائن اِن");
+    await signIn(page, "zainab");
+    // Laid out right to left: the people column sits on the right of the content.
+    const side = await page.locator("aside.side").boundingBox();
+    const content = await page.locator(".content").boundingBox();
+    expect(side && content && side.x > content.x).toBe(true);
+    // Without LiveKit the media tabs explain how to enable it, in Urdu.
+    await page.getByTestId("tab-live").click();
+    await page.getByTestId("media-off").waitFor();
+    expect(await page.getByTestId("media-off").textContent()).toContain("LiveKit");
+    await shot(page, "07-urdu-rtl");
+    // The switch goes back to English.
+    await page.getByTestId("lang").click();
+    await page.waitForFunction(() => document.documentElement.dir === "ltr");
+    await page.locator('[data-testid="connection"][data-state="connected"]').waitFor();
+    expect(await page.getByTestId("me").textContent()).toBe("Signed in as zainab");
+    await c.close();
+  });
+});
