@@ -59,7 +59,9 @@ class MessageWindow implements MessageSubscription {
 
   async load(limit: number): Promise<void> {
     const page = await this.ref.host.chat.history(this.ref.id, { limit });
-    this.confirmed = page.messages;
+    // Keep live messages that arrived while the page was loading and are newer than it.
+    const last = page.messages.at(-1)?.seq ?? 0;
+    this.confirmed = [...page.messages, ...this.confirmed.filter((m) => (m.seq ?? 0) > last)];
     this.loadedAll = !page.hasMore;
     this.publish();
   }
