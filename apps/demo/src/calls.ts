@@ -170,14 +170,14 @@ export class Calls {
           session && cur.status === "active"
             ? h(
                 "button",
-                { "data-testid": "toggle-mic", "aria-pressed": !this.micOn, onclick: () => void this.toggleMic() },
+                { "data-testid": "toggle-mic", "aria-pressed": String(!this.micOn), onclick: () => void this.toggleMic() },
                 this.micOn ? t("call.mute") : t("call.unmute"),
               )
             : null,
           session && cur.status === "active" && cur.type === "video_call"
             ? h(
                 "button",
-                { "data-testid": "toggle-camera", "aria-pressed": !this.camOn, onclick: () => void this.toggleCam() },
+                { "data-testid": "toggle-camera", "aria-pressed": String(!this.camOn), onclick: () => void this.toggleCam() },
                 this.camOn ? t("call.cameraOff") : t("call.cameraOn"),
               )
             : null,
