@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
@@ -158,6 +159,42 @@ describe("@utd-stream/signaling against a real engine", () => {
     const again = new UTDSignaling({ baseUrl: e.url, appId: app.app_id, appKey: app.app_key, userId: "banned-one", WebSocket: WS });
     const banned = (await again.connect().catch((x: unknown) => x)) as UTDStreamException;
     expect([banned.isBanned, banned.isForbidden, banned.statusCode]).toEqual([true, true, 403]);
+  });
+
+  test("signed mode: the token provider is called on connect and again when the session stops working", async () => {
+    const signed = await e.createApp({ name: "signed", auth_mode: "signed" });
+    let calls = 0;
+    const tokenProvider = async () => {
+      calls++;
+      return new SignJWT({})
+        .setProtectedHeader({ alg: "HS256" })
+        .setSubject("sg-user")
+        .setExpirationTime("5m")
+        .sign(new TextEncoder().encode(signed.app_secret));
+    };
+    const s = new UTDSignaling({
+      baseUrl: e.url,
+      appId: signed.app_id,
+      appKey: signed.app_key,
+      userId: "sg-user",
+      WebSocket: WS,
+      tokenProvider,
+      backoff: { initialMs: 20, maxMs: 200 },
+    });
+    opened.push(s);
+    await s.connect();
+    expect(calls).toBe(1);
+    const welcomes: boolean[] = [];
+    s.client?.on("welcome", (w) => welcomes.push(w.resumed));
+    // Sign out everywhere: the socket closes with 4401 and the SDK mints again through the provider.
+    await s.api.revokeAll();
+    await until(() => welcomes.length === 1, "reconnected");
+    expect(calls).toBe(2);
+    expect(welcomes).toEqual([true]);
+    expect(s.state.value).toBe("connected");
+    // Without the provider's JWT the app refuses.
+    const bare = new UTDSignaling({ baseUrl: e.url, appId: signed.app_id, appKey: signed.app_key, userId: "sg-user", WebSocket: WS });
+    expect(((await bare.connect().catch((x: unknown) => x)) as UTDStreamException).code).toBe("unauthorized");
   });
 
   test("UTDSignalClient: forced drops while events flow lose and duplicate nothing; offline requests are sent once connected", async () => {
