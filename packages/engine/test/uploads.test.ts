@@ -72,7 +72,9 @@ describe.each(BACKENDS)("uploads on %s", (_name, setup) => {
     expect((await put(p.body, bytes, p.body.headers, p.body.upload_url.replace("size=20000", "size=10"))).status).toBe(403);
     expect((await put(p.body, bytes, { "content-type": "text/plain" })).status).toBe(400);
     expect((await put(p.body, bytes.subarray(0, 100))).status).toBe(400);
-    expect((await put(p.body, bytes)).status).toBe(200);
+    // Three racing uploads: exactly one is stored, the others are told it already was.
+    const racing = await Promise.all([put(p.body, bytes), put(p.body, bytes), put(p.body, bytes)]);
+    expect(racing.map((r) => r.status).sort()).toEqual([200, 409, 409]);
     expect((await put(p.body, bytes)).status).toBe(409);
     const sent = await req<{ attachments: unknown[] }>("POST", `/api/v1/conversations/${g.id}/messages`, t[a] as string, {
       client_msg_id: "f1",
@@ -96,6 +98,8 @@ describe.each(BACKENDS)("uploads on %s", (_name, setup) => {
     const dl = await fetch(info.body.download_url as string);
     expect(dl.status).toBe(200);
     expect(dl.headers.get("content-type")).toBe("image/png");
+    expect(dl.headers.get("content-disposition")).toMatch(/^attachment; filename\*=UTF-8''cat%20photo\.png$/);
+    expect(dl.headers.get("content-security-policy")).toContain("sandbox");
     expect(Buffer.from(await dl.arrayBuffer()).equals(bytes)).toBe(true);
     expect((await fetch((info.body.download_url as string).replace(/sig=[^&]+/, "sig=x"))).status).toBe(403);
     // A non-member of the conversation cannot download; another app cannot even see it, nor send it.

@@ -1,6 +1,6 @@
-import { createHmac, timingSafeEqual } from "node:crypto";
+import { createHmac, randomUUID, timingSafeEqual } from "node:crypto";
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { link, mkdir, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
@@ -89,7 +89,7 @@ export class LocalFileStore implements FileStore {
     const final = this.path(key);
     if (await this.stat(key)) throw ApiError.conflict("this file was already uploaded", "uploaded");
     await mkdir(dirname(final), { recursive: true });
-    const tmp = `${final}.part-${process.pid}-${Date.now()}`;
+    const tmp = `${final}.part-${randomUUID()}`;
     let n = 0;
     try {
       await pipeline(
@@ -104,10 +104,13 @@ export class LocalFileStore implements FileStore {
         createWriteStream(tmp, { flags: "wx" }),
       );
       if (n !== size) throw ApiError.invalid(`received ${n} bytes, declared ${size}`);
-      await rename(tmp, final);
-    } catch (err) {
+      // link() fails if the object exists, so of two concurrent uploads exactly one wins.
+      await link(tmp, final).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === "EEXIST") throw ApiError.conflict("this file was already uploaded", "uploaded");
+        throw err;
+      });
+    } finally {
       await rm(tmp, { force: true });
-      throw err;
     }
   }
 

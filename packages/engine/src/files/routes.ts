@@ -56,6 +56,8 @@ export async function registerLocalFileRoutes(app: FastifyInstance, files: Local
           .header("content-length", String(st.size))
           .header("cache-control", "private, max-age=300")
           .header("x-content-type-options", "nosniff")
+          // Uploaded content never runs as a page on the engine's origin.
+          .header("content-security-policy", "sandbox; default-src 'none'")
           .header("content-disposition", `attachment; filename*=UTF-8''${encodeURIComponent(q.fn ?? "file")}`);
         return reply.send(files.read(p.key));
       },
