@@ -46,3 +46,22 @@ if (env.LIVEKIT_URL) {
 const child = spawn(process.execPath, [join(root, "packages/engine/bin/utd.js"), "serve", "--demo"], { env, stdio: "inherit" });
 for (const sig of ["SIGINT", "SIGTERM"]) process.on(sig, () => child.kill(sig));
 child.on("exit", (code, signal) => process.exit(code ?? (signal ? 0 : 1)));
+
+// The demo page (apps/demo, built by `npm run build`): print its address once the engine answers.
+const pageHost = !env.UTD_HOST || env.UTD_HOST === "0.0.0.0" || env.UTD_HOST === "::" ? "127.0.0.1" : env.UTD_HOST;
+const pageUrl = `http://${pageHost.includes(":") ? `[${pageHost}]` : pageHost}:${port}/`;
+(async () => {
+  for (let i = 0; i < 240 && child.exitCode === null; i++) {
+    const up = await fetch(`${pageUrl}healthz`).then((r) => r.ok, () => false);
+    if (up) {
+      const built = existsSync(join(root, "apps/demo/dist/index.html"));
+      console.error(
+        built
+          ? `\n  ▶ Demo page: ${pageUrl}  — open it in two browser windows and sign in as two people.\n`
+          : "\n  Demo page not built: run `npm run build` (it builds apps/demo) and restart.\n",
+      );
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+})();
