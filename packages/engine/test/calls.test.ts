@@ -187,6 +187,9 @@ describe("1:1 calls", () => {
     const page2 = (await get<CallList>(a.token, `/api/v1/calls?limit=2&before=${page1.next_before}`)).body;
     expect(page2.calls.map((c) => c.id)).toEqual([ids[1], ids[0]]);
     expect(page2.next_before).toBeNull();
+    expect((await get<CallList>(a.token, "/api/v1/calls?status=initiating,ringing")).body.calls.length).toBe(4);
+    expect((await get<CallList>(a.token, "/api/v1/calls?status=active")).body.calls).toEqual([]);
+    expect((await get<Err>(a.token, "/api/v1/calls?status=flying")).status).toBe(400);
     expect((await get<Err>(a.token, "/api/v1/calls?limit=1000")).status).toBe(400);
     expect((await get<Err>(a.token, "/api/v1/calls?limit=abc")).status).toBe(400);
   });

@@ -68,6 +68,13 @@ export const ListCallsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100).default(50),
   /** A call id: return calls older than it. */
   before: Id.optional(),
+  /** Only calls in these statuses, comma-separated (e.g. `initiating,ringing`: what is ringing right now). */
+  status: z
+    .string()
+    .max(100)
+    .transform((s) => s.split(","))
+    .pipe(z.array(z.enum(CALL_STATUSES)).min(1).max(CALL_STATUSES.length))
+    .optional(),
 });
 export const CallListSchema = z.object({ calls: z.array(CallSchema), next_before: z.string().nullable() });
 export type CallList = z.infer<typeof CallListSchema>;

@@ -2,6 +2,7 @@ import {
   type Call,
   type CallAction,
   type CallList,
+  type CallStatus,
   type CallType,
   type PresenceList,
   type PushPlatform,
@@ -148,8 +149,11 @@ export class UTDApi {
   }
 
   /** `GET /api/v1/calls`: this user's calls, newest first; pass `before` (the previous page's `nextBefore`) to page. */
-  async listCalls(opts: { limit?: number; before?: string } = {}): Promise<{ calls: UTDCall[]; nextBefore: string | null }> {
+  async listCalls(
+    opts: { limit?: number; before?: string; status?: readonly CallStatus[] } = {},
+  ): Promise<{ calls: UTDCall[]; nextBefore: string | null }> {
     const q = new URLSearchParams();
+    if (opts.status !== undefined && opts.status.length > 0) q.set("status", opts.status.join(","));
     if (opts.limit !== undefined) q.set("limit", String(opts.limit));
     if (opts.before !== undefined) q.set("before", opts.before);
     const qs = q.toString();

@@ -1,4 +1,4 @@
-import type { CallAction, CallEventData, CallType, PushPlatform, UTDStreamException } from "@utd-stream/protocol";
+import type { CallAction, CallEventData, CallStatus, CallType, PushPlatform, UTDStreamException } from "@utd-stream/protocol";
 import { type FetchLike, UTDApi } from "./api.js";
 import { type ClosedInfo, type ConnectionState, UTDSignalClient, type WebSocketConstructor } from "./client.js";
 import { Emitter } from "./emitter.js";
@@ -164,6 +164,8 @@ export class UTDSignaling {
       if (ws) this.flags = { signaling: ws.signalingEnabled, chat: ws.chatEnabled, limits: ws.planLimits };
       // A new stream forgot the watch list: send it again.
       if (!resumed && this.watched.size > 0) void client.request("presence.watch", { identities: [...this.watched] }).catch(() => {});
+      // Invitations published before this stream existed (e.g. the app was woken by a push) still ring here.
+      if (!resumed) void this.syncRinging();
     });
     client.on("resync", (r) => this.emitter.emit("resync", r));
     client.on("error", (e) => this.emitter.emit("error", e));
@@ -187,6 +189,21 @@ export class UTDSignaling {
       ];
       client.connect();
     });
+  }
+
+  private async syncRinging(): Promise<void> {
+    const before = new Set(this.incoming.value.map((c) => c.id));
+    try {
+      const { calls } = await this.api.listCalls({ status: ["initiating", "ringing"], limit: 20 });
+      const known = new Set(this.incoming.value.map((c) => c.id));
+      for (const c of calls) if (c.calleeIdentity === this.opts.userId && !known.has(c.id)) this.onCall("incoming", c);
+      // Calls we rang for before the gap and that stopped ringing meanwhile (their end event was lost).
+      const live = new Set(calls.map((c) => c.id));
+      const stale = (c: UTDCall) => before.has(c.id) && !live.has(c.id);
+      if (this.incoming.value.some(stale)) this.incoming.set(this.incoming.value.filter((c) => !stale(c)));
+    } catch (err) {
+      if (err instanceof Error && "statusCode" in err) this.emitter.emit("error", err as UTDStreamException);
+    }
   }
 
   private onCall(type: UTDCallEvent["type"], call: UTDCall): void {
@@ -276,7 +293,9 @@ export class UTDSignaling {
     return this.api.getCall(callId);
   }
   /** Call history, newest first. */
-  callHistory(opts: { limit?: number; before?: string } = {}): Promise<{ calls: UTDCall[]; nextBefore: string | null }> {
+  callHistory(
+    opts: { limit?: number; before?: string; status?: readonly CallStatus[] } = {},
+  ): Promise<{ calls: UTDCall[]; nextBefore: string | null }> {
     return this.api.listCalls(opts);
   }
 

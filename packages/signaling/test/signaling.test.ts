@@ -105,6 +105,26 @@ describe("@utd-stream/signaling against a real engine", () => {
     expect(history.calls[0]?.id).toBe(call.id);
   });
 
+  test("a device that connects while a call rings (e.g. woken by a push) rings too", async () => {
+    const alice = sdk("late-alice");
+    await alice.connect();
+    const call = await alice.invite("late-bob", { type: "audio_call" });
+    const bob = sdk("late-bob", { deviceId: "woken" });
+    const seen: UTDCallEvent[] = [];
+    bob.on("call", (c) => seen.push(c));
+    await bob.connect();
+    await until(() => bob.incomingCalls.value.some((c) => c.id === call.id), "the pending invitation");
+    expect(seen.find((x) => x.type === "incoming")?.call.id).toBe(call.id);
+    // It acknowledged like any ringing device.
+    for (let i = 0; i < 100 && (await alice.getCall(call.id)).status !== "ringing"; i++) await sleep(50);
+    expect((await alice.getCall(call.id)).status).toBe("ringing");
+    await alice.end(call.id);
+    await until(() => bob.incomingCalls.value.length === 0, "cleared after cancel");
+    const r = await alice.callHistory({ status: ["ended"] });
+    expect(r.calls.map((c) => c.status)).toContain("ended");
+    expect(r.calls.every((c) => c.status === "ended")).toBe(true);
+  });
+
   test("presence, typing and push tokens through the facade", async () => {
     const alice = sdk("p-alice");
     await alice.connect();

@@ -32,7 +32,7 @@ export function registerCallRoutes(app: FastifyInstance, deps: RouteDeps, calls:
     auth: "user",
     query: ListCallsQuerySchema,
     response: CallListSchema,
-    handler: async ({ auth, query }) => calls.list(auth, query.limit, query.before),
+    handler: async ({ auth, query }) => calls.list(auth, query.limit, query.before, query.status),
   });
   route(app, deps, {
     method: "GET",

@@ -236,7 +236,7 @@ export class CallsService {
   }
 
   /** `GET /api/v1/calls`: the user's calls (made and received), newest first. */
-  async list(ctx: AuthContext, limit: number, before: string | undefined): Promise<CallList> {
+  async list(ctx: AuthContext, limit: number, before: string | undefined, statuses?: readonly CallStatus[]): Promise<CallList> {
     requireCapability(ctx.app, "signaling");
     let q = this.d.store.db
       .selectFrom("calls")
@@ -244,6 +244,7 @@ export class CallsService {
       .where("app_id", "=", ctx.app.id)
       .where((eb) => eb.or([eb("caller_identity", "=", ctx.identity), eb("callee_identity", "=", ctx.identity)]));
     if (before) q = q.where("id", "<", before);
+    if (statuses && statuses.length > 0) q = q.where("status", "in", [...statuses]);
     const rows = await q
       .orderBy("id", "desc")
       .limit(limit + 1)
