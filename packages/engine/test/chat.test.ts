@@ -185,6 +185,10 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
     await req("DELETE", `/api/v1/conversations/${dm.id}/messages/${dmHist.messages[0]?.id}`, t[a] as string);
     expect((await req<{ total: number }>("GET", "/api/v1/unread", t[b] as string)).body.total).toBe(1);
     // Hidden receipts: others see null, the user sees their own.
+    for (const bad of [{ share_read_receipts: "no" }, {}, { share_read_receipts: false, x: 1 }]) {
+      expect((await req<Err>("PATCH", "/api/v1/chat/settings", t[b] as string, bad)).status).toBe(400);
+    }
+    expect((await req("GET", "/api/v1/chat/settings", t[b] as string)).body).toEqual({ share_read_receipts: true });
     const off = await req("PATCH", "/api/v1/chat/settings", t[b] as string, { share_read_receipts: false });
     expect(off.body).toEqual({ share_read_receipts: false });
     const seenByA = await req<{ members: { identity: string; last_read_seq: number | null }[] }>(
@@ -216,6 +220,11 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
     expect((await req<Err>("PATCH", path, t[a] as string, { text: "hijack" })).status).toBe(403);
     expect((await req<Err>("PATCH", path, t[c] as string, { text: "x" })).status).toBe(404);
     expect((await req<Err>("PATCH", path, t[b] as string, {})).status).toBe(400);
+    expect((await history(t[b] as string, g.id)).messages[0]).toMatchObject({ text: "m e1", edited_at: null });
+    // Renaming needs owner/admin; a member is refused and the name stays.
+    expect((await req<Err>("PATCH", `/api/v1/conversations/${g.id}`, t[b] as string, { name: "mine now" })).status).toBe(403);
+    expect((await req<Err>("PATCH", `/api/v1/conversations/${g.id}`, t[a] as string, { name: 7 })).status).toBe(400);
+    expect((await req<Conv & { name: string | null }>("GET", `/api/v1/conversations/${g.id}`, t[b] as string)).body.name).toBeNull();
     const ed = await req<Msg & { edited_at: string }>("PATCH", path, t[b] as string, { text: "fixed" });
     expect(ed.status).toBe(200);
     expect(ed.body.text).toBe("fixed");
@@ -268,6 +277,13 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
     expect(unknownFile.status).toBe(404);
     const raw = await engine.request<Err>("POST", `/api/v1/conversations/${g.id}/messages`, { token: t[a], raw: "{not json" });
     expect(raw.status).toBe(400);
+    // Bodies past the engine's limit are refused before parsing.
+    const huge = await req<Err>("POST", `/api/v1/conversations/${g.id}/messages`, t[a] as string, {
+      client_msg_id: "huge",
+      text: "y".repeat(200_000),
+    });
+    expect(huge.status).toBe(413);
+    expect(huge.body.error.code).toBe("payload_too_large");
     const ok = await send(t[a] as string, g.id, "fine", { text: "x".repeat(5000) });
     expect(ok.body.seq).toBe(1);
     expect((await history(t[b] as string, g.id)).messages).toHaveLength(1);
