@@ -91,7 +91,10 @@ async function signIn(cfg: DemoConfig, display: string): Promise<void> {
     console.error("sign-in failed", err);
     signaling.disconnect();
     sessionStorage.removeItem(USER_KEY);
-    renderSignIn(cfg, explain(err));
+    // With every real-time capability off the engine refuses the socket as `forbidden`; the session's
+    // flags say why, so show the plan upsell rather than the code.
+    const off = signaling.signalingEnabled === false && !(err instanceof UTDStreamException && err.isBanned);
+    renderSignIn(cfg, explain(off ? capabilityOff("signaling") : err));
     return;
   }
   sessionStorage.setItem(USER_KEY, display);
@@ -100,6 +103,11 @@ async function signIn(cfg: DemoConfig, display: string): Promise<void> {
   const chat =
     signaling.chatEnabled !== false && client ? new ChatSession({ appId: cfg.appId, userId: me, api: signaling.api, client }) : undefined;
   shell({ cfg, me, deviceId: device, signaling, media, chat });
+}
+
+/** The typed error the SDK would raise for a capability the app's plan leaves off. */
+function capabilityOff(capability: "chat" | "signaling"): UTDStreamException {
+  return new UTDStreamException(403, "feature_disabled", `${capability} is off for this app`, { capability });
 }
 
 function shell(base: Pick<Ctx, "cfg" | "me" | "deviceId" | "signaling" | "media" | "chat">): void {
@@ -127,7 +135,7 @@ function shell(base: Pick<Ctx, "cfg" | "me" | "deviceId" | "signaling" | "media"
   const calls = new Calls(ctx);
   const panels = {
     // Chat off for this app's plan: the tab shows the upsell the SDK's typed error describes.
-    chat: chatPanel?.el ?? explain(new UTDStreamException(403, "feature_disabled", "chat is off", { capability: "chat" })),
+    chat: chatPanel?.el ?? explain(capabilityOff("chat")),
     live: new LivePanel(ctx).el,
     room: new AudioRoomPanel(ctx).el,
   } as const;
@@ -168,7 +176,13 @@ function shell(base: Pick<Ctx, "cfg" | "me" | "deviceId" | "signaling" | "media"
     h(
       "div",
       { class: "layout" },
-      h("aside", { class: "side" }, people.el),
+      h(
+        "aside",
+        { class: "side" },
+        // Presence and call invitations are the `signaling` capability: say so when the plan has it off.
+        ctx.signaling.signalingEnabled === false ? explain(capabilityOff("signaling")) : null,
+        people.el,
+      ),
       h("div", { class: "content" }, h("nav", { class: "tabs", role: "tablist" }, tabButtons), main),
     ),
     calls.el,

@@ -113,4 +113,30 @@ describe("demo page (no LiveKit)", () => {
     expect(await page.getByTestId("me").textContent()).toBe("Signed in as zainab");
     await c.close();
   });
+  it("a capability off for the app shows an upsell, not a raw error", async (ctx) => {
+    if (!browser || !engine) return ctx.skip();
+    // Chat off (the "signaling" plan): the chat tab explains the plan; presence still works.
+    const created = await engine.admin<{ app_id: string; app_key: string }>("POST", "/admin/v1/apps", {
+      name: "no chat",
+      plan: "signaling",
+    });
+    expect(created.status).toBe(201);
+    const { app_id, app_key } = created.body;
+    const q = `?app_id=${app_id}&app_key=${app_key}`;
+    const a = await openDemo(browser, `${engine.url}/${q}`);
+    await signIn(a.page, "erin");
+    await a.page.getByTestId("upsell").filter({ hasText: "Chat is off" }).waitFor();
+    expect(await a.page.getByTestId("error").count()).toBe(0);
+    await shot(a.page, "09-upsell-chat-off");
+    await a.ctx.close();
+
+    // Signalling off: signing in explains it instead of failing with a code.
+    expect((await engine.admin("PATCH", `/admin/v1/apps/${app_id}`, { signaling_enabled: false })).status).toBe(200);
+    const b = await openDemo(browser, `${engine.url}/${q}`);
+    await b.page.getByTestId("name").fill("frank");
+    await b.page.getByTestId("signin-button").click();
+    await b.page.getByTestId("upsell").waitFor();
+    expect(await b.page.getByTestId("upsell").textContent()).toContain("Signalling");
+    await b.ctx.close();
+  });
 });

@@ -46,17 +46,32 @@ export async function buildDemo(): Promise<void> {
 
 export interface DemoEngine {
   url: string;
+  /** A JSON request with the admin token. */
+  admin<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   logs: string[];
   proc: ChildProcess;
   stop(): Promise<void>;
 }
 
-/** `utd serve --demo` from source (what `npm start` runs) on a free port and a fresh data dir. */
-export async function startDemoEngine(env: Record<string, string> = {}): Promise<DemoEngine> {
+/**
+ * `utd serve --demo` from source (what `npm start` runs) on a free port and a fresh data dir;
+ * `demo: false` runs plain `utd serve`.
+ */
+export async function startDemoEngine(env: Record<string, string> = {}, opts: { demo?: boolean } = {}): Promise<DemoEngine> {
   const dataDir = mkdtempSync(join(tmpdir(), "utd-demo-"));
-  const proc = spawn(process.execPath, ["--conditions=development", "--import", "tsx", CLI, "serve", "--demo"], {
+  const adminToken = `adm_demo_${Math.random().toString(36).slice(2)}`;
+  const args = ["--conditions=development", "--import", "tsx", CLI, "serve", ...(opts.demo === false ? [] : ["--demo"])];
+  const proc = spawn(process.execPath, args, {
     cwd: ROOT,
-    env: { ...process.env, UTD_PORT: "0", UTD_HOST: "127.0.0.1", UTD_DATA_DIR: dataDir, UTD_LOG_LEVEL: "info", ...env },
+    env: {
+      ...process.env,
+      UTD_PORT: "0",
+      UTD_HOST: "127.0.0.1",
+      UTD_DATA_DIR: dataDir,
+      UTD_LOG_LEVEL: "info",
+      UTD_ADMIN_TOKEN: adminToken,
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const logs: string[] = [];
@@ -88,6 +103,14 @@ export async function startDemoEngine(env: Record<string, string> = {}): Promise
     url,
     logs,
     proc,
+    async admin<T>(method: string, path: string, body?: unknown) {
+      const res = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      return { status: res.status, body: (await res.json()) as T };
+    },
     async stop() {
       if (proc.exitCode === null && proc.signalCode === null) proc.kill("SIGTERM");
       await exited;

@@ -10,7 +10,9 @@ const LIVEKIT_PORT = 7985;
 function videoFrom(viewer: Page, identity: string): Promise<unknown> {
   return viewer.waitForFunction(
     (who) => {
-      const v = document.querySelector<HTMLVideoElement>(`[data-testid="tile"][data-identity="${who}"][data-local="false"] video, [data-testid="tile"][data-identity="${who}"]:not([data-local]) video`);
+      const v = document.querySelector<HTMLVideoElement>(
+        `[data-testid="tile"][data-identity="${who}"][data-local="false"] video, [data-testid="tile"][data-identity="${who}"]:not([data-local]) video`,
+      );
       return Boolean(v && v.videoWidth > 0 && v.readyState >= 2);
     },
     identity,
