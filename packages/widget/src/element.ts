@@ -162,7 +162,7 @@ export class UTDChatWidget extends ElementBase {
     });
     input.addEventListener("input", () => this.rt?.typing());
     fileInput.addEventListener("change", () => {
-      this.files = [...(fileInput.files ?? [])];
+      this.files = Array.from(fileInput.files ?? []);
       this.els.files.textContent = this.files.map((f) => f.name).join(", ");
     });
     replyCancel.addEventListener("click", () => this.setReply(null));

@@ -204,8 +204,8 @@ export class LiveChatRuntime {
   // ---------- connection ----------
 
   private makeApi(baseUrl: string, token?: string): UTDApi {
-    const o: ConstructorParameters<typeof UTDApi>[0] = { baseUrl };
-    if (this.opts.fetch) o.fetch = this.opts.fetch;
+    // Bound: UTDApi calls its fetch as a method, which browsers refuse for the global fetch ("Illegal invocation").
+    const o: ConstructorParameters<typeof UTDApi>[0] = { baseUrl, fetch: this.opts.fetch ?? ((url, init) => globalThis.fetch(url, init)) };
     if (token) o.token = token;
     return new UTDApi(o);
   }
@@ -388,6 +388,11 @@ export class LiveChatRuntime {
       }
       if (!conv) return;
       const c = conversationFromWire(conv);
+      if (s.conversationId !== c.id && c.state !== "closed") {
+        // Found, not started here (another tab, device or login): what it already holds is not news.
+        this.sessions.update({ conversationId: c.id, lastSeq: c.lastSeq });
+        this.deduper = undefined;
+      }
       // Messages first (so the host hears a last reply before the close), then the state.
       await this.loadAfter(c.id, this.dedupFor(c.id).watermark);
       this.adopt(c);
