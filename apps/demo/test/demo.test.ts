@@ -33,7 +33,7 @@ describe("demo page (no LiveKit)", () => {
     expect(await a.page.locator('[data-identity="bob"] [data-testid="presence"]').textContent()).toMatch(/Last seen|Offline/);
     await a.ctx.close();
   });
-  it("chat: unread badge, typing indicator, read receipt, an inline image, history after a reload", async (ctx) => {
+  it("chat: unread badge, typing indicator, read receipt, an inline image, a send while offline, history after a reload", async (ctx) => {
     if (!browser || !engine) return ctx.skip();
     const a = await openDemo(browser, engine.url);
     await signIn(a.page, "carol");
@@ -80,15 +80,43 @@ describe("demo page (no LiveKit)", () => {
     }
     await shot(dave, "04-chat-image-dave");
 
+    // A message written while the network is down is sent once it is back, exactly once.
+    await carol.context().setOffline(true);
+    await carol.getByTestId("composer").fill("sent while offline");
+    await carol.getByTestId("send").click();
+    await carol.locator('[data-testid="message"].pending').waitFor();
+    await carol.context().setOffline(false);
+    await dave.locator('[data-testid="message-text"]', { hasText: "sent while offline" }).waitFor({ timeout: 30_000 });
+
     // A reload keeps the sign-in and the history.
     await dave.reload();
     await dave.locator('[data-testid="connection"][data-state="connected"]').waitFor();
     await dave.locator('[data-testid="conversation"][data-title="carol"] button').click();
     await dave.locator('[data-testid="message"]').nth(2).waitFor();
-    expect(await dave.locator('[data-testid="message-text"]').allTextContents()).toEqual(["Hello Dave!", "Hi Carol"]);
+    await dave.locator('[data-testid="message"]').nth(3).waitFor();
+    expect(await dave.locator('[data-testid="message-text"]').allTextContents()).toEqual(["Hello Dave!", "Hi Carol", "sent while offline"]);
     await a.ctx.close();
     await b.ctx.close();
   }, 90_000);
+
+  it("a call rings without LiveKit: accepted, the panel says how to enable media, hang-up ends it for both", async (ctx) => {
+    if (!browser || !engine) return ctx.skip();
+    const a = await openDemo(browser, engine.url);
+    await signIn(a.page, "gina");
+    const b = await openDemo(browser, engine.url);
+    await signIn(b.page, "hugo");
+    await a.page.locator('[data-testid="person"][data-identity="hugo"][data-status="online"] [data-testid="audio-call"]').click();
+    await b.page.locator('[data-testid="incoming-call"][data-caller="gina"] [data-testid="accept-call"]').click();
+    for (const p of [a.page, b.page]) {
+      await p.locator('[data-testid="call-status"][data-status="active"]').waitFor();
+      await p.locator('[data-testid="call-panel"] [data-testid="media-off"]').waitFor();
+    }
+    await shot(b.page, "05-call-without-livekit");
+    await b.page.getByTestId("hang-up").click();
+    for (const p of [a.page, b.page]) await p.locator('[data-testid="call-status"][data-status="ended"]').waitFor();
+    await a.ctx.close();
+    await b.ctx.close();
+  });
 
   it("Urdu renders right-to-left with translated strings", async (ctx) => {
     if (!browser || !engine) return ctx.skip();
