@@ -69,7 +69,10 @@ export class SupportService {
   async start(caller: Caller, req: StartSupportRequest): Promise<{ conversation: SupportConversation; created: boolean }> {
     requireCapability(caller.app, "chat");
     const open = await this.openOf(caller);
-    if (open) return { conversation: await this.toWire(caller.app, open), created: false };
+    if (open) {
+      await this.ensureMember(open, caller.identity);
+      return { conversation: await this.toWire(caller.app, open), created: false };
+    }
     const now = this.d.clock.now();
     const id = newId("conv", now);
     try {
@@ -192,7 +195,10 @@ export class SupportService {
     const changed = await this.db.transaction().execute(async (trx) => {
       const row = await this.row(trx, caller.app.id, id, true);
       if (row.state === "closed") throw ApiError.conflict("this support conversation is closed", "closed");
-      if (row.assignee === caller.identity) return false;
+      if (row.assignee === caller.identity) {
+        await this.ensureMember(row, caller.identity, trx);
+        return false;
+      }
       if (row.state === "assigned") throw ApiError.conflict(`already claimed by ${row.assignee ?? "another operator"}`, "assigned");
       if (row.visitor === caller.identity) throw ApiError.forbidden("an operator cannot claim their own conversation");
       await this.setAssignee(trx, row, caller.identity, now);
@@ -309,6 +315,33 @@ export class SupportService {
       throw ApiError.notFound("support conversation");
     }
     return row;
+  }
+
+  /**
+   * Puts a participant back into the chat conversation if they left it through the chat API
+   * (chat's `leave` does not know about support), so claim/start heal instead of leaving a visitor
+   * or assignee unable to write.
+   */
+  private async ensureMember(row: Row, identity: string, db: Db = this.db): Promise<void> {
+    const ins = await db
+      .insertInto("conversation_members")
+      .values({
+        conversation_id: row.conversation_id,
+        app_id: row.app_id,
+        identity,
+        role: "member",
+        joined_at: this.d.clock.now(),
+        last_read_seq: 0,
+      })
+      .onConflict((oc) => oc.columns(["conversation_id", "identity"]).doNothing())
+      .executeTakeFirst();
+    if (Number(ins.numInsertedOrUpdatedRows ?? 0) > 0) {
+      await db
+        .updateTable("conversations")
+        .set((eb) => ({ member_count: eb("member_count", "+", 1) }))
+        .where("id", "=", row.conversation_id)
+        .execute();
+    }
   }
 
   /** Makes `to` the assignee and the only operator member (the previous assignee leaves the chat conversation). */
