@@ -189,6 +189,10 @@ function shell(base: Pick<Ctx, "cfg" | "me" | "deviceId" | "signaling" | "media"
     toasts,
   );
   select("chat");
+  // Total unread in the tab title, kept right by the SDK across reconnects and other devices' reads.
+  ctx.chat?.unread.subscribe((u) => {
+    document.title = u.total > 0 ? `(${u.total}) ${t("app.title")}` : t("app.title");
+  });
   void people.start();
 }
 
