@@ -10,6 +10,7 @@
  * Run: `node --conditions=development --import tsx bench/chat/run.ts` (PostgreSQL at 127.0.0.1:5432 if present).
  * Env: BENCH_MEMBERS (50), BENCH_SENDERS (10), BENCH_PER_SENDER (50).
  */
+import pgClient from "pg";
 import WebSocket from "ws";
 import { type RunningEngine, startEngine } from "../../test/helpers/engine.js";
 import { freshPostgres } from "../../test/helpers/services.js";
@@ -142,6 +143,16 @@ try {
 }
 const pg = await freshPostgres();
 if (pg) {
+  // Diagnostic knob: BENCH_PG_SYNC_COMMIT=off shows how much of the cost is the commit's fsync
+  // (the engine acknowledges only committed messages; production keeps synchronous_commit on).
+  if (process.env.BENCH_PG_SYNC_COMMIT) {
+    const c = new pgClient.Client({ connectionString: pg.url });
+    await c.connect();
+    await c.query(
+      `ALTER DATABASE "${new URL(pg.url).pathname.slice(1)}" SET synchronous_commit = ${process.env.BENCH_PG_SYNC_COMMIT === "off" ? "off" : "on"}`,
+    );
+    await c.end();
+  }
   const engine = await startEngine({ env: { ...ENV, DATABASE_URL: pg.url } });
   try {
     await run("postgres", engine);

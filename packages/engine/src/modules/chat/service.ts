@@ -24,6 +24,9 @@ export type { AttachmentResolver, Caller, ChatDeps } from "./core.js";
  * Conversations, messages, receipts and unread counts. Every method checks the chat capability, the
  * caller's tenancy (another app's ids are `not_found`) and membership; events go out only after commit.
  */
+/** The conversation was closed or the sender removed between the access check and the seq lock. */
+class ConversationChanged extends Error {}
+
 export class ChatService extends ChatConversations {
   // ---------- messages ----------
 
@@ -31,8 +34,21 @@ export class ChatService extends ChatConversations {
    * Stores a message and only then delivers it. The same `client_msg_id` from the same sender in the same
    * conversation returns the message stored the first time (`created: false`) and delivers nothing again.
    */
-  async send(caller: Caller, id: string, req: SendMessageRequest): Promise<{ message: Message; created: boolean }> {
+  async send(caller: Caller, id: string, req: SendMessageRequest, attempt = 0): Promise<{ message: Message; created: boolean }> {
     requireCapability(caller.app, "chat");
+    // Checks that need no lock come first, so the conversation row is locked only for the writes.
+    const { conv } = await this.access(this.db, caller, id);
+    if (conv.closed_at !== null) return this.sendToClosed(caller, id, req);
+    if (req.reply_to) {
+      const parent = await this.db
+        .selectFrom("messages")
+        .select("id")
+        .where("id", "=", req.reply_to)
+        .where("conversation_id", "=", id)
+        .where("created_at", ">=", this.cutoff(caller.app))
+        .executeTakeFirst();
+      if (!parent) throw ApiError.invalid("reply_to is not a message of this conversation");
+    }
     const attachments = req.attachments?.length
       ? await this.d.attachments.resolve(
           caller.app.id,
@@ -42,25 +58,28 @@ export class ChatService extends ChatConversations {
     let row: MessageRow;
     try {
       row = await this.db.transaction().execute(async (trx) => {
-        const { conv } = await this.access(trx, caller, id, true);
-        if (conv.closed_at !== null) {
-          // A retry of a message stored before the close still gets its message.
-          const again = await this.findByClientId(id, caller, req.client_msg_id, trx);
-          if (again) throw new AlreadySent(again);
-          throw ApiError.conflict("this conversation is closed", "closed");
-        }
-        if (req.reply_to) {
-          const parent = await trx
-            .selectFrom("messages")
-            .select("id")
-            .where("id", "=", req.reply_to)
-            .where("conversation_id", "=", id)
-            .where("created_at", ">=", this.cutoff(caller.app))
-            .executeTakeFirst();
-          if (!parent) throw ApiError.invalid("reply_to is not a message of this conversation");
-        }
         const now = this.now();
-        const seq = await this.nextSeq(trx, id, now);
+        // Allocating the seq takes the row lock (PostgreSQL) and re-checks, under it, that the
+        // conversation is still open and the caller still a member.
+        const allocated = await trx
+          .updateTable("conversations")
+          .set((eb) => ({ last_seq: eb("last_seq", "+", 1), last_active_at: now, updated_at: now }))
+          .where("id", "=", id)
+          .where("app_id", "=", caller.app.id)
+          .where("closed_at", "is", null)
+          .where((eb) =>
+            eb.exists(
+              eb
+                .selectFrom("conversation_members")
+                .select("identity")
+                .where("conversation_id", "=", id)
+                .where("identity", "=", caller.identity),
+            ),
+          )
+          .returning("last_seq")
+          .executeTakeFirst();
+        if (!allocated) throw new ConversationChanged();
+        const seq = Number(allocated.last_seq);
         const r: MessageRow = {
           id: newId("msg", now),
           conversation_id: id,
@@ -114,6 +133,8 @@ export class ChatService extends ChatConversations {
         return r;
       });
     } catch (err) {
+      // Closed, or the caller removed, between the check and the lock: answer as a new request would.
+      if (err instanceof ConversationChanged && attempt < 2) return this.send(caller, id, req, attempt + 1);
       if (err instanceof AlreadySent) return { message: (await messagesToWire(this.db, [err.row]))[0] as Message, created: false };
       // A concurrent first send with the same id won the unique index: answer with its message.
       const winner = isUniqueViolation(err) ? await this.findByClientId(id, caller, req.client_msg_id) : undefined;
@@ -123,6 +144,13 @@ export class ChatService extends ChatConversations {
     const message = toMessage(row, undefined);
     this.emit(caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.messageNew, message);
     return { message, created: true };
+  }
+
+  /** A send to a closed conversation: a retry of a message stored before the close still gets it. */
+  private async sendToClosed(caller: Caller, id: string, req: SendMessageRequest): Promise<{ message: Message; created: boolean }> {
+    const again = await this.findByClientId(id, caller, req.client_msg_id);
+    if (again) return { message: (await messagesToWire(this.db, [again]))[0] as Message, created: false };
+    throw ApiError.conflict("this conversation is closed", "closed");
   }
 
   private findByClientId(conversationId: string, caller: Caller, clientMsgId: string, db: Db = this.db): Promise<MessageRow | undefined> {
