@@ -106,6 +106,13 @@ describe("live chat widget, event bus and operator inbox in Chromium", () => {
     await operator.waitForSelector("#state[data-state=assigned]");
     await expect.poll(() => widgetState(visitor)).toBe("assigned");
     expect(await widget.locator(".status").textContent()).toBe("You're chatting with olga");
+    // Typing and read state reach the widget; timestamps are relative and locale-aware.
+    await operator.locator("#text").pressSequentially("Let me");
+    await widget.locator(".typing", { hasText: "olga is typing…" }).waitFor();
+    await operator.fill("#text", "");
+    await operator.locator("#queue button", { hasText: "vera" }).click(); // opening it marks it read
+    await widget.locator("li.msg.mine .seen").waitFor();
+    expect(await widget.locator("li.msg.mine time").first().textContent()).toBe("now");
 
     // The visitor closes the widget; the host page keeps listening through the background listener.
     await visitor.evaluate(() => window.UTDWidget.startBackgroundEvents());
