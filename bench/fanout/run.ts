@@ -81,7 +81,8 @@ async function measure(t: Target): Promise<{ perS: number; perCpuS: number }> {
 }
 
 async function startBare(): Promise<{ proc: ChildProcess; port: number }> {
-  const proc = spawn(process.execPath, [join(HERE, "bare-server.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
+  const args = process.env.BENCH_BARE_NODE_ARGS ? process.env.BENCH_BARE_NODE_ARGS.split(" ") : [];
+  const proc = spawn(process.execPath, [...args, join(HERE, "bare-server.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
   const port = await new Promise<number>((res, rej) => {
     proc.stdout?.once("data", (d: Buffer) => res((JSON.parse(d.toString()) as { port: number }).port));
     proc.once("exit", (c) => rej(new Error(`bare server exited ${c}`)));

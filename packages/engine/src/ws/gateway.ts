@@ -141,7 +141,8 @@ function wireError(err: unknown): WireError {
  */
 export class Gateway implements EventSink {
   private readonly wss: WebSocketServer;
-  private readonly streams = new Map<string, UserStream>();
+  /** app id → identity → stream (nested, so a fan-out looks identities up without building keys). */
+  private readonly streams = new Map<string, Map<string, UserStream>>();
   /** `app\0watched identity` → streams watching it. */
   private readonly watchers = new Map<string, Set<UserStream>>();
   private readonly conns = new Set<Conn>();
@@ -244,9 +245,15 @@ export class Gateway implements EventSink {
   // ----- bus -----
 
   private onBus(m: BusMessage): void {
-    if (m.kind === "event") this.deliver(m.appId, m.identities, m.watchersOf, prepareEvent(m.type, m.data));
-    else if (m.kind === "close") {
-      const s = this.streams.get(key(m.appId, m.identity));
+    if (m.kind === "event") {
+      const ev = prepareEvent(m.type, m.data);
+      // Streams that have seen the same events share a seq: build such a frame once for all of them.
+      ev.frames = new Map();
+      this.deliver(m.appId, m.identities, m.watchersOf, ev);
+      // The resume buffers keep the event; the frames were only for this fan-out.
+      ev.frames = undefined;
+    } else if (m.kind === "close") {
+      const s = this.streams.get(m.appId)?.get(m.identity);
       if (!s) return;
       for (const sink of [...s.sinks]) {
         const c = sink as Conn;
@@ -269,14 +276,16 @@ export class Gateway implements EventSink {
         }
       }
     }
-    for (const identity of identities) {
-      const s = this.streams.get(key(appId, identity));
-      if (s && !done?.has(s)) {
-        sent += s.publish(ev);
-        streams++;
-        if (done) done.add(s);
+    const byIdentity = this.streams.get(appId);
+    if (byIdentity)
+      for (const identity of identities) {
+        const s = byIdentity.get(identity);
+        if (s && !done?.has(s)) {
+          sent += s.publish(ev);
+          streams++;
+          if (done) done.add(s);
+        }
       }
-    }
     if (this.d.metrics && streams > 0) {
       this.d.metrics.events.inc(streams);
       this.d.metrics.deliveries.inc(sent);
@@ -458,8 +467,12 @@ export class Gateway implements EventSink {
     c.deviceId = hello.device_id ?? ctx.deviceId;
     c.state = "open";
     this.armExpiry(c);
-    const k = key(ctx.app.id, ctx.identity);
-    let s = this.streams.get(k);
+    let appStreams = this.streams.get(ctx.app.id);
+    if (!appStreams) {
+      appStreams = new Map();
+      this.streams.set(ctx.app.id, appStreams);
+    }
+    let s = appStreams.get(ctx.identity);
     if (!s) {
       s = new UserStream(
         ctx.app.id,
@@ -467,7 +480,7 @@ export class Gateway implements EventSink {
         `${this.epochBase}.${(++this.streamCounter).toString(36)}`,
         this.d.config.resumeMaxEvents,
       );
-      this.streams.set(k, s);
+      appStreams.set(ctx.identity, s);
     }
     c.stream = s;
     const resumed = hello.resume ? s.canResume(hello.resume.epoch, hello.resume.seq) : false;
@@ -562,11 +575,14 @@ export class Gateway implements EventSink {
 
   private gcStreams(): void {
     const cutoff = this.d.clock.now() - this.d.config.resumeTtlS * 1000;
-    for (const [k, s] of this.streams) {
-      if (s.sinks.size === 0 && s.idleSince !== null && s.idleSince < cutoff) {
-        this.unwatch(s, [...s.watching]);
-        this.streams.delete(k);
+    for (const [appId, byIdentity] of this.streams) {
+      for (const [identity, s] of byIdentity) {
+        if (s.sinks.size === 0 && s.idleSince !== null && s.idleSince < cutoff) {
+          this.unwatch(s, [...s.watching]);
+          byIdentity.delete(identity);
+        }
       }
+      if (byIdentity.size === 0) this.streams.delete(appId);
     }
   }
 

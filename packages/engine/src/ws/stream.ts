@@ -7,6 +7,8 @@ export interface PreparedEvent {
   readonly head: Buffer;
   /** UTF-8 of `,"data":…}` */
   readonly tail: Buffer;
+  /** Frames already built during this publish, by seq: recipients at the same seq share one buffer. */
+  frames?: Map<number, Buffer> | undefined;
 }
 
 /** Builds the shared parts of `{"type":…,"seq":N,"data":…}` from the already-serialised data (encoded to UTF-8 once). */
@@ -61,7 +63,11 @@ export class UserStream {
     this.buf.push({ seq, ev });
     if (this.buf.length > this.maxEvents) this.buf.shift();
     if (this.sinks.size === 0) return 0;
-    const frame = frameOf(ev, seq);
+    let frame = ev.frames?.get(seq);
+    if (!frame) {
+      frame = frameOf(ev, seq);
+      ev.frames?.set(seq, frame);
+    }
     for (const s of this.sinks) s.sendFrame(frame);
     return this.sinks.size;
   }
