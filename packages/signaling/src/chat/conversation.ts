@@ -84,7 +84,10 @@ class MessageWindow implements MessageSubscription {
       void this.catchUp();
       return;
     }
-    this.confirmed.push(m);
+    // Events from several engine nodes may arrive slightly out of seq order: keep the window sorted.
+    const at = this.confirmed.findIndex((x) => (x.seq ?? 0) > (m.seq ?? 0));
+    if (at < 0) this.confirmed.push(m);
+    else this.confirmed.splice(at, 0, m);
     this.pending = this.pending.filter((p) => !(p.clientMsgId === m.clientMsgId && m.sender === this.ref.host.me));
     this.publish();
   }
@@ -112,6 +115,7 @@ class MessageWindow implements MessageSubscription {
           const page = await this.ref.host.chat.history(this.ref.id, { after: this.lastSeq(), limit: 100 });
           const known = new Set(this.confirmed.map((m) => m.id));
           for (const m of page.messages) if (!known.has(m.id)) this.confirmed.push(m);
+          this.confirmed.sort((x, y) => (x.seq ?? 0) - (y.seq ?? 0));
           const mine = new Set(page.messages.filter((m) => m.sender === this.ref.host.me).map((m) => m.clientMsgId));
           this.pending = this.pending.filter((p) => !mine.has(p.clientMsgId));
           this.publish();
