@@ -45,7 +45,8 @@ export type WsHandler<F> = (ctx: AuthContext, frame: F, conn: WsConnection) => P
 /** Connection lifecycle, for presence. */
 export interface ConnectionListener {
   connected(ctx: AuthContext, conn: WsConnection): void;
-  disconnected(ctx: AuthContext, conn: WsConnection): void;
+  /** `remaining`: the user's other sockets still open on this node. */
+  disconnected(ctx: AuthContext, conn: WsConnection, remaining: number): void;
 }
 
 export interface GatewayDeps {
@@ -557,7 +558,8 @@ export class Gateway implements EventSink {
     }
     if (wasOpen && c.ctx) {
       this.d.metrics?.connections.dec();
-      for (const l of this.listeners) l.disconnected(c.ctx, c);
+      const remaining = s?.sinks.size ?? 0;
+      for (const l of this.listeners) l.disconnected(c.ctx, c, remaining);
     }
   }
 

@@ -103,9 +103,10 @@ export async function createSignaling(d: SignalingDeps): Promise<Signaling> {
 
   gateway.addConnectionListener({
     connected: (ctx, conn) => presence.connected(ctx.app.id, ctx.identity, conn.id, conn.deviceId),
-    disconnected: (ctx, conn) => {
+    disconnected: (ctx, conn, remaining) => {
       presence.disconnected(ctx.app.id, ctx.identity, conn.id);
-      typing.stopAll(ctx.app.id, ctx.identity);
+      // Indicators stop with the user's last socket here (another device may still be typing).
+      if (remaining === 0) typing.stopAll(ctx.app.id, ctx.identity);
     },
   });
   gateway.handle("presence.watch", PresenceWatchFrameSchema, async (ctx, frame, conn) => {
