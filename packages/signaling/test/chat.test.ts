@@ -120,6 +120,11 @@ describe("chat SDK against a real engine", () => {
     await until(bobWin.messages, (m) => m.find((x) => x.id === stored.id)?.text === "hello, bob");
     await ref.delete(stored.id);
     await until(bobWin.messages, (m) => m.find((x) => x.id === stored.id)?.deleted === true);
+    // Conversation typing reaches the other member's reference.
+    await ref.startTyping();
+    await until(bobRef.typing, (t) => t.includes("live-alice"));
+    await ref.stopTyping();
+    await until(bobRef.typing, (t) => t.length === 0);
     // Paging back.
     for (let i = 0; i < 5; i++) await ref.send(`n${i}`);
     const small = bobRef.subscribeMessages(() => {}, { limit: 3 });

@@ -11,6 +11,8 @@ export interface RefHost {
   /** Resolves when it is worth retrying a failed send (after a backoff and, when offline, once reconnected). */
   waitToRetry(attempt: number): Promise<void>;
   reportError(err: UTDStreamException): void;
+  /** Sends a WebSocket request (typing). */
+  request(verb: string, body: Record<string, unknown>): Promise<unknown>;
   readonly disposed: boolean;
 }
 
@@ -161,6 +163,7 @@ class MessageWindow implements MessageSubscription {
 export class ConversationRef {
   private readonly windows = new Set<MessageWindow>();
   private highestSeen = 0;
+  private readonly typingStore = new Store<readonly string[]>([]);
 
   constructor(
     readonly id: string,
@@ -235,6 +238,20 @@ export class ConversationRef {
     }
   }
 
+  /** Who else is typing in this conversation right now (identities; updated live, entries lapse by themselves). */
+  get typing(): ReadableStore<readonly string[]> {
+    return this.typingStore;
+  }
+
+  /** Tells the other members you are typing (renew every few seconds while typing; it lapses otherwise). */
+  async startTyping(): Promise<void> {
+    await this.host.request("typing.start", { conversation_id: this.id });
+  }
+
+  async stopTyping(): Promise<void> {
+    await this.host.request("typing.stop", { conversation_id: this.id });
+  }
+
   /** Edits your message's text and/or custom data. */
   edit(messageId: string, change: { text?: string | null; custom?: UTDCustom | null }): Promise<UTDMessage> {
     return this.host.chat.edit(this.id, messageId, change);
@@ -291,6 +308,13 @@ export class ConversationRef {
   /** @internal */
   onReactions(messageId: string, reactions: Record<string, string[]>): void {
     for (const w of this.windows) w.onReactions(messageId, reactions);
+  }
+
+  /** @internal */
+  onTyping(identity: string, typing: boolean): void {
+    const cur = this.typingStore.value;
+    if (typing && !cur.includes(identity)) this.typingStore.set([...cur, identity]);
+    if (!typing && cur.includes(identity)) this.typingStore.set(cur.filter((i) => i !== identity));
   }
 
   /** @internal Re-reads what may have been missed (after `resync`). */

@@ -5,6 +5,7 @@ import {
   type Message,
   type ReactionEvent,
   type ReceiptEvent,
+  type TypingEventData,
   UTDStreamException,
 } from "@utd-stream/protocol";
 import type { UTDApi } from "../api.js";
@@ -86,6 +87,7 @@ export class ChatSession {
       unreadCount: (id) => this.unreadCount(id),
       waitToRetry: (attempt) => this.waitToRetry(attempt),
       reportError: (e) => this.reportError(e),
+      request: (verb, body) => this.client.request(verb, body),
       get disposed() {
         return self._disposed;
       },
@@ -306,6 +308,12 @@ export class ChatSession {
         else delete conversations[r.conversation_id];
         this.setUnread({ total: r.total_unread, conversations });
         for (const l of this.lists) l.onRead(r.conversation_id, r.last_read_seq, r.unread_count);
+        return;
+      }
+      case "typing.started":
+      case "typing.stopped": {
+        const t = ev.data as TypingEventData;
+        if (t.conversation_id) this.refs.get(t.conversation_id)?.onTyping(t.identity, ev.type === "typing.started");
         return;
       }
       case CHAT_EVENTS.conversationUpdated:
