@@ -39,7 +39,7 @@ async function signIn(): Promise<void> {
     },
   });
   client.on("welcome", () => void refresh());
-  client.on("support.updated" as never, () => void refresh());
+  client.on("support.updated", () => void refresh());
   client.on("message.new" as never, (m: Message) => {
     if (m.conversation_id === selected?.id && !messages.some((x) => x.id === m.id)) {
       messages.push(m);

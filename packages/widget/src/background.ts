@@ -1,6 +1,6 @@
 import { UTDEventBus } from "./events.js";
 import { type LiveChatConfig, LiveChatRuntime } from "./runtime.js";
-import type { KeyValueStorage } from "./session-store.js";
+import { type KeyValueStorage, SESSION_KEY } from "./session-store.js";
 
 // One runtime and one bus per page: that is the product (Livecaller's `LivecallerEvents.instance`). They
 // live on globalThis under a registered symbol so two copies of this package on a page still share them.
@@ -26,8 +26,16 @@ export function liveChat(): LiveChatRuntime {
   let rt = slots[RUNTIME];
   if (!rt) {
     const storage = browserStorage();
-    rt = new LiveChatRuntime(storage ? { bus: UTDEvents, storage } : { bus: UTDEvents });
-    slots[RUNTIME] = rt;
+    const created = new LiveChatRuntime(storage ? { bus: UTDEvents, storage } : { bus: UTDEvents });
+    slots[RUNTIME] = created;
+    rt = created;
+    // A logout in another tab of the same origin signs this one out too.
+    (globalThis as { addEventListener?: (t: string, f: (e: { key: string | null }) => void) => void }).addEventListener?.(
+      "storage",
+      (e) => {
+        if (e.key === SESSION_KEY || e.key === null) created.storageChanged();
+      },
+    );
   }
   return rt;
 }

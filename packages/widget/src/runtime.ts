@@ -177,6 +177,18 @@ export class LiveChatRuntime {
     this.connectionStore.set("signed_out");
   }
 
+  /**
+   * Another tab changed the stored session: a logout there (or an auth failure) signs this page out
+   * too; a login there is picked up on the next (re)connect.
+   */
+  storageChanged(): void {
+    this.sessions.invalidate();
+    if (this.sessions.load()) return;
+    this.teardown();
+    this.resetConversation();
+    this.connectionStore.set("signed_out");
+  }
+
   /** Keeps events flowing with no widget on screen; resumes from the persisted session. False when there is none (yet). */
   startBackground(): boolean {
     this.background = true;
@@ -253,7 +265,7 @@ export class LiveChatRuntime {
       client.on("conversation.updated" as never, (e: { conversation_id: string; change: string; by: string }) => {
         if (e.change === "closed" && e.conversation_id === this.conversationStore.value?.id) this.onClosed(e.conversation_id, e.by);
       }),
-      client.on("support.updated" as never, (e: SupportEvent) => this.onSupport(e)),
+      client.on("support.updated", (e) => this.onSupport(e)),
       client.on("typing.started", (t) => this.onTyping(t.conversation_id, t.identity, true)),
       client.on("typing.stopped", (t) => this.onTyping(t.conversation_id, t.identity, false)),
       client.on("receipt.read" as never, (r: { conversation_id: string; identity: string; last_read_seq: number }) => {

@@ -202,6 +202,14 @@ describe("live chat widget, event bus and operator inbox in Chromium", () => {
     expect(await widget.locator("textarea").getAttribute("placeholder")).toBe("پیغام لکھیں…");
     expect(await widget.locator(".status").textContent()).toContain("یہ گفتگو ختم ہو گئی ہے۔");
 
+    // --- a logout in one tab signs the other tabs of the origin out too.
+    const tab2 = await visitorCtx.newPage();
+    await tab2.goto(`${site.url}/host.html`);
+    await tab2.waitForFunction(() => document.getElementById("who")?.textContent === "signed in as vera");
+    await visitor.click("#logout");
+    await tab2.waitForFunction(() => window.UTDWidget.liveChat().connection.value === "signed_out");
+    expect(await tab2.evaluate(() => localStorage.getItem("utd-stream.livechat.session"))).toBeNull();
+
     expect(errors).toEqual([]);
   }, 120_000);
 });
