@@ -84,7 +84,9 @@ describe("presence", () => {
   test("friends get presence.changed without a watch list", async () => {
     const a = await e.session(app, "fr-alice");
     const b = await e.session(app, "fr-bob");
-    expect((await e.request("POST", "/api/v1/friends/requests", { token: a.user_token, body: { identity: "fr-bob" } })).status).toBeLessThan(300);
+    expect(
+      (await e.request("POST", "/api/v1/friends/requests", { token: a.user_token, body: { identity: "fr-bob" } })).status,
+    ).toBeLessThan(300);
     expect((await e.request("POST", "/api/v1/friends/fr-alice/accept", { token: b.user_token, body: {} })).status).toBeLessThan(300);
     const aw = await WsClient.connect(e.wsUrl, a.user_token);
     const bw = await WsClient.connect(e.wsUrl, b.user_token);
