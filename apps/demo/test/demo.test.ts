@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildDemo, chromiumOrSkip, type DemoEngine, launch, openDemo, png, shot, signIn, startDemoEngine } from "./harness.js";
@@ -6,16 +7,18 @@ import { buildDemo, chromiumOrSkip, type DemoEngine, launch, openDemo, png, shot
 describe("demo page (no LiveKit)", () => {
   let engine: DemoEngine | undefined;
   let browser: Browser | undefined;
+  let dist: string | undefined;
 
   beforeAll(async () => {
     if (!chromiumOrSkip()) return;
-    await buildDemo();
-    engine = await startDemoEngine();
+    dist = await buildDemo();
+    engine = await startDemoEngine({ UTD_DEMO_DIR: dist });
     browser = await launch();
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
     await engine?.stop();
+    if (dist) rmSync(dist, { recursive: true, force: true });
   });
 
   it("two people sign in and see each other online", async (ctx) => {

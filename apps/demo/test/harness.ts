@@ -36,12 +36,18 @@ export function chromiumOrSkip(): boolean {
   return false;
 }
 
-/** Builds the page (`vite build`, about a second) so the engine serves what the sources say. */
-export async function buildDemo(): Promise<void> {
-  await promisify(execFile)(process.execPath, [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn"], {
-    cwd: DEMO,
-    timeout: 120_000,
-  });
+/**
+ * Builds the page (`vite build`, about a second) into a fresh directory and returns it; pass it to the
+ * engine as `UTD_DEMO_DIR`. Each test file builds its own, so parallel files never share a dist/.
+ */
+export async function buildDemo(): Promise<string> {
+  const out = mkdtempSync(join(tmpdir(), "utd-demo-dist-"));
+  await promisify(execFile)(
+    process.execPath,
+    [join(ROOT, "node_modules/vite/bin/vite.js"), "build", "--logLevel", "warn", "--outDir", out, "--emptyOutDir"],
+    { cwd: DEMO, timeout: 120_000 },
+  );
+  return out;
 }
 
 export interface DemoEngine {

@@ -1,3 +1,4 @@
+import { rmSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, type LiveKitServer, startLiveKit, stopLiveKit } from "../../../test/helpers/livekit.js";
@@ -25,14 +26,16 @@ describe("demo page with LiveKit", () => {
   let livekit: LiveKitServer | undefined;
   let engine: DemoEngine | undefined;
   let browser: Browser | undefined;
+  let dist: string | undefined;
 
   beforeAll(async () => {
     if (!chromiumOrSkip()) return;
     const port = await freePort();
     livekit = await startLiveKit(LIVEKIT_PORT, `http://127.0.0.1:${port}/api/v1/livekit/webhook`);
     if (!livekit) return;
-    await buildDemo();
+    dist = await buildDemo();
     engine = await startDemoEngine({
+      UTD_DEMO_DIR: dist,
       UTD_PORT: String(port),
       LIVEKIT_URL: livekit.url,
       LIVEKIT_API_KEY: livekit.apiKey,
@@ -43,6 +46,7 @@ describe("demo page with LiveKit", () => {
   afterAll(async () => {
     await browser?.close();
     await engine?.stop();
+    if (dist) rmSync(dist, { recursive: true, force: true });
     if (livekit) await stopLiveKit(LIVEKIT_PORT);
   });
 

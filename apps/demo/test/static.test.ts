@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildDemo, type DemoEngine, startDemoEngine } from "./harness.js";
 
@@ -5,13 +8,20 @@ import { buildDemo, type DemoEngine, startDemoEngine } from "./harness.js";
 describe("engine serving the demo page", () => {
   let demo: DemoEngine;
   let plain: DemoEngine;
+  let dist: string | undefined;
+  const unbuilt = mkdtempSync(join(tmpdir(), "utd-demo-unbuilt-"));
 
   beforeAll(async () => {
-    await buildDemo();
-    [demo, plain] = await Promise.all([startDemoEngine(), startDemoEngine({}, { demo: false })]);
+    dist = await buildDemo();
+    [demo, plain] = await Promise.all([
+      startDemoEngine({ UTD_DEMO_DIR: dist }),
+      startDemoEngine({ UTD_DEMO_DIR: unbuilt }, { demo: false }),
+    ]);
   }, 120_000);
   afterAll(async () => {
     await Promise.all([demo?.stop(), plain?.stop()]);
+    if (dist) rmSync(dist, { recursive: true, force: true });
+    rmSync(unbuilt, { recursive: true, force: true });
   });
 
   it("serves the built page at / and its hashed assets, leaving the API's JSON 404 for unknown paths", async () => {
@@ -31,6 +41,11 @@ describe("engine serving the demo page", () => {
     // Path tricks do not leave the dist directory.
     const outside = await fetch(`${demo.url}/..%2f..%2fpackage.json`);
     expect(outside.status).toBe(404);
+    // Not built: `/` is the API's 404, nothing else changes.
+    const none = await fetch(`${plain.url}/`);
+    expect(none.status).toBe(404);
+    expect(await none.json()).toMatchObject({ error: { code: "not_found" } });
+    expect((await fetch(`${plain.url}/healthz`)).status).toBe(200);
   });
 
   it("GET /demo/config.json gives the demo app's publishable id and key, and only in --demo mode", async () => {

@@ -10,7 +10,7 @@ import type { AppsService } from "../modules/apps/service.js";
 export const DEMO_DIST = fileURLToPath(new URL("../../../../apps/demo/dist", import.meta.url));
 
 export interface DemoPageOptions {
-  /** The built page; default {@link DEMO_DIST}. Nothing is served when it has no index.html. */
+  /** The built page; default `UTD_DEMO_DIR`, else {@link DEMO_DIST}. Nothing is served when it has no index.html. */
   dir?: string;
   /** Engine running with `--demo`: also answer `GET /demo/config.json`. */
   demo?: { apps: AppsService; dataDir: string; livekit: boolean };
@@ -22,7 +22,8 @@ export interface DemoPageOptions {
  * so handing it to any browser is what the page needs and no secret leaves the engine.
  */
 export async function registerDemoPage(http: FastifyInstance, opts: DemoPageOptions = {}): Promise<boolean> {
-  const root = opts.dir ?? DEMO_DIST;
+  // UTD_DEMO_DIR lets tests serve a build of their own (parallel test files must not share one dist/).
+  const root = opts.dir ?? process.env.UTD_DEMO_DIR ?? DEMO_DIST;
   const demo = opts.demo;
   if (demo) {
     http.get("/demo/config.json", { schema: { hide: true } }, async (_req, reply) => {
@@ -49,7 +50,7 @@ export async function registerDemoPage(http: FastifyInstance, opts: DemoPageOpti
     cacheControl: false,
     setHeaders(reply, path) {
       // Vite names assets by content hash: cache them for good, but always revalidate the page itself.
-      reply.header("cache-control", path.includes(join("dist", "assets")) ? "public, max-age=31536000, immutable" : "no-cache");
+      reply.header("cache-control", path.startsWith(join(root, "assets")) ? "public, max-age=31536000, immutable" : "no-cache");
     },
   });
   return true;
