@@ -36,6 +36,7 @@ export class AudioRoomPanel {
     const status = h("div", {});
     const join = (asHost: boolean) => async () => {
       try {
+        await this.ctx.mediaReady();
         const s = await this.ctx.media.joinAudioRoom({
           identity: this.ctx.me,
           roomName: room.value.trim() || "demo-room",

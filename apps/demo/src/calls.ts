@@ -62,6 +62,7 @@ export class Calls {
       let call: { id: string; status: UTDCall["status"] };
       let session: UTDCallSession | undefined;
       if (this.ctx.cfg.livekit) {
+        await this.ctx.mediaReady();
         session = this.ctx.media.callSession(type);
         call = await session.start({ calleeIdentity: peer });
       } else {
@@ -85,6 +86,7 @@ export class Calls {
     this.render();
     try {
       if (this.ctx.cfg.livekit) {
+        await this.ctx.mediaReady();
         const session = this.ctx.media.callSession(type);
         this.current.session = session;
         await session.accept(call.id);

@@ -14,6 +14,8 @@ export interface Ctx {
   chat: ChatSession | undefined;
   /** Media sessions (LiveKit): calls, live stream, audio room. */
   media: UTDStreamClient;
+  /** Call before starting a media session: re-mints the media client's user token when it may have expired. */
+  mediaReady(): Promise<void>;
   /** Opens (creating when needed) the direct conversation with `identity` in the chat tab. */
   openChatWith(identity: string): void;
   /** Rings `identity`. */

@@ -30,6 +30,7 @@ export class LivePanel {
     const status = h("div", {});
     const join = (asHost: boolean) => async () => {
       try {
+        await this.ctx.mediaReady();
         const s = await this.ctx.media.joinLiveStream({
           identity: this.ctx.me,
           roomName: room.value.trim() || "demo-live",

@@ -102,7 +102,15 @@ async function signIn(cfg: DemoConfig, display: string): Promise<void> {
   const client = signaling.client;
   const chat =
     signaling.chatEnabled !== false && client ? new ChatSession({ appId: cfg.appId, userId: me, api: signaling.api, client }) : undefined;
-  shell({ cfg, me, deviceId: device, signaling, media, chat });
+  // UTDStreamClient keeps the user token it minted and has no refresh hook: mint again when it is
+  // older than half the engine's default token lifetime (1 h) before starting anything new.
+  let mediaAt = Date.now();
+  const mediaReady = async () => {
+    if (Date.now() - mediaAt < 30 * 60_000) return;
+    await media.authenticate({ identity: me, name: display, deviceId: device });
+    mediaAt = Date.now();
+  };
+  shell({ cfg, me, deviceId: device, signaling, media, mediaReady, chat });
 }
 
 /** The typed error the SDK would raise for a capability the app's plan leaves off. */
@@ -110,7 +118,7 @@ function capabilityOff(capability: "chat" | "signaling"): UTDStreamException {
   return new UTDStreamException(403, "feature_disabled", `${capability} is off for this app`, { capability });
 }
 
-function shell(base: Pick<Ctx, "cfg" | "me" | "deviceId" | "signaling" | "media" | "chat">): void {
+function shell(base: Pick<Ctx, "cfg" | "me" | "deviceId" | "signaling" | "media" | "mediaReady" | "chat">): void {
   const toasts = h("div", { class: "toasts", "aria-live": "polite", "data-testid": "toasts" });
   const ctx: Ctx = {
     ...base,
