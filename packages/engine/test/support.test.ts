@@ -239,6 +239,46 @@ describe.each(BACKENDS)("support conversations on %s", (_name, setup) => {
     wv.close();
   });
 
+  it("while queued, the visitor's messages reach every operator live; once claimed, only the members", async (ctx) => {
+    if (skip) return ctx.skip();
+    const { v1, v2, o1, o2, x, tok } = await team();
+    const id = (await req<Support>("POST", S, tok(v1), {})).body.id;
+    const w1 = await WsClient.connect(engine.wsUrl, tok(o1));
+    const w2 = await WsClient.connect(engine.wsUrl, tok(o2));
+    const wx = await WsClient.connect(engine.wsUrl, tok(x));
+    const first = await req<{ id: string; seq: number }>("POST", `${S}/${id}/messages`, tok(v1), { client_msg_id: "q1", text: "anyone?" });
+    expect(first.status).toBe(201);
+    for (const w of [w1, w2]) await w.event<{ id: string }>("message.new", (m) => m.id === first.body.id);
+    // A retry is the same message and is not delivered again.
+    const retry = await req<{ id: string }>("POST", `${S}/${id}/messages`, tok(v1), { client_msg_id: "q1", text: "anyone?" });
+    expect(retry.status).toBe(200);
+    expect(retry.body.id).toBe(first.body.id);
+    // Refusals: another visitor, a plain user, bad bodies; nothing is stored.
+    expect((await req<Err>("POST", `${S}/${id}/messages`, tok(v2), { client_msg_id: "z", text: "x" })).body.error.code).toBe("not_found");
+    expect((await req<Err>("POST", `${S}/${id}/messages`, tok(x), { client_msg_id: "z", text: "x" })).body.error.code).toBe("not_found");
+    expect((await req<Err>("POST", `${S}/${id}/messages`, tok(v1), { client_msg_id: "z" })).status).toBe(400);
+    expect((await req<Err>("POST", `${S}/${id}/messages`, tok(v1), { client_msg_id: "z", text: "x".repeat(5001) })).status).toBe(400);
+    expect((await req<Err>("POST", `${S}/${id}/messages`, tok(o2), { client_msg_id: "z", text: "not mine" })).body.error.code).toBe(
+      "not_found",
+    );
+    expect((await state(tok(v1), id)).last_seq).toBe(first.body.seq);
+
+    await req("POST", `${S}/${id}/claim`, tok(o1));
+    const second = await req<{ id: string }>("POST", `${S}/${id}/messages`, tok(v1), { client_msg_id: "q2", text: "thanks" });
+    await w1.event<{ id: string }>("message.new", (m) => m.id === second.body.id);
+    const reply = await req<{ id: string }>("POST", `${S}/${id}/messages`, tok(o1), { client_msg_id: "r1", text: "hi" });
+    expect(reply.status).toBe(201);
+    await w1.event<{ id: string }>("message.new", (m) => m.id === reply.body.id);
+    const seenBy = (w: WsClient) =>
+      w
+        .events()
+        .filter((f) => f.type === "message.new")
+        .map((f) => (f.data as { id: string }).id);
+    expect(seenBy(w2)).toEqual([first.body.id]);
+    expect(seenBy(wx)).toEqual([]);
+    for (const w of [w1, w2, wx]) w.close();
+  });
+
   it("leaving through the chat API does not strand anyone: start and claim put the participant back", async (ctx) => {
     if (skip) return ctx.skip();
     const { v1, o1, tok } = await team();

@@ -540,7 +540,7 @@ export class LiveChatRuntime {
       if (tokens.length) body.attachments = tokens.map((file_token) => ({ file_token }));
       if (p.replyTo) body.reply_to = p.replyTo;
       const m = messageFromWire(
-        await this.withAuth((api) => api.request<Message>("POST", `/api/v1/conversations/${enc(conv.id)}/messages`, body)),
+        await this.withAuth((api) => api.request<Message>("POST", `/api/v1/support/conversations/${enc(conv.id)}/messages`, body)),
       );
       this.onMessage(m);
       return m;

@@ -102,6 +102,10 @@ describe("live chat widget, event bus and operator inbox in Chromium", () => {
     await row.click();
     await operator.locator("#log li", { hasText: "Hello, my order is late" }).waitFor();
     await operator.locator("#log li a.attachment", { hasText: "receipt.png" }).waitFor();
+    // Still queued: what the visitor writes now reaches the team's inbox live.
+    await widget.locator("textarea").fill("are you there?");
+    await widget.locator("textarea").press("Enter");
+    await operator.locator("#log li", { hasText: "are you there?" }).waitFor();
     await operator.click("#claim");
     await operator.waitForSelector("#state[data-state=assigned]");
     await expect.poll(() => widgetState(visitor)).toBe("assigned");

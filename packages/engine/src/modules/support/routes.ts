@@ -4,8 +4,10 @@ import {
   HistoryResponseSchema,
   Id,
   Identity,
+  MessageSchema,
   OperatorListSchema,
   OperatorSchema,
+  SendMessageRequestSchema,
   StartSupportRequestSchema,
   SupportConversationListSchema,
   SupportConversationSchema,
@@ -95,6 +97,21 @@ export function registerSupportRoutes(app: FastifyInstance, deps: RouteDeps, sup
     query: HistoryQuerySchema,
     response: HistoryResponseSchema,
     handler: async ({ auth, params, query }) => support.history(caller(auth), params.id, query),
+  });
+  route(app, deps, {
+    method: "POST",
+    url: "/api/v1/support/conversations/:id/messages",
+    summary: "Send (as chat's send; while queued, the operator team gets message.new too)",
+    tags,
+    auth: "user",
+    params: ConvParams,
+    body: SendMessageRequestSchema,
+    response: MessageSchema,
+    status: 201,
+    handler: async ({ auth, params, body, reply }) => {
+      const { message, created } = await support.send(caller(auth), params.id, body);
+      return reply.code(created ? 201 : 200).send(message);
+    },
   });
   for (const verb of ["claim", "close"] as const) {
     route(app, deps, {

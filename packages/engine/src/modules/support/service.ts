@@ -4,6 +4,8 @@ import {
   type HistoryQuery,
   type HistoryResponse,
   type MemberEvent,
+  type Message,
+  type SendMessageRequest,
   type StartSupportRequest,
   SUPPORT_EVENTS,
   type SupportConversation,
@@ -185,6 +187,22 @@ export class SupportService {
     if (!forward) page.reverse();
     const conv = await this.db.selectFrom("conversations").select("last_seq").where("id", "=", id).executeTakeFirstOrThrow();
     return { messages: await messagesToWire(this.db, page), has_more: rows.length > q.limit, last_seq: Number(conv.last_seq) };
+  }
+
+  /**
+   * Sends through chat (same idempotency, attachments and rules), and while the conversation waits in
+   * the queue also delivers `message.new` to every operator of the app, so the team's inbox is live
+   * before anyone claimed it (chat itself delivers only to members).
+   */
+  async send(caller: Caller, id: string, req: SendMessageRequest): Promise<{ message: Message; created: boolean }> {
+    const row = await this.visible(caller, id);
+    const r = await this.d.chat.send(caller, id, req);
+    if (r.created && row.state === "queued") {
+      const members = new Set(await memberIdentities(this.db, id));
+      const others = (await this.operators(caller.app.id)).filter((o) => !members.has(o));
+      if (others.length > 0) this.d.events.toUsers(caller.app.id, others, CHAT_EVENTS.messageNew, r.message);
+    }
+    return r;
   }
 
   /** An operator takes a queued conversation (idempotent for the same operator; `conflict` when someone else has it or it is closed). */
