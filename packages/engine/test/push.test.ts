@@ -1,19 +1,27 @@
 import type { PushToken } from "@utd-stream/protocol";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
+import { freshPostgres } from "../../../test/helpers/services.js";
 
 type Err = { error: { code: string } };
 type List = { tokens: PushToken[] };
 
-describe("push tokens", () => {
+const pg = await freshPostgres();
+
+// PostgreSQL runs when available (freshPostgres says loudly when it is not, and fails under CI=true).
+const stores: [string, Awaited<ReturnType<typeof freshPostgres>>][] = [["SQLite", undefined]];
+if (pg) stores.push(["PostgreSQL", pg]);
+
+describe.each(stores)("push tokens (%s)", (_name, db) => {
   let e: RunningEngine;
   let app: TestApp;
   beforeAll(async () => {
-    e = await startEngine();
+    e = await startEngine(db ? { env: { DATABASE_URL: db.url } } : {});
     app = await e.createApp();
   });
   afterAll(async () => {
     await e?.stop();
+    await db?.drop();
   });
   const list = async (token: string) => (await e.request<List>("GET", "/api/v1/push/tokens", { token })).body.tokens;
   const reg = (token: string, body: unknown) => e.request<PushToken>("POST", "/api/v1/push/tokens", { token, body });
