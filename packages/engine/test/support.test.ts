@@ -300,6 +300,28 @@ describe.each(BACKENDS)("support conversations on %s", (_name, setup) => {
     expect(members.body.members.map((m) => m.identity).sort()).toEqual([v1, o1].sort());
   });
 
+  it("an app without the chat capability gets feature_disabled everywhere and nothing is created", async (ctx) => {
+    if (skip) return ctx.skip();
+    const { app, t, ids } = await world(engine, 2, "signaling");
+    const [v, o] = ids as [string, string];
+    await engine.admin("POST", `/admin/v1/apps/${app.app_id}/operators`, { identity: o });
+    for (const [method, path, token] of [
+      ["POST", S, t[v]],
+      ["GET", S, t[v]],
+      ["GET", "/api/v1/support/queue", t[o]],
+      ["POST", `${S}/conv_x/claim`, t[o]],
+      ["POST", `${S}/conv_x/close`, t[v]],
+    ] as const) {
+      const r = await req<Err>(method, path, token as string, method === "POST" ? {} : undefined);
+      expect(r.status, path).toBe(403);
+      expect(r.body.error).toMatchObject({ code: "feature_disabled", capability: "chat" });
+    }
+    await engine.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { messaging_enabled: true });
+    expect((await req<{ conversations: Support[] }>("GET", "/api/v1/support/queue?state=all", t[o] as string)).body.conversations).toEqual(
+      [],
+    );
+  });
+
   it("concurrent starts by one visitor give one conversation; concurrent claims give one assignee", async (ctx) => {
     if (skip) return ctx.skip();
     const { v1, o1, o2, tok } = await team();
