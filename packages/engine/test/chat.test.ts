@@ -435,6 +435,20 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
     const list = (await req<{ conversations: Conv[] }>("GET", "/api/v1/conversations?limit=2", t[a] as string)).body.conversations;
     expect(list.map((x) => x.id)).toEqual([convs[0]?.id, convs[1]?.id]);
     expect(list.map((x) => x.last_message?.text)).toEqual(["m b1", "m c1"]);
+    // Paging with the cursor walks all three, newest first, without repeats.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: { conversations: Conv[]; next_before: string | null } } = await req(
+        "GET",
+        `/api/v1/conversations?limit=1${cursor ? `&before=${cursor}` : ""}`,
+        t[a] as string,
+      );
+      seen.push(...page.body.conversations.map((x) => x.id));
+      cursor = page.body.next_before;
+    } while (cursor);
+    expect(seen).toEqual([convs[0]?.id, convs[1]?.id, convs[2]?.id]);
+    expect((await req<Err>("GET", "/api/v1/conversations?before=garbage", t[a] as string)).status).toBe(400);
     expect((await req<Err>("GET", "/api/v1/conversations?limit=0", t[a] as string)).status).toBe(400);
     expect((await req<Err>("GET", "/api/v1/conversations?kind=secret", t[a] as string)).status).toBe(400);
   });

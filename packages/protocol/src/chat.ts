@@ -145,12 +145,18 @@ export const ConversationSchema = z.object({
 });
 export type Conversation = z.infer<typeof ConversationSchema>;
 
-export const ConversationListSchema = z.object({ conversations: z.array(ConversationSchema) });
+/** A page of conversations; pass `next_before` as `before` for the next (older) page; null at the end. */
+export const ConversationListSchema = z.object({ conversations: z.array(ConversationSchema), next_before: z.string().nullable() });
 
-/** `GET /api/v1/conversations?limit=&kind=` */
+/** `GET /api/v1/conversations?limit=&kind=&before=` (`before`: a previous page's `next_before`). */
 export const ListConversationsQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(200).default(50),
   kind: z.enum(CONVERSATION_KINDS).optional(),
+  before: z
+    .string()
+    .max(100)
+    .regex(/^\d{1,16}_[A-Za-z0-9_-]{1,64}$/, "not a next_before cursor")
+    .optional(),
 });
 
 /** An attachment reference in a send: a file token from `POST /api/v1/uploads`, once uploaded. */

@@ -173,6 +173,20 @@ describe("chat SDK against a real engine", () => {
     expect(new Uint8Array(await dl.arrayBuffer())).toEqual(bytes);
   });
 
+  it("subscribeConversations pages further back with loadMore", async () => {
+    const me = await session("page-me");
+    for (const peer of ["page-a", "page-b", "page-c"]) {
+      await session(peer);
+      await me.createConversation("direct", { members: [peer] });
+    }
+    const list = me.subscribeConversations(() => {}, { limit: 2 });
+    await until(list.conversations, (l) => l.length === 2);
+    expect(await list.loadMore(5)).toBe(true);
+    expect(list.conversations.value).toHaveLength(3);
+    expect(await list.loadMore(5)).toBe(false);
+    list.unsubscribe();
+  });
+
   it("onError reports refused operations and detaches", async () => {
     const alice = await session("err-alice");
     const errors: UTDStreamException[] = [];

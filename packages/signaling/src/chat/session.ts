@@ -42,6 +42,8 @@ export interface UserRef {
 /** A live list of the user's most recently active conversations. */
 export interface ConversationListSubscription {
   readonly conversations: ReadableStore<readonly UTDConversation[]>;
+  /** Extends the list by up to `count` older conversations (200 at most in all); resolves false when there were none. */
+  loadMore(count?: number): Promise<boolean>;
   unsubscribe(): void;
 }
 
@@ -334,9 +336,19 @@ class ConversationList implements ConversationListSubscription {
 
   constructor(
     private readonly session: ChatSession,
-    private readonly limit: number,
+    private limit: number,
     private readonly onClose: (l: ConversationList) => void,
   ) {}
+
+  async loadMore(count = 30): Promise<boolean> {
+    const before = this.store.value.length;
+    if (before < this.limit || this.limit >= 200) return false;
+    this.limit = Math.min(200, this.limit + count);
+    // A reload already in flight asked for the old count: wait for it, then load the longer list.
+    await this.loading;
+    await this.reload();
+    return this.store.value.length > before;
+  }
 
   get conversations(): ReadableStore<readonly UTDConversation[]> {
     return this.store;

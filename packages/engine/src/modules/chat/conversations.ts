@@ -110,7 +110,10 @@ export abstract class ChatConversations extends ChatCore {
   }
 
   /** The caller's conversations, most recently active first, each with its last message and unread count. */
-  async list(caller: Caller, opts: { limit: number; kind?: string | undefined }): Promise<Conversation[]> {
+  async list(
+    caller: Caller,
+    opts: { limit: number; kind?: string | undefined; before?: string | undefined },
+  ): Promise<{ conversations: Conversation[]; next_before: string | null }> {
     requireCapability(caller.app, "chat");
     let q = this.db
       .selectFrom("conversation_members as cm")
@@ -121,16 +124,29 @@ export abstract class ChatConversations extends ChatCore {
       .where("cm.identity", "=", caller.identity)
       .orderBy("c.last_active_at", "desc")
       .orderBy("c.id", "desc")
-      .limit(opts.limit);
+      .limit(opts.limit + 1);
     if (opts.kind) q = q.where("c.kind", "=", opts.kind);
+    const cursor = parseCursor(opts.before);
+    if (cursor)
+      q = q.where((eb) =>
+        eb.or([eb("c.last_active_at", "<", cursor.at), eb.and([eb("c.last_active_at", "=", cursor.at), eb("c.id", "<", cursor.id)])]),
+      );
     const rows = await q.execute();
-    return conversationsToWire(this.db, caller.app.id, caller.identity, this.cutoff(caller.app), rows);
+    const page = rows.slice(0, opts.limit);
+    const last = page.at(-1);
+    return {
+      conversations: await conversationsToWire(this.db, caller.app.id, caller.identity, this.cutoff(caller.app), page),
+      next_before: rows.length > opts.limit && last ? `${Number(last.last_active_at)}_${last.id}` : null,
+    };
   }
 
-  /** Open chatrooms of the caller's app (discovery; the caller need not be a member). */
-  async listChatrooms(caller: Caller, limit: number): Promise<Conversation[]> {
+  /** Open chatrooms of the caller's app, most recently active first (discovery; the caller need not be a member). */
+  async listChatrooms(
+    caller: Caller,
+    opts: { limit: number; before?: string | undefined },
+  ): Promise<{ conversations: Conversation[]; next_before: string | null }> {
     requireCapability(caller.app, "chat");
-    const rows = await this.db
+    let q = this.db
       .selectFrom("conversations as c")
       .leftJoin("conversation_members as cm", (j) => j.onRef("cm.conversation_id", "=", "c.id").on("cm.identity", "=", caller.identity))
       .selectAll("c")
@@ -139,11 +155,22 @@ export abstract class ChatConversations extends ChatCore {
       .where("c.kind", "=", "chatroom")
       .where("c.closed_at", "is", null)
       .orderBy("c.last_active_at", "desc")
-      .limit(limit)
-      .execute();
-    const list = await conversationsToWire(this.db, caller.app.id, caller.identity, this.cutoff(caller.app), rows);
-    // Non-members see the room, not its messages.
-    return list.map((c) => (c.role === null ? { ...c, last_message: null, unread_count: 0 } : c));
+      .orderBy("c.id", "desc")
+      .limit(opts.limit + 1);
+    const cursor = parseCursor(opts.before);
+    if (cursor)
+      q = q.where((eb) =>
+        eb.or([eb("c.last_active_at", "<", cursor.at), eb.and([eb("c.last_active_at", "=", cursor.at), eb("c.id", "<", cursor.id)])]),
+      );
+    const rows = await q.execute();
+    const page = rows.slice(0, opts.limit);
+    const last = page.at(-1);
+    const list = await conversationsToWire(this.db, caller.app.id, caller.identity, this.cutoff(caller.app), page);
+    return {
+      // Non-members see the room, not its messages.
+      conversations: list.map((c) => (c.role === null ? { ...c, last_message: null, unread_count: 0 } : c)),
+      next_before: rows.length > opts.limit && last ? `${Number(last.last_active_at)}_${last.id}` : null,
+    };
   }
 
   async get(caller: Caller, id: string): Promise<Conversation> {
@@ -403,4 +430,11 @@ export abstract class ChatConversations extends ChatCore {
     }
     return this.listMembers(caller, id);
   }
+}
+
+/** A list cursor (`<last_active_at ms>_<id>` of the last row of the previous page). */
+function parseCursor(before: string | undefined): { at: number; id: string } | undefined {
+  if (!before) return undefined;
+  const i = before.indexOf("_");
+  return { at: Number(before.slice(0, i)), id: before.slice(i + 1) };
 }

@@ -62,7 +62,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     auth: "user",
     query: ListConversationsQuerySchema,
     response: ConversationListSchema,
-    handler: async ({ auth, query }) => ({ conversations: await chat.list(caller(auth), query) }),
+    handler: async ({ auth, query }) => chat.list(caller(auth), query),
   });
   route(app, deps, {
     method: "GET",
@@ -70,9 +70,9 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     summary: "Open chatrooms of the app (join with POST /api/v1/conversations/{id}/join)",
     tags,
     auth: "user",
-    query: ListConversationsQuerySchema.pick({ limit: true }),
+    query: ListConversationsQuerySchema.pick({ limit: true, before: true }),
     response: ConversationListSchema,
-    handler: async ({ auth, query }) => ({ conversations: await chat.listChatrooms(caller(auth), query.limit) }),
+    handler: async ({ auth, query }) => chat.listChatrooms(caller(auth), query),
   });
   route(app, deps, {
     method: "GET",
