@@ -36,7 +36,7 @@ describe("demo page (no LiveKit)", () => {
     expect(await a.page.locator('[data-identity="bob"] [data-testid="presence"]').textContent()).toMatch(/Last seen|Offline/);
     await a.ctx.close();
   });
-  it("chat: unread badge, typing indicator, read receipt, an inline image, a send while offline, history after a reload", async (ctx) => {
+  it("chat: unread badge, typing indicator, read receipt, an inline image, a send while offline, history after a reload, a group", async (ctx) => {
     if (!browser || !engine) return ctx.skip();
     const a = await openDemo(browser, engine.url);
     await signIn(a.page, "carol");
@@ -98,6 +98,15 @@ describe("demo page (no LiveKit)", () => {
     await dave.locator('[data-testid="message"]').nth(2).waitFor();
     await dave.locator('[data-testid="message"]').nth(3).waitFor();
     expect(await dave.locator('[data-testid="message-text"]').allTextContents()).toEqual(["Hello Dave!", "Hi Carol", "sent while offline"]);
+
+    // A group: Carol creates it with Dave; Dave sees it arrive with an unread message.
+    await carol.getByTestId("group-name").fill("Team");
+    await carol.getByTestId("group-members").fill("dave");
+    await carol.getByTestId("create-group").click();
+    await carol.getByTestId("conversation-title").filter({ hasText: "Team" }).waitFor();
+    await carol.getByTestId("composer").fill("Hello team");
+    await carol.getByTestId("send").click();
+    await dave.locator('[data-testid="conversation"][data-title="Team"] [data-testid="unread"]', { hasText: "1" }).waitFor();
     await a.ctx.close();
     await b.ctx.close();
   }, 90_000);
