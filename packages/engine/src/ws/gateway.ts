@@ -183,8 +183,12 @@ export class Gateway implements EventSink {
   attach(http: FastifyInstance): void {
     http.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
       const path = (req.url ?? "").split("?")[0];
-      if (path !== "/api/v1/ws" || this.closing) {
+      if (path !== "/api/v1/ws") {
         socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+        return;
+      }
+      if (this.closing) {
+        socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
@@ -228,12 +232,19 @@ export class Gateway implements EventSink {
   /** Publishes one event to every device of each identity (on every node), serialising `data` once. */
   toUsers(appId: string, identities: readonly string[], type: string, data: unknown): void {
     if (identities.length === 0) return;
-    this.d.bus.publish({ kind: "event", appId, identities: [...identities], type, data: JSON.stringify(data) });
+    this.d.bus.publish({ kind: "event", appId, identities: [...identities], type, data: JSON.stringify(data ?? null) });
   }
 
   /** Publishes to every user watching `subject` (presence watch lists), plus `identities`, once each. */
   toWatchers(appId: string, subject: string, identities: readonly string[], type: string, data: unknown): void {
-    this.d.bus.publish({ kind: "event", appId, identities: [...identities], watchersOf: subject, type, data: JSON.stringify(data) });
+    this.d.bus.publish({
+      kind: "event",
+      appId,
+      identities: [...identities],
+      watchersOf: subject,
+      type,
+      data: JSON.stringify(data ?? null),
+    });
   }
 
   /** Number of open authenticated sockets on this node. */
