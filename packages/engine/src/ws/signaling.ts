@@ -102,7 +102,10 @@ export async function createSignaling(d: SignalingDeps): Promise<Signaling> {
   const push = new PushService(d.store, d.clock, d.hooks, log);
 
   gateway.addConnectionListener({
-    connected: (ctx, conn) => presence.connected(ctx.app.id, ctx.identity, conn.id, conn.deviceId),
+    // Presence is part of the signalling capability: with it off, sockets (kept for chat) are not announced.
+    connected: (ctx, conn) => {
+      if (ctx.app.signalingEnabled) presence.connected(ctx.app.id, ctx.identity, conn.id, conn.deviceId);
+    },
     disconnected: (ctx, conn, remaining) => {
       presence.disconnected(ctx.app.id, ctx.identity, conn.id);
       // Indicators stop with the user's last socket here (another device may still be typing).
