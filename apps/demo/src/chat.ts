@@ -122,7 +122,6 @@ class OpenConversation {
   private readonly sub: MessageSubscription;
   private readonly offs: (() => void)[] = [];
   private messages: readonly UTDMessage[] = [];
-  private readonly typers = new Set<string>();
   /** Other members' read positions (shared receipts only). */
   private readonly reads = new Map<string, number>();
   private readonly files = new Map<string, Promise<string | null>>();
@@ -169,7 +168,7 @@ class OpenConversation {
       const now = Date.now();
       if (input.value && now - this.lastTypingSent > TYPING_RENEW_MS) {
         this.lastTypingSent = now;
-        void ctx.signaling.startTyping({ conversationId: ref.id }).catch(() => {});
+        void ref.startTyping().catch(() => {});
       }
     });
     form.addEventListener("submit", (ev) => {
@@ -178,7 +177,7 @@ class OpenConversation {
       if (!text) return;
       input.value = "";
       this.lastTypingSent = 0;
-      void ctx.signaling.stopTyping({ conversationId: ref.id }).catch(() => {});
+      void ref.stopTyping().catch(() => {});
       ref.send(text).catch((err: unknown) => ctx.toast(explain(err)));
     });
     file.addEventListener("change", () => {
@@ -197,12 +196,8 @@ class OpenConversation {
       { limit: 30 },
     );
     this.offs.push(
-      ctx.signaling.on("typing", (e) => {
-        if (e.conversationId !== ref.id || e.identity === ctx.me) return;
-        if (e.typing) this.typers.add(e.identity);
-        else this.typers.delete(e.identity);
-        this.renderTyping();
-      }),
+      // Who else is typing here: the conversation's own store (entries lapse by themselves).
+      ref.typing.subscribe(() => this.renderTyping()),
       // Other members' receipts (sent only when they share them) move the "seen" marks.
       ctx.signaling.client?.on("event", (ev) => {
         if (ev.type !== "receipt.read") return;
@@ -251,7 +246,7 @@ class OpenConversation {
   }
 
   private renderTyping(): void {
-    const who = [...this.typers];
+    const who = this.ref.typing.value.filter((i) => i !== this.ctx.me);
     this.typingEl.textContent =
       who.length === 0 ? "" : who.length === 1 ? t("chat.typingOne", { name: who[0] ?? "" }) : t("chat.typingMany", { n: who.length });
   }
