@@ -88,6 +88,7 @@ export class UTDSignaling {
   private readonly incoming = new Store<readonly UTDCall[]>([]);
   private readonly watched = new Set<string>();
   private session: UTDSession | undefined;
+  private connecting: Promise<void> | undefined;
   private flags: { signaling: boolean | null; chat: boolean | null; limits: UTDPlanLimits | null } = {
     signaling: null,
     chat: null,
@@ -145,8 +146,15 @@ export class UTDSignaling {
    * Mints a session (capability flags and plan limits), opens the WebSocket and resolves once it is
    * connected. Throws `UTDStreamException` when the engine refuses (bad key, banned, rate limited).
    */
-  async connect(): Promise<void> {
-    if (this.client) return;
+  connect(): Promise<void> {
+    if (this.client) return Promise.resolve();
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = undefined;
+    });
+    return this.connecting;
+  }
+
+  private async open(): Promise<void> {
     const s = await this.mint();
     const clientOpts: ConstructorParameters<typeof UTDSignalClient>[0] = {
       url: s.wsUrl,
@@ -184,6 +192,8 @@ export class UTDSignaling {
         }),
         client.on("closed", (c) => {
           for (const o of offs) o();
+          // A refused first connection leaves nothing behind: connect() may be called again.
+          if (this.client === client) this.client = undefined;
           reject(c.error ?? new Error(`connection closed (${c.code})`));
         }),
       ];
@@ -227,6 +237,7 @@ export class UTDSignaling {
   disconnect(): void {
     this.client?.disconnect();
     this.client = undefined;
+    this.incoming.set([]);
   }
 
   // ----- presence -----
