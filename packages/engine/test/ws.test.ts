@@ -37,6 +37,17 @@ describe("WebSocket gateway", () => {
     expect(pong).toMatchObject({ type: "pong", id: "r1" });
     const metrics = await e.request<string>("GET", "/metrics");
     expect(metrics.body).toMatch(/^utd_ws_connections \d+/m);
+    // The REST side of signalling is in the generated OpenAPI document.
+    const openapi = await e.request<{ paths: Record<string, unknown> }>("GET", "/openapi.json");
+    for (const p of [
+      "/api/v1/calls",
+      "/api/v1/calls/{id}/{action}",
+      "/api/v1/presence",
+      "/api/v1/push/tokens",
+      "/admin/v1/apps/{app_id}/events",
+    ]) {
+      expect(Object.keys(openapi.body.paths)).toContain(p);
+    }
     c.close();
   });
 
