@@ -36,8 +36,8 @@ export class AudioRoomPanel {
     const status = h("div", {});
     const join = (asHost: boolean) => async () => {
       try {
-        await this.ctx.mediaReady();
-        const s = await this.ctx.media.joinAudioRoom({
+        const media = await this.ctx.media();
+        const s = await media.joinAudioRoom({
           identity: this.ctx.me,
           roomName: room.value.trim() || "demo-room",
           asHost,

@@ -1,4 +1,4 @@
-import { isTerminal, type UTDCallSession } from "@utd-stream/media";
+import type { UTDCallSession } from "@utd-stream/media";
 import type { UTDCall } from "@utd-stream/signaling";
 import type { Ctx } from "./context.js";
 import { h, replace } from "./dom.js";
@@ -7,6 +7,12 @@ import { explain, mediaOff } from "./notice.js";
 import { mountTiles } from "./tiles.js";
 
 type CallType = "audio_call" | "video_call";
+
+/** Statuses after which a call never changes (as the media SDK's `isTerminal`; kept here so the page
+ * does not load the media chunk just for it). */
+function isTerminal(s: UTDCall["status"]): boolean {
+  return s === "ended" || s === "rejected" || s === "busy" || s === "missed";
+}
 
 interface Current {
   id: string;
@@ -62,8 +68,7 @@ export class Calls {
       let call: { id: string; status: UTDCall["status"] };
       let session: UTDCallSession | undefined;
       if (this.ctx.cfg.livekit) {
-        await this.ctx.mediaReady();
-        session = this.ctx.media.callSession(type);
+        session = (await this.ctx.media()).callSession(type);
         call = await session.start({ calleeIdentity: peer });
       } else {
         call = await this.ctx.signaling.invite(peer, { type });
@@ -86,8 +91,7 @@ export class Calls {
     this.render();
     try {
       if (this.ctx.cfg.livekit) {
-        await this.ctx.mediaReady();
-        const session = this.ctx.media.callSession(type);
+        const session = (await this.ctx.media()).callSession(type);
         this.current.session = session;
         await session.accept(call.id);
       } else {

@@ -12,10 +12,12 @@ export interface Ctx {
   signaling: UTDSignaling;
   /** Chat on the same WebSocket; undefined when the app's plan has chat off. */
   chat: ChatSession | undefined;
-  /** Media sessions (LiveKit): calls, live stream, audio room. */
-  media: UTDStreamClient;
-  /** Call before starting a media session: re-mints the media client's user token when it may have expired. */
-  mediaReady(): Promise<void>;
+  /**
+   * The media client (LiveKit: calls, live stream, audio room), loaded on first use — @utd-stream/media
+   * and livekit-client are a separate chunk the page never downloads when media is off — and
+   * authenticated, re-minting its user token once it may have expired.
+   */
+  media(): Promise<UTDStreamClient>;
   /** Opens (creating when needed) the direct conversation with `identity` in the chat tab. */
   openChatWith(identity: string): void;
   /** Rings `identity`. */

@@ -30,8 +30,8 @@ export class LivePanel {
     const status = h("div", {});
     const join = (asHost: boolean) => async () => {
       try {
-        await this.ctx.mediaReady();
-        const s = await this.ctx.media.joinLiveStream({
+        const media = await this.ctx.media();
+        const s = await media.joinLiveStream({
           identity: this.ctx.me,
           roomName: room.value.trim() || "demo-live",
           asHost,

@@ -3,7 +3,7 @@
  * call, go live and share an audio room. It uses only the public SDKs — @utd-stream/signaling for
  * presence, calls and chat, @utd-stream/media for LiveKit media — so it doubles as their reference integration.
  */
-import { UTDStreamClient } from "@utd-stream/media";
+import type { UTDStreamClient } from "@utd-stream/media";
 import { ChatSession, UTDSignaling, UTDStreamException } from "@utd-stream/signaling";
 import { AudioRoomPanel } from "./audio-room.js";
 import { Calls } from "./calls.js";
@@ -83,10 +83,8 @@ async function signIn(cfg: DemoConfig, display: string): Promise<void> {
     // invocation"); a wrapper avoids it until the SDK binds it.
     fetch: (input, init) => window.fetch(input, init),
   });
-  const media = new UTDStreamClient({ appId: cfg.appId, appKey: cfg.appKey, baseUrl: location.origin });
   try {
     await signaling.connect();
-    await media.authenticate({ identity: me, name: display, deviceId: device });
   } catch (err) {
     console.error("sign-in failed", err);
     signaling.disconnect();
@@ -102,15 +100,25 @@ async function signIn(cfg: DemoConfig, display: string): Promise<void> {
   const client = signaling.client;
   const chat =
     signaling.chatEnabled !== false && client ? new ChatSession({ appId: cfg.appId, userId: me, api: signaling.api, client }) : undefined;
-  // UTDStreamClient keeps the user token it minted and has no refresh hook: mint again when it is
-  // older than half the engine's default token lifetime (1 h) before starting anything new.
-  let mediaAt = Date.now();
-  const mediaReady = async () => {
-    if (Date.now() - mediaAt < 30 * 60_000) return;
-    await media.authenticate({ identity: me, name: display, deviceId: device });
-    mediaAt = Date.now();
+  // UTDStreamClient keeps the user token it minted and has no refresh hook: mint again when it is older
+  // than half the engine's default token lifetime (1 h) before starting anything new.
+  let mediaClient: Promise<UTDStreamClient> | undefined;
+  let mintedAt = 0;
+  const media = async (): Promise<UTDStreamClient> => {
+    mediaClient ??= import("@utd-stream/media").then(
+      ({ UTDStreamClient }) => new UTDStreamClient({ appId: cfg.appId, appKey: cfg.appKey, baseUrl: location.origin }),
+    );
+    const c = await mediaClient.catch((err: unknown) => {
+      mediaClient = undefined; // a failed chunk load is retried next time
+      throw err;
+    });
+    if (Date.now() - mintedAt > 30 * 60_000) {
+      await c.authenticate({ identity: me, name: display, deviceId: device });
+      mintedAt = Date.now();
+    }
+    return c;
   };
-  shell({ cfg, me, deviceId: device, signaling, media, mediaReady, chat });
+  shell({ cfg, me, deviceId: device, signaling, media, chat });
 }
 
 /** The typed error the SDK would raise for a capability the app's plan leaves off. */
@@ -118,7 +126,7 @@ function capabilityOff(capability: "chat" | "signaling"): UTDStreamException {
   return new UTDStreamException(403, "feature_disabled", `${capability} is off for this app`, { capability });
 }
 
-function shell(base: Pick<Ctx, "cfg" | "me" | "deviceId" | "signaling" | "media" | "mediaReady" | "chat">): void {
+function shell(base: Pick<Ctx, "cfg" | "me" | "deviceId" | "signaling" | "media" | "chat">): void {
   const toasts = h("div", { class: "toasts", "aria-live": "polite", "data-testid": "toasts" });
   const ctx: Ctx = {
     ...base,
