@@ -29,13 +29,13 @@ export function liveChat(): LiveChatRuntime {
     const created = new LiveChatRuntime(storage ? { bus: UTDEvents, storage } : { bus: UTDEvents });
     slots[RUNTIME] = created;
     rt = created;
+    const on = (globalThis as { addEventListener?: (t: string, f: (e: { key?: string | null }) => void) => void }).addEventListener;
     // A logout in another tab of the same origin signs this one out too.
-    (globalThis as { addEventListener?: (t: string, f: (e: { key: string | null }) => void) => void }).addEventListener?.(
-      "storage",
-      (e) => {
-        if (e.key === SESSION_KEY || e.key === null) created.storageChanged();
-      },
-    );
+    on?.("storage", (e) => {
+      if (e.key === SESSION_KEY || e.key === null) created.storageChanged();
+    });
+    // Back online: reconnect now and send what failed while offline.
+    on?.("online", () => created.networkOnline());
   }
   return rt;
 }

@@ -346,8 +346,16 @@ export class UTDChatWidget extends ElementBase {
     }
     for (const p of rt.pending.value) {
       const li = document.createElement("li");
-      li.className = "msg mine pending";
+      li.className = `msg mine pending${p.failed ? " failed" : ""}`;
       li.textContent = `${p.text ?? p.files.join(", ")} — ${p.failed ? t.failed : t.sending}`;
+      if (p.failed) {
+        const retry = document.createElement("button");
+        retry.type = "button";
+        retry.className = "retry";
+        retry.textContent = t.retry;
+        retry.addEventListener("click", () => void rt.retryFailed());
+        li.append(" ", retry);
+      }
       items.push(li);
     }
     const log = this.els.log;

@@ -46,6 +46,16 @@ export interface PendingMessage {
   failed: boolean;
 }
 
+/** A send in progress or waiting for a retry (files are uploaded once; the client id never changes). */
+interface SendJob {
+  clientMsgId: string;
+  text: string | null;
+  replyTo: string | null;
+  files: File[];
+  tokens?: string[];
+  sending: boolean;
+}
+
 const EXPIRY_SLACK_MS = 5_000;
 
 function isAuthError(err: unknown): boolean {
@@ -81,6 +91,7 @@ export class LiveChatRuntime {
   private authFailedFired = false;
   private refreshing: Promise<string> | undefined;
   private lastTyping = 0;
+  private readonly jobs = new Map<string, SendJob>();
 
   private readonly connectionStore = new Store<LiveChatConnection>("signed_out");
   private readonly conversationStore = new Store<LiveChatConversation | null>(null);
@@ -187,6 +198,12 @@ export class LiveChatRuntime {
     this.teardown();
     this.resetConversation();
     this.connectionStore.set("signed_out");
+  }
+
+  /** The browser is back online: reconnect at once (no backoff wait) and send what failed. */
+  networkOnline(): void {
+    this.client?.reconnect();
+    if (this.jobs.size > 0) void this.retryFailed();
   }
 
   /** Keeps events flowing with no widget on screen; resumes from the persisted session. False when there is none (yet). */
@@ -348,6 +365,7 @@ export class LiveChatRuntime {
 
   private resetConversation(): void {
     this.deduper = undefined;
+    this.jobs.clear();
     this.conversationStore.set(null);
     this.messagesStore.set([]);
     this.pendingStore.set([]);
@@ -410,6 +428,9 @@ export class LiveChatRuntime {
       this.adopt(c);
     } catch (err) {
       if (!isAuthError(err)) this.reportLater(err);
+    } finally {
+      // Back online: what failed to send goes out now.
+      if (this.jobs.size > 0) void this.retryFailed();
     }
   }
 
@@ -445,8 +466,10 @@ export class LiveChatRuntime {
     const d = this.dedupFor(m.conversationId);
     const fresh = d.accept(m);
     this.sessions.advance(m.conversationId, d.watermark);
-    if (m.clientMsgId && m.sender === this.identity)
+    if (m.clientMsgId && m.sender === this.identity) {
+      this.jobs.delete(m.clientMsgId);
       this.pendingStore.set(this.pendingStore.value.filter((p) => p.clientMsgId !== m.clientMsgId));
+    }
     if (m.sender !== null && m.sender !== this.identity && m.type === "text") this.typingStore.set(false);
     if (fresh && m.type === "text" && m.sender !== null && m.sender !== this.identity && !m.deleted) {
       this.opts.bus.emit("conversationMessageReceived", m);
@@ -511,43 +534,71 @@ export class LiveChatRuntime {
     return conv;
   }
 
-  /** Sends a message (starting the conversation first when needed). Retries reuse the client id, so nothing is doubled. */
+  /**
+   * Sends a message (starting the conversation first when needed). It shows as pending at once; when
+   * sending fails (offline) it stays, marked failed, and is sent again after the next reconnect (or
+   * `retryFailed()`), with the same client id, so it is neither lost nor doubled.
+   */
   async send(p: { text?: string; replyTo?: string | null; files?: File[] }): Promise<LiveChatMessage> {
-    const conv = await this.ensureConversation();
-    const clientMsgId = newClientId();
-    const pending: PendingMessage = {
-      clientMsgId,
+    const job: SendJob = {
+      clientMsgId: newClientId(),
       text: p.text ?? null,
       replyTo: p.replyTo ?? null,
-      files: (p.files ?? []).map((f) => f.name),
-      failed: false,
+      files: p.files ?? [],
+      sending: false,
     };
-    this.pendingStore.set([...this.pendingStore.value, pending]);
+    this.jobs.set(job.clientMsgId, job);
+    this.pendingStore.set([
+      ...this.pendingStore.value,
+      { clientMsgId: job.clientMsgId, text: job.text, replyTo: job.replyTo, files: job.files.map((f) => f.name), failed: false },
+    ]);
+    return this.deliver(job);
+  }
+
+  /** Sends again every message that failed. */
+  async retryFailed(): Promise<void> {
+    for (const job of [...this.jobs.values()]) if (!job.sending) await this.deliver(job).catch(() => {});
+  }
+
+  private async deliver(job: SendJob): Promise<LiveChatMessage> {
+    job.sending = true;
+    this.markPending(job.clientMsgId, false);
     try {
-      const tokens: string[] = [];
-      for (const f of p.files ?? []) {
-        tokens.push(
-          await this.withAuth(() =>
-            (this.chatApi as ChatApi).upload(uploadKind(f.type), f, {
-              filename: f.name,
-              contentType: f.type || "application/octet-stream",
-            }),
-          ),
-        );
+      const conv = await this.ensureConversation();
+      if (!job.tokens) {
+        const tokens: string[] = [];
+        for (const f of job.files) {
+          tokens.push(
+            await this.withAuth(() =>
+              (this.chatApi as ChatApi).upload(uploadKind(f.type), f, {
+                filename: f.name,
+                contentType: f.type || "application/octet-stream",
+              }),
+            ),
+          );
+        }
+        job.tokens = tokens;
       }
-      const body: Record<string, unknown> = { client_msg_id: clientMsgId };
-      if (p.text) body.text = p.text;
-      if (tokens.length) body.attachments = tokens.map((file_token) => ({ file_token }));
-      if (p.replyTo) body.reply_to = p.replyTo;
+      const body: Record<string, unknown> = { client_msg_id: job.clientMsgId };
+      if (job.text) body.text = job.text;
+      if (job.tokens.length) body.attachments = job.tokens.map((file_token) => ({ file_token }));
+      if (job.replyTo) body.reply_to = job.replyTo;
       const m = messageFromWire(
         await this.withAuth((api) => api.request<Message>("POST", `/api/v1/support/conversations/${enc(conv.id)}/messages`, body)),
       );
+      this.jobs.delete(job.clientMsgId);
       this.onMessage(m);
       return m;
     } catch (err) {
-      this.pendingStore.set(this.pendingStore.value.map((x) => (x.clientMsgId === clientMsgId ? { ...x, failed: true } : x)));
+      if (this.jobs.has(job.clientMsgId)) this.markPending(job.clientMsgId, true);
       throw err;
+    } finally {
+      job.sending = false;
     }
+  }
+
+  private markPending(clientMsgId: string, failed: boolean): void {
+    this.pendingStore.set(this.pendingStore.value.map((x) => (x.clientMsgId === clientMsgId ? { ...x, failed } : x)));
   }
 
   /** The visitor ends the conversation. */

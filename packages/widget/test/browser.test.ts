@@ -118,6 +118,16 @@ describe("live chat widget, event bus and operator inbox in Chromium", () => {
     await widget.locator("li.msg.mine .seen").waitFor();
     expect(await widget.locator("li.msg.mine time").first().textContent()).toBe("now");
 
+    // Offline: the message waits, marked failed; back online it goes out once (same client id).
+    await visitorCtx.setOffline(true);
+    await widget.locator("textarea").fill("sent while offline");
+    await widget.locator("textarea").press("Enter");
+    await widget.locator("li.pending.failed button.retry").waitFor();
+    await visitorCtx.setOffline(false);
+    await operator.locator("#log li", { hasText: "sent while offline" }).waitFor();
+    await expect.poll(() => widget.locator("li.pending").count()).toBe(0);
+    expect(await widget.locator("li.msg.mine", { hasText: "sent while offline" }).count()).toBe(1);
+
     // The visitor closes the widget; the host page keeps listening through the background listener.
     await visitor.evaluate(() => window.UTDWidget.startBackgroundEvents());
     await widget.locator("button.close").click();

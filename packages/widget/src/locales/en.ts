@@ -26,6 +26,7 @@ export const en: LiveChatStrings = {
   typing: (who) => `${who} is typing…`,
   seen: "Seen",
   sending: "Sending…",
+  retry: "Retry",
   failed: "Not sent",
   attachment: "Attachment",
   messages: "Messages",

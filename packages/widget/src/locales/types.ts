@@ -26,6 +26,7 @@ export interface LiveChatStrings {
   seen: string;
   sending: string;
   failed: string;
+  retry: string;
   attachment: string;
   messages: string;
 }

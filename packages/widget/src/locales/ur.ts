@@ -26,6 +26,7 @@ export const ur: LiveChatStrings = {
   typing: (who) => `${who} لکھ رہے ہیں…`,
   seen: "دیکھ لیا",
   sending: "بھیجا جا رہا ہے…",
+  retry: "دوبارہ بھیجیں",
   failed: "نہیں بھیجا گیا",
   attachment: "منسلکہ",
   messages: "پیغامات",
