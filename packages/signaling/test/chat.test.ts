@@ -187,6 +187,21 @@ describe("chat SDK against a real engine", () => {
     list.unsubscribe();
   });
 
+  it("friends: request, accept and remove show up live on both sides", async () => {
+    const a = await session("fr-a");
+    const b = await session("fr-b");
+    const fa = a.subscribeFriends(() => {});
+    const fb = b.subscribeFriends(() => {});
+    expect((await a.user("fr-b").befriend()).state).toBe("outgoing");
+    await until(fb.friends, (l) => l[0]?.identity === "fr-a" && l[0]?.state === "incoming");
+    await b.user("fr-a").acceptFriend();
+    await until(fa.friends, (l) => l[0]?.state === "friends");
+    await a.user("fr-b").unfriend();
+    await until(fb.friends, (l) => l.length === 0);
+    fa.unsubscribe();
+    fb.unsubscribe();
+  });
+
   it("onError reports refused operations and detaches", async () => {
     const alice = await session("err-alice");
     const errors: UTDStreamException[] = [];

@@ -172,6 +172,41 @@ export class ChatSession {
     return this.chat.friends();
   }
 
+  /** A live list of friends and pending requests (`state`: friends, outgoing, incoming). */
+  subscribeFriends(onSnapshot: (friends: readonly UTDFriend[]) => void): {
+    friends: ReadableStore<readonly UTDFriend[]>;
+    unsubscribe(): void;
+  } {
+    const store = new Store<readonly UTDFriend[]>([]);
+    let closed = false;
+    const load = () =>
+      this.chat
+        .friends()
+        .then((f) => {
+          if (!closed) store.set(f);
+        })
+        .catch((err: unknown) => {
+          if (err instanceof UTDStreamException) this.reportError(err);
+        });
+    const offStore = store.subscribe(onSnapshot);
+    const offEvents = this.client.on("event", (ev) => {
+      if (ev.type === CHAT_EVENTS.friendUpdated) void load();
+    });
+    const offWelcome = this.client.on("welcome", (w) => {
+      if (!w.resumed) void load();
+    });
+    void load();
+    return {
+      friends: store,
+      unsubscribe: () => {
+        closed = true;
+        offStore();
+        offEvents();
+        offWelcome();
+      },
+    };
+  }
+
   /** Calls `handler` whenever the session meets an error; returns the function that detaches it. */
   onError(handler: (err: UTDStreamException) => void): () => void {
     return this.errors.on("error", handler);
