@@ -15,11 +15,11 @@ import { registerDemoPage } from "./http/static.js";
 import { registerAdminRoutes } from "./modules/admin/routes.js";
 import { AppsService } from "./modules/apps/service.js";
 import { registerAuthRoutes } from "./modules/auth/routes.js";
-import { type MediaModules, registerMediaModules } from "./modules/rooms/wire.js";
 import { AuthService } from "./modules/auth/service.js";
-import { type ChatModules, registerChatModules } from "./modules/chat/wire.js";
-import { registerSupportModule } from "./modules/support/wire.js";
 import { UserTokens } from "./modules/auth/tokens.js";
+import { type ChatModules, registerChatModules } from "./modules/chat/wire.js";
+import { type MediaModules, registerMediaModules } from "./modules/rooms/wire.js";
+import { registerSupportModule } from "./modules/support/wire.js";
 import { UsersService } from "./modules/users/service.js";
 import { openStore, type Store } from "./store/db.js";
 import { VERSION } from "./version.js";
@@ -104,7 +104,17 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   // --- modules: each domain wires its service and routes here (signalling, chat, media…) ---
   const signaling = await createSignaling({ config, store, clock, hooks, auth, apps, http, routeDeps: deps, metrics });
   const events: EventSink = signaling.gateway;
-  const mediaModules: MediaModules = await registerMediaModules(http, deps, { config, store, clock, auth, events, calls: signaling.calls, apps, users, hooks });
+  const mediaModules: MediaModules = await registerMediaModules(http, deps, {
+    config,
+    store,
+    clock,
+    auth,
+    events,
+    calls: signaling.calls,
+    apps,
+    users,
+    hooks,
+  });
 
   const chatModules = await registerChatModules(http, deps, {
     config,
@@ -127,7 +137,10 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
 
   // The demo page (apps/demo/dist) at `/` when built; with `utd serve --demo` also its config endpoint.
   // cli.ts parses `--demo` only after the engine exists, hence the argv check here.
-  await registerDemoPage(http, process.argv.includes("--demo") ? { demo: { apps, dataDir: config.dataDir, livekit: Boolean(config.livekit) } } : {});
+  await registerDemoPage(
+    http,
+    process.argv.includes("--demo") ? { demo: { apps, dataDir: config.dataDir, livekit: Boolean(config.livekit) } } : {},
+  );
 
   const closers: (() => Promise<void>)[] = [];
   closers.push(() => chatModules.close());

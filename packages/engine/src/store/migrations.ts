@@ -4,9 +4,9 @@ import { chatMigrations } from "../modules/chat/migrations.js";
 import { friendsMigrations } from "../modules/friends/migrations.js";
 import { presenceMigrations } from "../modules/presence/migrations.js";
 import { pushMigrations } from "../modules/push/migrations.js";
-import { supportMigrations } from "../modules/support/migrations.js";
 import { roomsMigrations } from "../modules/rooms/migrations.js";
 import { seatsMigrations } from "../modules/seats/migrations.js";
+import { supportMigrations } from "../modules/support/migrations.js";
 import { uploadsMigrations } from "../modules/uploads/migrations.js";
 import type { Dialect } from "./db.js";
 
@@ -59,7 +59,18 @@ const foundation: MigrationSet = (dialect) => ({
  * Every module's migrations, in order. Names are globally sorted, so a module adds its own set with
  * the next free number prefix.
  */
-export const MIGRATION_SETS: MigrationSet[] = [foundation, chatMigrations, friendsMigrations, uploadsMigrations, roomsMigrations, seatsMigrations, callsMigrations, presenceMigrations, pushMigrations, supportMigrations];
+export const MIGRATION_SETS: MigrationSet[] = [
+  foundation,
+  chatMigrations,
+  friendsMigrations,
+  uploadsMigrations,
+  roomsMigrations,
+  seatsMigrations,
+  callsMigrations,
+  presenceMigrations,
+  pushMigrations,
+  supportMigrations,
+];
 
 export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
   const all: Record<string, Migration> = {};

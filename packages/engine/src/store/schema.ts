@@ -4,9 +4,9 @@ import type { ChatTables } from "../modules/chat/migrations.js";
 import type { FriendsTables } from "../modules/friends/migrations.js";
 import type { PresenceTables } from "../modules/presence/migrations.js";
 import type { PushTables } from "../modules/push/migrations.js";
-import type { SupportTables } from "../modules/support/migrations.js";
 import type { RoomsTables } from "../modules/rooms/migrations.js";
 import type { SeatsTables } from "../modules/seats/migrations.js";
+import type { SupportTables } from "../modules/support/migrations.js";
 import type { UploadsTables } from "../modules/uploads/migrations.js";
 
 /** Timestamps are epoch milliseconds; booleans are 0/1 integers (portable across SQLite and PostgreSQL). */
@@ -49,7 +49,16 @@ export interface MauTable {
 }
 
 /** The database schema; later modules extend it (each with its own migration). */
-export interface Database extends ChatTables, FriendsTables, UploadsTables, RoomsTables, SeatsTables, CallsTables, PresenceTables, PushTables, SupportTables {
+export interface Database
+  extends ChatTables,
+    FriendsTables,
+    UploadsTables,
+    RoomsTables,
+    SeatsTables,
+    CallsTables,
+    PresenceTables,
+    PushTables,
+    SupportTables {
   apps: AppsTable;
   users: UsersTable;
   mau: MauTable;
