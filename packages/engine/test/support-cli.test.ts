@@ -60,5 +60,5 @@ describe("utd operator add|remove|list", () => {
     } finally {
       await engine.stop();
     }
-  });
+  }, 120_000); // about ten CLI processes from source (tsx), each a few seconds on a shared box
 });

@@ -279,6 +279,28 @@ describe.each(BACKENDS)("support conversations on %s", (_name, setup) => {
     for (const w of [w1, w2, wx]) w.close();
   });
 
+  it("removing an operator sends what they were handling back to the queue", async (ctx) => {
+    if (skip) return ctx.skip();
+    const { app, v1, o1, o2, tok } = await team();
+    const id = (await req<Support>("POST", S, tok(v1), {})).body.id;
+    await req("POST", `${S}/${id}/claim`, tok(o1));
+    const wv = await WsClient.connect(engine.wsUrl, tok(v1));
+    expect((await engine.admin("DELETE", `/admin/v1/apps/${app.app_id}/operators/${o1}`)).status).toBe(204);
+    await wv.event<{ change: string; conversation: Support }>(
+      "support.updated",
+      (d) => d.change === "requeued" && d.conversation.id === id,
+    );
+    expect(await state(tok(v1), id)).toMatchObject({ state: "queued", assignee: null });
+    expect((await req<Err>("POST", `/api/v1/conversations/${id}/messages`, tok(o1), { client_msg_id: "gone", text: "x" })).status).toBe(
+      404,
+    );
+    expect((await req<Err>("GET", "/api/v1/support/queue", tok(o1))).body.error.code).toBe("forbidden");
+    expect((await req<Support>("POST", `${S}/${id}/claim`, tok(o2))).body).toMatchObject({ state: "assigned", assignee: o2 });
+    const members = await req<{ members: { identity: string }[] }>("GET", `/api/v1/conversations/${id}/members`, tok(v1));
+    expect(members.body.members.map((m) => m.identity).sort()).toEqual([v1, o2].sort());
+    wv.close();
+  });
+
   it("leaving through the chat API does not strand anyone: start and claim put the participant back", async (ctx) => {
     if (skip) return ctx.skip();
     const { v1, o1, tok } = await team();

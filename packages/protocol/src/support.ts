@@ -58,7 +58,8 @@ export const OperatorListSchema = z.object({ operators: z.array(OperatorSchema) 
 /** `POST /admin/v1/apps/{id}/operators` (idempotent). */
 export const AddOperatorRequestSchema = z.strictObject({ identity: Identity });
 
-export const SUPPORT_CHANGES = ["started", "claimed", "transferred", "closed"] as const;
+/** `requeued`: the assignee lost the operator role, so the conversation waits in the queue again (`by` is that operator). */
+export const SUPPORT_CHANGES = ["started", "claimed", "transferred", "closed", "requeued"] as const;
 
 /** Server events of the support domain. Chat events (`message.new`, `conversation.updated` with `closed`) flow as usual to members. */
 export const SUPPORT_EVENTS = {

@@ -31,14 +31,45 @@ export class Operators {
     return { identity: row.identity, created_at: iso(Number(row.created_at)) };
   }
 
-  /** Takes the role away (`not_found` when `identity` is not an operator). Conversations they hold stay assigned. */
-  async remove(appId: string, identity: string): Promise<void> {
-    const r = await this.store.db
-      .deleteFrom("support_operators")
-      .where("app_id", "=", appId)
-      .where("identity", "=", identity)
-      .executeTakeFirst();
-    if (Number(r.numDeletedRows) === 0) throw ApiError.notFound("operator");
+  /**
+   * Takes the role away (`not_found` when `identity` is not an operator). Conversations they were
+   * handling go back to the queue and they leave those chat conversations; resolves to their ids.
+   */
+  async remove(appId: string, identity: string): Promise<string[]> {
+    const now = this.clock.now();
+    return this.store.db.transaction().execute(async (trx) => {
+      const r = await trx.deleteFrom("support_operators").where("app_id", "=", appId).where("identity", "=", identity).executeTakeFirst();
+      if (Number(r.numDeletedRows) === 0) throw ApiError.notFound("operator");
+      const held = await trx
+        .selectFrom("support_conversations")
+        .select("conversation_id")
+        .where("app_id", "=", appId)
+        .where("assignee", "=", identity)
+        .where("state", "=", "assigned")
+        .execute();
+      const ids = held.map((h) => h.conversation_id);
+      if (ids.length === 0) return ids;
+      await trx
+        .updateTable("support_conversations")
+        .set({ state: "queued", assignee: null, updated_at: now })
+        .where("conversation_id", "in", ids)
+        .execute();
+      const left = await trx
+        .deleteFrom("conversation_members")
+        .where("conversation_id", "in", ids)
+        .where("identity", "=", identity)
+        .returning("conversation_id")
+        .execute();
+      const leftIds = left.map((l) => l.conversation_id);
+      if (leftIds.length > 0) {
+        await trx
+          .updateTable("conversations")
+          .set((eb) => ({ member_count: eb("member_count", "-", 1), updated_at: now }))
+          .where("id", "in", leftIds)
+          .execute();
+      }
+      return ids;
+    });
   }
 
   async list(appId: string): Promise<Operator[]> {

@@ -169,14 +169,13 @@ export function registerSupportRoutes(app: FastifyInstance, deps: RouteDeps, sup
   route(app, deps, {
     method: "DELETE",
     url: "/admin/v1/apps/:app_id/operators/:identity",
-    summary: "Take the operator role away",
+    summary: "Take the operator role away (their conversations go back to the queue)",
     tags: admin,
     auth: "admin",
     params: OperatorParams,
     status: 204,
     handler: async ({ params }) => {
-      await apps.get(params.app_id);
-      await support.operatorRole.remove(params.app_id, params.identity);
+      await support.removeOperator(await apps.get(params.app_id), params.identity);
     },
   });
 }

@@ -57,6 +57,17 @@ export class SupportService {
   /** The operator role (admin API / CLI). */
   readonly operatorRole: Operators;
 
+  /** Takes the operator role away; what they were handling goes back to the queue (visitor and team are told). */
+  async removeOperator(app: AppRecord, identity: string): Promise<void> {
+    const requeued = await this.operatorRole.remove(app.id, identity);
+    for (const id of requeued) {
+      const row = await this.row(this.db, app.id, id);
+      const conversation = await this.toWire(app, row);
+      this.memberEvent(app, id, CHAT_EVENTS.memberRemoved, identity, identity, [conversation.visitor, identity]);
+      await this.announce(app, "requeued", identity, conversation);
+    }
+  }
+
   isOperator(appId: string, identity: string, db: Db = this.db): Promise<boolean> {
     return this.operatorRole.has(appId, identity, db);
   }
