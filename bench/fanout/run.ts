@@ -4,6 +4,9 @@
  * in the same run, driven the same way, with the same clients. Prints deliveries per second (wall) and
  * deliveries per second of server CPU for both, and the engine/bare ratios.
  *
+ * The figure to compare is the ratio per server CPU-second: the clients run in this process on the same
+ * (small, shared) machine, so wall-clock rates mostly measure how fast they can read.
+ *
  * The engine does more per delivery than the peer (a per-user stream with seq + resume buffer, the frame
  * spliced per recipient instead of one shared buffer, auth and validation per publish); the ratio is what
  * that costs.
