@@ -82,6 +82,22 @@ describe("chat SDK against a real engine", () => {
     expect(a3.me.id).toBe("reg-alice");
   });
 
+  it("getSession: a session that failed (user banned) is replaced by a fresh one", async () => {
+    const s1 = await session("ban-me");
+    const errors: UTDStreamException[] = [];
+    s1.onError((e) => errors.push(e));
+    expect((await engine.admin("POST", `/admin/v1/apps/${app.app_id}/bans`, { identity: "ban-me" })).status).toBeLessThan(300);
+    const deadline = Date.now() + 10_000;
+    while (!s1.failed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    expect(s1.failed).toBe(true);
+    expect(errors.some((e) => e.isBanned || e.isForbidden)).toBe(true);
+    await expect(session("ban-me")).rejects.toMatchObject({ code: "banned" });
+    await engine.admin("DELETE", `/admin/v1/apps/${app.app_id}/bans/ban-me`);
+    const s2 = await session("ban-me");
+    expect(s2).not.toBe(s1);
+    expect(s2.failed).toBe(false);
+  });
+
   it("optimistic send, live windows, unread stores across devices, conversation list", async () => {
     const alice = await session("live-alice");
     const bob = await session("live-bob");
