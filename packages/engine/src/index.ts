@@ -12,6 +12,7 @@ import { createMetrics } from "./http/metrics.js";
 import type { RouteDeps } from "./http/route.js";
 import { createHttp } from "./http/server.js";
 import { registerDemoPage } from "./http/static.js";
+import { registerWidgetAssets } from "./http/widget-static.js";
 import { registerAdminRoutes } from "./modules/admin/routes.js";
 import { AppsService } from "./modules/apps/service.js";
 import { registerAuthRoutes } from "./modules/auth/routes.js";
@@ -134,6 +135,8 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   });
   // Support conversations (visitor ↔ operator team) on top of chat.
   registerSupportModule(http, deps, { store, clock, events, apps, chat: chatModules.chat });
+  // The chat widget and operator inbox (packages/widget/dist/browser) at /widget/ when built.
+  await registerWidgetAssets(http);
 
   // The demo page (apps/demo/dist) at `/` when built; with `utd serve --demo` also its config endpoint.
   // cli.ts parses `--demo` only after the engine exists, hence the argv check here.

@@ -14,14 +14,14 @@ import {
 
 declare global {
   interface Window {
-    UTD_EXAMPLE: { appId: string; appKey: string };
+    UTD_EXAMPLE?: { appId: string; appKey: string };
     UTDWidget: typeof UTDWidget;
     /** Every event the host received, in order (the end-to-end test reads it). */
     hostEvents: { type: UTDEventType; data: unknown }[];
   }
 }
 
-const cfg = window.UTD_EXAMPLE;
+const cfg = window.UTD_EXAMPLE as { appId: string; appKey: string };
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 window.UTDWidget = UTDWidget;
 window.hostEvents = [];

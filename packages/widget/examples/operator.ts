@@ -5,11 +5,24 @@ import { ChatApi, UTDApi, UTDSignalClient } from "@utd-stream/signaling";
 
 declare global {
   interface Window {
-    UTD_EXAMPLE: { appId: string; appKey: string };
+    UTD_EXAMPLE?: { appId: string; appKey: string };
   }
 }
 
-const cfg = window.UTD_EXAMPLE;
+// The example server injects the app; served by the engine (/widget/operator.html) it comes from the
+// query string: ?app_id=…&app_key=… (both publishable).
+const query = new URLSearchParams(location.search);
+const cfg = window.UTD_EXAMPLE ?? { appId: query.get("app_id") ?? "", appKey: query.get("app_key") ?? "" };
+
+/**
+ * The operator's identity token: from the example backend when there is one; otherwise the one pasted
+ * into the page (signed-mode apps), or none (open-mode apps).
+ */
+async function identityToken(identity: string): Promise<string | undefined> {
+  if (window.UTD_EXAMPLE) return (await fetch(`backend/jwt?identity=${encodeURIComponent(identity)}`)).text();
+  const pasted = $<HTMLInputElement>("token").value.trim();
+  return pasted || undefined;
+}
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 // A bound fetch: UTDApi calls it as a method, which the global fetch refuses in browsers.
 const api = new UTDApi({ baseUrl: location.origin, fetch: (url, init) => fetch(url, init) });
@@ -23,8 +36,8 @@ let typingTimer: ReturnType<typeof setTimeout> | undefined;
 
 async function signIn(): Promise<void> {
   me = $<HTMLInputElement>("identity").value.trim();
-  const jwt = await (await fetch(`/backend/jwt?identity=${encodeURIComponent(me)}`)).text();
-  const s = await api.mintSession({ appId: cfg.appId, appKey: cfg.appKey, identity: me, identityToken: jwt });
+  const jwt = await identityToken(me);
+  const s = await api.mintSession({ appId: cfg.appId, appKey: cfg.appKey, identity: me, ...(jwt ? { identityToken: jwt } : {}) });
   const who = await api.request<{ operator: boolean }>("GET", "/api/v1/support/me");
   $("me").textContent = who.operator ? `signed in as ${me}` : `${me} is not an operator of this app`;
   $("me").dataset.operator = String(who.operator);
@@ -34,8 +47,9 @@ async function signIn(): Promise<void> {
     url: s.wsUrl,
     token: () => s.userToken,
     refreshToken: async () => {
-      const fresh = await fetch(`/backend/jwt?identity=${encodeURIComponent(me)}`).then((r) => r.text());
-      return (await api.mintSession({ appId: cfg.appId, appKey: cfg.appKey, identity: me, identityToken: fresh })).userToken;
+      const fresh = await identityToken(me);
+      return (await api.mintSession({ appId: cfg.appId, appKey: cfg.appKey, identity: me, ...(fresh ? { identityToken: fresh } : {}) }))
+        .userToken;
     },
   });
   client.on("welcome", () => void refresh());
@@ -173,6 +187,7 @@ async function action(verb: "claim" | "close"): Promise<void> {
   void refreshQueue();
 }
 
+if (window.UTD_EXAMPLE) $("tokenBox").hidden = true; // the example backend signs tokens
 $("signin").addEventListener("click", () => void signIn());
 $("showClosed").addEventListener("change", () => void refreshQueue());
 $("claim").addEventListener("click", () => void action("claim"));
