@@ -234,6 +234,12 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
     expect(r2.body.reactions).toEqual({ "👍": [a, b], "🎉": [a] });
     expect((await req<Err>("POST", `${path}/reactions`, t[c] as string, { reaction: "x" })).status).toBe(404);
     expect((await req<Err>("POST", `${path}/reactions`, t[a] as string, { reaction: "two words" })).status).toBe(400);
+    // One user may put at most 20 different reactions on a message (b has 👍 already); the refused one changes nothing.
+    for (let i = 0; i < 19; i++) await req("POST", `${path}/reactions`, t[b] as string, { reaction: `r${i}` });
+    const tooMany = await req<Err>("POST", `${path}/reactions`, t[b] as string, { reaction: "one-more" });
+    expect(tooMany.status).toBe(400);
+    expect((await req<Msg>("POST", `${path}/reactions`, t[b] as string, { reaction: "r0" })).body.reactions["one-more"]).toBeUndefined();
+    for (let i = 0; i < 19; i++) await req("DELETE", `${path}/reactions/r${i}`, t[b] as string);
     const un = await req<Msg>("DELETE", `${path}/reactions/${encodeURIComponent("🎉")}`, t[a] as string);
     expect(un.body.reactions).toEqual({ "👍": [a, b] });
     // The owner may delete others' messages; a plain member may not.

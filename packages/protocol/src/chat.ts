@@ -27,6 +27,8 @@ export const CHAT_LIMITS = {
   maxPageSize: 200,
   /** Longest reaction (an emoji or a short name). */
   maxReactionLength: 32,
+  /** Most different reactions one user may put on one message. */
+  maxReactionsPerUser: 20,
 } as const;
 
 /** A client-chosen idempotency key for a send (Stream's client `id`, Matrix's txnId). */

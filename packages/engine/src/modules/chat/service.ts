@@ -1,5 +1,6 @@
 import {
   CHAT_EVENTS,
+  CHAT_LIMITS,
   type ChatSettings,
   type EditMessageRequest,
   type HistoryQuery,
@@ -243,6 +244,15 @@ export class ChatService extends ChatConversations {
     const row = await this.ownMessage(this.db, caller, id, messageId, "member");
     let changed: boolean;
     if (add) {
+      const mine = await this.db
+        .selectFrom("message_reactions")
+        .select(["reaction"])
+        .where("message_id", "=", messageId)
+        .where("identity", "=", caller.identity)
+        .execute();
+      if (mine.length >= CHAT_LIMITS.maxReactionsPerUser && !mine.some((m) => m.reaction === reaction)) {
+        throw ApiError.invalid(`at most ${CHAT_LIMITS.maxReactionsPerUser} different reactions per user on a message`);
+      }
       const r = await this.db
         .insertInto("message_reactions")
         .values({ message_id: messageId, conversation_id: id, identity: caller.identity, reaction, created_at: this.now() })
