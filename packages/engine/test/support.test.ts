@@ -344,6 +344,19 @@ describe.each(BACKENDS)("support conversations on %s", (_name, setup) => {
     );
   });
 
+  it("the queue lists the most recently active first, with each last message", async (ctx) => {
+    if (skip) return ctx.skip();
+    const { v1, v2, o1, tok } = await team();
+    const a = (await req<Support>("POST", S, tok(v1), {})).body.id;
+    const b = (await req<Support>("POST", S, tok(v2), {})).body.id;
+    const ids = async () => (await req<{ conversations: Support[] }>("GET", "/api/v1/support/queue", tok(o1))).body.conversations;
+    expect((await ids()).map((c) => c.id).sort()).toEqual([a, b].sort());
+    await req("POST", `${S}/${a}/messages`, tok(v1), { client_msg_id: "n1", text: "newest" });
+    const list = await ids();
+    expect(list.map((c) => c.id)).toEqual([a, b]);
+    expect(list.map((c) => c.last_message?.text ?? null)).toEqual(["newest", null]);
+  });
+
   it("concurrent starts by one visitor give one conversation; concurrent claims give one assignee", async (ctx) => {
     if (skip) return ctx.skip();
     const { v1, o1, o2, tok } = await team();

@@ -162,8 +162,8 @@ export class SupportService {
   /** The caller's own support conversations (as the visitor), most recently updated first. */
   async listMine(caller: Caller, q: SupportListQuery): Promise<SupportConversation[]> {
     requireCapability(caller.app, "chat");
-    const rows = await this.filtered(caller.app.id, q).where("visitor", "=", caller.identity).execute();
-    return Promise.all(rows.map((r) => this.toWire(caller.app, r)));
+    const rows = await this.filtered(caller.app.id, q).where("s.visitor", "=", caller.identity).execute();
+    return this.toWireMany(caller.app, rows);
   }
 
   // ---------- operators ----------
@@ -173,7 +173,7 @@ export class SupportService {
     requireCapability(caller.app, "chat");
     await this.requireOperator(caller);
     const rows = await this.filtered(caller.app.id, q).execute();
-    return Promise.all(rows.map((r) => this.toWire(caller.app, r)));
+    return this.toWireMany(caller.app, rows);
   }
 
   /** One support conversation: its visitor or any operator of the app; anyone else gets `not_found`. */
@@ -320,11 +320,22 @@ export class SupportService {
       .executeTakeFirst();
   }
 
+  /** Most recently active first (a message or a state change), like chat's conversation list. */
   private filtered(appId: string, q: SupportListQuery) {
-    let sel = this.db.selectFrom("support_conversations").selectAll().where("app_id", "=", appId);
-    if (q.state === "open") sel = sel.where("state", "!=", "closed");
-    else if (q.state !== "all") sel = sel.where("state", "=", q.state);
-    return sel.orderBy("updated_at", "desc").orderBy("conversation_id", "desc").limit(q.limit);
+    let sel = this.db
+      .selectFrom("support_conversations as s")
+      .innerJoin("conversations as c", "c.id", "s.conversation_id")
+      .selectAll("s")
+      .where("s.app_id", "=", appId);
+    if (q.state === "open") sel = sel.where("s.state", "!=", "closed");
+    else if (q.state !== "all") sel = sel.where("s.state", "=", q.state);
+    return (
+      sel
+        // Two-argument max() is SQLite's scalar greatest().
+        .orderBy((eb) => eb.fn(this.d.store.dialect === "postgres" ? "greatest" : "max", ["c.last_active_at", "s.updated_at"]), "desc")
+        .orderBy("s.conversation_id", "desc")
+        .limit(q.limit)
+    );
   }
 
   private async row(db: Db, appId: string, id: string, lock = false): Promise<Row> {
@@ -416,27 +427,46 @@ export class SupportService {
   }
 
   private async toWire(app: AppRecord, row: Row): Promise<SupportConversation> {
-    const conv = await this.db.selectFrom("conversations").selectAll().where("id", "=", row.conversation_id).executeTakeFirstOrThrow();
+    const [one] = await this.toWireMany(app, [row]);
+    if (!one) throw ApiError.notFound("support conversation");
+    return one;
+  }
+
+  /** Wire views of several rows in three queries (conversations, last messages, their reactions). */
+  private async toWireMany(app: AppRecord, rows: readonly Row[]): Promise<SupportConversation[]> {
+    if (rows.length === 0) return [];
+    const ids = rows.map((r) => r.conversation_id);
     const cutoff = retentionCutoff(app.limits.history_days, this.d.clock.now());
-    const last = await this.db
-      .selectFrom("messages")
-      .selectAll()
-      .where("conversation_id", "=", row.conversation_id)
-      .where("seq", "=", conv.last_seq)
-      .where("created_at", ">=", cutoff)
-      .executeTakeFirst();
-    return {
-      id: row.conversation_id,
-      visitor: row.visitor,
-      state: row.state as SupportState,
-      assignee: row.assignee,
-      custom: conv.custom === null ? null : (JSON.parse(conv.custom) as SupportConversation["custom"]),
-      created_at: iso(Number(row.created_at)),
-      updated_at: iso(Number(row.updated_at)),
-      closed_at: row.closed_at === null ? null : iso(Number(row.closed_at)),
-      closed_by: row.closed_by,
-      last_seq: Number(conv.last_seq),
-      last_message: last ? ((await messagesToWire(this.db, [last]))[0] ?? null) : null,
-    };
+    const [convs, lastRows] = await Promise.all([
+      this.db.selectFrom("conversations").selectAll().where("id", "in", ids).execute(),
+      this.db
+        .selectFrom("messages as m")
+        .innerJoin("conversations as c", (j) => j.onRef("c.id", "=", "m.conversation_id").onRef("c.last_seq", "=", "m.seq"))
+        .selectAll("m")
+        .where("c.id", "in", ids)
+        .where("m.created_at", ">=", cutoff)
+        .execute(),
+    ]);
+    const byId = new Map(convs.map((c) => [c.id, c]));
+    const last = new Map((await messagesToWire(this.db, lastRows)).map((m) => [m.conversation_id, m]));
+    return rows.flatMap((row) => {
+      const conv = byId.get(row.conversation_id);
+      if (!conv) return [];
+      return [
+        {
+          id: row.conversation_id,
+          visitor: row.visitor,
+          state: row.state as SupportState,
+          assignee: row.assignee,
+          custom: conv.custom === null ? null : (JSON.parse(conv.custom) as SupportConversation["custom"]),
+          created_at: iso(Number(row.created_at)),
+          updated_at: iso(Number(row.updated_at)),
+          closed_at: row.closed_at === null ? null : iso(Number(row.closed_at)),
+          closed_by: row.closed_by,
+          last_seq: Number(conv.last_seq),
+          last_message: last.get(row.conversation_id) ?? null,
+        },
+      ];
+    });
   }
 }
