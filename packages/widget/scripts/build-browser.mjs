@@ -18,7 +18,13 @@ export async function buildBrowser(outDir = BROWSER_DIST) {
     conditions: ["development", "browser"],
     logLevel: "warning",
   };
-  await build({ ...common, entryPoints: [here("../src/browser.ts")], globalName: "UTDWidget", outfile: `${outDir}/utd-widget.js` });
+  await build({
+    ...common,
+    entryPoints: [here("../src/browser.ts")],
+    globalName: "UTDWidget",
+    minify: true,
+    outfile: `${outDir}/utd-widget.js`,
+  });
   await build({ ...common, entryPoints: [here("../examples/operator.ts")], outfile: `${outDir}/operator.js` });
   copyFileSync(here("../examples/operator.html"), `${outDir}/operator.html`);
   return outDir;
