@@ -10,8 +10,13 @@ const CLI = join(ROOT, "packages/engine/src/main.ts");
 export interface EngineOptions {
   /** Extra environment (DATABASE_URL, UTD_CALL_RING_TIMEOUT_S, LIVEKIT_*, rate limits…). */
   env?: Record<string, string>;
-  /** Reuse a data dir (e.g. to restart on the same SQLite file). */
+  /** Reuse a data dir (e.g. to restart on the same SQLite file); the caller then owns its cleanup. */
   dataDir?: string;
+}
+
+interface InternalOptions extends EngineOptions {
+  /** Delete the data dir once the process exits for good (a restart hands ownership on). */
+  ownsDataDir?: boolean;
 }
 
 export interface TestApp {
@@ -55,9 +60,11 @@ export interface SessionBody {
 }
 
 /** Starts `utd serve` and resolves once it logs "utd engine ready". */
-export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngine> {
+export async function startEngine(options: EngineOptions = {}): Promise<RunningEngine> {
+  const opts = options as InternalOptions;
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "utd-test-"));
-  const ownsDir = !opts.dataDir;
+  const ownsDir = opts.ownsDataDir ?? !opts.dataDir;
+  let restarting = false;
   const adminToken = `adm_test_${Math.random().toString(36).slice(2)}`;
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -135,8 +142,9 @@ export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngi
       return code;
     },
     async restart() {
+      restarting = true;
       await engine.stop();
-      return startEngine({ ...opts, dataDir });
+      return startEngine({ ...opts, dataDir, ownsDataDir: ownsDir } as InternalOptions);
     },
     request,
     admin: (method, path, body) => request(method, path, { body, token: adminToken }),
@@ -153,6 +161,6 @@ export async function startEngine(opts: EngineOptions = {}): Promise<RunningEngi
       return r.body;
     },
   };
-  if (ownsDir) proc.once("exit", () => rmSync(dataDir, { recursive: true, force: true }));
+  if (ownsDir) proc.once("exit", () => restarting || rmSync(dataDir, { recursive: true, force: true }));
   return engine;
 }

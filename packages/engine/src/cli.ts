@@ -19,7 +19,8 @@ Usage:
   utd app show ID [--json]
   utd app rotate-key ID [--secret] [--json]
   utd app update ID [--name N] [--plan P] [--auth open|signed]
-                    [--signaling-enabled true|false|plan] [--messaging-enabled true|false|plan] [--json]
+                    [--signaling-enabled true|false|plan] [--messaging-enabled true|false|plan]
+                    [--auto-busy true|false] [--json]
   utd app usage ID [--month YYYY-MM] [--json]
   utd user ban --app ID --identity X [--reason R]
   utd user unban --app ID --identity X
@@ -205,6 +206,7 @@ async function admin(cmd: string, sub: string | undefined, args: string[], io: O
       reason: { type: "string" },
       "signaling-enabled": { type: "string" },
       "messaging-enabled": { type: "string" },
+      "auto-busy": { type: "string" },
     },
   });
   const need = (v: string | undefined, what: string): string => {
@@ -256,6 +258,9 @@ async function admin(cmd: string, sub: string | undefined, args: string[], io: O
         if (sig !== undefined) req.signaling_enabled = sig;
         const msg = bool("messaging-enabled", values["messaging-enabled"]);
         if (msg !== undefined) req.messaging_enabled = msg;
+        const autoBusy = bool("auto-busy", values["auto-busy"]);
+        if (autoBusy === null) throw new CliError("--auto-busy must be true or false");
+        if (autoBusy !== undefined) req.settings = { auto_busy: autoBusy };
         const app = await b.updateApp(need(positionals[0], "app id"), req);
         print(
           app,

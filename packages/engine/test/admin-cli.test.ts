@@ -49,6 +49,9 @@ describe("utd CLI on storage (no engine running)", () => {
     const upd = await utd(["app", "update", app.app_id, "--plan", "signaling", "--messaging-enabled", "true", "--json"], env);
     expect(JSON.parse(upd.stdout)).toMatchObject({ plan: "signaling", signaling_enabled: true, messaging_enabled: true });
 
+    const busy = await utd(["app", "update", app.app_id, "--auto-busy", "false", "--json"], env);
+    expect(JSON.parse(busy.stdout)).toMatchObject({ settings: { auto_busy: false }, plan: "signaling" });
+
     const rot = JSON.parse((await utd(["app", "rotate-key", app.app_id, "--json"], env)).stdout) as { app_key: string };
     expect(rot.app_key).not.toBe(app.app_key);
 
@@ -66,6 +69,7 @@ describe("utd CLI on storage (no engine running)", () => {
     [["app", "create", "--name", "X", "--plan", "gold"], 1, "--plan must be one of"],
     [["app", "update", "app_nope", "--plan", "pro"], 1, "not_found"],
     [["app", "update", "x", "--signaling-enabled", "maybe"], 1, "--signaling-enabled must be"],
+    [["app", "update", "x", "--auto-busy", "plan"], 1, "--auto-busy must be true or false"],
     [["app", "frobnicate"], 2, "unknown command"],
     [["app", "list", "--bogus"], 2, "Unknown option"],
     [["nope"], 2, "unknown command"],
@@ -131,6 +135,8 @@ describe("admin API guards and validation", () => {
     ["PATCH", "/admin/v1/apps/app_nope", { plan: "pro" }, 404, "not_found"],
     ["PATCH", "/admin/v1/apps/APP", { limit_overrides: { max_friends: -1 } }, 400, "invalid_argument"],
     ["PATCH", "/admin/v1/apps/APP", { signaling_enabled: "yes" }, 400, "invalid_argument"],
+    ["PATCH", "/admin/v1/apps/APP", { settings: { auto_busy: "no" } }, 400, "invalid_argument"],
+    ["PATCH", "/admin/v1/apps/APP", { settings: { unknown_setting: true } }, 400, "invalid_argument"],
     ["POST", "/admin/v1/apps/APP/bans", { identity: "has space" }, 400, "invalid_argument"],
     ["POST", "/admin/v1/apps/app_nope/bans", { identity: "x" }, 404, "not_found"],
     ["GET", "/admin/v1/apps/APP/usage?month=11-2026", undefined, 400, "invalid_argument"],
@@ -154,6 +160,8 @@ describe("PostgreSQL-backed engine", () => {
       const s = await engine.session(app, "pg-user");
       expect(s.user_token).toBeTruthy();
       engine = await engine.restart();
+      // Same data dir: same token key, so tokens minted before the restart still authenticate.
+      expect((await engine.request("POST", "/api/v1/auth/refresh", { token: s.user_token })).status).toBe(200);
       expect((await engine.admin<{ name: string }>("GET", `/admin/v1/apps/${app.app_id}`)).body.name).toBe("PG");
       const usage = await engine.admin<{ months: { mau: number }[] }>("GET", `/admin/v1/apps/${app.app_id}/usage`);
       expect(usage.body.months[0]?.mau).toBe(1);

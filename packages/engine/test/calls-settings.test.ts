@@ -1,48 +1,39 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { Call } from "@utd-stream/protocol";
 import { afterAll, beforeAll, expect, test } from "vitest";
-import { createEngine, type Engine, loadConfig } from "../src/index.js";
+import { type RunningEngine, startEngine } from "../../../test/helpers/engine.js";
 
-// The admin API has no field for app settings yet, so this in-process engine sets `auto_busy` in its store.
-let engine: Engine;
-let url: string;
-const dir = mkdtempSync(join(tmpdir(), "utd-calls-settings-"));
-
+let engine: RunningEngine;
 beforeAll(async () => {
-  engine = await createEngine(loadConfig({ UTD_PORT: "0", UTD_DATA_DIR: dir, UTD_ADMIN_TOKEN: "adm", UTD_LOG_LEVEL: "warn" }));
-  url = await engine.listen();
+  engine = await startEngine();
 });
-afterAll(async () => {
-  await engine?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => engine?.stop());
 
-async function post<T>(path: string, body: unknown, token: string): Promise<{ status: number; body: T }> {
-  const r = await fetch(`${url}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
-    body: JSON.stringify(body),
+test("with auto_busy switched off through the admin API, a callee already in a call is rung anyway", async () => {
+  const app = await engine.createApp({ name: "no-auto-busy" });
+  const patched = await engine.admin<{ settings: { auto_busy?: boolean } }>("PATCH", `/admin/v1/apps/${app.app_id}`, {
+    settings: { auto_busy: false },
   });
-  return { status: r.status, body: (await r.json()) as T };
-}
-
-test("with auto_busy off, a callee already in a call is rung anyway", async () => {
-  const app = (await post<{ app_id: string; app_key: string }>("/admin/v1/apps", { name: "no-auto-busy" }, "adm")).body;
-  await engine.store.db
-    .updateTable("apps")
-    .set({ settings: JSON.stringify({ auto_busy: false }) })
-    .where("id", "=", app.app_id)
-    .execute();
-  const token = async (identity: string) =>
-    (await post<{ user_token: string }>("/api/v1/auth/session", { app_id: app.app_id, app_key: app.app_key, identity }, "")).body
-      .user_token;
-  const [alice, bob, carol] = [await token("alice"), await token("bob"), await token("carol")];
-  const first = (await post<Call>("/api/v1/calls", { callee_identity: "bob", type: "audio_call" }, alice)).body;
-  expect((await post<Call>(`/api/v1/calls/${first.id}/accept`, {}, bob)).body.status).toBe("active");
-  const second = await post<Call>("/api/v1/calls", { callee_identity: "bob", type: "audio_call" }, carol);
+  expect(patched.body.settings).toEqual({ auto_busy: false });
+  const [alice, bob, carol] = await Promise.all(["alice", "bob", "carol"].map(async (id) => (await engine.session(app, id)).user_token));
+  const call = (path: string, body: unknown, token: string | undefined) => engine.request<Call>("POST", path, { body, token });
+  const first = (await call("/api/v1/calls", { callee_identity: "bob", type: "audio_call" }, alice)).body;
+  expect((await call(`/api/v1/calls/${first.id}/accept`, {}, bob)).body.status).toBe("active");
+  const second = await call("/api/v1/calls", { callee_identity: "bob", type: "audio_call" }, carol);
   expect([second.status, second.body.status]).toEqual([201, "initiating"]);
   // Bob can still answer busy himself.
-  expect((await post<Call>(`/api/v1/calls/${second.body.id}/busy`, {}, bob)).body.status).toBe("busy");
+  expect((await call(`/api/v1/calls/${second.body.id}/busy`, {}, bob)).body.status).toBe("busy");
+});
+
+test("with auto_busy on (the default), the same situation answers busy at once", async () => {
+  const app = await engine.createApp({ name: "auto-busy" });
+  const [alice, bob, carol] = await Promise.all(["alice", "bob", "carol"].map(async (id) => (await engine.session(app, id)).user_token));
+  const first = (
+    await engine.request<Call>("POST", "/api/v1/calls", { body: { callee_identity: "bob", type: "audio_call" }, token: alice })
+  ).body;
+  await engine.request("POST", `/api/v1/calls/${first.id}/accept`, { token: bob });
+  const second = await engine.request<Call>("POST", "/api/v1/calls", {
+    body: { callee_identity: "bob", type: "audio_call" },
+    token: carol,
+  });
+  expect(second.body.status).toBe("busy");
 });

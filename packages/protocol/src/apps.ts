@@ -5,6 +5,13 @@ import { AUTH_MODES, PLANS, PlanLimitsSchema } from "./plans.js";
 /** Per-app overrides of plan limits (admin). */
 export const LimitOverridesSchema = PlanLimitsSchema.partial();
 
+/** App behaviour settings. */
+export const AppSettingsSchema = z.strictObject({
+  /** Answer `busy` automatically when the callee is already in an active call (default true). */
+  auto_busy: z.boolean().optional(),
+});
+export type AppSettings = z.infer<typeof AppSettingsSchema>;
+
 /** An app, as the admin API shows it. The secret is never shown after creation. */
 export const AppSchema = z.object({
   app_id: z.string(),
@@ -16,6 +23,7 @@ export const AppSchema = z.object({
   messaging_enabled: z.boolean(),
   plan_limits: PlanLimitsSchema,
   limit_overrides: LimitOverridesSchema,
+  settings: AppSettingsSchema,
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -47,6 +55,8 @@ export const UpdateAppRequestSchema = z.strictObject({
   signaling_enabled: z.boolean().nullable().optional(),
   messaging_enabled: z.boolean().nullable().optional(),
   limit_overrides: LimitOverridesSchema.optional(),
+  /** Merged into the current settings. */
+  settings: AppSettingsSchema.optional(),
 });
 export type UpdateAppRequest = z.infer<typeof UpdateAppRequestSchema>;
 

@@ -1,5 +1,6 @@
 import {
   type App,
+  type AppSettings,
   type AppWithSecret,
   type AuthMode,
   type CreateAppRequest,
@@ -18,11 +19,7 @@ import { seal, unseal } from "../../core/keys.js";
 import type { Store } from "../../store/db.js";
 import type { AppsTable } from "../../store/schema.js";
 
-/** App settings beyond plan and capabilities. */
-export interface AppSettings {
-  /** Answer `busy` automatically when the callee is already in an active call (default true). */
-  auto_busy?: boolean;
-}
+export type { AppSettings } from "@utd-stream/protocol";
 
 /** An app as the services use it: effective capabilities and limits resolved from plan + overrides. */
 export interface AppRecord {
@@ -86,6 +83,7 @@ export class AppsService {
       messaging_enabled: app.messagingEnabled,
       plan_limits: app.limits,
       limit_overrides: app.limitOverrides,
+      settings: app.settings,
       created_at: iso(app.createdAt),
       updated_at: iso(app.updatedAt),
     };
@@ -140,6 +138,7 @@ export class AppsService {
     if (req.limit_overrides !== undefined) {
       patch.limit_overrides = JSON.stringify({ ...app.limitOverrides, ...req.limit_overrides });
     }
+    if (req.settings !== undefined) patch.settings = JSON.stringify({ ...app.settings, ...req.settings });
     await this.store.db.updateTable("apps").set(patch).where("id", "=", id).execute();
     this.hooks.emit("app.updated", { appId: id });
     return this.get(id);
