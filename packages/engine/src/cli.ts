@@ -86,6 +86,7 @@ async function serve(args: string[], io: Out): Promise<number> {
     const v = values[flag];
     if (typeof v === "string") env[name] = v;
   }
+  if (values.demo) env.UTD_DEMO = "1";
   const base = loadConfig(env);
   const config: EngineConfig = { ...base, adminToken: ensureAdminToken(base.dataDir, base.adminToken) };
   const engine = await createEngine(config);
@@ -114,7 +115,7 @@ async function serve(args: string[], io: Out): Promise<number> {
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
   const url = await engine.listen();
-  const demo = values.demo ? await ensureDemoApp(engine.services.apps, config.dataDir) : undefined;
+  const demo = config.demo ? await ensureDemoApp(engine.services.apps, config.dataDir) : undefined;
   log.info(
     {
       url,

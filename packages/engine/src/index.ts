@@ -71,7 +71,14 @@ export interface Engine {
 /** Wires an engine from configuration and ports. No module-level singletons: two engines can share a process. */
 export async function createEngine(config: EngineConfig, ports: EnginePorts = {}): Promise<Engine> {
   const clock = ports.clock ?? systemClock;
-  const store = ports.store ?? (await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }));
+  const store =
+    ports.store ??
+    (await openStore({
+      databaseUrl: config.databaseUrl,
+      dataDir: config.dataDir,
+      sqliteSync: config.sqliteSync,
+      poolMax: config.dbPoolMax,
+    }));
   const keys = loadKeys(config.dataDir);
   const hooks = new Hooks();
   const limiter: RateLimiter =
@@ -139,11 +146,7 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   await registerWidgetAssets(http);
 
   // The demo page (apps/demo/dist) at `/` when built; with `utd serve --demo` also its config endpoint.
-  // cli.ts parses `--demo` only after the engine exists, hence the argv check here.
-  await registerDemoPage(
-    http,
-    process.argv.includes("--demo") ? { demo: { apps, dataDir: config.dataDir, livekit: Boolean(config.livekit) } } : {},
-  );
+  await registerDemoPage(http, config.demo ? { demo: { apps, dataDir: config.dataDir, livekit: Boolean(config.livekit) } } : {});
 
   const closers: (() => Promise<void>)[] = [];
   closers.push(() => chatModules.close());

@@ -78,7 +78,8 @@ export class UTDApi {
     this.token = opts.token;
     const f = opts.fetch ?? (globalThis.fetch as unknown as FetchLike | undefined);
     if (!f) throw new Error("UTDApi: no fetch available; pass options.fetch");
-    this.fetchImpl = f;
+    // Browsers refuse a `fetch` called with another `this` ("Illegal invocation"); bind the global one.
+    this.fetchImpl = opts.fetch ?? f.bind(globalThis);
   }
 
   /** Uses this user token for authenticated calls from now on. */

@@ -34,6 +34,12 @@ export interface EngineConfig {
   bodyLimit: number;
   logLevel: string;
   rateLimits: RateLimitConfig;
+  /** `utd serve --demo` (`UTD_DEMO=1`): ensure a demo app and serve the demo page's config endpoint. */
+  demo: boolean;
+  /** SQLite `synchronous` pragma: FULL (default) makes an acknowledged write survive power loss; NORMAL survives process crashes only. */
+  sqliteSync: "FULL" | "NORMAL";
+  /** PostgreSQL connection pool size per engine process. */
+  dbPoolMax: number;
 }
 
 /** Token-bucket settings: `burst` tokens, refilled at `perSecond`. */
@@ -108,6 +114,12 @@ function s3Config(env: Env): S3Config | undefined {
   };
 }
 
+function sqliteSync(v: string | undefined): "FULL" | "NORMAL" {
+  const up = (v ?? "FULL").toUpperCase();
+  if (up !== "FULL" && up !== "NORMAL") throw new ConfigError(`UTD_SQLITE_SYNC must be FULL or NORMAL, got "${v}"`);
+  return up;
+}
+
 /** Reads the configuration from environment variables (names as in the README). */
 export function loadConfig(env: Env = process.env): EngineConfig {
   const lkUrl = opt(env, "LIVEKIT_URL");
@@ -135,6 +147,9 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     identityTokenMaxTtlS: int(env, "UTD_IDENTITY_TOKEN_MAX_TTL_S", 900, 10),
     bodyLimit: int(env, "UTD_BODY_LIMIT", 64 * 1024, 1024),
     logLevel: opt(env, "UTD_LOG_LEVEL") ?? "info",
+    demo: ["1", "true"].includes(opt(env, "UTD_DEMO") ?? ""),
+    sqliteSync: sqliteSync(opt(env, "UTD_SQLITE_SYNC")),
+    dbPoolMax: int(env, "UTD_DB_POOL_MAX", 20, 1),
     rateLimits: {
       sessionPerIdentity: bucket(env, "UTD_RATE_SESSION_IDENTITY", { burst: 10, perSecond: 1 }),
       sessionPerApp: bucket(env, "UTD_RATE_SESSION_APP", { burst: 500, perSecond: 200 }),

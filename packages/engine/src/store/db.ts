@@ -23,11 +23,15 @@ export interface StoreOptions {
   dataDir: string;
   /** Run migrations on open (default true). */
   migrate?: boolean;
+  /** SQLite durability (default FULL: an acknowledged write survives power loss). */
+  sqliteSync?: "FULL" | "NORMAL";
+  /** PostgreSQL pool size (default 20). */
+  poolMax?: number;
 }
 
 /** Opens the store the configuration asks for and brings its schema up to date. */
 export async function openStore(opts: StoreOptions): Promise<Store> {
-  const store = opts.databaseUrl ? openPostgres(opts.databaseUrl) : openSqlite(opts.dataDir);
+  const store = opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolMax ?? 20) : openSqlite(opts.dataDir, opts.sqliteSync ?? "FULL");
   if (opts.migrate !== false) {
     try {
       await migrate(store.db as Kysely<unknown>, store.dialect);
@@ -39,12 +43,12 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
   return store;
 }
 
-function openSqlite(dataDir: string): Store {
+function openSqlite(dataDir: string, sync: "FULL" | "NORMAL"): Store {
   mkdirSync(dataDir, { recursive: true });
   const file = join(dataDir, "utd.sqlite");
   const database = new SqliteDatabase(file);
   database.pragma("journal_mode = WAL");
-  database.pragma("synchronous = NORMAL");
+  database.pragma(`synchronous = ${sync}`);
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
@@ -59,13 +63,13 @@ function openSqlite(dataDir: string): Store {
   };
 }
 
-function openPostgres(url: string): Store {
+function openPostgres(url: string, max: number): Store {
   // bigint columns hold epoch-millisecond timestamps, well inside Number's exact range.
   const types = {
     getTypeParser: (oid: number, format?: string) =>
       oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text"),
   };
-  const pool = new pg.Pool({ connectionString: url, max: 10, types });
+  const pool = new pg.Pool({ connectionString: url, max, types });
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let describe = "postgres";
   try {
