@@ -101,6 +101,7 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   const http = await createHttp({
     bodyLimit: config.bodyLimit,
     logLevel: config.logLevel,
+    corsOrigins: config.corsOrigins,
     metrics,
     version: VERSION,
     ready: () => store.ping(),

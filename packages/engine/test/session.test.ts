@@ -252,3 +252,25 @@ describe("empty bodies", () => {
     expect(bad.body.error.code).toBe("invalid_argument");
   });
 });
+
+describe("CORS", () => {
+  it("answers preflights only for configured origins", async () => {
+    const withCors = await startEngine({ env: { UTD_CORS_ORIGINS: "https://shop.example.com" } });
+    try {
+      const preflight = (origin: string, base: string) =>
+        fetch(`${base}/api/v1/auth/session`, {
+          method: "OPTIONS",
+          headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+        });
+      const ok = await preflight("https://shop.example.com", withCors.url);
+      expect(ok.headers.get("access-control-allow-origin")).toBe("https://shop.example.com");
+      const other = await preflight("https://evil.example.com", withCors.url);
+      expect(other.headers.get("access-control-allow-origin")).toBeNull();
+      // The default engine allows no cross-origin callers at all.
+      const none = await preflight("https://shop.example.com", engine.url);
+      expect(none.headers.get("access-control-allow-origin")).toBeNull();
+    } finally {
+      await withCors.stop();
+    }
+  });
+});

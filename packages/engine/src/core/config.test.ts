@@ -47,6 +47,8 @@ describe("configuration from the environment", () => {
     [{ UTD_CALL_RING_TIMEOUT_S: "0" }, "UTD_CALL_RING_TIMEOUT_S"],
     [{ UTD_RATE_SESSION_APP: "lots" }, "UTD_RATE_SESSION_APP"],
     [{ LIVEKIT_URL: "ws://lk" }, "LIVEKIT_API_KEY"],
+    [{ UTD_CORS_ORIGINS: "shop.example.com" }, "UTD_CORS_ORIGINS"],
+    [{ UTD_SQLITE_SYNC: "OFF" }, "UTD_SQLITE_SYNC"],
   ])("refuses %j with a message naming the variable", (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(name);

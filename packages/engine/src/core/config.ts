@@ -34,6 +34,8 @@ export interface EngineConfig {
   bodyLimit: number;
   logLevel: string;
   rateLimits: RateLimitConfig;
+  /** Browser origins allowed to call the API cross-origin (`UTD_CORS_ORIGINS`, comma-separated, or `*`); none by default. */
+  corsOrigins: string[];
   /** `utd serve --demo` (`UTD_DEMO=1`): ensure a demo app and serve the demo page's config endpoint. */
   demo: boolean;
   /** SQLite `synchronous` pragma: FULL (default) makes an acknowledged write survive power loss; NORMAL survives process crashes only. */
@@ -114,6 +116,19 @@ function s3Config(env: Env): S3Config | undefined {
   };
 }
 
+function corsOrigins(v: string | undefined): string[] {
+  const list = (v ?? "")
+    .split(",")
+    .map((o) => o.trim().replace(/\/+$/, ""))
+    .filter(Boolean);
+  for (const o of list) {
+    if (o !== "*" && !/^https?:\/\/[^/\s]+$/.test(o)) {
+      throw new ConfigError(`UTD_CORS_ORIGINS entries must be origins like https://app.example.com (or *), got "${o}"`);
+    }
+  }
+  return list;
+}
+
 function sqliteSync(v: string | undefined): "FULL" | "NORMAL" {
   const up = (v ?? "FULL").toUpperCase();
   if (up !== "FULL" && up !== "NORMAL") throw new ConfigError(`UTD_SQLITE_SYNC must be FULL or NORMAL, got "${v}"`);
@@ -148,6 +163,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     bodyLimit: int(env, "UTD_BODY_LIMIT", 64 * 1024, 1024),
     logLevel: opt(env, "UTD_LOG_LEVEL") ?? "info",
     demo: ["1", "true"].includes(opt(env, "UTD_DEMO") ?? ""),
+    corsOrigins: corsOrigins(opt(env, "UTD_CORS_ORIGINS")),
     sqliteSync: sqliteSync(opt(env, "UTD_SQLITE_SYNC")),
     dbPoolMax: int(env, "UTD_DB_POOL_MAX", 20, 1),
     rateLimits: {

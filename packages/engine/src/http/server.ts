@@ -1,3 +1,4 @@
+import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
@@ -8,6 +9,8 @@ import { instrumentHttp } from "./metrics.js";
 export interface HttpOptions {
   bodyLimit: number;
   logLevel: string;
+  /** Origins allowed cross-origin (`*` for any); empty = same-origin only. */
+  corsOrigins: string[];
   metrics: Registry;
   version: string;
   /** Readiness: resolves when storage (and other required ports) answer. */
@@ -75,6 +78,17 @@ export async function createHttp(opts: HttpOptions): Promise<FastifyInstance> {
     const e = new ApiError("not_found", `no route ${req.method} ${logPath(req)}`);
     reply.code(404).send(e.toBody());
   });
+
+  if (opts.corsOrigins.length > 0) {
+    // Tokens travel in the Authorization header, never cookies, so credentials stay off.
+    await app.register(cors, {
+      origin: opts.corsOrigins.includes("*") ? "*" : opts.corsOrigins,
+      methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+      allowedHeaders: ["authorization", "content-type"],
+      exposedHeaders: ["retry-after", "ratelimit-limit", "ratelimit-remaining", "ratelimit-reset"],
+      maxAge: 600,
+    });
+  }
 
   await app.register(swagger, {
     openapi: {
