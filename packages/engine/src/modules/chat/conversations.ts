@@ -352,6 +352,8 @@ export abstract class ChatConversations extends ChatCore {
     const res = await this.db.transaction().execute(async (trx) => {
       const { conv, me } = await this.access(trx, caller, id, true);
       if (conv.kind === "direct") throw ApiError.forbidden("the members of a direct conversation cannot change");
+      // Support membership follows its state (visitor + assignee); claim, transfer and close change it.
+      if (conv.kind === "support") throw ApiError.forbidden("support conversation members change through claim, transfer and close");
       const self = identity === caller.identity;
       const target = self ? me : await this.membership(trx, id, identity);
       if (!target) throw ApiError.notFound("member");
