@@ -52,7 +52,10 @@ const pageHost = !env.UTD_HOST || env.UTD_HOST === "0.0.0.0" || env.UTD_HOST ===
 const pageUrl = `http://${pageHost.includes(":") ? `[${pageHost}]` : pageHost}:${port}/`;
 (async () => {
   for (let i = 0; i < 240 && child.exitCode === null; i++) {
-    const up = await fetch(`${pageUrl}healthz`).then((r) => r.ok, () => false);
+    const up = await fetch(`${pageUrl}healthz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (up) {
       const built = existsSync(join(root, "apps/demo/dist/index.html"));
       console.error(

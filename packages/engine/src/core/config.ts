@@ -67,7 +67,8 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
-function int(env: Env, name: string, fallback: number, min = 0): number {
+/** Reads an integer variable (`fallback` when unset), refusing anything below `min`. */
+export function int(env: Env, name: string, fallback: number, min = 0): number {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const n = Number(raw);
@@ -75,7 +76,8 @@ function int(env: Env, name: string, fallback: number, min = 0): number {
   return n;
 }
 
-function bucket(env: Env, name: string, fallback: BucketConfig): BucketConfig {
+/** Reads a token-bucket variable written `<burst>/<per second>`. */
+export function bucket(env: Env, name: string, fallback: BucketConfig): BucketConfig {
   const raw = env[name];
   if (raw === undefined || raw === "") return fallback;
   const m = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(raw);

@@ -1,5 +1,5 @@
 import { TYPING_TTL_S, WS_DEFAULTS } from "@utd-stream/protocol";
-import { ConfigError } from "../core/config.js";
+import { bucket, int } from "../core/config.js";
 
 /** Gateway limits and timings (see docs/websocket.md). Each has an environment variable. */
 export interface GatewayConfig {
@@ -24,25 +24,9 @@ export interface GatewayConfig {
   typingTtlS: number;
 }
 
-function int(env: Record<string, string | undefined>, name: string, fallback: number, min: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
-  return n;
-}
-
 /** Reads the gateway configuration from the environment. */
 export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
-  const rate = env.UTD_WS_FRAMES_PER_S;
-  let frameBurst = 100;
-  let framesPerS = 50;
-  if (rate) {
-    const m = /^(\d+)\/(\d+)$/.exec(rate);
-    if (!m) throw new ConfigError(`UTD_WS_FRAMES_PER_S must look like "<burst>/<per second>", got "${rate}"`);
-    frameBurst = Number(m[1]);
-    framesPerS = Number(m[2]);
-  }
+  const { burst: frameBurst, perSecond: framesPerS } = bucket(env, "UTD_WS_FRAMES_PER_S", { burst: 100, perSecond: 50 });
   return {
     maxFrameBytes: int(env, "UTD_WS_MAX_FRAME_BYTES", WS_DEFAULTS.maxFrameBytes, 256),
     heartbeatS: int(env, "UTD_WS_HEARTBEAT_S", WS_DEFAULTS.heartbeatS, 1),
