@@ -16,6 +16,7 @@ export * from "./presence.js";
 export * from "./push.js";
 export * from "./seats.js";
 export * from "./stage.js";
+export * from "./store.js";
 export * from "./streams.js";
 export * from "./support.js";
 export * from "./typing.js";
