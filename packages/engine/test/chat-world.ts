@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from "vitest";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
 import { freshPostgres } from "../../../test/helpers/services.js";
 
@@ -43,3 +44,29 @@ export async function world(
 }
 
 export { startEngine };
+
+/** One engine per backend for a `describe.each(BACKENDS)` block; `skip` is true when the backend is absent (outside CI). */
+export interface SuiteEngine {
+  readonly engine: RunningEngine;
+  readonly skip: boolean;
+}
+
+/** Starts the suite's engine before its tests (chat-friendly rate limits + `env`) and stops it after. */
+export function engineFor(setup: () => Promise<Backend | undefined>, env: Record<string, string> = {}): SuiteEngine {
+  const suite = { engine: undefined as unknown as RunningEngine, skip: false };
+  let drop: (() => Promise<void>) | undefined;
+  beforeAll(async () => {
+    const s = await setup();
+    if (!s) {
+      suite.skip = true;
+      return;
+    }
+    drop = s.drop;
+    suite.engine = await startEngine({ env: { ...CHAT_TEST_ENV, ...env, ...s.env } });
+  });
+  afterAll(async () => {
+    await suite.engine?.stop();
+    await drop?.();
+  });
+  return suite;
+}

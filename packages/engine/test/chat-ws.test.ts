@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningEngine } from "../../../test/helpers/engine.js";
-import { BACKENDS, CHAT_TEST_ENV, startEngine, world } from "./chat-world.js";
+import { describe, expect, it } from "vitest";
+import { BACKENDS, engineFor, world } from "./chat-world.js";
 import { sleep, WsClient } from "./ws-helpers.js";
 
 interface Msg {
@@ -12,23 +11,8 @@ interface Msg {
 }
 
 describe.each(BACKENDS)("chat over WebSocket on %s", (_name, setup) => {
-  let engine: RunningEngine;
-  let drop: (() => Promise<void>) | undefined;
-  let skip = false;
-  beforeAll(async () => {
-    const s = await setup();
-    if (!s) {
-      skip = true;
-      return;
-    }
-    drop = s.drop;
-    engine = await startEngine({ env: { ...CHAT_TEST_ENV, UTD_WS_FRAMES_PER_S: "1000/1000", ...s.env } });
-  });
-  afterAll(async () => {
-    await engine?.stop();
-    await drop?.();
-  });
-  const req = <T>(method: string, path: string, token: string, body?: unknown) => engine.request<T>(method, path, { token, body });
+  const suite = engineFor(setup, { UTD_WS_FRAMES_PER_S: "1000/1000" });
+  const req = <T>(method: string, path: string, token: string, body?: unknown) => suite.engine.request<T>(method, path, { token, body });
   const messagesOf = (c: WsClient, conv: string) =>
     c
       .events()
@@ -36,12 +20,12 @@ describe.each(BACKENDS)("chat over WebSocket on %s", (_name, setup) => {
       .map((f) => f.data as Msg);
 
   it("members get message.new live; a member offline for 30 messages gets each exactly once, in order, on resume", async (ctx) => {
-    if (skip) return ctx.skip();
-    const { t, ids } = await world(engine, 3);
+    if (suite.skip) return ctx.skip();
+    const { t, ids } = await world(suite.engine, 3);
     const [a, b, c] = ids as [string, string, string];
     const g = (await req<{ id: string }>("POST", "/api/v1/conversations", t[a] as string, { kind: "group", members: [b, c] })).body;
-    const wa = await WsClient.connect(engine.wsUrl, t[a] as string);
-    let wb = await WsClient.connect(engine.wsUrl, t[b] as string);
+    const wa = await WsClient.connect(suite.engine.wsUrl, t[a] as string);
+    let wb = await WsClient.connect(suite.engine.wsUrl, t[b] as string);
     const first = (await req<Msg>("POST", `/api/v1/conversations/${g.id}/messages`, t[a] as string, { client_msg_id: "w0", text: "hello" }))
       .body;
     expect((await wb.event<Msg>("message.new")).data).toMatchObject({ id: first.id, seq: 1, text: "hello" });
@@ -55,7 +39,7 @@ describe.each(BACKENDS)("chat over WebSocket on %s", (_name, setup) => {
       await req("POST", `/api/v1/conversations/${g.id}/messages`, t[i % 2 ? a : c] as string, { client_msg_id: `w${i}`, text: `n${i}` });
       if (i === 10) await req("POST", `/api/v1/conversations/${g.id}/messages`, t[c] as string, { client_msg_id: "w10", text: "retry" });
     }
-    wb = await WsClient.connect(engine.wsUrl, t[b] as string, { resume: { epoch, seq: last?.seq as number } });
+    wb = await WsClient.connect(suite.engine.wsUrl, t[b] as string, { resume: { epoch, seq: last?.seq as number } });
     expect(wb.welcome).toMatchObject({ resumed: true });
     await wb.event<Msg>("message.new", (m) => m.seq === 31);
     await sleep(100);
@@ -65,17 +49,17 @@ describe.each(BACKENDS)("chat over WebSocket on %s", (_name, setup) => {
   });
 
   it("receipt.read syncs unread across a user's devices and reaches others only when shared", async (ctx) => {
-    if (skip) return ctx.skip();
-    const { app, t, ids } = await world(engine, 2);
+    if (suite.skip) return ctx.skip();
+    const { app, t, ids } = await world(suite.engine, 2);
     const [a, b] = ids as [string, string];
     const g = (await req<{ id: string }>("POST", "/api/v1/conversations", t[a] as string, { kind: "direct", members: [b] })).body;
     for (let i = 0; i < 3; i++)
       await req("POST", `/api/v1/conversations/${g.id}/messages`, t[a] as string, { client_msg_id: `x${i}`, text: "x" });
-    const phone = await WsClient.connect(engine.wsUrl, (await engine.session(app, b, { device_id: "phone" })).user_token, {
+    const phone = await WsClient.connect(suite.engine.wsUrl, (await suite.engine.session(app, b, { device_id: "phone" })).user_token, {
       deviceId: "phone",
     });
-    const wa = await WsClient.connect(engine.wsUrl, t[a] as string);
-    const laptop = await WsClient.connect(engine.wsUrl, t[b] as string, { deviceId: "laptop" });
+    const wa = await WsClient.connect(suite.engine.wsUrl, t[a] as string);
+    const laptop = await WsClient.connect(suite.engine.wsUrl, t[b] as string, { deviceId: "laptop" });
     const read = await laptop.request("message.read", { conversation_id: g.id, seq: 2 });
     expect(read).toMatchObject({ ok: true, data: { last_read_seq: 2, unread_count: 1, total_unread: 1 } });
     const synced = await phone.event<{ unread_count: number; total_unread: number }>("receipt.read");
@@ -92,13 +76,13 @@ describe.each(BACKENDS)("chat over WebSocket on %s", (_name, setup) => {
   });
 
   it("message.send over the socket is idempotent, authorised and gated by the chat capability", async (ctx) => {
-    if (skip) return ctx.skip();
-    const { app, t, ids } = await world(engine, 3);
+    if (suite.skip) return ctx.skip();
+    const { app, t, ids } = await world(suite.engine, 3);
     const [a, b, stranger] = ids as [string, string, string];
     const g = (await req<{ id: string }>("POST", "/api/v1/conversations", t[a] as string, { kind: "group", members: [b] })).body;
-    const wa = await WsClient.connect(engine.wsUrl, t[a] as string);
-    const wb = await WsClient.connect(engine.wsUrl, t[b] as string);
-    const ws = await WsClient.connect(engine.wsUrl, t[stranger] as string);
+    const wa = await WsClient.connect(suite.engine.wsUrl, t[a] as string);
+    const wb = await WsClient.connect(suite.engine.wsUrl, t[b] as string);
+    const ws = await WsClient.connect(suite.engine.wsUrl, t[stranger] as string);
     const r1 = await wa.request("message.send", { conversation_id: g.id, client_msg_id: "s1", text: "via ws" });
     const r2 = await wa.request("message.send", { conversation_id: g.id, client_msg_id: "s1", text: "via ws" });
     expect(r1).toMatchObject({ ok: true, data: { seq: 1, text: "via ws" } });
@@ -121,20 +105,20 @@ describe.each(BACKENDS)("chat over WebSocket on %s", (_name, setup) => {
     await wa.request("typing.start", { conversation_id: g.id });
     await wb.event("typing.started");
     expect(await ws.request("typing.start", { conversation_id: g.id })).toMatchObject({ ok: false, error: { code: "not_found" } });
-    await engine.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { messaging_enabled: false });
+    await suite.engine.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { messaging_enabled: false });
     const off = await wa.request("message.send", { conversation_id: g.id, client_msg_id: "s5", text: "x" });
     expect(off).toMatchObject({ ok: false, error: { code: "feature_disabled", capability: "chat" } });
-    await engine.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { messaging_enabled: true });
+    await suite.engine.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { messaging_enabled: true });
     const h = await req<{ messages: Msg[] }>("GET", `/api/v1/conversations/${g.id}/messages`, t[a] as string);
     expect(h.body.messages.map((m) => m.client_msg_id)).toEqual(["s1"]);
     for (const x of [wa, wb, ws]) x.close();
   });
 
   it("member and conversation events reach the members, including the one added or removed", async (ctx) => {
-    if (skip) return ctx.skip();
-    const { t, ids } = await world(engine, 3);
+    if (suite.skip) return ctx.skip();
+    const { t, ids } = await world(suite.engine, 3);
     const [a, b, c] = ids as [string, string, string];
-    const wc = await WsClient.connect(engine.wsUrl, t[c] as string);
+    const wc = await WsClient.connect(suite.engine.wsUrl, t[c] as string);
     const g = (await req<{ id: string }>("POST", "/api/v1/conversations", t[a] as string, { kind: "group", members: [b] })).body;
     await req("POST", `/api/v1/conversations/${g.id}/members`, t[a] as string, { identities: [c] });
     expect((await wc.event("member.added")).data).toMatchObject({ conversation_id: g.id, identity: c, role: "member", by: a });

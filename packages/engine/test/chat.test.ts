@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningEngine, TestApp } from "../../../test/helpers/engine.js";
-import { BACKENDS, CHAT_TEST_ENV, world as makeWorld, startEngine } from "./chat-world.js";
+import { describe, expect, it } from "vitest";
+import type { TestApp } from "../../../test/helpers/engine.js";
+import { BACKENDS, engineFor, world as makeWorld } from "./chat-world.js";
 
 type Json = Record<string, unknown>;
 interface Msg {
@@ -31,34 +31,19 @@ interface Err {
 }
 
 describe.each(BACKENDS)("chat on %s", (_name, setup) => {
-  let engine: RunningEngine;
-  let drop: (() => Promise<void>) | undefined;
-  let skip = false;
-
-  beforeAll(async () => {
-    const s = await setup();
-    if (!s) {
-      skip = true;
-      return;
-    }
-    drop = s.drop;
-    engine = await startEngine({ env: { ...CHAT_TEST_ENV, ...s.env } });
-  });
-  afterAll(async () => {
-    await engine?.stop();
-    await drop?.();
-  });
+  const suite = engineFor(setup);
 
   const world = (count: number, plan = "free"): Promise<{ app: TestApp; t: Record<string, string>; ids: string[] }> =>
-    makeWorld(engine, count, plan);
-  const req = <T = Json>(method: string, path: string, token: string, body?: unknown) => engine.request<T>(method, path, { token, body });
+    makeWorld(suite.engine, count, plan);
+  const req = <T = Json>(method: string, path: string, token: string, body?: unknown) =>
+    suite.engine.request<T>(method, path, { token, body });
   const send = (token: string, conv: string, client_msg_id: string, extra: Json = {}) =>
     req<Msg>("POST", `/api/v1/conversations/${conv}/messages`, token, { client_msg_id, text: `m ${client_msg_id}`, ...extra });
   const history = async (token: string, conv: string, q = "") =>
     (await req<{ messages: Msg[]; has_more: boolean; last_seq: number }>("GET", `/api/v1/conversations/${conv}/messages${q}`, token)).body;
 
   it("direct: one per pair whoever creates it; bad member lists refused", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { t, ids } = await world(3);
     const [a, b, c] = ids as [string, string, string];
     const first = await req<Conv>("POST", "/api/v1/conversations", t[a] as string, { kind: "direct", members: [b] });
@@ -90,7 +75,7 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
   });
 
   it("sends are durable, idempotent by client_msg_id and gap-free under concurrency", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { t, ids } = await world(4);
     const [a, b, c, d] = ids as [string, string, string, string];
     const conv = (await req<Conv>("POST", "/api/v1/conversations", t[a] as string, { kind: "group", name: "g", members: [b, c, d] })).body;
@@ -120,7 +105,7 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
   });
 
   it("an offline member catches up 30 messages exactly once, in order, by paging history", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { t, ids } = await world(3);
     const [a, b, off] = ids as [string, string, string];
     const conv = (await req<Conv>("POST", "/api/v1/conversations", t[a] as string, { kind: "group", members: [b, off] })).body;
@@ -144,7 +129,7 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
   });
 
   it("unread counts stay right across devices and reads; receipts can be hidden", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { app, t, ids } = await world(3);
     const [a, b, c] = ids as [string, string, string];
     const g = (await req<Conv>("POST", "/api/v1/conversations", t[a] as string, { kind: "group", members: [b, c] })).body;
@@ -152,7 +137,7 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
     for (let i = 0; i < 5; i++) await send(t[a] as string, g.id, `g${i}`);
     for (let i = 0; i < 2; i++) await send(t[a] as string, dm.id, `d${i}`);
     await send(t[b] as string, g.id, "own"); // b's own message: counts as read up to it
-    const phone = (await engine.session(app, b, { device_id: "phone" })).user_token;
+    const phone = (await suite.engine.session(app, b, { device_id: "phone" })).user_token;
     const u1 = await req<{ total: number; conversations: { conversation_id: string; unread_count: number }[] }>(
       "GET",
       "/api/v1/unread",
@@ -211,7 +196,7 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
   });
 
   it("edit, delete (tombstone) and reactions follow the rules", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { t, ids } = await world(3);
     const [a, b, c] = ids as [string, string, string];
     const g = (await req<Conv>("POST", "/api/v1/conversations", t[a] as string, { kind: "group", members: [b] })).body;
@@ -256,7 +241,7 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
   });
 
   it("refuses bad messages with typed errors and stores nothing", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { t, ids } = await world(2);
     const [a, b] = ids as [string, string];
     const g = (await req<Conv>("POST", "/api/v1/conversations", t[a] as string, { kind: "group", members: [b] })).body;
@@ -281,7 +266,7 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
       attachments: [{ file_token: "file_nope" }],
     });
     expect(unknownFile.status).toBe(404);
-    const raw = await engine.request<Err>("POST", `/api/v1/conversations/${g.id}/messages`, { token: t[a], raw: "{not json" });
+    const raw = await suite.engine.request<Err>("POST", `/api/v1/conversations/${g.id}/messages`, { token: t[a], raw: "{not json" });
     expect(raw.status).toBe(400);
     // Bodies past the engine's limit are refused before parsing.
     const huge = await req<Err>("POST", `/api/v1/conversations/${g.id}/messages`, t[a] as string, {
@@ -296,7 +281,7 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
   });
 
   it("authorisation: non-members, other apps and unknown ids see nothing and change nothing", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { t, ids } = await world(3);
     const [a, b, stranger] = ids as [string, string, string];
     const other = await world(1);
@@ -329,7 +314,7 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
       expect((await req<Err>(method, path.replace(g.id, "bad id!"), t[a] as string, body)).status).toBe(400);
     }
     expect((await req<{ conversations: Conv[] }>("GET", "/api/v1/conversations", t[stranger] as string)).body.conversations).toEqual([]);
-    expect((await engine.request<Err>("GET", "/api/v1/conversations")).status).toBe(401);
+    expect((await suite.engine.request<Err>("GET", "/api/v1/conversations")).status).toBe(401);
     const h = await history(t[a] as string, g.id);
     expect(h.messages.map((x) => [x.text, x.reactions])).toEqual([["m s1", {}]]);
     expect((await req<Conv>("GET", `/api/v1/conversations/${g.id}`, t[a] as string)).body).toMatchObject({
@@ -340,7 +325,7 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
   });
 
   it("groups: roles, add/remove/leave, ownership passes on, max_group_members", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { t, ids } = await world(12);
     const [o, ad, m1, m2, ...rest] = ids as [string, string, string, string, ...string[]];
     const g = (await req<Conv>("POST", "/api/v1/conversations", t[o] as string, { kind: "group", name: "team", members: [ad, m1] })).body;
@@ -391,7 +376,7 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
   });
 
   it("chatrooms: open to the app's users, max_chatrooms counts open rooms, close/reopen", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { t, ids } = await world(3);
     const [a, b, c] = ids as [string, string, string];
     const room = await req<Conv>("POST", "/api/v1/conversations", t[a] as string, { kind: "chatroom", name: "lobby" });
@@ -430,7 +415,7 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
   });
 
   it("conversation list: most recently active first with last message", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { t, ids } = await world(4);
     const [a, b, c, d] = ids as [string, string, string, string];
     const convs: Conv[] = [];
@@ -460,11 +445,11 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
   });
 
   it("chat capability off: every chat path answers 403 feature_disabled (chat)", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { app, t, ids } = await world(2);
     const [a, b] = ids as [string, string];
     const g = (await req<Conv>("POST", "/api/v1/conversations", t[a] as string, { kind: "group", members: [b] })).body;
-    expect((await engine.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { messaging_enabled: false })).status).toBe(200);
+    expect((await suite.engine.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { messaging_enabled: false })).status).toBe(200);
     const tok = t[a] as string;
     const paths: [string, string, unknown?][] = [
       ["GET", "/api/v1/conversations"],
@@ -487,7 +472,7 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
       expect(r.status, `${method} ${path}`).toBe(403);
       expect(r.body.error).toMatchObject({ code: "feature_disabled", capability: "chat" });
     }
-    await engine.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { messaging_enabled: true });
+    await suite.engine.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { messaging_enabled: true });
     expect((await history(tok, g.id)).messages).toEqual([]);
     expect((await req<{ members: unknown[] }>("GET", `/api/v1/conversations/${g.id}/members`, tok)).body.members).toHaveLength(2);
   });

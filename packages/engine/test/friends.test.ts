@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningEngine } from "../../../test/helpers/engine.js";
-import { BACKENDS, CHAT_TEST_ENV, startEngine, world } from "./chat-world.js";
+import { describe, expect, it } from "vitest";
+import { BACKENDS, engineFor, world } from "./chat-world.js";
 
 interface Friend {
   identity: string;
@@ -11,28 +10,13 @@ interface Err {
 }
 
 describe.each(BACKENDS)("friends on %s", (_name, setup) => {
-  let engine: RunningEngine;
-  let drop: (() => Promise<void>) | undefined;
-  let skip = false;
-  beforeAll(async () => {
-    const s = await setup();
-    if (!s) {
-      skip = true;
-      return;
-    }
-    drop = s.drop;
-    engine = await startEngine({ env: { ...CHAT_TEST_ENV, ...s.env } });
-  });
-  afterAll(async () => {
-    await engine?.stop();
-    await drop?.();
-  });
-  const req = <T>(method: string, path: string, token: string, body?: unknown) => engine.request<T>(method, path, { token, body });
+  const suite = engineFor(setup);
+  const req = <T>(method: string, path: string, token: string, body?: unknown) => suite.engine.request<T>(method, path, { token, body });
   const list = async (token: string) => (await req<{ friends: Friend[] }>("GET", "/api/v1/friends", token)).body.friends;
 
   it("request, accept, decline, remove and list", async (ctx) => {
-    if (skip) return ctx.skip();
-    const { t, ids } = await world(engine, 3);
+    if (suite.skip) return ctx.skip();
+    const { t, ids } = await world(suite.engine, 3);
     const [a, b, c] = ids as [string, string, string];
     const r = await req<Friend>("POST", "/api/v1/friends/requests", t[a] as string, { identity: b });
     expect(r.body).toMatchObject({ identity: b, state: "outgoing" });
@@ -55,10 +39,10 @@ describe.each(BACKENDS)("friends on %s", (_name, setup) => {
   });
 
   it("refuses bad input, unknown users and other apps' users, changing nothing", async (ctx) => {
-    if (skip) return ctx.skip();
-    const { t, ids } = await world(engine, 2);
+    if (suite.skip) return ctx.skip();
+    const { t, ids } = await world(suite.engine, 2);
     const [a] = ids as [string, string];
-    const other = await world(engine, 1);
+    const other = await world(suite.engine, 1);
     const cases: [unknown, number][] = [
       [{ identity: a }, 400],
       [{ identity: "" }, 400],
@@ -75,10 +59,10 @@ describe.each(BACKENDS)("friends on %s", (_name, setup) => {
   });
 
   it("max_friends is enforced for the asker and on accept for both sides", async (ctx) => {
-    if (skip) return ctx.skip();
-    const { app, t, ids } = await world(engine, 5);
+    if (suite.skip) return ctx.skip();
+    const { app, t, ids } = await world(suite.engine, 5);
     const [a, b, c, d, e] = ids as [string, string, string, string, string];
-    expect((await engine.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { limit_overrides: { max_friends: 2 } })).status).toBe(200);
+    expect((await suite.engine.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { limit_overrides: { max_friends: 2 } })).status).toBe(200);
     for (const x of [b, c]) {
       await req("POST", "/api/v1/friends/requests", t[a] as string, { identity: x });
       await req("POST", `/api/v1/friends/${a}/accept`, t[x] as string);

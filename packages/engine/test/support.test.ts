@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningEngine } from "../../../test/helpers/engine.js";
-import { BACKENDS, CHAT_TEST_ENV, startEngine, world } from "./chat-world.js";
+import { describe, expect, it } from "vitest";
+import { BACKENDS, engineFor, world } from "./chat-world.js";
 import { WsClient } from "./ws-helpers.js";
 
 type Json = Record<string, unknown>;
@@ -19,30 +18,16 @@ interface Err {
 }
 
 describe.each(BACKENDS)("support conversations on %s", (_name, setup) => {
-  let engine: RunningEngine;
-  let drop: (() => Promise<void>) | undefined;
-  let skip = false;
-  beforeAll(async () => {
-    const s = await setup();
-    if (!s) {
-      skip = true;
-      return;
-    }
-    drop = s.drop;
-    engine = await startEngine({ env: { ...CHAT_TEST_ENV, UTD_WS_FRAMES_PER_S: "1000/1000", ...s.env } });
-  });
-  afterAll(async () => {
-    await engine?.stop();
-    await drop?.();
-  });
-  const req = <T = Json>(method: string, path: string, token: string, body?: unknown) => engine.request<T>(method, path, { token, body });
+  const suite = engineFor(setup, { UTD_WS_FRAMES_PER_S: "1000/1000" });
+  const req = <T = Json>(method: string, path: string, token: string, body?: unknown) =>
+    suite.engine.request<T>(method, path, { token, body });
   const S = "/api/v1/support/conversations";
   /** A fresh app with visitors v1, v2, operators o1, o2 and a plain user x; tokens by role name. */
   const team = async () => {
-    const { app, t, ids } = await world(engine, 5);
+    const { app, t, ids } = await world(suite.engine, 5);
     const [v1, v2, o1, o2, x] = ids as [string, string, string, string, string];
     for (const o of [o1, o2])
-      expect((await engine.admin("POST", `/admin/v1/apps/${app.app_id}/operators`, { identity: o })).status).toBe(200);
+      expect((await suite.engine.admin("POST", `/admin/v1/apps/${app.app_id}/operators`, { identity: o })).status).toBe(200);
     const tok = (id: string) => t[id] as string;
     return { app, v1, v2, o1, o2, x, tok };
   };
@@ -50,38 +35,43 @@ describe.each(BACKENDS)("support conversations on %s", (_name, setup) => {
   const state = async (token: string, id: string) => (await req<Support>("GET", `${S}/${id}`, token)).body;
 
   it("operators are managed by the admin API; bad input and unknown apps are refused and change nothing", async (ctx) => {
-    if (skip) return ctx.skip();
-    const app = await engine.createApp();
+    if (suite.skip) return ctx.skip();
+    const app = await suite.engine.createApp();
     const base = `/admin/v1/apps/${app.app_id}/operators`;
-    expect((await engine.admin("POST", base, { identity: "alice" })).body).toMatchObject({ identity: "alice" });
-    expect((await engine.admin("POST", base, { identity: "alice" })).status).toBe(200); // idempotent
-    expect((await engine.admin("POST", base, { identity: "bob" })).status).toBe(200);
-    const list = async () => (await engine.admin<{ operators: { identity: string }[] }>("GET", base)).body.operators.map((o) => o.identity);
+    expect((await suite.engine.admin("POST", base, { identity: "alice" })).body).toMatchObject({ identity: "alice" });
+    expect((await suite.engine.admin("POST", base, { identity: "alice" })).status).toBe(200); // idempotent
+    expect((await suite.engine.admin("POST", base, { identity: "bob" })).status).toBe(200);
+    const list = async () =>
+      (await suite.engine.admin<{ operators: { identity: string }[] }>("GET", base)).body.operators.map((o) => o.identity);
     expect(await list()).toEqual(["alice", "bob"]);
     for (const body of [{}, { identity: "" }, { identity: 42 }, { identity: "x".repeat(300) }, { identity: "a", extra: 1 }]) {
-      const r = await engine.admin<Err>("POST", base, body);
+      const r = await suite.engine.admin<Err>("POST", base, body);
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.body.error.code).toBe("invalid_argument");
     }
-    expect((await engine.admin<Err>("POST", "/admin/v1/apps/app_nope/operators", { identity: "zed" })).body.error.code).toBe("not_found");
-    expect((await engine.admin<Err>("GET", "/admin/v1/apps/app_nope/operators")).status).toBe(404);
-    expect((await engine.admin<Err>("DELETE", `${base}/carol`)).body.error.code).toBe("not_found");
-    const noAdmin = await engine.request<Err>("POST", base, { body: { identity: "mallory" }, token: "wrong" });
+    expect((await suite.engine.admin<Err>("POST", "/admin/v1/apps/app_nope/operators", { identity: "zed" })).body.error.code).toBe(
+      "not_found",
+    );
+    expect((await suite.engine.admin<Err>("GET", "/admin/v1/apps/app_nope/operators")).status).toBe(404);
+    expect((await suite.engine.admin<Err>("DELETE", `${base}/carol`)).body.error.code).toBe("not_found");
+    const noAdmin = await suite.engine.request<Err>("POST", base, { body: { identity: "mallory" }, token: "wrong" });
     expect(noAdmin.status).toBe(401);
     expect(await list()).toEqual(["alice", "bob"]);
-    expect((await engine.admin("DELETE", `${base}/bob`)).status).toBe(204);
+    expect((await suite.engine.admin("DELETE", `${base}/bob`)).status).toBe(204);
     expect(await list()).toEqual(["alice"]);
     // An operator of one app is nothing in another.
-    const other = await engine.createApp();
-    expect((await engine.admin<{ operators: unknown[] }>("GET", `/admin/v1/apps/${other.app_id}/operators`)).body.operators).toEqual([]);
+    const other = await suite.engine.createApp();
+    expect((await suite.engine.admin<{ operators: unknown[] }>("GET", `/admin/v1/apps/${other.app_id}/operators`)).body.operators).toEqual(
+      [],
+    );
   });
 
   it("visitor writes → queue → claim → reply → transfer → visitor closes; both sides see state, assignee and the close", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { v1, o1, o2, tok } = await team();
-    const wv = await WsClient.connect(engine.wsUrl, tok(v1));
-    const wo1 = await WsClient.connect(engine.wsUrl, tok(o1));
-    const wo2 = await WsClient.connect(engine.wsUrl, tok(o2));
+    const wv = await WsClient.connect(suite.engine.wsUrl, tok(v1));
+    const wo1 = await WsClient.connect(suite.engine.wsUrl, tok(o1));
+    const wo2 = await WsClient.connect(suite.engine.wsUrl, tok(o2));
 
     const started = await req<Support>("POST", S, tok(v1), {});
     expect(started.status).toBe(201);
@@ -169,7 +159,7 @@ describe.each(BACKENDS)("support conversations on %s", (_name, setup) => {
   });
 
   it("an operator closes; refusals (wrong role, other visitors, other apps, bad input) change nothing", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { v1, v2, o1, o2, x, tok } = await team();
     const id = (await req<Support>("POST", S, tok(v1), {})).body.id;
     await req("POST", `/api/v1/conversations/${id}/messages`, tok(v1), { client_msg_id: "a", text: "secret" });
@@ -228,7 +218,7 @@ describe.each(BACKENDS)("support conversations on %s", (_name, setup) => {
     expect(await state(tok(v1), id)).toEqual(claimed);
 
     // The assignee closes; the visitor is told.
-    const wv = await WsClient.connect(engine.wsUrl, tok(v1));
+    const wv = await WsClient.connect(suite.engine.wsUrl, tok(v1));
     const done = await req<Support>("POST", `${S}/${id}/close`, tok(o1));
     expect(done.body).toMatchObject({ state: "closed", closed_by: o1 });
     const ev = await wv.event<{ conversation_id: string; change: string }>(
@@ -240,12 +230,12 @@ describe.each(BACKENDS)("support conversations on %s", (_name, setup) => {
   });
 
   it("while queued, the visitor's messages reach every operator live; once claimed, only the members", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { v1, v2, o1, o2, x, tok } = await team();
     const id = (await req<Support>("POST", S, tok(v1), {})).body.id;
-    const w1 = await WsClient.connect(engine.wsUrl, tok(o1));
-    const w2 = await WsClient.connect(engine.wsUrl, tok(o2));
-    const wx = await WsClient.connect(engine.wsUrl, tok(x));
+    const w1 = await WsClient.connect(suite.engine.wsUrl, tok(o1));
+    const w2 = await WsClient.connect(suite.engine.wsUrl, tok(o2));
+    const wx = await WsClient.connect(suite.engine.wsUrl, tok(x));
     const first = await req<{ id: string; seq: number }>("POST", `${S}/${id}/messages`, tok(v1), { client_msg_id: "q1", text: "anyone?" });
     expect(first.status).toBe(201);
     for (const w of [w1, w2]) await w.event<{ id: string }>("message.new", (m) => m.id === first.body.id);
@@ -280,12 +270,12 @@ describe.each(BACKENDS)("support conversations on %s", (_name, setup) => {
   });
 
   it("removing an operator sends what they were handling back to the queue", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { app, v1, o1, o2, tok } = await team();
     const id = (await req<Support>("POST", S, tok(v1), {})).body.id;
     await req("POST", `${S}/${id}/claim`, tok(o1));
-    const wv = await WsClient.connect(engine.wsUrl, tok(v1));
-    expect((await engine.admin("DELETE", `/admin/v1/apps/${app.app_id}/operators/${o1}`)).status).toBe(204);
+    const wv = await WsClient.connect(suite.engine.wsUrl, tok(v1));
+    expect((await suite.engine.admin("DELETE", `/admin/v1/apps/${app.app_id}/operators/${o1}`)).status).toBe(204);
     await wv.event<{ change: string; conversation: Support }>(
       "support.updated",
       (d) => d.change === "requeued" && d.conversation.id === id,
@@ -302,7 +292,7 @@ describe.each(BACKENDS)("support conversations on %s", (_name, setup) => {
   });
 
   it("the chat API cannot change a support conversation's members (leave/remove are refused; nothing changes)", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { v1, o1, tok } = await team();
     const id = (await req<Support>("POST", S, tok(v1), {})).body.id;
     await req("POST", `${S}/${id}/claim`, tok(o1));
@@ -325,10 +315,10 @@ describe.each(BACKENDS)("support conversations on %s", (_name, setup) => {
   });
 
   it("an app without the chat capability gets feature_disabled everywhere and nothing is created", async (ctx) => {
-    if (skip) return ctx.skip();
-    const { app, t, ids } = await world(engine, 2, "signaling");
+    if (suite.skip) return ctx.skip();
+    const { app, t, ids } = await world(suite.engine, 2, "signaling");
     const [v, o] = ids as [string, string];
-    await engine.admin("POST", `/admin/v1/apps/${app.app_id}/operators`, { identity: o });
+    await suite.engine.admin("POST", `/admin/v1/apps/${app.app_id}/operators`, { identity: o });
     for (const [method, path, token] of [
       ["POST", S, t[v]],
       ["GET", S, t[v]],
@@ -340,14 +330,14 @@ describe.each(BACKENDS)("support conversations on %s", (_name, setup) => {
       expect(r.status, path).toBe(403);
       expect(r.body.error).toMatchObject({ code: "feature_disabled", capability: "chat" });
     }
-    await engine.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { messaging_enabled: true });
+    await suite.engine.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { messaging_enabled: true });
     expect((await req<{ conversations: Support[] }>("GET", "/api/v1/support/queue?state=all", t[o] as string)).body.conversations).toEqual(
       [],
     );
   });
 
   it("the queue lists the most recently active first, with each last message", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { v1, v2, o1, tok } = await team();
     const a = (await req<Support>("POST", S, tok(v1), {})).body.id;
     const b = (await req<Support>("POST", S, tok(v2), {})).body.id;
@@ -360,7 +350,7 @@ describe.each(BACKENDS)("support conversations on %s", (_name, setup) => {
   });
 
   it("concurrent starts by one visitor give one conversation; concurrent claims give one assignee", async (ctx) => {
-    if (skip) return ctx.skip();
+    if (suite.skip) return ctx.skip();
     const { v1, o1, o2, tok } = await team();
     const starts = await Promise.all([0, 1, 2, 3].map(() => req<Support>("POST", S, tok(v1), {})));
     expect(new Set(starts.map((r) => r.body.id)).size).toBe(1);

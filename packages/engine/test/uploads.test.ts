@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningEngine } from "../../../test/helpers/engine.js";
-import { BACKENDS, CHAT_TEST_ENV, startEngine, world } from "./chat-world.js";
+import { describe, expect, it } from "vitest";
+import { BACKENDS, engineFor, world } from "./chat-world.js";
 
 interface Presign {
   file_token: string;
@@ -21,31 +20,16 @@ interface Err {
 }
 
 describe.each(BACKENDS)("uploads on %s", (_name, setup) => {
-  let engine: RunningEngine;
-  let drop: (() => Promise<void>) | undefined;
-  let skip = false;
-  beforeAll(async () => {
-    const s = await setup();
-    if (!s) {
-      skip = true;
-      return;
-    }
-    drop = s.drop;
-    engine = await startEngine({ env: { ...CHAT_TEST_ENV, UTD_UPLOAD_MAX_BYTES: "100000", ...s.env } });
-  });
-  afterAll(async () => {
-    await engine?.stop();
-    await drop?.();
-  });
-  const req = <T>(method: string, path: string, token: string, body?: unknown) => engine.request<T>(method, path, { token, body });
+  const suite = engineFor(setup, { UTD_UPLOAD_MAX_BYTES: "100000" });
+  const req = <T>(method: string, path: string, token: string, body?: unknown) => suite.engine.request<T>(method, path, { token, body });
   const put = (p: Presign, body: Uint8Array, headers: Record<string, string> = p.headers, url = p.upload_url) =>
     fetch(url, { method: p.method, headers, body: new Uint8Array(body) as Uint8Array<ArrayBuffer> });
 
   it("round trip: presign, PUT the bytes, send the token, members download the same bytes", async (ctx) => {
-    if (skip) return ctx.skip();
-    const { t, ids } = await world(engine, 3);
+    if (suite.skip) return ctx.skip();
+    const { t, ids } = await world(suite.engine, 3);
     const [a, b, stranger] = ids as [string, string, string];
-    const other = await world(engine, 1);
+    const other = await world(suite.engine, 1);
     const outsider = other.t[other.ids[0] as string] as string;
     const bytes = randomBytes(20_000);
     const p = await req<Presign>("POST", "/api/v1/uploads", t[a] as string, {
@@ -115,8 +99,8 @@ describe.each(BACKENDS)("uploads on %s", (_name, setup) => {
   });
 
   it("refuses bad upload requests", async (ctx) => {
-    if (skip) return ctx.skip();
-    const { t, ids } = await world(engine, 1);
+    if (suite.skip) return ctx.skip();
+    const { t, ids } = await world(suite.engine, 1);
     const tok = t[ids[0] as string] as string;
     const ok = { kind: "file", filename: "a.txt", content_type: "text/plain", size: 10 };
     const cases: [Record<string, unknown>, number][] = [
@@ -138,7 +122,7 @@ describe.each(BACKENDS)("uploads on %s", (_name, setup) => {
       expect(r.status, JSON.stringify(body)).toBe(status);
     }
     expect((await req<Err>("GET", "/api/v1/uploads/file_nope", tok)).status).toBe(404);
-    expect((await engine.request<Err>("POST", "/api/v1/uploads", { body: ok })).status).toBe(401);
+    expect((await suite.engine.request<Err>("POST", "/api/v1/uploads", { body: ok })).status).toBe(401);
     const voice = await req<Presign>("POST", "/api/v1/uploads", tok, {
       kind: "voice",
       filename: "v.ogg",
