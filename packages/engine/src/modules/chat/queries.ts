@@ -102,6 +102,17 @@ export async function unreadCounts(
 }
 
 /** Builds the caller's view of some conversations (role, read position, unread count, last message). */
+/** The last message of each conversation (one query), when it is still inside the retention window. */
+export function lastMessages(db: Db, conversationIds: readonly string[], cutoff: number): Promise<MessageRow[]> {
+  return db
+    .selectFrom("messages as m")
+    .innerJoin("conversations as c", (j) => j.onRef("c.id", "=", "m.conversation_id").onRef("c.last_seq", "=", "m.seq"))
+    .selectAll("m")
+    .where("c.id", "in", conversationIds)
+    .where("m.created_at", ">=", cutoff)
+    .execute();
+}
+
 export async function conversationsToWire(
   db: Db,
   appId: string,
@@ -114,13 +125,7 @@ export async function conversationsToWire(
   const directIds = rows.filter((r) => r.kind === "direct").map((r) => r.id);
   const [unread, lastRows, directMembers] = await Promise.all([
     unreadCounts(db, appId, identity, cutoff, ids),
-    db
-      .selectFrom("messages as m")
-      .innerJoin("conversations as c", (j) => j.onRef("c.id", "=", "m.conversation_id").onRef("c.last_seq", "=", "m.seq"))
-      .selectAll("m")
-      .where("c.id", "in", ids)
-      .where("m.created_at", ">=", cutoff)
-      .execute(),
+    lastMessages(db, ids, cutoff),
     directIds.length === 0
       ? Promise.resolve([])
       : db

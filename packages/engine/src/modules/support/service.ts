@@ -22,7 +22,7 @@ import type { Store } from "../../store/db.js";
 import type { Database } from "../../store/schema.js";
 import type { AppRecord } from "../apps/service.js";
 import { requireCapability } from "../auth/service.js";
-import { memberIdentities, messagesToWire, retentionCutoff } from "../chat/queries.js";
+import { lastMessages, memberIdentities, messagesToWire, retentionCutoff } from "../chat/queries.js";
 import type { Caller, ChatService } from "../chat/service.js";
 import type { SupportConversationsTable } from "./migrations.js";
 import { Operators } from "./operators.js";
@@ -439,13 +439,7 @@ export class SupportService {
     const cutoff = retentionCutoff(app.limits.history_days, this.d.clock.now());
     const [convs, lastRows] = await Promise.all([
       this.db.selectFrom("conversations").selectAll().where("id", "in", ids).execute(),
-      this.db
-        .selectFrom("messages as m")
-        .innerJoin("conversations as c", (j) => j.onRef("c.id", "=", "m.conversation_id").onRef("c.last_seq", "=", "m.seq"))
-        .selectAll("m")
-        .where("c.id", "in", ids)
-        .where("m.created_at", ">=", cutoff)
-        .execute(),
+      lastMessages(this.db, ids, cutoff),
     ]);
     const byId = new Map(convs.map((c) => [c.id, c]));
     const last = new Map((await messagesToWire(this.db, lastRows)).map((m) => [m.conversation_id, m]));
