@@ -82,7 +82,11 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
   });
   const logs: string[] = [];
   const url = await new Promise<string>((resolveUrl, reject) => {
-    const timer = setTimeout(() => reject(new Error(`engine did not start in 30s:\n${logs.join("\n")}`)), 30_000);
+    const timer = setTimeout(() => {
+      // Never leak a process that did not come up (it would hold its port for later suites).
+      proc.kill("SIGKILL");
+      reject(new Error(`engine did not start in 30s:\n${logs.join("\n")}`));
+    }, 30_000);
     let buf = "";
     const onData = (chunk: Buffer) => {
       buf += chunk.toString();

@@ -34,6 +34,13 @@ describe("call state machine", () => {
     expect(t("ringing", "system", "accept")).toMatchObject({ kind: "refuse", code: "forbidden" });
   });
 
+  test("the engine may end only an active call (its media room emptied), and nothing else", () => {
+    expect(t("active", "system", "end")).toMatchObject({ to: "ended", endReason: "hangup", event: "call.ended" });
+    for (const s of ["initiating", "ringing", "ended", "rejected", "busy", "missed"] as const)
+      expect(t(s, "system", "end")).toEqual({ kind: "same" });
+    for (const c of ["ringing", "accept", "reject", "busy"] as const) expect(t("ringing", "system", c)).toMatchObject({ kind: "refuse" });
+  });
+
   test("only the callee may acknowledge, accept, reject or answer busy", () => {
     for (const c of ["ringing", "accept", "reject", "busy"] as const) {
       expect(t("initiating", "caller", c)).toMatchObject({ kind: "refuse", code: "forbidden" });

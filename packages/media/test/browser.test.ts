@@ -1,10 +1,9 @@
-import { existsSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumOrSkip } from "../../../test/helpers/browser.js";
 import type { TestApp } from "../../../test/helpers/engine.js";
 import { type MediaStack, startMediaStack } from "../../../test/helpers/livekit.js";
-import { IN_CI } from "../../../test/helpers/services.js";
-import { bundleSdk, CHROMIUM, launch, openPage, servePage } from "./harness.js";
+import { bundleSdk, launch, openPage, servePage } from "./harness.js";
 
 // Page-side code runs in the browser, where the bundle defines `window.UTD` and tests keep objects on `window.t`.
 type SDK = typeof import("../src/index.js");
@@ -20,14 +19,6 @@ declare global {
     UTD: SDK;
     t: PageState;
   }
-}
-
-function chromiumOrSkip(): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  const msg = `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`;
-  if (IN_CI) throw new Error(`${msg}; CI=true requires it`);
-  process.stderr.write(`\n⚠️  SKIPPING browser media tests: ${msg}\n\n`);
-  return false;
 }
 
 /** In the page: resolves once a remote participant's video track of `identity` renders frames. */
@@ -82,7 +73,7 @@ describe("@utd-stream/media in headless Chromium on a real LiveKit", () => {
   let app: TestApp;
 
   beforeAll(async () => {
-    if (!chromiumOrSkip()) return;
+    if (!chromiumOrSkip("browser media tests")) return;
     stack = await startMediaStack(7960);
     if (!stack) return;
     app = await stack.engine.createApp();

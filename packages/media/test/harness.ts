@@ -1,22 +1,10 @@
 import { createServer, type Server } from "node:http";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { launchChromium } from "../../../test/helpers/browser.js";
 
 const ENTRY = fileURLToPath(new URL("../src/index.ts", import.meta.url));
-
-/** Chromium flags: headless with a fake camera and microphone (no permission prompts). */
-export const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--use-fake-ui-for-media-stream",
-  "--use-fake-device-for-media-stream",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-  "--no-first-run",
-  "--autoplay-policy=no-user-gesture-required",
-];
-export const CHROMIUM = process.env.UTD_CHROMIUM ?? "/usr/bin/chromium";
 
 /** The SDK bundled for the page as one script exposing `window.UTD`. */
 export async function bundleSdk(): Promise<string> {
@@ -69,9 +57,8 @@ export async function servePage(engineUrl: string, sdk: string): Promise<{ url: 
   return { url: `http://127.0.0.1:${port}/`, close: () => new Promise((ok) => server.close(() => ok())) };
 }
 
-export async function launch(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-}
+/** Headless Chromium with fake devices. */
+export const launch = launchChromium;
 
 /** A fresh page (own context, so its own fake devices and storage) with the SDK loaded. */
 export async function openPage(browser: Browser, url: string): Promise<Page> {

@@ -1,10 +1,9 @@
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumOrSkip, launchChromium } from "../../../test/helpers/browser.js";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
 import { type ExampleServer, startExampleServer } from "../examples/server.js";
 
-const CHROMIUM = process.env.UTD_CHROMIUM ?? "/usr/bin/chromium";
-const ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"];
 const ENV = {
   UTD_RATE_REQUESTS_USER: "100000/100000",
   UTD_RATE_REQUESTS_APP: "100000/100000",
@@ -26,7 +25,7 @@ declare global {
  * The Livecaller experience end to end in real Chromium: the host page and the operator inbox from
  * packages/widget/examples, against a real engine (signed mode: the visitor logs in with a JWT).
  */
-describe("live chat widget, event bus and operator inbox in Chromium", () => {
+describe.skipIf(!chromiumOrSkip("widget browser tests"))("live chat widget, event bus and operator inbox in Chromium", () => {
   let engine: RunningEngine;
   let app: TestApp;
   let site: ExampleServer;
@@ -39,7 +38,7 @@ describe("live chat widget, event bus and operator inbox in Chromium", () => {
     app = await engine.createApp({ auth_mode: "signed" });
     expect((await engine.admin("POST", `/admin/v1/apps/${app.app_id}/operators`, { identity: "olga" })).status).toBe(200);
     site = await startExampleServer({ engineUrl: engine.url, appId: app.app_id, appKey: app.app_key, appSecret: app.app_secret });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+    browser = await launchChromium();
     visitorCtx = await browser.newContext();
     operatorCtx = await browser.newContext();
   });

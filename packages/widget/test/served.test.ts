@@ -1,18 +1,17 @@
-import { type Browser, chromium } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chromiumOrSkip, launchChromium } from "../../../test/helpers/browser.js";
 import { type RunningEngine, startEngine } from "../../../test/helpers/engine.js";
 import { buildBrowser } from "../scripts/build-browser.mjs";
 
-const CHROMIUM = process.env.UTD_CHROMIUM ?? "/usr/bin/chromium";
-
 /** The engine serves the widget's browser build and the operator inbox at /widget/, same origin as its API. */
-describe("widget assets served by the engine", () => {
+describe.skipIf(!chromiumOrSkip("widget asset browser tests"))("widget assets served by the engine", () => {
   let engine: RunningEngine;
   let browser: Browser;
   beforeAll(async () => {
     await buildBrowser();
     engine = await startEngine();
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--no-first-run"], headless: true });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

@@ -40,6 +40,7 @@ const CALLEE_ONLY: readonly CallCommand[] = ["ringing", "accept", "reject", "bus
  * - `end` (either): caller before an answer → ended (canceled); callee before an answer → rejected (declined);
  *   active → ended (hangup); after the end → nothing (idempotent).
  * - `timeout` (engine): initiating|ringing → missed.
+ * - `end` (engine, when the call's media room emptied): active → ended (hangup); otherwise nothing.
  */
 export function transition(i: TransitionInput): TransitionResult {
   const { status, actor, command } = i;
@@ -49,7 +50,11 @@ export function transition(i: TransitionInput): TransitionResult {
       ? { kind: "change", to: "missed", endReason: "timeout", event: "call.missed" }
       : { kind: "same" };
   }
-  if (actor === "system") return { kind: "refuse", code: "forbidden", message: "not a participant action" };
+  if (actor === "system") {
+    // The engine ends an answered call whose media room emptied; everything else is the parties' to do.
+    if (command !== "end") return { kind: "refuse", code: "forbidden", message: "not a participant action" };
+    return status === "active" ? { kind: "change", to: "ended", endReason: "hangup", event: "call.ended" } : { kind: "same" };
+  }
   if (CALLEE_ONLY.includes(command) && actor !== "callee") {
     return { kind: "refuse", code: "forbidden", message: `only the callee may ${command === "ringing" ? "acknowledge" : command} a call` };
   }

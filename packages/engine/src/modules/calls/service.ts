@@ -193,6 +193,21 @@ export class CallsService {
     throw new ApiError("unavailable", "the call changed too often; retry");
   }
 
+  /**
+   * Ends an active call on the engine's own authority (its media room emptied or closed). `by` is the party
+   * who left last, or null. Calls in any other state are left alone; repeating is harmless.
+   */
+  async endActiveBySystem(appId: string, id: string, by: string | null): Promise<Call | undefined> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const row = await this.d.store.db.selectFrom("calls").selectAll().where("id", "=", id).where("app_id", "=", appId).executeTakeFirst();
+      if (!row) return undefined;
+      if (row.status !== "active") return toWire(row);
+      const r = await this.apply(row, "system", "end", null, by);
+      if (r) return r;
+    }
+    return undefined;
+  }
+
   /** Applies one transition with a conditional update; undefined when someone else changed the call first. */
   private async apply(
     row: CallRow,

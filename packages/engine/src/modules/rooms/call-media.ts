@@ -6,10 +6,8 @@ import { type RouteDeps, route } from "../../http/route.js";
 import type { MediaWebhookHub } from "../../media/hub.js";
 import { callRoomKey, parseRoomKey } from "../../media/names.js";
 import { type MediaPort, requireMedia } from "../../media/port.js";
-import type { AppsService } from "../apps/service.js";
 import type { AuthContext } from "../auth/service.js";
 import type { CallsService } from "../calls/service.js";
-import type { UsersService } from "../users/service.js";
 import { permissionWith } from "./permissions.js";
 
 /** Seconds a call room stays open after the last participant leaves. */
@@ -28,7 +26,6 @@ export class CallMediaService {
     /** Seconds an answered call's room waits for anyone to join before LiveKit closes it (and the call ends). */
     private readonly joinTimeoutS: number,
     hub: MediaWebhookHub,
-    private readonly parties: { apps: AppsService; users: UsersService },
     private readonly log: { warn(obj: unknown, msg: string): void },
   ) {
     calls.onTransition(async (t) => {
@@ -47,28 +44,15 @@ export class CallMediaService {
       }
       // LiveKit closed the room: nobody joined in time (or everyone left). An active call ends with it.
       if (ev.event === "room_finished") {
-        const caller = callerOf(ev.roomMetadata);
-        if (caller) await this.endAs(scoped.appId, scoped.callId, caller);
+        await this.endAs(scoped.appId, scoped.callId, null);
       }
     });
   }
 
-  /** Ends an active call on behalf of `identity` (a party); anything else is left alone. */
-  private async endAs(appId: string, callId: string, identity: string): Promise<void> {
-    const app = await this.parties.apps.find(appId);
-    const user = app && (await this.parties.users.find(appId, identity));
-    if (!app || !user) return;
-    const now = Date.now();
-    const ctx: AuthContext = {
-      app,
-      user,
-      identity,
-      deviceId: null,
-      claims: { appId, identity, deviceId: null, issuedAt: now, expiresAt: now },
-    };
+  /** Ends the call if it is still active; `by` is the party who left last (null when LiveKit closed the room). */
+  private async endAs(appId: string, callId: string, by: string | null): Promise<void> {
     try {
-      const call = await this.calls.get(ctx, callId);
-      if (call.status === "active") await this.calls.act(ctx, callId, "end", null);
+      await this.calls.endActiveBySystem(appId, callId, by);
     } catch (err) {
       this.log.warn({ err, call: callId }, "could not end a call whose room emptied");
     }
@@ -102,15 +86,6 @@ export class CallMediaService {
       attributes: { type: call.type, call_id: call.id },
     });
     return { token, url: media.url, room_name: call.id, expires_at: iso(expiresAt) };
-  }
-}
-
-function callerOf(metadata: string): string | undefined {
-  try {
-    const m = JSON.parse(metadata) as { caller?: unknown };
-    return typeof m.caller === "string" ? m.caller : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -69,16 +69,8 @@ export async function registerMediaModules(
   registerStageRoutes(http, deps, stage);
   registerSeatsRoutes(http, deps, seats);
   let calls: CallMediaService | undefined;
-  if (o.calls && o.apps && o.users) {
-    calls = new CallMediaService(
-      media,
-      o.calls,
-      o.config.mediaTokenTtlS,
-      o.config.callRingTimeoutS,
-      hub,
-      { apps: o.apps, users: o.users },
-      http.log,
-    );
+  if (o.calls) {
+    calls = new CallMediaService(media, o.calls, o.config.mediaTokenTtlS, o.config.callRingTimeoutS, hub, http.log);
     registerCallMediaRoutes(http, deps, calls);
   }
   if (o.hooks && media) {
