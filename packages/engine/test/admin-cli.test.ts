@@ -1,30 +1,10 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { utd } from "../../../test/helpers/cli.js";
 import { type RunningEngine, startEngine } from "../../../test/helpers/engine.js";
 import { freshPostgres } from "../../../test/helpers/services.js";
-
-const run = promisify(execFile);
-const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
-const MAIN = join(ROOT, "packages/engine/src/main.ts");
-
-/** Runs `utd …` from source with the given environment; never throws, returns code + output. */
-async function utd(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, ["--conditions=development", "--import", "tsx", MAIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 describe("utd CLI on storage (no engine running)", () => {
   const dir = mkdtempSync(join(tmpdir(), "utd-cli-"));

@@ -1,29 +1,9 @@
-import { execFile } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { utd } from "../../../test/helpers/cli.js";
 import { startEngine } from "../../../test/helpers/engine.js";
-
-const run = promisify(execFile);
-const ROOT = resolve(fileURLToPath(new URL("../../..", import.meta.url)));
-const MAIN = join(ROOT, "packages/engine/src/main.ts");
-
-/** Runs `utd …` from source; never throws, returns code + output. */
-async function utd(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const r = await run(process.execPath, ["--conditions=development", "--import", "tsx", MAIN, ...args], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-    });
-    return { code: 0, stdout: r.stdout, stderr: r.stderr };
-  } catch (err) {
-    const e = err as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
 
 const list = async (app: string, env: Record<string, string>) =>
   (JSON.parse((await utd(["operator", "list", "--app", app, "--json"], env)).stdout) as { identity: string }[]).map((o) => o.identity);

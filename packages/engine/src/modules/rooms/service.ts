@@ -233,6 +233,22 @@ export class RoomsService {
     if (!present.includes(identity)) throw ApiError.conflict(`join room ${room.name} first`);
   }
 
+  /**
+   * Someone a host brings up (stage or seat) must be in the room right now (`not_found` otherwise);
+   * resolves to their display name.
+   */
+  async presentParticipantName(room: RoomRow, identity: string): Promise<string | null> {
+    const present = await this.media.listIdentities(roomKey(room.app_id, room.name));
+    if (!present.includes(identity)) throw ApiError.notFound(`participant ${identity} in room ${room.name}`);
+    const user = await this.d.store.db
+      .selectFrom("users")
+      .select("name")
+      .where("app_id", "=", room.app_id)
+      .where("identity", "=", identity)
+      .executeTakeFirst();
+    return user?.name ?? null;
+  }
+
   /** Refuses anyone but a host of the room (`forbidden`). */
   async requireHost(room: RoomRow, identity: string): Promise<void> {
     if (!(await this.isHost(room, identity))) throw ApiError.forbidden(`only a host of ${room.name} may do this`);

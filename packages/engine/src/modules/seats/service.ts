@@ -2,7 +2,6 @@ import type { SeatMode, SeatsState, SetupSeatsRequest, SpeakRequest } from "@utd
 import type { Selectable } from "kysely";
 import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
-import { roomKey } from "../../media/names.js";
 import type { Store } from "../../store/db.js";
 import type { AuthContext } from "../auth/service.js";
 import type { RoomRow, RoomsService } from "../rooms/service.js";
@@ -198,18 +197,11 @@ export class SeatsService {
     if (seatIndex !== undefined && (await this.occupant(room, seatIndex)) !== undefined)
       throw ApiError.conflict(`seat ${seatIndex} is taken`);
     if ((await this.seatOf(room, identity)) !== undefined) throw ApiError.conflict(`${identity} already sits in a seat`);
-    const present = await this.rooms.media.listIdentities(roomKey(room.app_id, room.name));
-    if (!present.includes(identity)) throw ApiError.notFound(`participant ${identity} in room ${room.name}`);
-    const user = await this.store.db
-      .selectFrom("users")
-      .select("name")
-      .where("app_id", "=", room.app_id)
-      .where("identity", "=", identity)
-      .executeTakeFirst();
+    const name = await this.rooms.presentParticipantName(room, identity);
     const values = { kind: "invite", status: "approved", seat_index: seatIndex ?? null };
     await this.store.db
       .insertInto("media_speak_requests")
-      .values({ app_id: room.app_id, room_name: room.name, identity, name: user?.name ?? null, created_at: this.clock.now(), ...values })
+      .values({ app_id: room.app_id, room_name: room.name, identity, name, created_at: this.clock.now(), ...values })
       .onConflict((oc) => oc.columns(["app_id", "room_name", "identity"]).doUpdateSet(values))
       .execute();
     const row = await this.requestOf(room, identity);

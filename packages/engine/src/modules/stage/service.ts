@@ -1,7 +1,6 @@
 import type { Stage, StageMember, StageRole } from "@utd-stream/protocol";
 import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
-import { roomKey } from "../../media/names.js";
 import type { Store } from "../../store/db.js";
 import type { AuthContext } from "../auth/service.js";
 import type { RoomRow, RoomsService } from "../rooms/service.js";
@@ -67,14 +66,7 @@ export class StageService {
     const role = await this.rooms.roleOf(room, identity);
     if (role === "host") throw ApiError.conflict(`${identity} is a host of ${room.name}`);
     if (role === undefined) {
-      const present = await this.rooms.media.listIdentities(roomKey(room.app_id, room.name));
-      if (!present.includes(identity)) throw ApiError.notFound(`participant ${identity} in room ${room.name}`);
-      const user = await this.store.db
-        .selectFrom("users")
-        .select("name")
-        .where("app_id", "=", room.app_id)
-        .where("identity", "=", identity)
-        .executeTakeFirst();
+      const name = await this.rooms.presentParticipantName(room, identity);
       await this.store.db
         .insertInto("media_room_members")
         .values({
@@ -82,7 +74,7 @@ export class StageService {
           room_name: room.name,
           identity,
           role: "co_host",
-          name: user?.name ?? null,
+          name,
           added_at: this.clock.now(),
         })
         .onConflict((oc) => oc.columns(["app_id", "room_name", "identity"]).doNothing())
