@@ -37,6 +37,11 @@ export interface UTDApiOptions {
   /** The user token, when already known (set later with {@link UTDApi.setToken}). */
   token?: string;
   fetch?: FetchLike;
+  /**
+   * Called once when an authenticated call answers 401 (token expired or revoked): resolve to a fresh
+   * user token (e.g. by minting a new session) and the call is retried once with it.
+   */
+  reauthenticate?: () => Promise<string>;
 }
 
 /** What `mintSession` needs (seed: app id + key + user id, plus an identity token in signed mode). */
@@ -72,8 +77,12 @@ export class UTDApi {
   readonly baseUrl: string;
   private token: string | undefined;
   private readonly fetchImpl: FetchLike;
+  /** Set by the owner (facade, chat registry) that knows how to mint a fresh session. */
+  reauthenticate: (() => Promise<string>) | undefined;
+  private reauthenticating: Promise<string> | undefined;
 
   constructor(opts: UTDApiOptions) {
+    this.reauthenticate = opts.reauthenticate;
     this.baseUrl = opts.baseUrl.replace(/\/+$/, "");
     this.token = opts.token;
     const f = opts.fetch ?? (globalThis.fetch as unknown as FetchLike | undefined);
@@ -87,8 +96,25 @@ export class UTDApi {
     this.token = token;
   }
 
-  /** Sends a JSON request; resolves to the parsed body, or throws `UTDStreamException`. */
+  /**
+   * Sends a JSON request; resolves to the parsed body, or throws `UTDStreamException`. An authenticated
+   * call refused with 401 is retried once after {@link UTDApiOptions.reauthenticate}, when one is set.
+   */
   async request<T>(method: string, path: string, body?: unknown, auth = true): Promise<T> {
+    try {
+      return await this.send<T>(method, path, body, auth);
+    } catch (err) {
+      if (!auth || !this.reauthenticate || !(err instanceof UTDStreamException) || err.statusCode !== 401) throw err;
+      // Concurrent 401s share one re-mint.
+      this.reauthenticating ??= this.reauthenticate().finally(() => {
+        this.reauthenticating = undefined;
+      });
+      this.token = await this.reauthenticating;
+      return this.send<T>(method, path, body, auth);
+    }
+  }
+
+  private async send<T>(method: string, path: string, body: unknown, auth: boolean): Promise<T> {
     const headers: Record<string, string> = { accept: "application/json" };
     if (auth && this.token) headers.authorization = `Bearer ${this.token}`;
     const init: { method: string; headers: Record<string, string>; body?: string } = { method, headers };

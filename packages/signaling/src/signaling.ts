@@ -99,6 +99,7 @@ export class UTDSignaling {
     const apiOpts: { baseUrl: string; fetch?: FetchLike } = { baseUrl: opts.baseUrl ?? "http://127.0.0.1:7800" };
     if (opts.fetch) apiOpts.fetch = opts.fetch;
     this.api = new UTDApi(apiOpts);
+    this.api.reauthenticate = async () => (await this.mint()).userToken;
   }
 
   /** Whether the paid `signaling` capability is on (null until known). Refreshed on every (re)connect. */

@@ -60,6 +60,28 @@ describe("@utd-stream/signaling against a real engine", () => {
     return s;
   }
 
+  test("UTDApi re-authenticates once on 401 (revoked token) and retries; without a hook the 401 surfaces", async () => {
+    const mintFor = (api: UTDApi) => api.mintSession({ appId: app.app_id, appKey: app.app_key, identity: "reauth" });
+    let remints = 0;
+    const api = new UTDApi({
+      baseUrl: e.url,
+      reauthenticate: async () => {
+        remints++;
+        return (await mintFor(new UTDApi({ baseUrl: e.url }))).userToken;
+      },
+    });
+    const plain = new UTDApi({ baseUrl: e.url });
+    await mintFor(api);
+    const first = await mintFor(plain);
+    // Sign out everywhere: both tokens stop working.
+    await plain.revokeAll();
+    const calls = await api.request<{ calls: unknown[] }>("GET", "/api/v1/calls");
+    expect(calls.calls).toEqual([]);
+    expect(remints).toBe(1);
+    plain.setToken(first.userToken);
+    await expect(plain.request("GET", "/api/v1/calls")).rejects.toMatchObject({ statusCode: 401, code: "unauthorized" });
+  });
+
   test("connect surfaces capability flags and plan limits; state is a store", async () => {
     const s = sdk("s-alice");
     const states: ConnectionState[] = [];

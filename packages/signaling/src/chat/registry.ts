@@ -71,6 +71,7 @@ export class ChatSessionRegistry {
     };
     if (token) api.setToken(token);
     else await mint();
+    if (p.appKey) api.reauthenticate = mint;
     const clientOpts: ConstructorParameters<typeof UTDSignalClient>[0] = { url: wsUrl, token: () => token as string };
     if (p.appKey) clientOpts.refreshToken = mint;
     if (p.deviceId) clientOpts.deviceId = p.deviceId;
