@@ -8,6 +8,8 @@ export class UTDApiClient {
   static readonly defaultTokenBaseUrl = "";
   private bearer: string | undefined;
   private readonly controllers = new Set<AbortController>();
+  /** Mints a fresh user token; set by `UTDStreamClient.authenticate`. Used once per call refused with 401. */
+  reauthenticate: (() => Promise<string>) | undefined;
 
   constructor(
     readonly baseUrl: string,
@@ -23,8 +25,27 @@ export class UTDApiClient {
     this.bearer = token;
   }
 
-  /** A JSON request to the engine. `body` keys are camelCase; they go out snake_case. */
+  /**
+   * A JSON request to the engine. `body` keys are camelCase; they go out snake_case. An authenticated
+   * call refused with 401 is retried once after `reauthenticate`.
+   */
   async request<T>(method: string, path: string, body?: Record<string, unknown>, opts: { base?: string; auth?: boolean } = {}): Promise<T> {
+    try {
+      return await this.send<T>(method, path, body, opts);
+    } catch (err) {
+      const authed = opts.auth !== false && this.bearer !== undefined;
+      if (!authed || !this.reauthenticate || !(err instanceof UTDStreamException) || err.statusCode !== 401) throw err;
+      this.bearer = await this.reauthenticate();
+      return this.send<T>(method, path, body, opts);
+    }
+  }
+
+  private async send<T>(
+    method: string,
+    path: string,
+    body: Record<string, unknown> | undefined,
+    opts: { base?: string; auth?: boolean },
+  ): Promise<T> {
     const headers: Record<string, string> = {};
     if (opts.auth !== false && this.bearer) headers.authorization = `Bearer ${this.bearer}`;
     if (body !== undefined) headers["content-type"] = "application/json";

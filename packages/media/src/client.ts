@@ -16,6 +16,11 @@ export interface UTDStreamClientOptions {
   baseUrl?: string;
   /** Token-minting base URL (default: `baseUrl`). */
   tokenBaseUrl?: string;
+  /**
+   * Signed-mode apps: returns a fresh identity token from your backend. Used to re-authenticate by
+   * itself when the user token has expired (an `authenticate()` call without `identityToken` uses it too).
+   */
+  tokenProvider?: () => Promise<string>;
 }
 
 export interface JoinOptions {
@@ -48,6 +53,7 @@ export class UTDStreamClient {
 
   /** Mints a room-less user bearer (needed before calls); resolves with the `user_token`. */
   async authenticate(o: { identity: string; name?: string; deviceId?: string; identityToken?: string }): Promise<string> {
+    const identityToken = o.identityToken ?? (this.o.tokenProvider ? await this.o.tokenProvider() : undefined);
     const s = await this.api.request<SessionResponse>(
       "POST",
       "/api/v1/auth/session",
@@ -57,12 +63,19 @@ export class UTDStreamClient {
         identity: o.identity,
         name: o.name,
         deviceId: o.deviceId,
-        identityToken: o.identityToken,
+        identityToken,
       },
       { auth: false },
     );
     this.api.setUserToken(s.user_token);
     this.currentIdentity = o.identity;
+    // An expired or revoked user token is replaced once, transparently, by minting again as this user.
+    const again = {
+      identity: o.identity,
+      ...(o.name !== undefined ? { name: o.name } : {}),
+      ...(o.deviceId !== undefined ? { deviceId: o.deviceId } : {}),
+    };
+    this.api.reauthenticate = () => this.authenticate(again);
     return s.user_token;
   }
 
