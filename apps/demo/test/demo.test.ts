@@ -111,6 +111,37 @@ describe("demo page (no LiveKit)", () => {
     await b.ctx.close();
   }, 90_000);
 
+  it("history pages back: a long conversation opens on its latest 30 messages and loads the older ones", async (ctx) => {
+    if (!browser || !engine) return ctx.skip();
+    const cfg = (await (await fetch(`${engine.url}/demo/config.json`)).json()) as { app_id: string; app_key: string };
+    const erin = await engine.session({ ...cfg, app_secret: "" }, "erin");
+    await engine.session({ ...cfg, app_secret: "" }, "frank");
+    const conv = await engine.request<{ id: string }>("POST", "/api/v1/conversations", {
+      token: erin.user_token,
+      body: { kind: "direct", members: ["frank"] },
+    });
+    expect(conv.status).toBe(201);
+    for (let i = 1; i <= 45; i++) {
+      const r = await engine.request("POST", `/api/v1/conversations/${conv.body.id}/messages`, {
+        token: erin.user_token,
+        body: { client_msg_id: `h${i}`, text: `m${i}` },
+      });
+      expect(r.status).toBe(201);
+    }
+    const b = await openDemo(browser, engine.url);
+    await signIn(b.page, "frank");
+    await b.page.locator('[data-testid="conversation"][data-title="erin"] button').click();
+    await b.page.locator('[data-testid="message"][data-seq="45"]').waitFor();
+    await expect.poll(() => b.page.locator('[data-testid="message"]').count()).toBe(30);
+    expect(await b.page.locator('[data-testid="message-text"]').first().textContent()).toBe("m16");
+    await b.page.getByTestId("load-more").click();
+    await b.page.locator('[data-testid="message"][data-seq="1"]').waitFor();
+    await expect.poll(() => b.page.locator('[data-testid="message"]').count()).toBe(45);
+    expect(await b.page.locator('[data-testid="message-text"]').first().textContent()).toBe("m1");
+    await shot(b.page, "05-chat-history-paged-frank");
+    await b.ctx.close();
+  }, 60_000);
+
   it("a call rings without LiveKit: accepted, the panel says how to enable media, hang-up ends it for both", async (ctx) => {
     if (!browser || !engine) return ctx.skip();
     const a = await openDemo(browser, engine.url);
