@@ -57,7 +57,7 @@ export interface Engine {
   store: Store;
   hooks: Hooks;
   clock: Clock;
-  /** Where services publish user events; the WebSocket gateway replaces the null sink. */
+  /** Where services publish user events: the WebSocket gateway (per-user streams, resume, cross-node bus). */
   events: EventSink;
   metrics: Registry;
   services: EngineServices;
@@ -87,7 +87,9 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
 
   const apps = new AppsService(store, keys.sealKey, clock, hooks);
   const users = new UsersService(store, clock, hooks);
-  const tokens = new UserTokens(config.tokenSecret ? new TextEncoder().encode(config.tokenSecret) : keys.tokenKey, config.userTokenTtlS);
+  // One key signs user tokens and upload/download URLs; every node of a cluster must share it.
+  const tokenKey = config.tokenSecret ? new TextEncoder().encode(config.tokenSecret) : keys.tokenKey;
+  const tokens = new UserTokens(tokenKey, config.userTokenTtlS);
   const auth = new AuthService({
     apps,
     users,
@@ -131,7 +133,7 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
     clock,
     events,
     apps,
-    signingKey: keys.tokenKey,
+    signingKey: tokenKey,
     ws: signaling.gateway,
     typing: signaling.typing,
   });

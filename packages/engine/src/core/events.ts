@@ -7,6 +7,3 @@ export interface EventSink {
   /** Publishes one event to every connected device of each identity, and into their resume buffers. */
   toUsers(appId: string, identities: readonly string[], type: string, data: unknown): void;
 }
-
-/** Used until a gateway is attached (and by CLI tooling that has no sockets). */
-export const nullEventSink: EventSink = { toUsers: () => {} };
