@@ -12,7 +12,7 @@ export type CallAction = (typeof CALL_ACTIONS)[number];
 
 /** Free-form app data attached to a call (≤ 4 KB when serialised). */
 export const CallMetadataSchema = z
-  .record(z.string().max(64), z.unknown())
+  .record(z.string().max(64), z.json())
   .refine((m) => JSON.stringify(m).length <= 4096, "metadata must serialise to at most 4096 bytes");
 
 /** `POST /api/v1/calls` — invite one user to a 1:1 call. */
@@ -49,7 +49,7 @@ export const CallSchema = z.object({
   caller_name: z.string().nullable(),
   callee_identity: z.string(),
   callee_name: z.string().nullable(),
-  metadata: z.record(z.string(), z.unknown()),
+  metadata: z.record(z.string(), z.json()),
   client_call_id: z.string().nullable(),
   /** The callee device that accepted (other devices of the callee: "answered elsewhere"). */
   answered_device_id: z.string().nullable(),

@@ -40,7 +40,7 @@ function toWire(r: CallRow): Call {
     caller_name: r.caller_name,
     callee_identity: r.callee_identity,
     callee_name: r.callee_name,
-    metadata: JSON.parse(r.metadata) as Record<string, unknown>,
+    metadata: JSON.parse(r.metadata) as Call["metadata"],
     client_call_id: r.client_call_id,
     answered_device_id: r.answered_device_id,
     end_reason: r.end_reason as CallEndReason | null,
