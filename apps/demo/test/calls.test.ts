@@ -1,0 +1,75 @@
+import { rmSync } from "node:fs";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, it } from "vitest";
+import { buildDemo, chromiumOrSkip, type DemoEngine, launch, openDemo, shot, signIn, startDemoEngine } from "./harness.js";
+
+// Call outcomes as the page shows them (no LiveKit needed: ringing is signalling only).
+describe("demo page: busy, missed and answered elsewhere", () => {
+  let engine: DemoEngine | undefined;
+  let browser: Browser | undefined;
+  let dist: string | undefined;
+
+  beforeAll(async () => {
+    if (!chromiumOrSkip()) return;
+    dist = await buildDemo();
+    engine = await startDemoEngine({ UTD_DEMO_DIR: dist, UTD_CALL_RING_TIMEOUT_S: "2" });
+    browser = await launch();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await engine?.stop();
+    if (dist) rmSync(dist, { recursive: true, force: true });
+  });
+
+  const ring = async (caller: Page, callee: string) =>
+    caller.locator(`[data-testid="person"][data-identity="${callee}"][data-status="online"] [data-testid="audio-call"]`).click();
+
+  it("the callee answers busy: the caller's panel says busy", async (ctx) => {
+    if (!browser || !engine) return ctx.skip();
+    const a = await openDemo(browser, engine.url);
+    await signIn(a.page, "ines");
+    const b = await openDemo(browser, engine.url);
+    await signIn(b.page, "jon");
+    await ring(a.page, "jon");
+    await b.page.locator('[data-testid="incoming-call"][data-caller="ines"] [data-testid="busy-call"]').click();
+    await a.page.locator('[data-testid="call-status"][data-status="busy"]').waitFor();
+    await b.page.locator('[data-testid="incoming-call"]').waitFor({ state: "detached" });
+    await shot(a.page, "06-call-busy-caller");
+    await a.ctx.close();
+    await b.ctx.close();
+  });
+
+  it("nobody answers within the ring timeout: missed for the caller, a missed-call notice for the callee", async (ctx) => {
+    if (!browser || !engine) return ctx.skip();
+    const a = await openDemo(browser, engine.url);
+    await signIn(a.page, "kim");
+    const b = await openDemo(browser, engine.url);
+    await signIn(b.page, "lea");
+    await ring(a.page, "lea");
+    await b.page.locator('[data-testid="incoming-call"][data-caller="kim"]').waitFor();
+    await a.page.locator('[data-testid="call-status"][data-status="missed"]').waitFor({ timeout: 15_000 });
+    await b.page.locator('[data-testid="incoming-call"]').waitFor({ state: "detached" });
+    await b.page.getByTestId("toasts").getByText("Missed call from kim").waitFor();
+    await shot(b.page, "07-call-missed-callee");
+    await a.ctx.close();
+    await b.ctx.close();
+  });
+
+  it("the callee has two devices: both ring, one accepts, the other is told it was answered elsewhere", async (ctx) => {
+    if (!browser || !engine) return ctx.skip();
+    const a = await openDemo(browser, engine.url);
+    await signIn(a.page, "max");
+    const phone = await openDemo(browser, engine.url);
+    await signIn(phone.page, "nora");
+    const laptop = await openDemo(browser, engine.url);
+    await signIn(laptop.page, "nora");
+    await ring(a.page, "nora");
+    for (const d of [phone, laptop]) await d.page.locator('[data-testid="incoming-call"][data-caller="max"]').waitFor();
+    await phone.page.locator('[data-testid="incoming-call"][data-caller="max"] [data-testid="accept-call"]').click();
+    await a.page.locator('[data-testid="call-status"][data-status="active"]').waitFor();
+    await laptop.page.getByTestId("toasts").getByText("Answered on another device.").waitFor();
+    await laptop.page.locator('[data-testid="incoming-call"]').waitFor({ state: "detached" });
+    await shot(laptop.page, "08-call-answered-elsewhere");
+    for (const c of [a, phone, laptop]) await c.ctx.close();
+  });
+});
