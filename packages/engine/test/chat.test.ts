@@ -414,6 +414,39 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
     expect((await req<Err>("POST", "/api/v1/conversations", t[a] as string, { kind: "chatroom", members: [b] })).status).toBe(400);
   });
 
+  it("chatroom members page in join order with a cursor; bad paging input is refused", async (ctx) => {
+    if (suite.skip) return ctx.skip();
+    const { t, ids } = await world(7);
+    const [owner, ...rest] = ids as [string, ...string[]];
+    const room = await req<Conv>("POST", "/api/v1/conversations", t[owner] as string, { kind: "chatroom", name: "big" });
+    for (const id of rest) expect((await req("POST", `/api/v1/conversations/${room.body.id}/join`, t[id] as string)).status).toBe(200);
+    type Page = { members: { identity: string }[]; next_after: string | null };
+    const seen: string[] = [];
+    let after: string | null = null;
+    const sizes: number[] = [];
+    do {
+      const q: string = `?limit=3${after ? `&after=${encodeURIComponent(after)}` : ""}`;
+      const page: { status: number; body: Page } = await req<Page>(
+        "GET",
+        `/api/v1/conversations/${room.body.id}/members${q}`,
+        t[owner] as string,
+      );
+      expect(page.status).toBe(200);
+      sizes.push(page.body.members.length);
+      seen.push(...page.body.members.map((m) => m.identity));
+      after = page.body.next_after;
+    } while (after);
+    expect(sizes).toEqual([3, 3, 1]);
+    expect(seen).toEqual(ids);
+    const all = await req<Page>("GET", `/api/v1/conversations/${room.body.id}/members`, t[owner] as string);
+    expect(all.body).toMatchObject({ next_after: null });
+    expect(all.body.members).toHaveLength(7);
+    for (const q of ["?limit=0", "?limit=501", "?limit=x", "?after=nope", "?bogus=1"]) {
+      const bad = await req<Err>("GET", `/api/v1/conversations/${room.body.id}/members${q}`, t[owner] as string);
+      expect([q, bad.status, bad.body.error.code]).toEqual([q, 400, "invalid_argument"]);
+    }
+  });
+
   it("conversation list: most recently active first with last message", async (ctx) => {
     if (suite.skip) return ctx.skip();
     const { t, ids } = await world(4);

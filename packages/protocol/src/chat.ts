@@ -85,6 +85,24 @@ export const MemberSchema = z.object({
 });
 export type Member = z.infer<typeof MemberSchema>;
 
+/** `GET /api/v1/conversations/{id}/members?limit=&after=` — members in join order, a page at a time. */
+export const MembersQuerySchema = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  /** `next_after` of the previous page. */
+  after: z
+    .string()
+    .max(200)
+    .regex(/^\d+_\S+$/, "malformed cursor")
+    .optional(),
+});
+
+export const MemberPageSchema = z.object({
+  members: z.array(MemberSchema),
+  /** Pass as `after` for the next page; null on the last page. */
+  next_after: z.string().nullable(),
+});
+export type MemberPage = z.infer<typeof MemberPageSchema>;
+
 /** An uploaded file as attached to a message. */
 export const AttachmentSchema = z.object({
   file_token: z.string(),

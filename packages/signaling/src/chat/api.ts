@@ -6,7 +6,7 @@ import type {
   Friend,
   HistoryResponse,
   MarkReadResponse,
-  Member,
+  MemberPage,
   Message,
   UnreadResponse,
   UploadInfo,
@@ -82,8 +82,17 @@ export class ChatApi {
     return conversationFromWire(await this.api.request<Conversation>("GET", `/api/v1/conversations/${enc(id)}`));
   }
 
+  /** Every member, in join order (fetched a page of 500 at a time). */
   async members(id: string): Promise<UTDMember[]> {
-    return (await this.api.request<{ members: Member[] }>("GET", `/api/v1/conversations/${enc(id)}/members`)).members.map(memberFromWire);
+    const out: UTDMember[] = [];
+    let after: string | null = null;
+    do {
+      const q: string = `?limit=500${after ? `&after=${encodeURIComponent(after)}` : ""}`;
+      const page: MemberPage = await this.api.request<MemberPage>("GET", `/api/v1/conversations/${enc(id)}/members${q}`);
+      out.push(...page.members.map(memberFromWire));
+      after = page.next_after;
+    } while (after);
+    return out;
   }
 
   async join(id: string): Promise<UTDConversation> {

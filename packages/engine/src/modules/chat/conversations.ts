@@ -4,6 +4,7 @@ import {
   type CreateConversationRequest,
   type Member,
   type MemberEvent,
+  type MemberPage,
   type MemberRole,
   type UpdateConversationRequest,
 } from "@utd-stream/protocol";
@@ -225,22 +226,41 @@ export abstract class ChatConversations extends ChatCore {
   // ---------- members ----------
 
   async listMembers(caller: Caller, id: string): Promise<Member[]> {
+    return (await this.pageMembers(caller, id, {})).members;
+  }
+
+  /**
+   * Members in join order. With `limit`, one page of them and the cursor of the next (chatrooms have no
+   * member cap, so clients page through them).
+   */
+  async pageMembers(caller: Caller, id: string, page: { limit?: number; after?: string | undefined }): Promise<MemberPage> {
     await this.access(this.db, caller, id);
-    const rows = await this.db
+    let q = this.db
       .selectFrom("conversation_members as cm")
       .leftJoin("chat_settings as s", (j) => j.onRef("s.app_id", "=", "cm.app_id").onRef("s.identity", "=", "cm.identity"))
       .select(["cm.identity", "cm.role", "cm.joined_at", "cm.last_read_seq", "s.share_read_receipts"])
       .where("cm.conversation_id", "=", id)
       .orderBy("cm.joined_at")
-      .orderBy("cm.identity")
-      .execute();
-    return rows.map((r) => ({
+      .orderBy("cm.identity");
+    const cut = page.after?.indexOf("_") ?? -1;
+    if (page.after && cut > 0) {
+      const at = Number(page.after.slice(0, cut));
+      const who = page.after.slice(cut + 1);
+      q = q.where((eb) => eb.or([eb("cm.joined_at", ">", at), eb.and([eb("cm.joined_at", "=", at), eb("cm.identity", ">", who)])]));
+    }
+    if (page.limit !== undefined) q = q.limit(page.limit + 1);
+    const all = await q.execute();
+    const rows = page.limit !== undefined ? all.slice(0, page.limit) : all;
+    const last = rows.at(-1);
+    const more = page.limit !== undefined && all.length > page.limit && last;
+    const members = rows.map((r) => ({
       identity: r.identity,
       role: r.role as MemberRole,
       joined_at: iso(Number(r.joined_at)),
       // A user who turned receipts off shows no read position to others.
       last_read_seq: r.identity === caller.identity || r.share_read_receipts !== 0 ? Number(r.last_read_seq) : null,
     }));
+    return { members, next_after: more ? `${Number(last.joined_at)}_${last.identity}` : null };
   }
 
   /** Adds members to a group (owner or admin), within `max_group_members`. Already-members are ignored. */

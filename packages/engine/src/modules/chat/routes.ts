@@ -12,7 +12,9 @@ import {
   ListConversationsQuerySchema,
   MarkReadRequestSchema,
   MarkReadResponseSchema,
+  MemberPageSchema,
   MemberSchema,
+  MembersQuerySchema,
   MessageSchema,
   ReactionRequestSchema,
   SendMessageRequestSchema,
@@ -133,12 +135,13 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
   route(app, deps, {
     method: "GET",
     url: "/api/v1/conversations/:id/members",
-    summary: "Members with roles and (when shared) read positions",
+    summary: "Members with roles and (when shared) read positions, in join order, a page at a time (limit ≤ 500, default 100)",
     tags,
     auth: "user",
     params: ConvParams,
-    response: Members,
-    handler: async ({ auth, params }) => ({ members: await chat.listMembers(caller(auth), params.id) }),
+    query: MembersQuerySchema,
+    response: MemberPageSchema,
+    handler: async ({ auth, params, query }) => chat.pageMembers(caller(auth), params.id, query),
   });
   route(app, deps, {
     method: "POST",
