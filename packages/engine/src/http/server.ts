@@ -1,7 +1,7 @@
 import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
 import { ApiError } from "../core/errors.js";
 import { instrumentHttp } from "./metrics.js";
@@ -48,6 +48,13 @@ export async function createHttp(opts: HttpOptions): Promise<FastifyInstance> {
     },
     bodyLimit: opts.bodyLimit,
     return503OnClosing: true,
+    // Router-level failures (malformed or over-long path parameters) get the same typed body as the rest.
+    frameworkErrors: (err, _req, res) => {
+      const reply = res as unknown as FastifyReply;
+      const e =
+        err.code === "FST_ERR_MAX_PARAM_LENGTH" ? ApiError.invalid("a path parameter is too long") : ApiError.invalid("malformed URL");
+      reply.code(e.status).send(e.toBody());
+    },
     forceCloseConnections: "idle",
     trustProxy: true,
   });
