@@ -80,7 +80,7 @@ function hostile(rand: () => number, depth = 0): unknown {
     case 11:
       return { __proto__: { admin: true }, constructor: { prototype: { polluted: true } } };
     case 12:
-      return JSON.parse('{"a":'.repeat(40) + "1" + "}".repeat(40));
+      return JSON.parse(`${'{"a":'.repeat(40)}1${"}".repeat(40)}`);
     default:
       return Math.floor(rand() * 100);
   }
