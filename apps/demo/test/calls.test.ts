@@ -1,31 +1,17 @@
-import { rmSync } from "node:fs";
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, it } from "vitest";
-import { buildDemo, chromiumOrSkip, type DemoEngine, launch, openDemo, shot, signIn, startDemoEngine } from "./harness.js";
+import type { Page } from "playwright-core";
+import { describe, it } from "vitest";
+import { demoSuite, openDemo, shot, signIn } from "./harness.js";
 
 // Call outcomes as the page shows them (no LiveKit needed: ringing is signalling only).
 describe("demo page: busy, missed and answered elsewhere", () => {
-  let engine: DemoEngine | undefined;
-  let browser: Browser | undefined;
-  let dist: string | undefined;
-
-  beforeAll(async () => {
-    if (!chromiumOrSkip()) return;
-    dist = await buildDemo();
-    engine = await startDemoEngine({ UTD_DEMO_DIR: dist, UTD_CALL_RING_TIMEOUT_S: "2" });
-    browser = await launch();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await engine?.stop();
-    if (dist) rmSync(dist, { recursive: true, force: true });
-  });
+  const suite = demoSuite({ UTD_CALL_RING_TIMEOUT_S: "2" });
 
   const ring = async (caller: Page, callee: string) =>
     caller.locator(`[data-testid="person"][data-identity="${callee}"][data-status="online"] [data-testid="audio-call"]`).click();
 
   it("the callee answers busy: the caller's panel says busy", async (ctx) => {
-    if (!browser || !engine) return ctx.skip();
+    if (!suite.ready) return ctx.skip();
+    const { browser, engine } = suite;
     const a = await openDemo(browser, engine.url);
     await signIn(a.page, "ines");
     const b = await openDemo(browser, engine.url);
@@ -40,7 +26,8 @@ describe("demo page: busy, missed and answered elsewhere", () => {
   });
 
   it("nobody answers within the ring timeout: missed for the caller, a missed-call notice for the callee", async (ctx) => {
-    if (!browser || !engine) return ctx.skip();
+    if (!suite.ready) return ctx.skip();
+    const { browser, engine } = suite;
     const a = await openDemo(browser, engine.url);
     await signIn(a.page, "kim");
     const b = await openDemo(browser, engine.url);
@@ -56,7 +43,8 @@ describe("demo page: busy, missed and answered elsewhere", () => {
   });
 
   it("the callee has two devices: both ring, one accepts, the other is told it was answered elsewhere", async (ctx) => {
-    if (!browser || !engine) return ctx.skip();
+    if (!suite.ready) return ctx.skip();
+    const { browser, engine } = suite;
     const a = await openDemo(browser, engine.url);
     await signIn(a.page, "max");
     const phone = await openDemo(browser, engine.url);

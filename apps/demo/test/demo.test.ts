@@ -1,28 +1,13 @@
-import { rmSync } from "node:fs";
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildDemo, chromiumOrSkip, type DemoEngine, launch, openDemo, png, shot, signIn, startDemoEngine } from "./harness.js";
+import { describe, expect, it } from "vitest";
+import { demoSuite, openDemo, png, shot, signIn } from "./harness.js";
 
 // The page `npm start` serves, driven in real Chromium: two browser contexts are two people.
 describe("demo page (no LiveKit)", () => {
-  let engine: DemoEngine | undefined;
-  let browser: Browser | undefined;
-  let dist: string | undefined;
-
-  beforeAll(async () => {
-    if (!chromiumOrSkip()) return;
-    dist = await buildDemo();
-    engine = await startDemoEngine({ UTD_DEMO_DIR: dist });
-    browser = await launch();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await engine?.stop();
-    if (dist) rmSync(dist, { recursive: true, force: true });
-  });
+  const suite = demoSuite();
 
   it("two people sign in and see each other online", async (ctx) => {
-    if (!browser || !engine) return ctx.skip();
+    if (!suite.ready) return ctx.skip();
+    const { browser, engine } = suite;
     const a = await openDemo(browser, engine.url);
     await signIn(a.page, "alice");
     const b = await openDemo(browser, engine.url);
@@ -37,7 +22,8 @@ describe("demo page (no LiveKit)", () => {
     await a.ctx.close();
   });
   it("chat: unread badge, typing indicator, read receipt, an inline image, a send while offline, history after a reload, a group", async (ctx) => {
-    if (!browser || !engine) return ctx.skip();
+    if (!suite.ready) return ctx.skip();
+    const { browser, engine } = suite;
     const a = await openDemo(browser, engine.url);
     await signIn(a.page, "carol");
     const b = await openDemo(browser, engine.url);
@@ -112,7 +98,8 @@ describe("demo page (no LiveKit)", () => {
   }, 90_000);
 
   it("history pages back: a long conversation opens on its latest 30 messages and loads the older ones", async (ctx) => {
-    if (!browser || !engine) return ctx.skip();
+    if (!suite.ready) return ctx.skip();
+    const { browser, engine } = suite;
     const cfg = (await (await fetch(`${engine.url}/demo/config.json`)).json()) as { app_id: string; app_key: string };
     const erin = await engine.session({ ...cfg, app_secret: "" }, "erin");
     await engine.session({ ...cfg, app_secret: "" }, "frank");
@@ -143,7 +130,8 @@ describe("demo page (no LiveKit)", () => {
   }, 60_000);
 
   it("a call rings without LiveKit: accepted, the panel says how to enable media, hang-up ends it for both", async (ctx) => {
-    if (!browser || !engine) return ctx.skip();
+    if (!suite.ready) return ctx.skip();
+    const { browser, engine } = suite;
     const a = await openDemo(browser, engine.url);
     await signIn(a.page, "gina");
     const b = await openDemo(browser, engine.url);
@@ -162,7 +150,8 @@ describe("demo page (no LiveKit)", () => {
   });
 
   it("Urdu renders right-to-left with translated strings", async (ctx) => {
-    if (!browser || !engine) return ctx.skip();
+    if (!suite.ready) return ctx.skip();
+    const { browser, engine } = suite;
     const { ctx: c, page } = await openDemo(browser, `${engine.url}/?lang=ur`);
     await page.getByTestId("signin").waitFor();
     expect(await page.evaluate(() => [document.documentElement.lang, document.documentElement.dir])).toEqual(["ur", "rtl"]);
@@ -185,7 +174,8 @@ describe("demo page (no LiveKit)", () => {
     await c.close();
   });
   it("a capability off for the app shows an upsell, not a raw error", async (ctx) => {
-    if (!browser || !engine) return ctx.skip();
+    if (!suite.ready) return ctx.skip();
+    const { browser, engine } = suite;
     // Chat off (the "signaling" plan): the chat tab explains the plan; presence still works.
     const created = await engine.admin<{ app_id: string; app_key: string }>("POST", "/admin/v1/apps", {
       name: "no chat",

@@ -1,11 +1,12 @@
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import { crc32, deflateSync } from "node:zlib";
 import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, beforeAll } from "vitest";
 import { chromiumOrSkip as chromiumOrSkipFor, launchChromium } from "../../../test/helpers/browser.js";
 import { type RunningEngine, startEngine } from "../../../test/helpers/engine.js";
 
@@ -91,4 +92,30 @@ export function png(width: number, height: number, rgb: [number, number, number]
     chunk("IDAT", deflateSync(raw)),
     chunk("IEND", Buffer.alloc(0)),
   ]);
+}
+
+/** A suite's page, engine and browser; `ready` is false when Chromium is absent (the suite skips loudly). */
+export interface DemoSuite {
+  readonly engine: DemoEngine;
+  readonly browser: Browser;
+  readonly ready: boolean;
+}
+
+/** Builds the page, starts `utd serve --demo` (with `env`) and a browser before the suite; stops them after. */
+export function demoSuite(env: Record<string, string> = {}): DemoSuite {
+  const suite = { engine: undefined as unknown as DemoEngine, browser: undefined as unknown as Browser, ready: false };
+  let dist: string | undefined;
+  beforeAll(async () => {
+    if (!chromiumOrSkip()) return;
+    dist = await buildDemo();
+    suite.engine = await startDemoEngine({ UTD_DEMO_DIR: dist, ...env });
+    suite.browser = await launch();
+    suite.ready = true;
+  }, 120_000);
+  afterAll(async () => {
+    await suite.browser?.close();
+    await suite.engine?.stop();
+    if (dist) rmSync(dist, { recursive: true, force: true });
+  });
+  return suite;
 }
