@@ -159,3 +159,29 @@ for (const backend of backends) {
     });
   });
 }
+
+describe("PostgreSQL store survives the server dropping its connections", () => {
+  it("idle connections terminated by the server do not crash the process; the next query reconnects", async (ctx) => {
+    const pg = await freshPostgres();
+    if (!pg) return ctx.skip();
+    const store = await openStore({ dataDir: "/nonexistent", databaseUrl: pg.url });
+    try {
+      await store.ping();
+      const { default: pgLib } = await import("pg");
+      const admin = new pgLib.Client({ connectionString: pg.url.replace(/\/[^/]+$/, "/postgres") });
+      await admin.connect();
+      const dbName = new URL(pg.url).pathname.slice(1);
+      const killed = await admin.query(
+        "select pg_terminate_backend(pid) from pg_stat_activity where datname = $1 and pid <> pg_backend_pid()",
+        [dbName],
+      );
+      await admin.end();
+      expect(killed.rowCount).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 200));
+      await store.ping();
+    } finally {
+      await store.close();
+      await pg.drop();
+    }
+  });
+});

@@ -70,6 +70,10 @@ function openPostgres(url: string, max: number): Store {
       oid === 20 ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text"),
   };
   const pool = new pg.Pool({ connectionString: url, max, types });
+  // An idle pooled connection that the server drops (restart, failover, admin termination) emits an error
+  // on the pool; unhandled, it would crash the process. The pool discards that client and the next query
+  // opens a fresh one, or fails with a typed error of its own.
+  pool.on("error", () => {});
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let describe = "postgres";
   try {
