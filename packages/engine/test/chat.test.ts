@@ -414,6 +414,38 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
     expect((await req<Err>("POST", "/api/v1/conversations", t[a] as string, { kind: "chatroom", members: [b] })).status).toBe(400);
   });
 
+  it("admin moderation closes an abandoned chatroom to free its max_chatrooms slot; refusals change nothing", async (ctx) => {
+    if (suite.skip) return ctx.skip();
+    const { app, t, ids } = await world(2);
+    const [a, b] = ids as [string, string];
+    const room = await req<Conv>("POST", "/api/v1/conversations", t[a] as string, { kind: "chatroom", name: "abandoned" });
+    expect((await req("POST", `/api/v1/conversations/${room.body.id}/leave`, t[a] as string)).status).toBe(204);
+    const blocked = await req<Err>("POST", "/api/v1/conversations", t[b] as string, { kind: "chatroom", name: "mine" });
+    expect(blocked.body.error).toMatchObject({ code: "limit_exceeded", limit: "max_chatrooms" });
+    const admin = (method: string, path: string, token = suite.engine.adminToken) =>
+      suite.engine.request<Err & Conv>(method, path, { token });
+    const other = await suite.engine.createApp({ name: "other" });
+    for (const [path, token, status, code] of [
+      [`/admin/v1/apps/${app.app_id}/conversations/${room.body.id}/close`, "adm_wrong", 401, "unauthorized"],
+      [`/admin/v1/apps/${app.app_id}/conversations/${room.body.id}/close`, t[a] as string, 401, "unauthorized"],
+      [`/admin/v1/apps/${other.app_id}/conversations/${room.body.id}/close`, undefined, 404, "not_found"],
+      [`/admin/v1/apps/app_nope/conversations/${room.body.id}/close`, undefined, 404, "not_found"],
+      [`/admin/v1/apps/${app.app_id}/conversations/conv_nope/close`, undefined, 404, "not_found"],
+      [`/admin/v1/apps/${app.app_id}/conversations/bad%20id/close`, undefined, 400, "invalid_argument"],
+    ] as const) {
+      const r = await admin("POST", path, token);
+      expect([path, r.status, r.body.error.code]).toEqual([path, status, code]);
+    }
+    expect((await req<Conv>("GET", "/api/v1/chatrooms", t[b] as string)).body).toMatchObject({ conversations: [{ id: room.body.id }] });
+    const closed = await admin("POST", `/admin/v1/apps/${app.app_id}/conversations/${room.body.id}/close`);
+    expect([closed.status, closed.body.closed]).toEqual([200, true]);
+    const mine = await req<Conv>("POST", "/api/v1/conversations", t[b] as string, { kind: "chatroom", name: "mine" });
+    expect(mine.status).toBe(201);
+    // Reopening respects the limit, for moderators too.
+    const reopen = await admin("POST", `/admin/v1/apps/${app.app_id}/conversations/${room.body.id}/reopen`);
+    expect([reopen.status, reopen.body.error.limit]).toEqual([403, "max_chatrooms"]);
+  });
+
   it("chatroom members page in join order with a cursor; bad paging input is refused", async (ctx) => {
     if (suite.skip) return ctx.skip();
     const { t, ids } = await world(7);

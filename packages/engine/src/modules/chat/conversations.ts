@@ -198,10 +198,10 @@ export abstract class ChatConversations extends ChatCore {
   }
 
   /** Closes (no more sends; history stays readable) or reopens. Reopening a chatroom counts against `max_chatrooms`. */
-  async setClosed(caller: Caller, id: string, closed: boolean): Promise<Conversation> {
+  async setClosed(caller: Caller, id: string, closed: boolean, opts: { moderator?: boolean } = {}): Promise<Conversation> {
     const changed = await this.db.transaction().execute(async (trx) => {
-      const { conv, me } = await this.access(trx, caller, id, true);
-      if (conv.kind !== "direct") this.requireRole(me, "admin", closed ? "close the conversation" : "reopen the conversation");
+      // A moderator (the app's admin API) acts on any conversation of the app, member or not.
+      const conv = opts.moderator ? await this.conv(trx, caller, id, true) : await this.memberConv(trx, caller, id, closed);
       if ((conv.closed_at !== null) === closed) return undefined;
       if (!closed && conv.kind === "chatroom") await this.checkChatroomLimit(trx, caller.app);
       const now = this.now();
@@ -221,6 +221,13 @@ export abstract class ChatConversations extends ChatCore {
       );
     }
     return this.view(caller, id);
+  }
+
+  /** The conversation, for a member allowed to close or reopen it (group/chatroom: admin or owner). */
+  private async memberConv(trx: Parameters<ChatConversations["conv"]>[0], caller: Caller, id: string, closing: boolean) {
+    const { conv, me } = await this.access(trx, caller, id, true);
+    if (conv.kind !== "direct") this.requireRole(me, "admin", closing ? "close the conversation" : "reopen the conversation");
+    return conv;
   }
 
   // ---------- members ----------

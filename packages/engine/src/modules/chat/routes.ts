@@ -26,6 +26,7 @@ import {
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { type RouteDeps, route } from "../../http/route.js";
+import type { AppsService } from "../apps/service.js";
 import type { AuthContext } from "../auth/service.js";
 import type { Caller, ChatService } from "./service.js";
 
@@ -282,4 +283,29 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     response: ChatSettingsSchema,
     handler: async ({ auth, body }) => chat.updateSettings(caller(auth), body),
   });
+}
+
+/** Who a moderation action is attributed to in `conversation.updated` (never a user: identities have no spaces). */
+export const MODERATOR = "app admin";
+
+/** Admin moderation of an app's conversations (e.g. closing an abandoned chatroom to free its slot). */
+export function registerChatAdminRoutes(app: FastifyInstance, deps: RouteDeps, chat: ChatService, apps: AppsService): void {
+  for (const [verb, closed] of [
+    ["close", true],
+    ["reopen", false],
+  ] as const) {
+    route(app, deps, {
+      method: "POST",
+      url: `/admin/v1/apps/:app_id/conversations/:id/${verb}`,
+      summary: closed
+        ? "Moderation: close any conversation of the app (a closed chatroom no longer counts toward max_chatrooms)"
+        : "Moderation: reopen a closed conversation (within max_chatrooms)",
+      tags: ["admin", "chat"],
+      auth: "admin",
+      params: z.strictObject({ app_id: z.string().min(1).max(64), id: Id }),
+      response: ConversationSchema,
+      handler: async ({ params }) =>
+        chat.setClosed({ app: await apps.get(params.app_id), identity: MODERATOR }, params.id, closed, { moderator: true }),
+    });
+  }
 }

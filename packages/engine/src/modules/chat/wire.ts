@@ -15,7 +15,7 @@ import { registerFriendRoutes } from "../friends/routes.js";
 import { FriendsService } from "../friends/service.js";
 import { registerUploadRoutes } from "../uploads/routes.js";
 import { UploadsService } from "../uploads/service.js";
-import { registerChatRoutes } from "./routes.js";
+import { registerChatAdminRoutes, registerChatRoutes } from "./routes.js";
 import { ChatService } from "./service.js";
 
 /** The chat capability's services, as the engine exposes them. */
@@ -61,6 +61,7 @@ export async function registerChatModules(http: FastifyInstance, deps: RouteDeps
   chat = new ChatService({ store: w.store, clock: w.clock, events: w.events, attachments: uploads });
   const friends = new FriendsService({ store: w.store, clock: w.clock, events: w.events });
   registerChatRoutes(http, deps, chat);
+  registerChatAdminRoutes(http, deps, chat, w.apps);
   registerFriendRoutes(http, deps, friends);
   registerUploadRoutes(http, deps, uploads, w.config.publicUrl);
 
