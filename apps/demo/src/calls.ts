@@ -40,6 +40,8 @@ export class Calls {
     "aria-modal": "false",
   });
   private current: Current | undefined;
+  /** Statuses of calls we heard about before knowing they were ours (see the "call" listener). */
+  private readonly early = new Map<string, UTDCall["status"]>();
   private stopTiles: (() => void) | undefined;
   private micOn = true;
   private camOn = true;
@@ -51,6 +53,10 @@ export class Calls {
       if (e.answeredElsewhere) ctx.toast(t("call.answeredElsewhere"));
       const cur = this.current;
       if (!cur || cur.id !== e.call.id) {
+        // The callee's device may acknowledge (ringing) before our own invite request has returned: keep
+        // the news so start() can apply it once it knows the call id.
+        this.early.set(e.call.id, e.call.status);
+        if (this.early.size > 20) this.early.delete(this.early.keys().next().value as string);
         if (e.type === "missed" && e.call.calleeIdentity === ctx.me) ctx.toast(t("call.missedFrom", { name: e.call.callerIdentity }));
         return;
       }
@@ -76,7 +82,9 @@ export class Calls {
       this.current = { id: call.id, peer, type, status: call.status, session };
       this.micOn = true;
       this.camOn = type === "video_call";
-      this.setStatus(call.status);
+      const early = this.early.get(call.id);
+      this.early.delete(call.id);
+      this.setStatus(early !== undefined && stage(early) > stage(call.status) ? early : call.status);
     } catch (err) {
       this.ctx.toast(explain(err));
     }
@@ -229,4 +237,12 @@ export class Calls {
     this.current = undefined;
     this.render();
   }
+}
+
+/** How far along the lifecycle a status is (events may arrive out of order with our own request's answer). */
+function stage(status: UTDCall["status"]): number {
+  if (status === "initiating") return 0;
+  if (status === "ringing") return 1;
+  if (status === "active") return 2;
+  return 3;
 }

@@ -25,6 +25,26 @@ describe("demo page: busy, missed and answered elsewhere", () => {
     await b.ctx.close();
   });
 
+  it("the callee's ringing acknowledgement may overtake the caller's own invite answer: the caller still shows ringing", async (ctx) => {
+    if (!suite.ready) return ctx.skip();
+    const { browser, engine } = suite;
+    const a = await openDemo(browser, engine.url);
+    await signIn(a.page, "olga");
+    const b = await openDemo(browser, engine.url);
+    await signIn(b.page, "pete");
+    // Hold Olga's invite response back until Pete's device has acknowledged: the event comes first.
+    await a.page.route("**/api/v1/calls", async (route) => {
+      const response = await route.fetch();
+      await b.page.locator('[data-testid="incoming-call"][data-caller="olga"]').waitFor();
+      await new Promise((r) => setTimeout(r, 500));
+      await route.fulfill({ response });
+    });
+    await ring(a.page, "pete");
+    await a.page.locator('[data-testid="call-status"][data-status="ringing"]').waitFor();
+    await a.ctx.close();
+    await b.ctx.close();
+  });
+
   it("nobody answers within the ring timeout: missed for the caller, a missed-call notice for the callee", async (ctx) => {
     if (!suite.ready) return ctx.skip();
     const { browser, engine } = suite;
