@@ -14,7 +14,7 @@ import { ApiError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import { requireCapability } from "../auth/service.js";
 import { type Caller, ChatCore, ROLE_RANK } from "./core.js";
-import { conversationsToWire, memberIdentities, toMessage } from "./queries.js";
+import { conversationRow, conversationsToWire, memberIdentities, memberRow, toMessage } from "./queries.js";
 
 /** Conversations and their members: create, list, close/reopen, roles, add/remove/leave, chatrooms. */
 export abstract class ChatConversations extends ChatCore {
@@ -40,22 +40,13 @@ export abstract class ChatConversations extends ChatCore {
       const created = await this.db.transaction().execute(async (trx) => {
         const ins = await trx
           .insertInto("conversations")
-          .values(this.newConv(id, caller, "direct", req, now, key, 2))
+          .values(conversationRow(id, caller.app.id, caller.identity, "direct", req, now, key, 2))
           .onConflict((oc) => oc.columns(["app_id", "direct_key"]).doNothing())
           .executeTakeFirst();
         if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 0) return false;
         await trx
           .insertInto("conversation_members")
-          .values(
-            [caller.identity, peer].map((identity) => ({
-              conversation_id: id,
-              app_id: caller.app.id,
-              identity,
-              role: "member",
-              joined_at: now,
-              last_read_seq: 0,
-            })),
-          )
+          .values([caller.identity, peer].map((identity) => memberRow(id, caller.app.id, identity, "member", now)))
           .execute();
         return true;
       });
@@ -83,20 +74,13 @@ export abstract class ChatConversations extends ChatCore {
       if (req.kind === "chatroom") await this.checkChatroomLimit(trx, caller.app);
       await trx
         .insertInto("conversations")
-        .values(this.newConv(id, caller, req.kind, req, now, null, others.length + 1))
+        .values(conversationRow(id, caller.app.id, caller.identity, req.kind, req, now, null, others.length + 1))
         .execute();
       await trx
         .insertInto("conversation_members")
         .values([
-          { conversation_id: id, app_id: caller.app.id, identity: caller.identity, role: "owner", joined_at: now, last_read_seq: 0 },
-          ...others.map((identity) => ({
-            conversation_id: id,
-            app_id: caller.app.id,
-            identity,
-            role: "member",
-            joined_at: now,
-            last_read_seq: 0,
-          })),
+          memberRow(id, caller.app.id, caller.identity, "owner", now),
+          ...others.map((identity) => memberRow(id, caller.app.id, identity, "member", now)),
         ])
         .execute();
     });
@@ -127,17 +111,12 @@ export abstract class ChatConversations extends ChatCore {
       .orderBy("c.id", "desc")
       .limit(opts.limit + 1);
     if (opts.kind) q = q.where("c.kind", "=", opts.kind);
-    const cursor = parseCursor(opts.before);
-    if (cursor)
-      q = q.where((eb) =>
-        eb.or([eb("c.last_active_at", "<", cursor.at), eb.and([eb("c.last_active_at", "=", cursor.at), eb("c.id", "<", cursor.id)])]),
-      );
-    const rows = await q.execute();
-    const page = rows.slice(0, opts.limit);
-    const last = page.at(-1);
+    const older = olderThan(opts.before);
+    if (older) q = q.where(older);
+    const { page, next_before } = pageOf(await q.execute(), opts.limit);
     return {
       conversations: await conversationsToWire(this.db, caller.app.id, caller.identity, this.cutoff(caller.app), page),
-      next_before: rows.length > opts.limit && last ? `${Number(last.last_active_at)}_${last.id}` : null,
+      next_before,
     };
   }
 
@@ -158,19 +137,14 @@ export abstract class ChatConversations extends ChatCore {
       .orderBy("c.last_active_at", "desc")
       .orderBy("c.id", "desc")
       .limit(opts.limit + 1);
-    const cursor = parseCursor(opts.before);
-    if (cursor)
-      q = q.where((eb) =>
-        eb.or([eb("c.last_active_at", "<", cursor.at), eb.and([eb("c.last_active_at", "=", cursor.at), eb("c.id", "<", cursor.id)])]),
-      );
-    const rows = await q.execute();
-    const page = rows.slice(0, opts.limit);
-    const last = page.at(-1);
+    const older = olderThan(opts.before);
+    if (older) q = q.where(older);
+    const { page, next_before } = pageOf(await q.execute(), opts.limit);
     const list = await conversationsToWire(this.db, caller.app.id, caller.identity, this.cutoff(caller.app), page);
     return {
       // Non-members see the room, not its messages.
       conversations: list.map((c) => (c.role === null ? { ...c, last_message: null, unread_count: 0 } : c)),
-      next_before: rows.length > opts.limit && last ? `${Number(last.last_active_at)}_${last.id}` : null,
+      next_before,
     };
   }
 
@@ -295,17 +269,8 @@ export abstract class ChatConversations extends ChatCore {
       const now = this.now();
       await trx
         .insertInto("conversation_members")
-        .values(
-          fresh.map((identity) => ({
-            conversation_id: id,
-            app_id: caller.app.id,
-            identity,
-            role: "member",
-            joined_at: now,
-            // Newcomers can read the history, but it does not count as unread for them.
-            last_read_seq: Number(conv.last_seq),
-          })),
-        )
+        // Newcomers can read the history, but it does not count as unread for them.
+        .values(fresh.map((identity) => memberRow(id, caller.app.id, identity, "member", now, Number(conv.last_seq))))
         .execute();
       await trx
         .updateTable("conversations")
@@ -343,14 +308,7 @@ export abstract class ChatConversations extends ChatCore {
       // A newcomer starts with everything so far read: unread counts what arrives after joining.
       await trx
         .insertInto("conversation_members")
-        .values({
-          conversation_id: id,
-          app_id: caller.app.id,
-          identity: caller.identity,
-          role: "member",
-          joined_at: now,
-          last_read_seq: Number(conv.last_seq),
-        })
+        .values(memberRow(id, caller.app.id, caller.identity, "member", now, Number(conv.last_seq)))
         .execute();
       await trx
         .updateTable("conversations")
@@ -461,9 +419,21 @@ export abstract class ChatConversations extends ChatCore {
   }
 }
 
-/** A list cursor (`<last_active_at ms>_<id>` of the last row of the previous page). */
-function parseCursor(before: string | undefined): { at: number; id: string } | undefined {
+/**
+ * Conversation lists page newest first by (`last_active_at`, `id`) of the alias `c`; the cursor
+ * `<last_active_at ms>_<id>` is the last row of the previous page. Both lists share this paging.
+ */
+function olderThan(before: string | undefined) {
   if (!before) return undefined;
   const i = before.indexOf("_");
-  return { at: Number(before.slice(0, i)), id: before.slice(i + 1) };
+  const at = Number(before.slice(0, i));
+  const id = before.slice(i + 1);
+  return sql<boolean>`(c.last_active_at < ${at} or (c.last_active_at = ${at} and c.id < ${id}))`;
+}
+
+/** The first `limit` rows (the query fetched one more to know) and the cursor of the next page. */
+function pageOf<R extends { last_active_at: number; id: string }>(rows: R[], limit: number): { page: R[]; next_before: string | null } {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { page, next_before: rows.length > limit && last ? `${Number(last.last_active_at)}_${last.id}` : null };
 }

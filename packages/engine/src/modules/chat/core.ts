@@ -1,4 +1,4 @@
-import type { Attachment, Conversation, ConversationEvent, CreateConversationRequest, MemberRole } from "@utd-stream/protocol";
+import type { Attachment, Conversation, ConversationEvent, MemberRole } from "@utd-stream/protocol";
 import type { Kysely, Transaction } from "kysely";
 import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
@@ -147,32 +147,6 @@ export abstract class ChatCore {
 
   protected convEventOf(c: Conversation, by: string): ConversationEvent {
     return { conversation_id: c.id, change: "created", by, name: c.name, custom: c.custom, closed: c.closed, kind: c.kind };
-  }
-
-  protected newConv(
-    id: string,
-    caller: Caller,
-    kind: string,
-    req: CreateConversationRequest,
-    now: number,
-    key: string | null,
-    count: number,
-  ) {
-    return {
-      id,
-      app_id: caller.app.id,
-      kind,
-      name: req.name ?? null,
-      custom: req.custom ? JSON.stringify(req.custom) : null,
-      created_by: caller.identity,
-      direct_key: key,
-      created_at: now,
-      updated_at: now,
-      last_active_at: now,
-      last_seq: 0,
-      closed_at: null,
-      member_count: count,
-    };
   }
 
   /** `max_chatrooms` counts the app's chatrooms that are open (not closed); closing one frees a slot. */

@@ -113,6 +113,39 @@ export function lastMessages(db: Db, conversationIds: readonly string[], cutoff:
     .execute();
 }
 
+/** A new `conversation_members` row (`lastReadSeq` 0: everything so far counts as unread). */
+export function memberRow(conversationId: string, appId: string, identity: string, role: MemberRole, now: number, lastReadSeq = 0) {
+  return { conversation_id: conversationId, app_id: appId, identity, role, joined_at: now, last_read_seq: lastReadSeq };
+}
+
+/** A new `conversations` row, created by `createdBy` with `memberCount` members. */
+export function conversationRow(
+  id: string,
+  appId: string,
+  createdBy: string,
+  kind: ConversationKind,
+  fields: { name?: string | undefined; custom?: Record<string, unknown> | undefined },
+  now: number,
+  directKey: string | null,
+  memberCount: number,
+) {
+  return {
+    id,
+    app_id: appId,
+    kind,
+    name: fields.name ?? null,
+    custom: fields.custom ? JSON.stringify(fields.custom) : null,
+    created_by: createdBy,
+    direct_key: directKey,
+    created_at: now,
+    updated_at: now,
+    last_active_at: now,
+    last_seq: 0,
+    closed_at: null,
+    member_count: memberCount,
+  };
+}
+
 export async function conversationsToWire(
   db: Db,
   appId: string,

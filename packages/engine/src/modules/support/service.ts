@@ -22,7 +22,7 @@ import type { Store } from "../../store/db.js";
 import type { Database } from "../../store/schema.js";
 import type { AppRecord } from "../apps/service.js";
 import { requireCapability } from "../auth/service.js";
-import { lastMessages, memberIdentities, messagesToWire, retentionCutoff } from "../chat/queries.js";
+import { conversationRow, lastMessages, memberIdentities, memberRow, messagesToWire, retentionCutoff } from "../chat/queries.js";
 import type { Caller, ChatService } from "../chat/service.js";
 import type { SupportConversationsTable } from "./migrations.js";
 import { Operators } from "./operators.js";
@@ -92,32 +92,11 @@ export class SupportService {
       await this.db.transaction().execute(async (trx) => {
         await trx
           .insertInto("conversations")
-          .values({
-            id,
-            app_id: caller.app.id,
-            kind: "support",
-            name: null,
-            custom: req.custom ? JSON.stringify(req.custom) : null,
-            created_by: caller.identity,
-            direct_key: null,
-            created_at: now,
-            updated_at: now,
-            last_active_at: now,
-            last_seq: 0,
-            closed_at: null,
-            member_count: 1,
-          })
+          .values(conversationRow(id, caller.app.id, caller.identity, "support", { custom: req.custom }, now, null, 1))
           .execute();
         await trx
           .insertInto("conversation_members")
-          .values({
-            conversation_id: id,
-            app_id: caller.app.id,
-            identity: caller.identity,
-            role: "member",
-            joined_at: now,
-            last_read_seq: 0,
-          })
+          .values(memberRow(id, caller.app.id, caller.identity, "member", now))
           .execute();
         const ins = await trx
           .insertInto("support_conversations")
@@ -365,14 +344,7 @@ export class SupportService {
   private async ensureMember(row: Row, identity: string, db: Db = this.db): Promise<void> {
     const ins = await db
       .insertInto("conversation_members")
-      .values({
-        conversation_id: row.conversation_id,
-        app_id: row.app_id,
-        identity,
-        role: "member",
-        joined_at: this.d.clock.now(),
-        last_read_seq: 0,
-      })
+      .values(memberRow(row.conversation_id, row.app_id, identity, "member", this.d.clock.now()))
       .onConflict((oc) => oc.columns(["conversation_id", "identity"]).doNothing())
       .executeTakeFirst();
     if (Number(ins.numInsertedOrUpdatedRows ?? 0) > 0) {
@@ -395,15 +367,8 @@ export class SupportService {
     }
     await trx
       .insertInto("conversation_members")
-      .values({
-        conversation_id: row.conversation_id,
-        app_id: row.app_id,
-        identity: to,
-        role: "member",
-        joined_at: now,
-        // The operator has "read" nothing yet: everything the visitor wrote counts as unread for them.
-        last_read_seq: 0,
-      })
+      // The operator has "read" nothing yet: everything the visitor wrote counts as unread for them.
+      .values(memberRow(row.conversation_id, row.app_id, to, "member", now))
       .onConflict((oc) => oc.columns(["conversation_id", "identity"]).doNothing())
       .execute();
     await trx.updateTable("conversations").set({ member_count: 2, updated_at: now }).where("id", "=", row.conversation_id).execute();
