@@ -1,7 +1,8 @@
 import { rmSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, type LiveKitServer, startLiveKit, stopLiveKit } from "../../../test/helpers/livekit.js";
+import { type LiveKitServer, startLiveKit, stopLiveKit } from "../../../test/helpers/livekit.js";
+import { freePort } from "../../../test/helpers/net.js";
 import { buildDemo, chromiumOrSkip, type DemoEngine, launch, openDemo, shot, signIn, startDemoEngine } from "./harness.js";
 
 /** This file's LiveKit ports (7985 HTTP, +1 ICE/TCP, +2 UDP); each test file has its own. */

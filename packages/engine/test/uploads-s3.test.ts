@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEngine } from "../../../test/helpers/engine.js";
+import { freePort } from "../../../test/helpers/net.js";
 import { CHAT_TEST_ENV, startEngine, world } from "./chat-world.js";
 
 /** The part of s3rver (a real S3 protocol server on local disk; it ships no types) these tests use. */
@@ -14,16 +14,6 @@ interface S3Server {
 }
 type S3ServerCtor = new (o: Record<string, unknown>) => S3Server;
 const S3rver = createRequire(import.meta.url)("s3rver") as S3ServerCtor;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** The S3-compatible backend against a real S3 protocol server (s3rver, in-process, on disk). */
 describe("uploads on an S3-compatible bucket", () => {

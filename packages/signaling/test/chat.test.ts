@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
+import { freePort } from "../../../test/helpers/net.js";
 import {
   ChatSessionRegistry,
   chatSessionFor,
@@ -38,16 +38,6 @@ function until<T>(store: ReadableStore<T>, pred: (v: T) => boolean, ms = 10_000)
       clearTimeout(timer);
       off();
       resolve(v);
-    });
-  });
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
     });
   });
 }
