@@ -53,7 +53,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     response: ConversationSchema,
     status: 201,
     handler: async ({ auth, body, reply }) => {
-      const { conversation, created } = await chat.create(caller(auth), body);
+      const { conversation, created } = await chat.conversations.create(caller(auth), body);
       return reply.code(created ? 201 : 200).send(conversation);
     },
   });
@@ -65,7 +65,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     auth: "user",
     query: ListConversationsQuerySchema,
     response: ConversationListSchema,
-    handler: async ({ auth, query }) => chat.list(caller(auth), query),
+    handler: async ({ auth, query }) => chat.conversations.list(caller(auth), query),
   });
   route(app, deps, {
     method: "GET",
@@ -75,7 +75,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     auth: "user",
     query: ListConversationsQuerySchema.pick({ limit: true, before: true }),
     response: ConversationListSchema,
-    handler: async ({ auth, query }) => chat.listChatrooms(caller(auth), query),
+    handler: async ({ auth, query }) => chat.conversations.listChatrooms(caller(auth), query),
   });
   route(app, deps, {
     method: "GET",
@@ -85,7 +85,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     auth: "user",
     params: ConvParams,
     response: ConversationSchema,
-    handler: async ({ auth, params }) => chat.get(caller(auth), params.id),
+    handler: async ({ auth, params }) => chat.conversations.get(caller(auth), params.id),
   });
   route(app, deps, {
     method: "PATCH",
@@ -96,7 +96,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     params: ConvParams,
     body: UpdateConversationRequestSchema,
     response: ConversationSchema,
-    handler: async ({ auth, params, body }) => chat.update(caller(auth), params.id, body),
+    handler: async ({ auth, params, body }) => chat.conversations.update(caller(auth), params.id, body),
   });
   for (const [verb, closed] of [
     ["close", true],
@@ -110,7 +110,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
       auth: "user",
       params: ConvParams,
       response: ConversationSchema,
-      handler: async ({ auth, params }) => chat.setClosed(caller(auth), params.id, closed),
+      handler: async ({ auth, params }) => chat.conversations.setClosed(caller(auth), params.id, closed),
     });
   }
   route(app, deps, {
@@ -121,7 +121,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     auth: "user",
     params: ConvParams,
     response: ConversationSchema,
-    handler: async ({ auth, params }) => chat.join(caller(auth), params.id),
+    handler: async ({ auth, params }) => chat.conversations.join(caller(auth), params.id),
   });
   route(app, deps, {
     method: "POST",
@@ -131,7 +131,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     auth: "user",
     params: ConvParams,
     status: 204,
-    handler: async ({ auth, params }) => chat.leave(caller(auth), params.id),
+    handler: async ({ auth, params }) => chat.members.leave(caller(auth), params.id),
   });
   route(app, deps, {
     method: "GET",
@@ -142,7 +142,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     params: ConvParams,
     query: MembersQuerySchema,
     response: MemberPageSchema,
-    handler: async ({ auth, params, query }) => chat.pageMembers(caller(auth), params.id, query),
+    handler: async ({ auth, params, query }) => chat.members.page(caller(auth), params.id, query),
   });
   route(app, deps, {
     method: "POST",
@@ -153,7 +153,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     params: ConvParams,
     body: AddMembersRequestSchema,
     response: Members,
-    handler: async ({ auth, params, body }) => ({ members: await chat.addMembers(caller(auth), params.id, body.identities) }),
+    handler: async ({ auth, params, body }) => ({ members: await chat.members.add(caller(auth), params.id, body.identities) }),
   });
   route(app, deps, {
     method: "PATCH",
@@ -164,7 +164,9 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     params: MemberParams,
     body: UpdateMemberRequestSchema,
     response: Members,
-    handler: async ({ auth, params, body }) => ({ members: await chat.setRole(caller(auth), params.id, params.identity, body.role) }),
+    handler: async ({ auth, params, body }) => ({
+      members: await chat.members.setRole(caller(auth), params.id, params.identity, body.role),
+    }),
   });
   route(app, deps, {
     method: "DELETE",
@@ -174,7 +176,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     auth: "user",
     params: MemberParams,
     status: 204,
-    handler: async ({ auth, params }) => chat.removeMember(caller(auth), params.id, params.identity),
+    handler: async ({ auth, params }) => chat.members.remove(caller(auth), params.id, params.identity),
   });
   route(app, deps, {
     method: "POST",
@@ -187,7 +189,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     response: MessageSchema,
     status: 201,
     handler: async ({ auth, params, body, reply }) => {
-      const { message, created } = await chat.send(caller(auth), params.id, body);
+      const { message, created } = await chat.messages.send(caller(auth), params.id, body);
       return reply.code(created ? 201 : 200).send(message);
     },
   });
@@ -200,7 +202,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     params: ConvParams,
     query: HistoryQuerySchema,
     response: HistoryResponseSchema,
-    handler: async ({ auth, params, query }) => chat.history(caller(auth), params.id, query),
+    handler: async ({ auth, params, query }) => chat.messages.history(caller(auth), params.id, query),
   });
   route(app, deps, {
     method: "PATCH",
@@ -211,7 +213,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     params: MessageParams,
     body: EditMessageRequestSchema,
     response: MessageSchema,
-    handler: async ({ auth, params, body }) => chat.edit(caller(auth), params.id, params.message_id, body),
+    handler: async ({ auth, params, body }) => chat.messages.edit(caller(auth), params.id, params.message_id, body),
   });
   route(app, deps, {
     method: "DELETE",
@@ -221,7 +223,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     auth: "user",
     params: MessageParams,
     response: MessageSchema,
-    handler: async ({ auth, params }) => chat.delete(caller(auth), params.id, params.message_id),
+    handler: async ({ auth, params }) => chat.messages.delete(caller(auth), params.id, params.message_id),
   });
   route(app, deps, {
     method: "POST",
@@ -232,7 +234,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     params: MessageParams,
     body: ReactionRequestSchema,
     response: MessageSchema,
-    handler: async ({ auth, params, body }) => chat.react(caller(auth), params.id, params.message_id, body.reaction, true),
+    handler: async ({ auth, params, body }) => chat.messages.react(caller(auth), params.id, params.message_id, body.reaction, true),
   });
   route(app, deps, {
     method: "DELETE",
@@ -242,7 +244,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     auth: "user",
     params: ReactionParams,
     response: MessageSchema,
-    handler: async ({ auth, params }) => chat.react(caller(auth), params.id, params.message_id, params.reaction, false),
+    handler: async ({ auth, params }) => chat.messages.react(caller(auth), params.id, params.message_id, params.reaction, false),
   });
   route(app, deps, {
     method: "POST",
@@ -253,7 +255,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     params: ConvParams,
     body: MarkReadRequestSchema,
     response: MarkReadResponseSchema,
-    handler: async ({ auth, params, body }) => chat.markRead(caller(auth), params.id, body.seq),
+    handler: async ({ auth, params, body }) => chat.receipts.markRead(caller(auth), params.id, body.seq),
   });
   route(app, deps, {
     method: "GET",
@@ -262,7 +264,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     tags,
     auth: "user",
     response: UnreadResponseSchema,
-    handler: async ({ auth }) => chat.unread(caller(auth)),
+    handler: async ({ auth }) => chat.receipts.unread(caller(auth)),
   });
   route(app, deps, {
     method: "GET",
@@ -271,7 +273,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     tags,
     auth: "user",
     response: ChatSettingsSchema,
-    handler: async ({ auth }) => chat.settings(caller(auth)),
+    handler: async ({ auth }) => chat.receipts.settings(caller(auth)),
   });
   route(app, deps, {
     method: "PATCH",
@@ -281,7 +283,7 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     auth: "user",
     body: UpdateChatSettingsRequestSchema,
     response: ChatSettingsSchema,
-    handler: async ({ auth, body }) => chat.updateSettings(caller(auth), body),
+    handler: async ({ auth, body }) => chat.receipts.updateSettings(caller(auth), body),
   });
 }
 
@@ -305,7 +307,7 @@ export function registerChatAdminRoutes(app: FastifyInstance, deps: RouteDeps, c
       params: z.strictObject({ app_id: z.string().min(1).max(64), id: Id }),
       response: ConversationSchema,
       handler: async ({ params }) =>
-        chat.setClosed({ app: await apps.get(params.app_id), identity: MODERATOR }, params.id, closed, { moderator: true }),
+        chat.conversations.setClosed({ app: await apps.get(params.app_id), identity: MODERATOR }, params.id, closed, { moderator: true }),
     });
   }
 }

@@ -66,14 +66,14 @@ export async function registerChatModules(http: FastifyInstance, deps: RouteDeps
   registerUploadRoutes(http, deps, uploads, w.config.publicUrl);
 
   const c = chat;
-  w.typing?.setConversationMembers((ctx, id) => c.members({ app: ctx.app, identity: ctx.identity }, id));
+  w.typing?.setConversationMembers((ctx, id) => c.members.identities({ app: ctx.app, identity: ctx.identity }, id));
   if (w.ws) {
     w.ws.handle("message.send", MessageSendFrameSchema, async (ctx, f) => {
       const { type: _t, id: _i, conversation_id, ...body } = f;
-      return (await c.send({ app: ctx.app, identity: ctx.identity }, conversation_id, body)).message;
+      return (await c.messages.send({ app: ctx.app, identity: ctx.identity }, conversation_id, body)).message;
     });
     w.ws.handle("message.read", MessageReadFrameSchema, async (ctx, f) =>
-      c.markRead({ app: ctx.app, identity: ctx.identity }, f.conversation_id, f.seq),
+      c.receipts.markRead({ app: ctx.app, identity: ctx.identity }, f.conversation_id, f.seq),
     );
   }
   const purgeNow = async () => {

@@ -4,6 +4,7 @@ import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { Store } from "../../store/db.js";
 import type { Database } from "../../store/schema.js";
+import { ChatRecords } from "../chat/records.js";
 
 type Db = Kysely<Database> | Transaction<Database>;
 
@@ -12,6 +13,7 @@ export class Operators {
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
+    private readonly records: ChatRecords = new ChatRecords(store),
   ) {}
 
   /** Gives `identity` the operator role in `appId` (idempotent; the identity need not have signed in yet). */
@@ -54,20 +56,7 @@ export class Operators {
         .set({ state: "queued", assignee: null, updated_at: now })
         .where("conversation_id", "in", ids)
         .execute();
-      const left = await trx
-        .deleteFrom("conversation_members")
-        .where("conversation_id", "in", ids)
-        .where("identity", "=", identity)
-        .returning("conversation_id")
-        .execute();
-      const leftIds = left.map((l) => l.conversation_id);
-      if (leftIds.length > 0) {
-        await trx
-          .updateTable("conversations")
-          .set((eb) => ({ member_count: eb("member_count", "-", 1), updated_at: now }))
-          .where("id", "in", leftIds)
-          .execute();
-      }
+      await this.records.removeMember(trx, ids, identity, now);
       return ids;
     });
   }

@@ -22,7 +22,7 @@ import type { Store } from "../../store/db.js";
 import type { Database } from "../../store/schema.js";
 import type { AppRecord } from "../apps/service.js";
 import { requireCapability } from "../auth/service.js";
-import { conversationRow, lastMessages, memberIdentities, memberRow, messagesToWire, retentionCutoff } from "../chat/queries.js";
+import { memberIdentities } from "../chat/queries.js";
 import type { Caller, ChatService } from "../chat/service.js";
 import type { SupportConversationsTable } from "./migrations.js";
 import { Operators } from "./operators.js";
@@ -34,7 +34,7 @@ export interface SupportDeps {
   store: Store;
   clock: Clock;
   events: EventSink;
-  /** Chat's public service: members read history through it. */
+  /** Chat's public services: support stores its conversations and members and pages history through them. */
   chat: ChatService;
 }
 
@@ -51,7 +51,7 @@ export class SupportService {
   private readonly db: Kysely<Database>;
   constructor(private readonly d: SupportDeps) {
     this.db = d.store.db;
-    this.operatorRole = new Operators(d.store, d.clock);
+    this.operatorRole = new Operators(d.store, d.clock, d.chat.records);
   }
 
   /** The operator role (admin API / CLI). */
@@ -90,14 +90,18 @@ export class SupportService {
     const id = newId("conv", now);
     try {
       await this.db.transaction().execute(async (trx) => {
-        await trx
-          .insertInto("conversations")
-          .values(conversationRow(id, caller.app.id, caller.identity, "support", { custom: req.custom }, now, null, 1))
-          .execute();
-        await trx
-          .insertInto("conversation_members")
-          .values(memberRow(id, caller.app.id, caller.identity, "member", now))
-          .execute();
+        await this.d.chat.records.createConversation(
+          trx,
+          {
+            id,
+            appId: caller.app.id,
+            kind: "support",
+            createdBy: caller.identity,
+            custom: req.custom,
+            members: [{ identity: caller.identity, role: "member" }],
+          },
+          now,
+        );
         const ins = await trx
           .insertInto("support_conversations")
           .values({
@@ -163,20 +167,8 @@ export class SupportService {
   /** History: members through chat; operators not (yet) in it read it here so they can triage before claiming. */
   async history(caller: Caller, id: string, q: HistoryQuery): Promise<HistoryResponse> {
     const row = await this.visible(caller, id);
-    if (row.visitor === caller.identity || row.assignee === caller.identity) return this.d.chat.history(caller, id, q);
-    const cutoff = retentionCutoff(caller.app.limits.history_days, this.d.clock.now());
-    let sel = this.db.selectFrom("messages").selectAll().where("conversation_id", "=", id).where("created_at", ">=", cutoff);
-    if (q.after !== undefined) sel = sel.where("seq", ">", q.after);
-    if (q.before !== undefined) sel = sel.where("seq", "<", q.before);
-    const forward = q.after !== undefined;
-    const rows = await sel
-      .orderBy("seq", forward ? "asc" : "desc")
-      .limit(q.limit + 1)
-      .execute();
-    const page = rows.slice(0, q.limit);
-    if (!forward) page.reverse();
-    const conv = await this.db.selectFrom("conversations").select("last_seq").where("id", "=", id).executeTakeFirstOrThrow();
-    return { messages: await messagesToWire(this.db, page), has_more: rows.length > q.limit, last_seq: Number(conv.last_seq) };
+    if (row.visitor === caller.identity || row.assignee === caller.identity) return this.d.chat.messages.history(caller, id, q);
+    return this.d.chat.messages.page(caller.app, await this.d.chat.access.conversation(this.db, caller, id), q);
   }
 
   /**
@@ -186,7 +178,7 @@ export class SupportService {
    */
   async send(caller: Caller, id: string, req: SendMessageRequest): Promise<{ message: Message; created: boolean }> {
     const row = await this.visible(caller, id);
-    const r = await this.d.chat.send(caller, id, req);
+    const r = await this.d.chat.messages.send(caller, id, req);
     if (r.created && row.state === "queued") {
       const members = new Set(await memberIdentities(this.db, id));
       const others = (await this.operators(caller.app.id)).filter((o) => !members.has(o));
@@ -264,7 +256,7 @@ export class SupportService {
         .set({ state: "closed", open_key: null, closed_at: now, closed_by: caller.identity, updated_at: now })
         .where("conversation_id", "=", id)
         .execute();
-      await trx.updateTable("conversations").set({ closed_at: now, updated_at: now }).where("id", "=", id).execute();
+      await this.d.chat.records.setClosed(trx, id, true, now);
       return true;
     });
     const conversation = await this.get(caller, id);
@@ -342,36 +334,15 @@ export class SupportService {
    * or assignee unable to write.
    */
   private async ensureMember(row: Row, identity: string, db: Db = this.db): Promise<void> {
-    const ins = await db
-      .insertInto("conversation_members")
-      .values(memberRow(row.conversation_id, row.app_id, identity, "member", this.d.clock.now()))
-      .onConflict((oc) => oc.columns(["conversation_id", "identity"]).doNothing())
-      .executeTakeFirst();
-    if (Number(ins.numInsertedOrUpdatedRows ?? 0) > 0) {
-      await db
-        .updateTable("conversations")
-        .set((eb) => ({ member_count: eb("member_count", "+", 1) }))
-        .where("id", "=", row.conversation_id)
-        .execute();
-    }
+    await this.d.chat.records.addMembers(db, { id: row.conversation_id, app_id: row.app_id }, [identity], this.d.clock.now());
   }
 
   /** Makes `to` the assignee and the only operator member (the previous assignee leaves the chat conversation). */
   private async setAssignee(trx: Transaction<Database>, row: Row, to: string, now: number): Promise<void> {
-    if (row.assignee !== null) {
-      await trx
-        .deleteFrom("conversation_members")
-        .where("conversation_id", "=", row.conversation_id)
-        .where("identity", "=", row.assignee)
-        .execute();
-    }
-    await trx
-      .insertInto("conversation_members")
-      // The operator has "read" nothing yet: everything the visitor wrote counts as unread for them.
-      .values(memberRow(row.conversation_id, row.app_id, to, "member", now))
-      .onConflict((oc) => oc.columns(["conversation_id", "identity"]).doNothing())
-      .execute();
-    await trx.updateTable("conversations").set({ member_count: 2, updated_at: now }).where("id", "=", row.conversation_id).execute();
+    const conv = { id: row.conversation_id, app_id: row.app_id };
+    if (row.assignee !== null) await this.d.chat.records.removeMember(trx, [conv.id], row.assignee, now);
+    // The operator has "read" nothing yet: everything the visitor wrote counts as unread for them.
+    await this.d.chat.records.addMembers(trx, conv, [to], now);
     await trx
       .updateTable("support_conversations")
       .set({ state: "assigned" satisfies SupportState, assignee: to, updated_at: now })
@@ -401,13 +372,11 @@ export class SupportService {
   private async toWireMany(app: AppRecord, rows: readonly Row[]): Promise<SupportConversation[]> {
     if (rows.length === 0) return [];
     const ids = rows.map((r) => r.conversation_id);
-    const cutoff = retentionCutoff(app.limits.history_days, this.d.clock.now());
-    const [convs, lastRows] = await Promise.all([
+    const [convs, last] = await Promise.all([
       this.db.selectFrom("conversations").selectAll().where("id", "in", ids).execute(),
-      lastMessages(this.db, ids, cutoff),
+      this.d.chat.messages.lastOf(app, ids),
     ]);
     const byId = new Map(convs.map((c) => [c.id, c]));
-    const last = new Map((await messagesToWire(this.db, lastRows)).map((m) => [m.conversation_id, m]));
     return rows.flatMap((row) => {
       const conv = byId.get(row.conversation_id);
       if (!conv) return [];

@@ -1,0 +1,84 @@
+import type { MemberRole } from "@utd-stream/protocol";
+import type { Kysely, Transaction } from "kysely";
+import type { Clock } from "../../core/clock.js";
+import { ApiError } from "../../core/errors.js";
+import type { Store } from "../../store/db.js";
+import type { Database } from "../../store/schema.js";
+import type { AppRecord } from "../apps/service.js";
+import { requireCapability } from "../auth/service.js";
+import { type ConversationRow, retentionCutoff } from "./queries.js";
+
+/** Who is acting: the app (for tenancy, capabilities and limits) and the user's identity. */
+export interface Caller {
+  app: AppRecord;
+  identity: string;
+}
+
+export type Db = Kysely<Database> | Transaction<Database>;
+export type Membership = { role: MemberRole; last_read_seq: number };
+
+export const ROLE_RANK: Record<MemberRole, number> = { owner: 3, admin: 2, member: 1 };
+
+/** Refuses (`forbidden`) a member whose role is below `min`; `what` completes "only a … may …". */
+export function requireRole(me: Membership, min: MemberRole, what: string): void {
+  if (ROLE_RANK[me.role] < ROLE_RANK[min]) throw ApiError.forbidden(`only a ${min} or above may ${what}`);
+}
+
+/**
+ * The one access check of chat, injected into each chat service: the chat capability, tenancy
+ * (another app's ids are `not_found`), membership, and the retention window the caller may read.
+ * On PostgreSQL `lock` takes the conversation's row lock, which serialises everything that changes
+ * a conversation (seq, members).
+ */
+export class ChatAccess {
+  constructor(
+    private readonly store: Store,
+    private readonly clock: Clock,
+  ) {}
+
+  /** The oldest creation time still served to `app` under its plan's `history_days` (0: no limit). */
+  cutoff(app: AppRecord): number {
+    return retentionCutoff(app.limits.history_days, this.clock.now());
+  }
+
+  /** A conversation of the caller's app, member or not (`not_found` otherwise). */
+  async conversation(db: Db, caller: Caller, id: string, lock = false): Promise<ConversationRow> {
+    let q = db.selectFrom("conversations").selectAll().where("id", "=", id).where("app_id", "=", caller.app.id);
+    if (lock && this.store.dialect === "postgres") q = q.forUpdate();
+    const row = await q.executeTakeFirst();
+    if (!row) throw ApiError.notFound("conversation");
+    return row;
+  }
+
+  async membership(db: Db, conversationId: string, identity: string): Promise<Membership | undefined> {
+    const m = await db
+      .selectFrom("conversation_members")
+      .select(["role", "last_read_seq"])
+      .where("conversation_id", "=", conversationId)
+      .where("identity", "=", identity)
+      .executeTakeFirst();
+    return m ? { role: m.role as MemberRole, last_read_seq: Number(m.last_read_seq) } : undefined;
+  }
+
+  /** The conversation and the caller's membership; non-members get `not_found` (or `forbidden` for a chatroom). */
+  async member(db: Db, caller: Caller, id: string, lock = false): Promise<{ conv: ConversationRow; me: Membership }> {
+    requireCapability(caller.app, "chat");
+    // One query for the conversation (in the caller's app) and the caller's membership.
+    let q = db
+      .selectFrom("conversations as c")
+      .leftJoin("conversation_members as cm", (j) => j.onRef("cm.conversation_id", "=", "c.id").on("cm.identity", "=", caller.identity))
+      .selectAll("c")
+      .select(["cm.role as my_role", "cm.last_read_seq as my_last_read_seq"])
+      .where("c.id", "=", id)
+      .where("c.app_id", "=", caller.app.id);
+    if (lock && this.store.dialect === "postgres") q = q.forUpdate("c");
+    const row = await q.executeTakeFirst();
+    if (!row) throw ApiError.notFound("conversation");
+    const { my_role, my_last_read_seq, ...conv } = row;
+    if (my_role === null) {
+      if (conv.kind === "chatroom") throw ApiError.forbidden("join the chatroom first");
+      throw ApiError.notFound("conversation");
+    }
+    return { conv, me: { role: my_role as MemberRole, last_read_seq: Number(my_last_read_seq) } };
+  }
+}

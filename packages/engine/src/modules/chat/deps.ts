@@ -1,0 +1,25 @@
+import type { Attachment } from "@utd-stream/protocol";
+import type { Clock } from "../../core/clock.js";
+import type { EventSink } from "../../core/events.js";
+import type { Store } from "../../store/db.js";
+import type { ChatAccess } from "./access.js";
+import type { ChatRecords } from "./records.js";
+
+/** Turns file tokens into attachments; implemented by the uploads module (refuses other apps' and unfinished files). */
+export interface AttachmentResolver {
+  resolve(appId: string, tokens: readonly string[]): Promise<Attachment[]>;
+}
+
+/** What the chat module is built from. */
+export interface ChatDeps {
+  store: Store;
+  clock: Clock;
+  events: EventSink;
+  attachments: AttachmentResolver;
+}
+
+/** What each chat service is composed over: the ports, the one access check and the shared writes. */
+export interface ChatParts extends ChatDeps {
+  access: ChatAccess;
+  records: ChatRecords;
+}

@@ -1,0 +1,320 @@
+import {
+  CHAT_EVENTS,
+  CHAT_LIMITS,
+  type EditMessageRequest,
+  type HistoryQuery,
+  type HistoryResponse,
+  type Message,
+  type ReactionEvent,
+  type SendMessageRequest,
+} from "@utd-stream/protocol";
+import type { Kysely } from "kysely";
+import { ApiError } from "../../core/errors.js";
+import { newId } from "../../core/ids.js";
+import type { Database } from "../../store/schema.js";
+import type { AppRecord } from "../apps/service.js";
+import { requireCapability } from "../auth/service.js";
+import { type Caller, type Db, ROLE_RANK } from "./access.js";
+import type { ChatParts } from "./deps.js";
+import { notify } from "./events.js";
+import { historyWindow } from "./paging.js";
+import { lastMessages, type MessageRow, memberIdentities, messagesToWire, toMessage } from "./queries.js";
+
+/** Aborts a send transaction when the same client_msg_id already stored a message (rolls back the seq). */
+class AlreadySent extends Error {
+  constructor(readonly row: MessageRow) {
+    super("already sent");
+  }
+}
+
+/** The conversation was closed or the sender removed between the access check and the seq lock. */
+class ConversationChanged extends Error {}
+
+/**
+ * Messages: send (idempotent by `client_msg_id`), history, edit, delete, reactions. Events go out
+ * only after commit.
+ */
+export class MessagesService {
+  private readonly db: Kysely<Database>;
+  constructor(private readonly d: ChatParts) {
+    this.db = d.store.db;
+  }
+
+  /**
+   * Stores a message and only then delivers it. The same `client_msg_id` from the same sender in the same
+   * conversation returns the message stored the first time (`created: false`) and delivers nothing again.
+   */
+  async send(caller: Caller, id: string, req: SendMessageRequest, attempt = 0): Promise<{ message: Message; created: boolean }> {
+    requireCapability(caller.app, "chat");
+    // Checks that need no lock come first, so the conversation row is locked only for the writes.
+    const { conv } = await this.d.access.member(this.db, caller, id);
+    if (conv.closed_at !== null) return this.sendToClosed(caller, id, req);
+    if (req.reply_to) {
+      const parent = await this.db
+        .selectFrom("messages")
+        .select("id")
+        .where("id", "=", req.reply_to)
+        .where("conversation_id", "=", id)
+        .where("created_at", ">=", this.d.access.cutoff(caller.app))
+        .executeTakeFirst();
+      if (!parent) throw ApiError.invalid("reply_to is not a message of this conversation");
+    }
+    const attachments = req.attachments?.length
+      ? await this.d.attachments.resolve(
+          caller.app.id,
+          req.attachments.map((a) => a.file_token),
+        )
+      : [];
+    let row: MessageRow;
+    try {
+      row = await this.db.transaction().execute(async (trx) => {
+        const now = this.d.clock.now();
+        // Allocating the seq takes the row lock (PostgreSQL) and re-checks, under it, that the
+        // conversation is still open and the caller still a member.
+        const allocated = await trx
+          .updateTable("conversations")
+          .set((eb) => ({ last_seq: eb("last_seq", "+", 1), last_active_at: now, updated_at: now }))
+          .where("id", "=", id)
+          .where("app_id", "=", caller.app.id)
+          .where("closed_at", "is", null)
+          .where((eb) =>
+            eb.exists(
+              eb
+                .selectFrom("conversation_members")
+                .select("identity")
+                .where("conversation_id", "=", id)
+                .where("identity", "=", caller.identity),
+            ),
+          )
+          .returning("last_seq")
+          .executeTakeFirst();
+        if (!allocated) throw new ConversationChanged();
+        const seq = Number(allocated.last_seq);
+        const r: MessageRow = {
+          id: newId("msg", now),
+          conversation_id: id,
+          app_id: caller.app.id,
+          seq,
+          type: "text",
+          sender: caller.identity,
+          text: req.text ?? null,
+          custom: req.custom ? JSON.stringify(req.custom) : null,
+          attachments: JSON.stringify(attachments),
+          reply_to: req.reply_to ?? null,
+          client_msg_id: req.client_msg_id,
+          created_at: now,
+          edited_at: null,
+          deleted_at: null,
+        };
+        // The unique (conversation, sender, client_msg_id) index is the idempotency check: under the
+        // conversation lock a duplicate inserts nothing, and throwing rolls the seq back.
+        const ins = await trx
+          .insertInto("messages")
+          .values(r)
+          .onConflict((oc) => oc.columns(["conversation_id", "sender", "client_msg_id"]).doNothing())
+          .executeTakeFirst();
+        if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 0) {
+          const first = await this.findByClientId(id, caller, req.client_msg_id, trx);
+          if (first) throw new AlreadySent(first);
+          throw new Error("message insert skipped without a conflicting row");
+        }
+        if (attachments.length > 0) {
+          await trx
+            .insertInto("message_files")
+            .values(
+              [...new Set(attachments.map((a) => a.file_token))].map((file_id) => ({
+                file_id,
+                conversation_id: id,
+                message_id: r.id,
+                app_id: caller.app.id,
+                created_at: now,
+              })),
+            )
+            .execute();
+        }
+        // Sending implies having read everything before it.
+        await trx
+          .updateTable("conversation_members")
+          .set({ last_read_seq: seq })
+          .where("conversation_id", "=", id)
+          .where("identity", "=", caller.identity)
+          .where("last_read_seq", "<", seq)
+          .execute();
+        return r;
+      });
+    } catch (err) {
+      // Closed, or the caller removed, between the check and the lock: answer as a new request would.
+      if (err instanceof ConversationChanged && attempt < 2) return this.send(caller, id, req, attempt + 1);
+      if (err instanceof AlreadySent) return { message: (await messagesToWire(this.db, [err.row]))[0] as Message, created: false };
+      // A concurrent first send with the same id won the unique index: answer with its message.
+      const winner = isUniqueViolation(err) ? await this.findByClientId(id, caller, req.client_msg_id) : undefined;
+      if (winner) return { message: (await messagesToWire(this.db, [winner]))[0] as Message, created: false };
+      throw err;
+    }
+    const message = toMessage(row, undefined);
+    notify(this.d.events, caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.messageNew, message);
+    return { message, created: true };
+  }
+
+  /** A send to a closed conversation: a retry of a message stored before the close still gets it. */
+  private async sendToClosed(caller: Caller, id: string, req: SendMessageRequest): Promise<{ message: Message; created: boolean }> {
+    const again = await this.findByClientId(id, caller, req.client_msg_id);
+    if (again) return { message: (await messagesToWire(this.db, [again]))[0] as Message, created: false };
+    throw ApiError.conflict("this conversation is closed", "closed");
+  }
+
+  private findByClientId(conversationId: string, caller: Caller, clientMsgId: string, db: Db = this.db): Promise<MessageRow | undefined> {
+    return db
+      .selectFrom("messages")
+      .selectAll()
+      .where("conversation_id", "=", conversationId)
+      .where("app_id", "=", caller.app.id)
+      .where("sender", "=", caller.identity)
+      .where("client_msg_id", "=", clientMsgId)
+      .executeTakeFirst();
+  }
+
+  /** A page of history by seq, oldest first, inside the plan's retention window. */
+  async history(caller: Caller, id: string, q: HistoryQuery): Promise<HistoryResponse> {
+    const { conv } = await this.d.access.member(this.db, caller, id);
+    return this.page(caller.app, conv, q);
+  }
+
+  /**
+   * A page of a conversation's history by seq, oldest first, inside the app's retention window, for
+   * a reader whose access the calling module has already checked (support's operators triage
+   * conversations they are not members of).
+   */
+  async page(app: AppRecord, conv: { id: string; last_seq: number }, q: HistoryQuery): Promise<HistoryResponse> {
+    let sel = this.db
+      .selectFrom("messages")
+      .selectAll()
+      .where("conversation_id", "=", conv.id)
+      .where("created_at", ">=", this.d.access.cutoff(app));
+    if (q.after !== undefined) sel = sel.where("seq", ">", q.after);
+    if (q.before !== undefined) sel = sel.where("seq", "<", q.before);
+    const forward = q.after !== undefined;
+    const rows = await sel
+      .orderBy("seq", forward ? "asc" : "desc")
+      .limit(q.limit + 1)
+      .execute();
+    const { page, has_more } = historyWindow(rows, q.limit, forward);
+    return { messages: await messagesToWire(this.db, page), has_more, last_seq: Number(conv.last_seq) };
+  }
+
+  /** The last message of each conversation still inside `app`'s retention window, by conversation id (no access check). */
+  async lastOf(app: AppRecord, conversationIds: readonly string[]): Promise<Map<string, Message>> {
+    if (conversationIds.length === 0) return new Map();
+    const rows = await lastMessages(this.db, conversationIds, this.d.access.cutoff(app));
+    return new Map((await messagesToWire(this.db, rows)).map((m) => [m.conversation_id, m]));
+  }
+
+  private async ownMessage(trx: Db, caller: Caller, id: string, messageId: string, need: "sender" | "member"): Promise<MessageRow> {
+    const row = await trx
+      .selectFrom("messages")
+      .selectAll()
+      .where("id", "=", messageId)
+      .where("conversation_id", "=", id)
+      .where("created_at", ">=", this.d.access.cutoff(caller.app))
+      .executeTakeFirst();
+    if (!row) throw ApiError.notFound("message");
+    if (row.deleted_at !== null) throw ApiError.conflict("this message was deleted", "deleted");
+    if (need === "sender" && row.sender !== caller.identity) throw ApiError.forbidden("only the sender may change a message");
+    return row;
+  }
+
+  /** Edits the caller's own message (text and/or custom). */
+  async edit(caller: Caller, id: string, messageId: string, req: EditMessageRequest): Promise<Message> {
+    const { conv } = await this.d.access.member(this.db, caller, id);
+    if (conv.closed_at !== null) throw ApiError.conflict("this conversation is closed", "closed");
+    const row = await this.ownMessage(this.db, caller, id, messageId, "sender");
+    const patch = { ...row, edited_at: this.d.clock.now() };
+    if (req.text !== undefined) patch.text = req.text;
+    if (req.custom !== undefined) patch.custom = req.custom === null ? null : JSON.stringify(req.custom);
+    if (patch.text === null && patch.custom === null && row.attachments === "[]")
+      throw ApiError.invalid("a message needs text, custom or attachments");
+    await this.db
+      .updateTable("messages")
+      .set({ text: patch.text, custom: patch.custom, edited_at: patch.edited_at })
+      .where("id", "=", messageId)
+      .execute();
+    const [message] = await messagesToWire(this.db, [patch]);
+    notify(this.d.events, caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.messageUpdated, message);
+    return message as Message;
+  }
+
+  /** Deletes a message, leaving a tombstone (the sender, or an owner/admin of a group or chatroom). */
+  async delete(caller: Caller, id: string, messageId: string): Promise<Message> {
+    const { me } = await this.d.access.member(this.db, caller, id);
+    const row = await this.ownMessage(this.db, caller, id, messageId, "member");
+    if (row.sender !== caller.identity && ROLE_RANK[me.role] < ROLE_RANK.admin)
+      throw ApiError.forbidden("only the sender or an admin may delete a message");
+    const now = this.d.clock.now();
+    await this.db.deleteFrom("message_reactions").where("message_id", "=", messageId).execute();
+    await this.db
+      .updateTable("messages")
+      .set({ deleted_at: now, text: null, custom: null, attachments: "[]" })
+      .where("id", "=", messageId)
+      .execute();
+    const message = toMessage({ ...row, deleted_at: now }, undefined);
+    notify(this.d.events, caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.messageDeleted, message);
+    return message;
+  }
+
+  /** Adds or removes the caller's reaction (idempotent either way). */
+  async react(caller: Caller, id: string, messageId: string, reaction: string, add: boolean): Promise<Message> {
+    await this.d.access.member(this.db, caller, id);
+    const row = await this.ownMessage(this.db, caller, id, messageId, "member");
+    let changed: boolean;
+    if (add) {
+      const mine = await this.db
+        .selectFrom("message_reactions")
+        .select(["reaction"])
+        .where("message_id", "=", messageId)
+        .where("identity", "=", caller.identity)
+        .execute();
+      if (mine.length >= CHAT_LIMITS.maxReactionsPerUser && !mine.some((m) => m.reaction === reaction)) {
+        throw ApiError.invalid(`at most ${CHAT_LIMITS.maxReactionsPerUser} different reactions per user on a message`);
+      }
+      const r = await this.db
+        .insertInto("message_reactions")
+        .values({ message_id: messageId, conversation_id: id, identity: caller.identity, reaction, created_at: this.d.clock.now() })
+        .onConflict((oc) => oc.columns(["message_id", "identity", "reaction"]).doNothing())
+        .executeTakeFirst();
+      changed = Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
+    } else {
+      const r = await this.db
+        .deleteFrom("message_reactions")
+        .where("message_id", "=", messageId)
+        .where("identity", "=", caller.identity)
+        .where("reaction", "=", reaction)
+        .executeTakeFirst();
+      changed = Number(r.numDeletedRows) > 0;
+    }
+    const [message] = (await messagesToWire(this.db, [row])) as [Message];
+    if (changed) {
+      const ev: ReactionEvent = {
+        conversation_id: id,
+        message_id: messageId,
+        seq: message.seq,
+        reaction,
+        identity: caller.identity,
+        reactions: message.reactions,
+      };
+      notify(
+        this.d.events,
+        caller.app.id,
+        await memberIdentities(this.db, id),
+        add ? CHAT_EVENTS.reactionAdded : CHAT_EVENTS.reactionRemoved,
+        ev,
+      );
+    }
+    return message;
+  }
+}
+
+/** A unique-index violation on either store (a concurrent duplicate insert). */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; message?: string };
+  return e.code === "23505" || e.code === "SQLITE_CONSTRAINT_UNIQUE" || /UNIQUE constraint failed/.test(e.message ?? "");
+}
