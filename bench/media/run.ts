@@ -8,7 +8,7 @@
  * engine's share of call setup.
  *
  * Run: `node --conditions=development --import tsx bench/media/run.ts` (needs scripts/livekit/install.sh).
- * Env: BENCH_ROUNDS (10), BENCH_LIVEKIT_PORT (7970).
+ * Env: BENCH_ROUNDS (10). LiveKit and the engine listen on ports the OS hands out.
  */
 import { dispose } from "@livekit/rtc-node";
 import { AccessToken, RoomServiceClient } from "livekit-server-sdk";
@@ -16,7 +16,6 @@ import { startMediaStack } from "../../test/helpers/livekit.js";
 import { RtcPeer } from "../../test/helpers/rtc-peer.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 10);
-const PORT = Number(process.env.BENCH_LIVEKIT_PORT ?? 7970);
 
 function pct(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -33,7 +32,7 @@ async function exchange(url: string, ta: string, tb: string, a: string, b: strin
   }
 }
 
-const stack = await startMediaStack(PORT, { UTD_RATE_SESSION_IDENTITY: "1000/1000" });
+const stack = await startMediaStack({ UTD_RATE_SESSION_IDENTITY: "1000/1000" });
 if (!stack) process.exit(1);
 const { engine, livekit } = stack;
 const app = await engine.createApp();

@@ -5,7 +5,9 @@
 #   scripts/livekit/stop.sh
 #
 # Env:
-#   LIVEKIT_PORT         HTTP/WebSocket/API port (default 7880); ICE/TCP = port+1, ICE/UDP mux = port+2
+#   LIVEKIT_PORT         HTTP/WebSocket/API port (default 7880)
+#   LIVEKIT_RTC_TCP_PORT ICE/TCP port (default LIVEKIT_PORT+1)
+#   LIVEKIT_RTC_UDP_PORT ICE/UDP mux port, one UDP port for all peers (default LIVEKIT_PORT+2)
 #   LIVEKIT_API_KEY      default devkey
 #   LIVEKIT_API_SECRET   default: a random 48-char secret generated once and kept in $CACHE/api-secret
 #   UTD_WEBHOOK_URL      default http://127.0.0.1:7800/api/v1/livekit/webhook
@@ -30,8 +32,11 @@ log() { printf '[livekit-start] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 [[ "$PORT" =~ ^[0-9]+$ ]] && (( PORT > 0 && PORT + 2 <= 65535 )) || die "invalid LIVEKIT_PORT '$PORT'"
-TCP_PORT=$((PORT + 1))
-UDP_PORT=$((PORT + 2))
+TCP_PORT="${LIVEKIT_RTC_TCP_PORT:-$((PORT + 1))}"
+UDP_PORT="${LIVEKIT_RTC_UDP_PORT:-$((PORT + 2))}"
+for p in "$TCP_PORT" "$UDP_PORT"; do
+  [[ "$p" =~ ^[0-9]+$ ]] && (( p > 0 && p <= 65535 )) || die "invalid rtc port '$p'"
+done
 
 RUN="$CACHE/run/$PORT"
 CFG="$RUN/livekit.yaml"

@@ -1,9 +1,7 @@
-import { existsSync } from "node:fs";
 import { type Browser, chromium } from "playwright-core";
-import { IN_CI } from "./services.js";
+import { CHROMIUM, hasChromium } from "./backends.js";
 
-/** Debian's Chromium (`apt-get install -y chromium`); never a downloaded browser. */
-export const CHROMIUM = process.env.UTD_CHROMIUM ?? "/usr/bin/chromium";
+export { CHROMIUM } from "./backends.js";
 
 /** Headless with a fake camera and microphone, no permission prompts, no background traffic. */
 export const CHROMIUM_ARGS = [
@@ -19,11 +17,7 @@ export const CHROMIUM_ARGS = [
 
 /** True when Chromium is installed; otherwise skips loudly (`what` names the suite) — and fails under CI=true. */
 export function chromiumOrSkip(what: string): boolean {
-  if (existsSync(CHROMIUM)) return true;
-  const msg = `Chromium not found at ${CHROMIUM} (apt-get install -y chromium)`;
-  if (IN_CI) throw new Error(`${msg}; CI=true requires it`);
-  process.stderr.write(`\n⚠️  SKIPPING ${what}: ${msg}\n\n`);
-  return false;
+  return hasChromium(what);
 }
 
 /** Launches headless Chromium with the flags above. */

@@ -1,25 +1,28 @@
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
-import { homedir } from "node:os";
+import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import WebSocket from "ws";
+import { has, LIVEKIT_CACHE, LIVEKIT_VERSION } from "./backends.js";
 import { type RunningEngine, startEngine } from "./engine.js";
-import { freePort } from "./net.js";
-import { IN_CI } from "./services.js";
+import { freePort, freePorts, freeUdpPort } from "./net.js";
 
 const run = promisify(execFile);
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const SCRIPTS = join(ROOT, "scripts/livekit");
-const VERSION = process.env.UTD_LIVEKIT_VERSION ?? "v1.13.3";
-const CACHE = process.env.UTD_LIVEKIT_CACHE ?? join(homedir(), ".cache/utd-livekit");
 
 export interface LiveKitServer {
   url: string;
   apiKey: string;
   apiSecret: string;
+  /** HTTP/WebSocket/API port. */
   port: number;
+  /** ICE/TCP port and ICE/UDP mux port. */
+  rtcTcpPort: number;
+  rtcUdpPort: number;
+  /** Stops the server and removes its runtime files. */
+  stop(): Promise<void>;
 }
 
 /** A real LiveKit server plus a real engine process whose webhooks it calls. */
@@ -31,27 +34,44 @@ export interface MediaStack {
 }
 
 /**
- * Starts (or reuses) a LiveKit server on `port` (and port+1, port+2) whose webhooks go to `webhookUrl`.
- * Without the binary it skips loudly — except under CI=true, where it installs it and any failure is fatal.
+ * Starts a LiveKit server on ports the OS hands out (HTTP and ICE/TCP, plus one UDP mux port), so
+ * concurrent runs never collide; its webhooks go to `webhookUrl`. Without the binary it skips loudly —
+ * except under CI=true, where start.sh installs it and any failure is fatal.
  */
-export async function startLiveKit(port: number, webhookUrl: string): Promise<LiveKitServer | undefined> {
-  const bin = join(CACHE, VERSION, "livekit-server");
-  if (!existsSync(bin) && !IN_CI) {
-    process.stderr.write(
-      `\n⚠️  SKIPPING LiveKit tests: no livekit-server binary at ${bin} (run scripts/livekit/install.sh; needs Go >= 1.26)\n\n`,
-    );
-    return undefined;
+export async function startLiveKit(webhookUrl: string): Promise<LiveKitServer | undefined> {
+  if (!(await has("livekit", "LiveKit tests"))) return undefined;
+  try {
+    return await startOnFreePorts(webhookUrl);
+  } catch (err) {
+    // One retry on new ports: between asking the OS and LiveKit binding, another process may take one.
+    process.stderr.write(`[livekit helper] start failed once, retrying on other ports: ${(err as Error).message}\n`);
+    return startOnFreePorts(webhookUrl);
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, LIVEKIT_PORT: String(port), UTD_WEBHOOK_URL: webhookUrl };
+}
+
+async function startOnFreePorts(webhookUrl: string): Promise<LiveKitServer> {
+  const [port, rtcTcpPort] = (await freePorts(2)) as [number, number];
+  const rtcUdpPort = await freeUdpPort();
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    UTD_LIVEKIT_CACHE: LIVEKIT_CACHE,
+    UTD_LIVEKIT_VERSION: LIVEKIT_VERSION,
+    LIVEKIT_PORT: String(port),
+    LIVEKIT_RTC_TCP_PORT: String(rtcTcpPort),
+    LIVEKIT_RTC_UDP_PORT: String(rtcUdpPort),
+    UTD_WEBHOOK_URL: webhookUrl,
+  };
   delete env.LIVEKIT_API_SECRET;
+  const stop = async () => {
+    await run(join(SCRIPTS, "stop.sh"), { env: { ...process.env, UTD_LIVEKIT_CACHE: LIVEKIT_CACHE, LIVEKIT_PORT: String(port) } });
+    rmSync(join(LIVEKIT_CACHE, "run", String(port)), { recursive: true, force: true });
+  };
   let stdout: string;
   try {
     ({ stdout } = await run(join(SCRIPTS, "start.sh"), { env, timeout: 15 * 60_000 }));
   } catch (err) {
-    // One retry: a server on this port from a previous run may still be releasing its ports.
-    process.stderr.write(`[livekit helper] start.sh failed once, retrying: ${(err as Error).message}\n`);
-    await new Promise((r) => setTimeout(r, 1500));
-    ({ stdout } = await run(join(SCRIPTS, "start.sh"), { env, timeout: 15 * 60_000 }));
+    await stop().catch(() => {});
+    throw err;
   }
   const vars = Object.fromEntries(
     stdout
@@ -67,36 +87,38 @@ export async function startLiveKit(port: number, webhookUrl: string): Promise<Li
   const apiKey = vars.LIVEKIT_API_KEY;
   const apiSecret = vars.LIVEKIT_API_SECRET;
   if (!url || !apiKey || !apiSecret) throw new Error(`scripts/livekit/start.sh printed no credentials:\n${stdout}`);
-  return { url, apiKey, apiSecret, port };
-}
-
-export async function stopLiveKit(port: number): Promise<void> {
-  await run(join(SCRIPTS, "stop.sh"), { env: { ...process.env, LIVEKIT_PORT: String(port) } });
+  return { url, apiKey, apiSecret, port, rtcTcpPort, rtcUdpPort, stop };
 }
 
 /**
- * LiveKit on `livekitPort` and an engine on a free port, wired both ways (tokens and RoomService one way,
- * signed webhooks the other). Each test file uses its own LiveKit port (3 consecutive ports).
+ * LiveKit and an engine, each on ports from the OS, wired both ways (tokens and RoomService one way,
+ * signed webhooks the other).
  */
-export async function startMediaStack(livekitPort: number, env: Record<string, string> = {}): Promise<MediaStack | undefined> {
+export async function startMediaStack(env: Record<string, string> = {}): Promise<MediaStack | undefined> {
   const enginePort = await freePort();
-  const livekit = await startLiveKit(livekitPort, `http://127.0.0.1:${enginePort}/api/v1/livekit/webhook`);
+  const livekit = await startLiveKit(`http://127.0.0.1:${enginePort}/api/v1/livekit/webhook`);
   if (!livekit) return undefined;
-  const engine = await startEngine({
-    env: {
-      UTD_PORT: String(enginePort),
-      LIVEKIT_URL: livekit.url,
-      LIVEKIT_API_KEY: livekit.apiKey,
-      LIVEKIT_API_SECRET: livekit.apiSecret,
-      ...env,
-    },
-  });
+  let engine: RunningEngine;
+  try {
+    engine = await startEngine({
+      env: {
+        UTD_PORT: String(enginePort),
+        LIVEKIT_URL: livekit.url,
+        LIVEKIT_API_KEY: livekit.apiKey,
+        LIVEKIT_API_SECRET: livekit.apiSecret,
+        ...env,
+      },
+    });
+  } catch (err) {
+    await livekit.stop();
+    throw err;
+  }
   return {
     livekit,
     engine,
     async stop() {
       await engine.stop();
-      await stopLiveKit(livekitPort);
+      await livekit.stop();
     },
   };
 }

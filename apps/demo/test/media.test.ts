@@ -1,12 +1,9 @@
 import { rmSync } from "node:fs";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type LiveKitServer, startLiveKit, stopLiveKit } from "../../../test/helpers/livekit.js";
+import { type LiveKitServer, startLiveKit } from "../../../test/helpers/livekit.js";
 import { freePort } from "../../../test/helpers/net.js";
 import { buildDemo, chromiumOrSkip, type DemoEngine, launch, openDemo, shot, signIn, startDemoEngine } from "./harness.js";
-
-/** This file's LiveKit ports (7985 HTTP, +1 ICE/TCP, +2 UDP); each test file has its own. */
-const LIVEKIT_PORT = 7985;
 
 /** Resolves once `viewer` renders decoded video frames from `identity`'s tile. */
 function videoFrom(viewer: Page, identity: string): Promise<unknown> {
@@ -32,7 +29,7 @@ describe("demo page with LiveKit", () => {
   beforeAll(async () => {
     if (!chromiumOrSkip()) return;
     const port = await freePort();
-    livekit = await startLiveKit(LIVEKIT_PORT, `http://127.0.0.1:${port}/api/v1/livekit/webhook`);
+    livekit = await startLiveKit(`http://127.0.0.1:${port}/api/v1/livekit/webhook`);
     if (!livekit) return;
     dist = await buildDemo();
     engine = await startDemoEngine({
@@ -48,7 +45,7 @@ describe("demo page with LiveKit", () => {
     await browser?.close();
     await engine?.stop();
     if (dist) rmSync(dist, { recursive: true, force: true });
-    if (livekit) await stopLiveKit(LIVEKIT_PORT);
+    await livekit?.stop();
   });
 
   it("video call: rings, is accepted, both see each other, mute works, hang-up ends it on both sides", async (ctx) => {

@@ -5,7 +5,6 @@ import { AUTH_MODES, type AuthMode, PLANS, type Plan, type UpdateAppRequest } fr
 import { type AdminBackend, CliError, httpBackend, storeBackend } from "./cli/backend.js";
 import { ensureAdminToken, readAdminToken } from "./core/admin-token.js";
 import { ConfigError, type EngineConfig, loadConfig } from "./core/config.js";
-import { createEngine } from "./index.js";
 import type { AppsService } from "./modules/apps/service.js";
 
 const HELP = `utd — the UTD Stream engine and its admin CLI
@@ -48,8 +47,13 @@ const SERVE_FLAGS: Record<string, string> = {
 type Out = { out: (s: string) => void; err: (s: string) => void };
 const std: Out = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
 
-/** Runs the CLI; resolves to the process exit code. */
-export async function main(argv: string[], io: Out = std): Promise<number> {
+type Env = Record<string, string | undefined>;
+
+/**
+ * Runs the CLI; resolves to the process exit code. `env` is the environment it reads (the process's by
+ * default; tests pass their own and run it in-process).
+ */
+export async function main(argv: string[], io: Out = std, env: Env = process.env): Promise<number> {
   const [cmd, sub, ...rest] = argv;
   try {
     if (!cmd || cmd === "help" || cmd === "--help" || cmd === "-h") {
@@ -60,8 +64,9 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
       return await serve(
         [sub, ...rest].filter((a): a is string => a !== undefined),
         io,
+        env,
       );
-    if (cmd === "app" || cmd === "user" || cmd === "operator") return await admin(cmd, sub, rest, io);
+    if (cmd === "app" || cmd === "user" || cmd === "operator") return await admin(cmd, sub, rest, io, env);
     io.err(`utd: unknown command "${cmd}"\n\n${HELP}`);
     return 2;
   } catch (err) {
@@ -77,11 +82,11 @@ export async function main(argv: string[], io: Out = std): Promise<number> {
   }
 }
 
-async function serve(args: string[], io: Out): Promise<number> {
+async function serve(args: string[], io: Out, processEnv: Env): Promise<number> {
   const options: Record<string, { type: "string" | "boolean" }> = { demo: { type: "boolean" } };
   for (const f of Object.keys(SERVE_FLAGS)) options[f] = { type: "string" };
   const { values } = parseArgs({ args, options, allowPositionals: false });
-  const env = { ...process.env };
+  const env = { ...processEnv };
   for (const [flag, name] of Object.entries(SERVE_FLAGS)) {
     const v = values[flag];
     if (typeof v === "string") env[name] = v;
@@ -89,6 +94,9 @@ async function serve(args: string[], io: Out): Promise<number> {
   if (values.demo) env.UTD_DEMO = "1";
   const base = loadConfig(env);
   const config: EngineConfig = { ...base, adminToken: ensureAdminToken(base.dataDir, base.adminToken) };
+  // Loaded here, not at the top: the admin commands need only the store, and loading the whole engine
+  // (Fastify, LiveKit SDK, Redis…) roughly doubled the start-up time of every `utd app …` call.
+  const { createEngine } = await import("./index.js");
   const engine = await createEngine(config);
   const log = engine.http.log;
   let stopping = false;
@@ -159,8 +167,8 @@ async function ensureDemoApp(apps: AppsService, dataDir: string): Promise<{ app_
 }
 
 /** Picks the running engine's admin API when one answers, else the storage. */
-async function backend(): Promise<AdminBackend> {
-  const config = loadConfig();
+async function backend(env: Env): Promise<AdminBackend> {
+  const config = loadConfig(env);
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${config.port}`;
   const token = config.adminToken ?? readAdminToken(config.dataDir);
@@ -174,7 +182,7 @@ async function backend(): Promise<AdminBackend> {
   } catch (err) {
     if (err instanceof CliError) throw err;
   }
-  return storeBackend(config);
+  return storeBackend(config, env);
 }
 
 function bool(flag: string, v: string | undefined): boolean | null | undefined {
@@ -191,7 +199,7 @@ function oneOf<T extends string>(flag: string, v: string | undefined, allowed: r
   return v as T;
 }
 
-async function admin(cmd: string, sub: string | undefined, args: string[], io: Out): Promise<number> {
+async function admin(cmd: string, sub: string | undefined, args: string[], io: Out, env: Env): Promise<number> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
@@ -215,7 +223,7 @@ async function admin(cmd: string, sub: string | undefined, args: string[], io: O
     return v;
   };
   const print = (data: unknown, human: string) => io.out(values.json ? JSON.stringify(data, null, 2) : human);
-  const b = await backend();
+  const b = await backend(env);
   try {
     const key = `${cmd} ${sub ?? ""}`;
     switch (key) {

@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { utd } from "../../../test/helpers/cli.js";
+import { freshPostgres } from "../../../test/helpers/backends.js";
+import { utd, utdProcess } from "../../../test/helpers/cli.js";
 import { type RunningEngine, startEngine } from "../../../test/helpers/engine.js";
-import { freshPostgres } from "../../../test/helpers/services.js";
 
 describe("utd CLI on storage (no engine running)", () => {
   const dir = mkdtempSync(join(tmpdir(), "utd-cli-"));
-  // A port nobody listens on, so the CLI falls back to storage.
-  const env = { UTD_DATA_DIR: dir, UTD_PORT: "1", UTD_ADMIN_TOKEN: "" };
+  // Port 0: no engine can answer there, so the CLI works on the storage.
+  const env = { UTD_DATA_DIR: dir, UTD_PORT: "0", UTD_ADMIN_TOKEN: "" };
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("creates, lists, shows, updates, rotates and reports usage", async () => {
@@ -59,6 +59,17 @@ describe("utd CLI on storage (no engine running)", () => {
     expect(r.code).toBe(code);
     expect(r.stderr).toContain(message);
     expect((await utd(["app", "list", "--json"], env)).stdout).toBe(before);
+  });
+
+  it("the utd process itself: JSON on stdout and exit 0; a usage error on stderr and exit 2", async () => {
+    // The cases above run the CLI in-process; this one starts the real process (two calls, not twenty:
+    // each costs a Node start plus a TypeScript transform, seconds on a busy machine).
+    const list = await utdProcess(["app", "list", "--json"], env);
+    expect(list.code).toBe(0);
+    expect((JSON.parse(list.stdout) as unknown[]).length).toBe(1);
+    const bad = await utdProcess(["nope"], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("unknown command");
   });
 });
 

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Call, CallList } from "@utd-stream/protocol";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { freshPostgres } from "../../../test/helpers/backends.js";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
-import { freshPostgres } from "../../../test/helpers/services.js";
 import { sleep, WsClient } from "./ws-helpers.js";
 
 type Err = { error: { code: string; status?: string; capability?: string } };

@@ -2,13 +2,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freshPostgres, redisUrlOrSkip } from "../../../test/helpers/backends.js";
 import type { RunningEngine, TestApp } from "../../../test/helpers/engine.js";
-import { freshPostgres, redisUrlOrSkip } from "../../../test/helpers/services.js";
 import { CHAT_TEST_ENV, startEngine } from "./chat-world.js";
 import { WsClient } from "./ws-helpers.js";
 
-const pg = await freshPostgres();
-const redisUrl = pg ? await redisUrlOrSkip() : undefined;
+// Two nodes need both PostgreSQL and Redis (test/helpers/backends.ts decides; absent: skipped loudly, CI fails).
+const pg = await freshPostgres("multi-node tests");
+const redisUrl = pg ? await redisUrlOrSkip("multi-node tests") : undefined;
 if (pg && !redisUrl) await pg.drop();
 
 interface Msg {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from "vitest";
+import { type FreshStore, freshStore } from "../../../test/helpers/backends.js";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
-import { freshPostgres } from "../../../test/helpers/services.js";
 
 /** Generous rate limits: chat tests send bursts on purpose. */
 export const CHAT_TEST_ENV: Record<string, string> = {
@@ -10,22 +10,16 @@ export const CHAT_TEST_ENV: Record<string, string> = {
   UTD_RATE_SESSION_APP: "100000/100000",
 };
 
-export interface Backend {
-  env: Record<string, string>;
-  pgUrl?: string;
-  drop?: () => Promise<void>;
-}
+/** A fresh store for one suite's engine (`env` selects it). */
+export type Backend = FreshStore;
 
-/** The two stores every chat suite runs on; PostgreSQL resolves to undefined (skip) when absent outside CI. */
+/**
+ * The two stores every engine-level suite runs on (test/helpers/backends.ts decides): a setup resolves
+ * to undefined (skip, loudly) when PostgreSQL is absent outside CI.
+ */
 export const BACKENDS: [string, () => Promise<Backend | undefined>][] = [
-  ["sqlite", async () => ({ env: {} })],
-  [
-    "postgres",
-    async () => {
-      const pg = await freshPostgres();
-      return pg ? { env: { DATABASE_URL: pg.url }, pgUrl: pg.url, drop: pg.drop } : undefined;
-    },
-  ],
+  ["sqlite", () => freshStore("sqlite")],
+  ["postgres", () => freshStore("postgres")],
 ];
 
 let counter = 0;

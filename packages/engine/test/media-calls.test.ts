@@ -27,7 +27,7 @@ describe("1:1 call media on a real LiveKit", () => {
 
   beforeAll(async () => {
     // The ring timeout also bounds how long an answered call's room waits for someone to join.
-    stack = await startMediaStack(7920, { UTD_CALL_RING_TIMEOUT_S: "3" });
+    stack = await startMediaStack({ UTD_CALL_RING_TIMEOUT_S: "3" });
     if (!stack) return;
     engine = stack.engine;
     app = await engine.createApp();

@@ -69,7 +69,7 @@ describe("room tokens on a real LiveKit", () => {
   };
 
   beforeAll(async () => {
-    stack = await startMediaStack(7910);
+    stack = await startMediaStack();
     if (!stack) return;
     engine = stack.engine;
     app = await engine.createApp({ name: "a" });

@@ -1,22 +1,18 @@
 import type { PushToken } from "@utd-stream/protocol";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { backends, describeBackends, type FreshStore, freshStore } from "../../../test/helpers/backends.js";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
-import { freshPostgres } from "../../../test/helpers/services.js";
 
 type Err = { error: { code: string } };
 type List = { tokens: PushToken[] };
 
-const pg = await freshPostgres();
-
-// PostgreSQL runs when available (freshPostgres says loudly when it is not, and fails under CI=true).
-const stores: [string, Awaited<ReturnType<typeof freshPostgres>>][] = [["SQLite", undefined]];
-if (pg) stores.push(["PostgreSQL", pg]);
-
-describe.each(stores)("push tokens (%s)", (_name, db) => {
+describeBackends(await backends("store"), "push tokens", (store) => {
   let e: RunningEngine;
   let app: TestApp;
+  let db: FreshStore | undefined;
   beforeAll(async () => {
-    e = await startEngine(db ? { env: { DATABASE_URL: db.url } } : {});
+    db = await freshStore(store);
+    e = await startEngine({ env: db?.env ?? {} });
     app = await e.createApp();
   });
   afterAll(async () => {

@@ -20,7 +20,7 @@ describe.each(BACKENDS)("chat retention on %s", (name, setup) => {
       return;
     }
     drop = s.drop;
-    pgUrl = s.pgUrl;
+    pgUrl = s.storeOptions.databaseUrl;
     engine = await startEngine({ env: { ...CHAT_TEST_ENV, UTD_CHAT_RETENTION_SWEEP_S: "1", ...s.env } });
   });
   afterAll(async () => {

@@ -1,10 +1,10 @@
 import { dispose } from "@livekit/rtc-node";
 import { RoomServiceClient, TrackSource } from "livekit-server-sdk";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { backends, describeBackends, type FreshStore, freshStore } from "../../../test/helpers/backends.js";
 import type { RunningEngine, TestApp } from "../../../test/helpers/engine.js";
 import { EventStream, type MediaStack, startMediaStack } from "../../../test/helpers/livekit.js";
 import { RtcPeer } from "../../../test/helpers/rtc-peer.js";
-import { freshPostgres } from "../../../test/helpers/services.js";
 
 interface Seats {
   room_name: string;
@@ -25,12 +25,9 @@ interface ErrBody {
   error: { code: string; message: string };
 }
 
-describe.each([
-  ["SQLite", false],
-  ["PostgreSQL", true],
-])("audio room seats on a real LiveKit (%s)", (_db, postgres) => {
+describeBackends(await backends("store"), "audio room seats on a real LiveKit", (store) => {
   let stack: MediaStack | undefined;
-  let pg: Awaited<ReturnType<typeof freshPostgres>>;
+  let db: FreshStore | undefined;
   let engine: RunningEngine;
   let app: TestApp;
   let lk: RoomServiceClient;
@@ -38,11 +35,9 @@ describe.each([
   const streams: EventStream[] = [];
 
   beforeAll(async () => {
-    if (postgres) {
-      pg = await freshPostgres();
-      if (!pg) return;
-    }
-    stack = await startMediaStack(7940, pg ? { DATABASE_URL: pg.url } : {});
+    db = await freshStore(store);
+    if (!db) return;
+    stack = await startMediaStack(db.env);
     if (!stack) return;
     engine = stack.engine;
     app = await engine.createApp();
@@ -54,7 +49,7 @@ describe.each([
     peers.length = 0;
     streams.length = 0;
     await stack?.stop();
-    await pg?.drop();
+    await db?.drop();
   });
 
   async function enter(identity: string, room: string, role: "host" | "audience") {

@@ -20,7 +20,7 @@ describe("live stream stage on a real LiveKit", () => {
   const streams: EventStream[] = [];
 
   beforeAll(async () => {
-    stack = await startMediaStack(7930);
+    stack = await startMediaStack();
     if (!stack) return;
     engine = stack.engine;
     app = await engine.createApp();

@@ -1,37 +1,14 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freshPostgres } from "../../../test/helpers/services.js";
+import { backends, describeBackends, freshPostgres, freshStore } from "../../../test/helpers/backends.js";
 import type { Clock } from "../src/core/clock.js";
 import { Hooks } from "../src/core/hooks.js";
 import { AppsService } from "../src/modules/apps/service.js";
 import { UsersService } from "../src/modules/users/service.js";
 import { openStore, type Store } from "../src/store/db.js";
 
-/** The same storage contract, run against every store implementation. */
-const backends: { name: string; open: () => Promise<{ store: Store; cleanup: () => Promise<void> } | undefined> }[] = [
+/** The same storage contract, run against every store implementation (test/helpers/backends.ts decides which run here). */
+describeBackends(await backends("store"), "storage contract", (impl) => {
   {
-    name: "sqlite",
-    open: async () => {
-      const dir = mkdtempSync(join(tmpdir(), "utd-store-"));
-      const store = await openStore({ dataDir: dir });
-      return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: "postgres",
-    open: async () => {
-      const pg = await freshPostgres();
-      if (!pg) return undefined;
-      const store = await openStore({ dataDir: "/nonexistent", databaseUrl: pg.url });
-      return { store, cleanup: pg.drop };
-    },
-  },
-];
-
-for (const backend of backends) {
-  describe(`storage contract: ${backend.name}`, () => {
     let store: Store | undefined;
     let cleanup: (() => Promise<void>) | undefined;
     let now = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -42,10 +19,10 @@ for (const backend of backends) {
     let users: UsersService;
 
     beforeAll(async () => {
-      const opened = await backend.open();
-      if (!opened) return;
-      store = opened.store;
-      cleanup = opened.cleanup;
+      const fresh = await freshStore(impl);
+      if (!fresh) return;
+      store = await openStore(fresh.storeOptions);
+      cleanup = fresh.drop;
       apps = new AppsService(store, key, clock, hooks);
       users = new UsersService(store, clock, hooks);
     });
@@ -157,8 +134,8 @@ for (const backend of backends) {
       const mau = await store.db.selectFrom("mau").selectAll().where("app_id", "=", a.app_id).execute();
       expect(mau).toEqual([]);
     });
-  });
-}
+  }
+});
 
 describe("PostgreSQL store survives the server dropping its connections", () => {
   it("idle connections terminated by the server do not crash the process; the next query reconnects", async (ctx) => {

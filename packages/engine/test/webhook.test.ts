@@ -14,7 +14,7 @@ describe("LiveKit webhook receiver", () => {
   let app: TestApp;
 
   beforeAll(async () => {
-    stack = await startMediaStack(7950);
+    stack = await startMediaStack();
     if (!stack) return;
     engine = stack.engine;
     app = await engine.createApp();

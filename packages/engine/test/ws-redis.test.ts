@@ -3,12 +3,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Call, Presence } from "@utd-stream/protocol";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { freshPostgres, redisUrlOrSkip } from "../../../test/helpers/backends.js";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
-import { freshPostgres, redisUrlOrSkip } from "../../../test/helpers/services.js";
 import { WsClient } from "./ws-helpers.js";
 
-const pg = await freshPostgres();
-const redisUrl = pg ? await redisUrlOrSkip() : undefined;
+// Two nodes need both PostgreSQL and Redis (test/helpers/backends.ts decides; absent: skipped loudly, CI fails).
+const pg = await freshPostgres("multi-node tests");
+const redisUrl = pg ? await redisUrlOrSkip("multi-node tests") : undefined;
 if (pg && !redisUrl) await pg.drop();
 
 describe.skipIf(!pg || !redisUrl)("two engine nodes (PostgreSQL + Redis)", () => {

@@ -74,7 +74,7 @@ describe("@utd-stream/media in headless Chromium on a real LiveKit", () => {
 
   beforeAll(async () => {
     if (!chromiumOrSkip("browser media tests")) return;
-    stack = await startMediaStack(7960);
+    stack = await startMediaStack();
     if (!stack) return;
     app = await stack.engine.createApp();
     site = await servePage(stack.engine.url, await bundleSdk());

@@ -72,10 +72,10 @@ export function httpBackend(baseUrl: string, adminToken: string): AdminBackend {
 }
 
 /** Works on the storage directly (no engine running): the same services the engine uses. */
-export async function storeBackend(config: EngineConfig): Promise<AdminBackend> {
+export async function storeBackend(config: EngineConfig, env: Record<string, string | undefined> = process.env): Promise<AdminBackend> {
   const store: Store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   const hooks = new Hooks();
-  const apps = new AppsService(store, loadKeys(config.dataDir).sealKey, systemClock, hooks);
+  const apps = new AppsService(store, loadKeys(config.dataDir, env).sealKey, systemClock, hooks);
   const users = new UsersService(store, systemClock, hooks);
   const operators = new Operators(store, systemClock);
   const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {

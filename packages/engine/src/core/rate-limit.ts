@@ -49,7 +49,8 @@ export class MemoryRateLimiter implements RateLimiter {
   async take(key: string, cfg: BucketConfig, cost = 1): Promise<RateDecision> {
     const now = this.clock.now();
     const b = this.buckets.get(key) ?? { tokens: cfg.burst, at: now };
-    const tokens = Math.min(cfg.burst, b.tokens + ((now - b.at) / 1000) * cfg.perSecond);
+    // A clock stepping back (NTP) refills nothing rather than taking tokens away (as the Redis limiter does).
+    const tokens = Math.min(cfg.burst, b.tokens + (Math.max(0, now - b.at) / 1000) * cfg.perSecond);
     const allowed = tokens >= cost;
     const left = allowed ? tokens - cost : tokens;
     this.buckets.set(key, { tokens: left, at: now });
