@@ -12,8 +12,8 @@
  */
 import pgClient from "pg";
 import WebSocket from "ws";
-import { type RunningEngine, startEngine } from "../../test/helpers/engine.js";
 import { freshPostgres } from "../../test/helpers/backends.js";
+import { type RunningEngine, startEngine } from "../../test/helpers/engine.js";
 
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 50);
 const SENDERS = Number(process.env.BENCH_SENDERS ?? 10);
