@@ -21,6 +21,7 @@ import type { Store } from "../../store/db.js";
 import { type AuthContext, type AuthService, requireCapability } from "../auth/service.js";
 import type { MediaRoomsTable } from "./migrations.js";
 import { AUDIENCE, permissionWith } from "./permissions.js";
+import { inRoom, isRoom, roomColumns } from "./scope.js";
 
 export type RoomRow = Selectable<MediaRoomsTable>;
 
@@ -188,24 +189,13 @@ export class RoomsService {
   private async claimHost(room: RoomRow, identity: string, name: string | null): Promise<void> {
     await this.d.store.db.transaction().execute(async (tx) => {
       // Touching the room row first serialises concurrent claims on PostgreSQL (row lock) and SQLite (write lock).
-      await tx
-        .updateTable("media_rooms")
-        .set({ updated_at: this.d.clock.now() })
-        .where("app_id", "=", room.app_id)
-        .where("name", "=", room.name)
-        .execute();
-      const hosts = await tx
-        .selectFrom("media_room_members")
-        .select("identity")
-        .where("app_id", "=", room.app_id)
-        .where("room_name", "=", room.name)
-        .where("role", "=", "host")
-        .execute();
+      await tx.updateTable("media_rooms").set({ updated_at: this.d.clock.now() }).where(isRoom(room)).execute();
+      const hosts = await tx.selectFrom("media_room_members").select("identity").where(inRoom(room)).where("role", "=", "host").execute();
       if (hosts.some((h) => h.identity === identity)) return;
       if (hosts.length > 0) throw ApiError.conflict(`room ${room.name} already has a host; a host can add more hosts`);
       await tx
         .insertInto("media_room_members")
-        .values({ app_id: room.app_id, room_name: room.name, identity, role: "host", name, added_at: this.d.clock.now() })
+        .values({ ...roomColumns(room), identity, role: "host", name, added_at: this.d.clock.now() })
         .onConflict((oc) => oc.columns(["app_id", "room_name", "identity"]).doUpdateSet({ role: "host" }))
         .execute();
     });
@@ -220,8 +210,7 @@ export class RoomsService {
     const row = await this.d.store.db
       .selectFrom("media_room_members")
       .select("role")
-      .where("app_id", "=", room.app_id)
-      .where("room_name", "=", room.name)
+      .where(inRoom(room))
       .where("identity", "=", identity)
       .executeTakeFirst();
     return row?.role === "host" || row?.role === "co_host" ? row.role : undefined;
@@ -258,8 +247,7 @@ export class RoomsService {
     const rows = await this.d.store.db
       .selectFrom("media_room_members")
       .select("identity")
-      .where("app_id", "=", room.app_id)
-      .where("room_name", "=", room.name)
+      .where(inRoom(room))
       .where("role", "=", "host")
       .orderBy("added_at")
       .execute();
@@ -277,7 +265,7 @@ export class RoomsService {
     await this.requireHost(room, ctx.identity);
     await this.d.store.db
       .insertInto("media_room_members")
-      .values({ app_id: room.app_id, room_name: room.name, identity, role: "host", name: null, added_at: this.d.clock.now() })
+      .values({ ...roomColumns(room), identity, role: "host", name: null, added_at: this.d.clock.now() })
       .onConflict((oc) => oc.columns(["app_id", "room_name", "identity"]).doUpdateSet({ role: "host" }))
       .execute();
     await this.apply(room, identity);

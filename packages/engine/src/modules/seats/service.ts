@@ -4,6 +4,7 @@ import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { Store } from "../../store/db.js";
 import type { AuthContext } from "../auth/service.js";
+import { inRoom, isRoom, roomColumns } from "../rooms/scope.js";
 import type { RoomRow, RoomsService } from "../rooms/service.js";
 import type { MediaSpeakRequestsTable } from "./migrations.js";
 
@@ -27,12 +28,7 @@ export class SeatsService {
         const seat = await this.seatOf(room, identity);
         const req = await this.requestOf(room, identity);
         if (seat === undefined && !req) return;
-        await this.store.db
-          .deleteFrom("media_seats")
-          .where("app_id", "=", room.app_id)
-          .where("room_name", "=", room.name)
-          .where("identity", "=", identity)
-          .execute();
+        await this.store.db.deleteFrom("media_seats").where(inRoom(room)).where("identity", "=", identity).execute();
         await this.deleteRequests(room, identity);
         await this.announce(room);
       },
@@ -55,23 +51,16 @@ export class SeatsService {
     const dropped = await this.store.db
       .selectFrom("media_seats")
       .select("identity")
-      .where("app_id", "=", room.app_id)
-      .where("room_name", "=", room.name)
+      .where(inRoom(room))
       .where("seat_index", ">=", count)
       .execute();
     await this.store.db.transaction().execute(async (tx) => {
       await tx
         .updateTable("media_rooms")
         .set({ seat_count: count, seat_mode: mode, mode_id: modeId, updated_at: this.clock.now() })
-        .where("app_id", "=", room.app_id)
-        .where("name", "=", room.name)
+        .where(isRoom(room))
         .execute();
-      await tx
-        .deleteFrom("media_seats")
-        .where("app_id", "=", room.app_id)
-        .where("room_name", "=", room.name)
-        .where("seat_index", ">=", count)
-        .execute();
+      await tx.deleteFrom("media_seats").where(inRoom(room)).where("seat_index", ">=", count).execute();
     });
     const updated = await this.rooms.require(room.app_id, room.name);
     for (const d of dropped) await this.rooms.apply(updated, d.identity);
@@ -103,8 +92,7 @@ export class SeatsService {
       await this.store.db
         .insertInto("media_seats")
         .values({
-          app_id: room.app_id,
-          room_name: room.name,
+          ...roomColumns(room),
           seat_index: index,
           identity: ctx.identity,
           name: ctx.user.name,
@@ -148,8 +136,7 @@ export class SeatsService {
     await this.store.db
       .insertInto("media_speak_requests")
       .values({
-        app_id: room.app_id,
-        room_name: room.name,
+        ...roomColumns(room),
         identity: ctx.identity,
         name: ctx.user.name,
         kind: "request",
@@ -175,8 +162,7 @@ export class SeatsService {
       .selectFrom("media_speak_requests")
       .selectAll()
       .where("id", "=", requestId)
-      .where("app_id", "=", room.app_id)
-      .where("room_name", "=", room.name)
+      .where(inRoom(room))
       .executeTakeFirst();
     if (!row) throw ApiError.notFound(`speak request ${requestId}`);
     if (row.status !== "approved") {
@@ -201,7 +187,7 @@ export class SeatsService {
     const values = { kind: "invite", status: "approved", seat_index: seatIndex ?? null };
     await this.store.db
       .insertInto("media_speak_requests")
-      .values({ app_id: room.app_id, room_name: room.name, identity, name, created_at: this.clock.now(), ...values })
+      .values({ ...roomColumns(room), identity, name, created_at: this.clock.now(), ...values })
       .onConflict((oc) => oc.columns(["app_id", "room_name", "identity"]).doUpdateSet(values))
       .execute();
     const row = await this.requestOf(room, identity);
@@ -213,20 +199,9 @@ export class SeatsService {
   }
 
   async state(room: RoomRow): Promise<SeatsState> {
-    const seated = await this.store.db
-      .selectFrom("media_seats")
-      .select(["seat_index", "identity", "name"])
-      .where("app_id", "=", room.app_id)
-      .where("room_name", "=", room.name)
-      .execute();
+    const seated = await this.store.db.selectFrom("media_seats").select(["seat_index", "identity", "name"]).where(inRoom(room)).execute();
     const byIndex = new Map(seated.map((s) => [s.seat_index, s]));
-    const requests = await this.store.db
-      .selectFrom("media_speak_requests")
-      .selectAll()
-      .where("app_id", "=", room.app_id)
-      .where("room_name", "=", room.name)
-      .orderBy("id")
-      .execute();
+    const requests = await this.store.db.selectFrom("media_speak_requests").selectAll().where(inRoom(room)).orderBy("id").execute();
     return {
       room_name: room.name,
       seat_count: room.seat_count,
@@ -250,8 +225,7 @@ export class SeatsService {
     const row = await this.store.db
       .selectFrom("media_seats")
       .select("seat_index")
-      .where("app_id", "=", room.app_id)
-      .where("room_name", "=", room.name)
+      .where(inRoom(room))
       .where("identity", "=", identity)
       .executeTakeFirst();
     return row?.seat_index;
@@ -261,8 +235,7 @@ export class SeatsService {
     const row = await this.store.db
       .selectFrom("media_seats")
       .select("identity")
-      .where("app_id", "=", room.app_id)
-      .where("room_name", "=", room.name)
+      .where(inRoom(room))
       .where("seat_index", "=", index)
       .executeTakeFirst();
     return row?.identity;
@@ -272,28 +245,17 @@ export class SeatsService {
     return this.store.db
       .selectFrom("media_speak_requests")
       .selectAll()
-      .where("app_id", "=", room.app_id)
-      .where("room_name", "=", room.name)
+      .where(inRoom(room))
       .where("identity", "=", identity)
       .executeTakeFirst();
   }
 
   private async vacate(room: RoomRow, identity: string): Promise<void> {
-    await this.store.db
-      .deleteFrom("media_seats")
-      .where("app_id", "=", room.app_id)
-      .where("room_name", "=", room.name)
-      .where("identity", "=", identity)
-      .execute();
+    await this.store.db.deleteFrom("media_seats").where(inRoom(room)).where("identity", "=", identity).execute();
   }
 
   private async deleteRequests(room: RoomRow, identity: string): Promise<void> {
-    await this.store.db
-      .deleteFrom("media_speak_requests")
-      .where("app_id", "=", room.app_id)
-      .where("room_name", "=", room.name)
-      .where("identity", "=", identity)
-      .execute();
+    await this.store.db.deleteFrom("media_speak_requests").where(inRoom(room)).where("identity", "=", identity).execute();
   }
 }
 

@@ -3,6 +3,7 @@ import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { Store } from "../../store/db.js";
 import type { AuthContext } from "../auth/service.js";
+import { inRoom, roomColumns } from "../rooms/scope.js";
 import type { RoomRow, RoomsService } from "../rooms/service.js";
 
 /**
@@ -70,8 +71,7 @@ export class StageService {
       await this.store.db
         .insertInto("media_room_members")
         .values({
-          app_id: room.app_id,
-          room_name: room.name,
+          ...roomColumns(room),
           identity,
           role: "co_host",
           name,
@@ -116,8 +116,7 @@ export class StageService {
     const rows = await this.store.db
       .selectFrom("media_room_members")
       .select(["identity", "name", "role"])
-      .where("app_id", "=", room.app_id)
-      .where("room_name", "=", room.name)
+      .where(inRoom(room))
       .orderBy("added_at")
       .orderBy("identity")
       .execute();
@@ -137,8 +136,7 @@ export class StageService {
   private async deleteMember(room: RoomRow, identity: string): Promise<void> {
     await this.store.db
       .deleteFrom("media_room_members")
-      .where("app_id", "=", room.app_id)
-      .where("room_name", "=", room.name)
+      .where(inRoom(room))
       .where("identity", "=", identity)
       .where("role", "=", "co_host")
       .execute();
