@@ -111,6 +111,11 @@ export class UTDStreamClient {
     this.api.dispose();
   }
 
+  /** Signs this client out: aborts HTTP requests in flight (sessions are left with their own `leave()`). */
+  disconnect(): void {
+    this.dispose();
+  }
+
   private async mint(o: JoinOptions, type: "live_stream" | "audio_room"): Promise<UTDTokenResponse> {
     const sameUser = this.api.userToken && this.currentIdentity === o.identity;
     const body = {

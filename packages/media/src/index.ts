@@ -11,6 +11,6 @@ export { type JoinOptions, UTDStreamClient, type UTDStreamClientOptions } from "
 export { UTDLiveStreamSession } from "./live.js";
 export { UTDRoom, type UTDRoomEvent, type UTDRoomOptions } from "./room.js";
 export { UTDSession } from "./session.js";
-export { EventStream, type ReadonlyStore, Store } from "./store.js";
+export { EventStream, type ReadableStore, Store } from "./store.js";
 export { hasVideo, isCallType, isTerminal, UTDCallStatus, UTDStreamType } from "./types.js";
 export type { Camelize, UTDCall, UTDCallMedia, UTDSeats, UTDSpeakRequest, UTDStage, UTDStageMember, UTDTokenResponse } from "./wire.js";

@@ -1,6 +1,6 @@
 import { ROOM_EVENTS_TOPIC, type RoomEventMessage } from "@utd-stream/protocol";
 import { ConnectionState, type LocalParticipant, type RemoteParticipant, Room, RoomEvent } from "livekit-client";
-import { EventStream, type ReadonlyStore, Store } from "./store.js";
+import { EventStream, type ReadableStore, Store } from "./store.js";
 
 /** One raw LiveKit room event: its name and the listener arguments LiveKit passed. */
 export interface UTDRoomEvent {
@@ -58,17 +58,17 @@ export class UTDRoom {
   }
 
   /** Whether the media room is connected. */
-  get connected(): ReadonlyStore<boolean> {
+  get connected(): ReadableStore<boolean> {
     return this._connected;
   }
 
   /** Whether the server currently lets this participant publish (seat / stage / host / call party). */
-  get canPublish(): ReadonlyStore<boolean> {
+  get canPublish(): ReadableStore<boolean> {
     return this._canPublish;
   }
 
   /** Remote participants, refreshed on (dis)connects and track subscriptions. */
-  get remoteParticipants(): ReadonlyStore<RemoteParticipant[]> {
+  get remoteParticipants(): ReadableStore<RemoteParticipant[]> {
     return this._remote;
   }
 

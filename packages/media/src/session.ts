@@ -1,7 +1,7 @@
 import type { LocalParticipant, RemoteParticipant } from "livekit-client";
 import type { UTDApiClient } from "./api.js";
 import { UTDRoom, type UTDRoomEvent } from "./room.js";
-import type { EventStream, ReadonlyStore } from "./store.js";
+import type { EventStream, ReadableStore } from "./store.js";
 import type { UTDStreamType } from "./types.js";
 
 /**
@@ -16,16 +16,16 @@ export abstract class UTDSession {
     protected readonly api: UTDApiClient,
   ) {}
 
-  get connected(): ReadonlyStore<boolean> {
+  get connected(): ReadableStore<boolean> {
     return this.room.connected;
   }
 
   /** Whether the server granted this participant publish capability (seat / stage authoritative). */
-  get canPublish(): ReadonlyStore<boolean> {
+  get canPublish(): ReadableStore<boolean> {
     return this.room.canPublish;
   }
 
-  get remoteParticipants(): ReadonlyStore<RemoteParticipant[]> {
+  get remoteParticipants(): ReadableStore<RemoteParticipant[]> {
     return this.room.remoteParticipants;
   }
 

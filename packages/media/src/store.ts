@@ -1,2 +1,2 @@
 /** Reactive values and event streams (defined once in the protocol package, shared with `@utd-stream/signaling`). */
-export { EventStream, type ReadableStore, type ReadableStore as ReadonlyStore, Store } from "@utd-stream/protocol";
+export { EventStream, type ReadableStore, Store } from "@utd-stream/protocol";

@@ -6,15 +6,22 @@ import { socketSessionFromWire, type UTDSocketSession } from "./wire.js";
 /** Connection state of a {@link UTDSignalClient}. */
 export type ConnectionState = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
 
+/**
+ * An event handler property. Declared with method syntax so it is checked bivariantly: the `ws` package's
+ * `(event: WebSocket.MessageEvent) => void` and the DOM's `(this: WebSocket, ev: MessageEvent) => any` both
+ * fit, under `strict` too.
+ */
+type Handler<E> = { bivarianceHack(ev: E): void }["bivarianceHack"] | null;
+
 /** The subset of the WebSocket API the client uses (browser, React Native, Node ≥ 22, or the `ws` package). */
 export interface WebSocketLike {
   readonly readyState: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
-  onopen: ((ev: unknown) => void) | null;
-  onmessage: ((ev: { data: unknown }) => void) | null;
-  onclose: ((ev: { code: number; reason: string }) => void) | null;
-  onerror: ((ev: unknown) => void) | null;
+  onopen: Handler<unknown>;
+  onmessage: Handler<{ data: unknown }>;
+  onclose: Handler<{ code: number; reason: string }>;
+  onerror: Handler<unknown>;
 }
 
 /** A WebSocket constructor (defaults to `globalThis.WebSocket`). */

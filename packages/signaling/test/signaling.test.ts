@@ -91,7 +91,7 @@ describe("@utd-stream/signaling against a real engine", () => {
     expect(s.chatEnabled).toBe(true);
     expect(s.planLimits).toEqual({ historyDays: 90, maxGroupMembers: 100, maxFriends: 1000, maxChatrooms: 50 });
     expect(s.state.value).toBe("connected");
-    expect(states).toEqual(["connecting", "connected"]);
+    expect(states).toEqual(["idle", "connecting", "connected"]);
   });
 
   test("ringing on every device, answered elsewhere, and the caller sees each step", async () => {

@@ -283,7 +283,7 @@ export class ConversationRef {
   ): MessageSubscription {
     const w = new MessageWindow(this, (x) => this.windows.delete(x));
     this.windows.add(w);
-    w.store.subscribe((msgs) => {
+    w.store.onChange((msgs) => {
       if (!w.closed) onSnapshot(msgs, w.loadedAll);
     });
     w.load(opts.limit ?? 30).catch((err: unknown) => {

@@ -188,7 +188,8 @@ export class ChatSession {
         .catch((err: unknown) => {
           if (err instanceof UTDStreamException) this.reportError(err);
         });
-    const offStore = store.subscribe(onSnapshot);
+    // Snapshots start with the first load, not with the empty placeholder.
+    const offStore = store.onChange(onSnapshot);
     const offEvents = this.client.on("event", (ev) => {
       if (ev.type === CHAT_EVENTS.friendUpdated) void load();
     });
@@ -219,7 +220,7 @@ export class ChatSession {
   ): ConversationListSubscription {
     const list = new ConversationList(this, opts.limit ?? 30, (l) => this.lists.delete(l));
     this.lists.add(list);
-    list.store.subscribe(onSnapshot);
+    list.store.onChange(onSnapshot);
     void list.reload();
     return list;
   }
@@ -254,6 +255,15 @@ export class ChatSession {
     }
   }
 
+  /**
+   * Stops this session: listeners detach, live lists stop; a session from `getSession` also closes the
+   * socket it opened (one from `chatSessionFor` leaves the facade's socket to `signaling.disconnect()`).
+   * The registry hands out a fresh session for this user next time. Same as {@link dispose}.
+   */
+  disconnect(): void {
+    this.dispose();
+  }
+
   /** Stops listening; the registry will hand out a fresh session for this user next time. */
   dispose(): void {
     this._disposed = true;
@@ -271,14 +281,7 @@ export class ChatSession {
   private async waitToRetry(attempt: number): Promise<void> {
     await new Promise((r) => setTimeout(r, Math.min(5000, 250 * 2 ** attempt)));
     if (this.client.state.value === "connected" || this._disposed) return;
-    await new Promise<void>((resolve) => {
-      const off = this.client.state.subscribe((s) => {
-        if (s === "connected" || s === "closed") {
-          off();
-          resolve();
-        }
-      });
-    });
+    await this.client.state.when((s) => s === "connected" || s === "closed");
   }
 
   private setUnread(next: UTDUnread): void {
