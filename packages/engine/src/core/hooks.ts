@@ -5,7 +5,8 @@ export interface EngineEventMap {
   "app.updated": { appId: string };
 }
 
-type Listener<T> = (event: T) => void;
+/** A listener may return a promise: `emitAndWait` waits for it (work that must be done before the caller answers). */
+type Listener<T> = (event: T) => void | Promise<void>;
 
 /** A small typed in-process emitter, one per engine (no module-level singletons). */
 export class Hooks {
@@ -22,6 +23,16 @@ export class Hooks {
   }
 
   emit<K extends keyof EngineEventMap>(type: K, event: EngineEventMap[K]): void {
-    for (const fn of this.listeners.get(type) ?? []) (fn as Listener<EngineEventMap[K]>)(event);
+    for (const fn of this.listeners.get(type) ?? []) void (fn as Listener<EngineEventMap[K]>)(event);
+  }
+
+  /** Like `emit`, and resolves once every promise a listener returned has settled (never rejects). */
+  async emitAndWait<K extends keyof EngineEventMap>(type: K, event: EngineEventMap[K]): Promise<void> {
+    const pending: Promise<void>[] = [];
+    for (const fn of this.listeners.get(type) ?? []) {
+      const r = (fn as Listener<EngineEventMap[K]>)(event);
+      if (r) pending.push(r);
+    }
+    await Promise.allSettled(pending);
   }
 }

@@ -155,6 +155,10 @@ export class Gateway implements EventSink {
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubs: (() => void)[] = [];
   private closing = false;
+  /** app id → the tail of its re-reads (serialised, so an older read never overwrites a newer one). */
+  private readonly appReloads = new Map<string, Promise<void>>();
+  /** Bumped by every app change and socket close heard; a hello that overlapped one re-authenticates. */
+  private changes = 0;
 
   constructor(private readonly d: GatewayDeps) {
     this.epochBase = `${d.clock.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
@@ -175,7 +179,12 @@ export class Gateway implements EventSink {
           issuedBefore: e.before,
         }),
       ),
-      d.hooks.on("app.updated", (e) => d.bus.publish({ kind: "app", appId: e.appId })),
+      // The bus delivers to this node synchronously, so the re-read is queued by the time publish returns;
+      // the admin call waits for it (Hooks.emitAndWait).
+      d.hooks.on("app.updated", (e) => {
+        d.bus.publish({ kind: "app", appId: e.appId });
+        return this.appReloads.get(e.appId);
+      }),
     );
   }
 
@@ -265,13 +274,17 @@ export class Gateway implements EventSink {
       // The resume buffers keep the event; the frames were only for this fan-out.
       ev.frames = undefined;
     } else if (m.kind === "close") {
+      this.changes++;
       const s = this.streams.get(m.appId)?.get(m.identity);
       if (!s) return;
       for (const sink of [...s.sinks]) {
         const c = sink as Conn;
         if (m.issuedBefore === undefined || (c.ctx && c.ctx.claims.issuedAt < m.issuedBefore)) c.close(m.code, m.reason);
       }
-    } else if (m.kind === "app") void this.reloadApp(m.appId);
+    } else if (m.kind === "app") {
+      this.changes++;
+      void this.reloadApp(m.appId);
+    }
   }
 
   private deliver(appId: string, identities: readonly string[], watchersOf: string | undefined, ev: PreparedEvent): void {
@@ -309,7 +322,20 @@ export class Gateway implements EventSink {
     this.d.metrics?.closes.inc({ code: String(code) });
   }
 
-  private async reloadApp(appId: string): Promise<void> {
+  /** Queues a re-read of the app for its open sockets; frames of that app wait for it (see `run`). */
+  private reloadApp(appId: string): Promise<void> | undefined {
+    if (![...this.conns].some((c) => c.ctx?.app.id === appId)) return this.appReloads.get(appId);
+    const prev = this.appReloads.get(appId) ?? Promise.resolve();
+    const p: Promise<void> = prev
+      .then(() => this.applyApp(appId))
+      .finally(() => {
+        if (this.appReloads.get(appId) === p) this.appReloads.delete(appId);
+      });
+    this.appReloads.set(appId, p);
+    return p;
+  }
+
+  private async applyApp(appId: string): Promise<void> {
     const affected = [...this.conns].filter((c) => c.ctx?.app.id === appId);
     if (affected.length === 0) return;
     let app: AppRecord | undefined;
@@ -427,11 +453,16 @@ export class Gateway implements EventSink {
       this.sendError(c, frame.id, ApiError.invalid(`unknown frame type "${frame.type}"`));
       return;
     }
-    void this.run(c, c.ctx, frame.id, h, frame);
+    void this.run(c, frame.id, h, frame);
   }
 
-  private async run(c: Conn, ctx: AuthContext, id: string | undefined, h: { schema: z.ZodType; fn: WsHandler<never> }, frame: unknown) {
+  private async run(c: Conn, id: string | undefined, h: { schema: z.ZodType; fn: WsHandler<never> }, frame: unknown) {
     try {
+      // An app change heard but not yet re-read: the frame runs on the new settings, never the old.
+      const reload = c.ctx && this.appReloads.get(c.ctx.app.id);
+      if (reload) await reload;
+      const ctx = c.ctx;
+      if (!ctx || c.closed) return;
       const parsed = parseOr400(h.schema, frame, "frame");
       const data = await h.fn(ctx, parsed as never, c);
       if (id) c.send({ type: "reply", id, ok: true, data: data ?? null });
@@ -452,7 +483,12 @@ export class Gateway implements EventSink {
     let ctx: AuthContext;
     try {
       hello = parseOr400(HelloFrameSchema, raw, "hello");
-      ({ ctx } = await this.d.auth.authenticate(hello.token, { rateLimit: false }));
+      // An app change or ban heard while we read would be missed (this socket is not open yet): read again.
+      for (let tries = 0; ; tries++) {
+        const seen = this.changes;
+        ({ ctx } = await this.d.auth.authenticate(hello.token, { rateLimit: false }));
+        if (this.changes === seen || tries === 2) break;
+      }
     } catch (err) {
       if (c.closed) return;
       const e = err instanceof ApiError ? err : undefined;

@@ -140,7 +140,9 @@ export class AppsService {
     }
     if (req.settings !== undefined) patch.settings = JSON.stringify({ ...app.settings, ...req.settings });
     await this.store.db.updateTable("apps").set(patch).where("id", "=", id).execute();
-    this.hooks.emit("app.updated", { appId: id });
+    // Waits until this node's open sockets run on the new settings: a capability switched off is refused
+    // on the very next frame after the admin call returns (other nodes follow within a bus round trip).
+    await this.hooks.emitAndWait("app.updated", { appId: id });
     return this.get(id);
   }
 
