@@ -199,9 +199,7 @@ class OpenConversation {
       // Who else is typing here: the conversation's own store (entries lapse by themselves).
       ref.typing.subscribe(() => this.renderTyping()),
       // Other members' receipts (sent only when they share them) move the "seen" marks.
-      ctx.signaling.client?.on("event", (ev) => {
-        if (ev.type !== "receipt.read") return;
-        const r = ev.data as { conversation_id: string; identity: string; last_read_seq: number };
+      ctx.signaling.client?.on("receipt.read", (r) => {
         if (r.conversation_id !== ref.id || r.identity === ctx.me) return;
         this.reads.set(r.identity, Math.max(this.reads.get(r.identity) ?? 0, r.last_read_seq));
         this.render();

@@ -62,16 +62,17 @@ export class LivePanel {
     this.session = s;
     this.handRaised = false;
     this.hands.clear();
-    const onServerEvent = (type: string, data: unknown) => {
-      if (type !== "stage.requested" || !s.isHost) return;
-      const d = data as { identity: string; room_name: string };
+    const onHandRaised = (d: { identity: string; room_name: string }) => {
+      if (!s.isHost) return;
       if (d.room_name !== s.roomName) return;
       this.hands.add(d.identity);
       this.render();
     };
     this.offs.push(
-      s.room.serverEvents.subscribe((e) => onServerEvent(e.type, e.data)),
-      this.ctx.signaling.client?.on("event", (e) => onServerEvent(e.type, e.data)) ?? (() => {}),
+      s.room.serverEvents.subscribe((e) => {
+        if (e.type === "stage.requested") onHandRaised(e.data);
+      }),
+      this.ctx.signaling.client?.on("stage.requested", onHandRaised) ?? (() => {}),
       s.stage.subscribe(() => this.render()),
       s.remoteParticipants.subscribe(() => this.render()),
       s.canPublish.subscribe((can) => {

@@ -33,9 +33,7 @@ export class People {
     });
     ctx.signaling.on("resync", () => void this.refresh());
     // New lobby members appear live.
-    ctx.signaling.client?.on("event", (ev) => {
-      if (ev.type !== "member.added") return;
-      const d = ev.data as { conversation_id: string; identity: string };
+    ctx.signaling.client?.on("member.added", (d) => {
       if (d.conversation_id === this.lobbyId && d.identity !== ctx.me) void this.add([d.identity]);
     });
     this.render();

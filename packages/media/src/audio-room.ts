@@ -25,8 +25,9 @@ export class UTDAudioRoomSession extends UTDSession {
   ) {
     super(UTDStreamType.audioRoom, api);
     this.room.serverEvents.subscribe((e) => {
-      if (e.type === "seats.updated") this.seats.set(camelize(e.data as SeatsState));
-      else if (e.type.startsWith("speak.")) this.speakEvents.set(camelize(e.data as SpeakRequest));
+      if (e.type === "seats.updated") this.seats.set(camelize(e.data));
+      else if (e.type === "speak.requested" || e.type === "speak.invited" || e.type === "speak.approved")
+        this.speakEvents.set(camelize(e.data));
     });
     this.room.canPublish.subscribe((can) => {
       if (!can && this.room.localParticipant) void this.room.setMicrophone(false).catch(() => {});

@@ -20,7 +20,7 @@ export class UTDLiveStreamSession extends UTDSession {
   ) {
     super(UTDStreamType.liveStream, api);
     this.room.serverEvents.subscribe((e) => {
-      if (e.type === "stage.updated") this.setStage(e.data as Stage);
+      if (e.type === "stage.updated") this.setStage(e.data);
     });
     // Demoted by the host: stop what we were publishing (the SFU already unpublished it).
     this.room.canPublish.subscribe((can) => {

@@ -1,4 +1,4 @@
-import { ROOM_EVENTS_TOPIC, type RoomEventMessage } from "@utd-stream/protocol";
+import { isRoomEventMessage, ROOM_EVENTS_TOPIC, type RoomEventMessage } from "@utd-stream/protocol";
 import { ConnectionState, type LocalParticipant, type RemoteParticipant, Room, RoomEvent } from "livekit-client";
 import { EventStream, type ReadableStore, Store } from "./store.js";
 
@@ -49,8 +49,8 @@ export class UTDRoom {
         // Only the server (no sending participant) speaks on the engine's topic.
         if (participant || topic !== ROOM_EVENTS_TOPIC) return;
         try {
-          const msg = JSON.parse(new TextDecoder().decode(payload)) as RoomEventMessage;
-          if (typeof msg.type === "string") this.serverEvents.emit(msg);
+          const msg: unknown = JSON.parse(new TextDecoder().decode(payload));
+          if (isRoomEventMessage(msg)) this.serverEvents.emit(msg);
         } catch {
           /* not ours */
         }

@@ -8,6 +8,7 @@ export * from "./calls.js";
 export * from "./chat.js";
 export * from "./common.js";
 export * from "./errors.js";
+export * from "./events/index.js";
 export * from "./exception.js";
 export * from "./friends.js";
 export * from "./media.js";

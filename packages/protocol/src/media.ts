@@ -100,11 +100,5 @@ export type RoomInfo = z.infer<typeof RoomInfoSchema>;
  */
 export const ROOM_EVENTS_TOPIC = "utd.room";
 
-/** A room event as carried on {@link ROOM_EVENTS_TOPIC}. */
-export interface RoomEventMessage {
-  type: string;
-  data: unknown;
-}
-
 /** `/admin/v1/apps/{app_id}/rooms/{room_name}/…` path parameters (moderation by the app's operator). */
 export const AdminRoomParamsSchema = z.strictObject({ app_id: z.string().min(1).max(64), room_name: RoomName });

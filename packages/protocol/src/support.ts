@@ -74,10 +74,3 @@ export const SupportEventSchema = z.object({
   conversation: SupportConversationSchema,
 });
 export type SupportEvent = z.infer<typeof SupportEventSchema>;
-
-declare module "./ws-events.js" {
-  interface WsEventMap {
-    /** A support conversation started, was claimed, transferred or closed (visitor and operators). */
-    "support.updated": SupportEvent;
-  }
-}

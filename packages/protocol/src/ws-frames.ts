@@ -1,6 +1,8 @@
 import { z } from "zod";
 import { DeviceId } from "./common.js";
+import { CustomEventDataSchema } from "./events/custom.js";
 import { PlanLimitsSchema } from "./plans.js";
+import { CUSTOM_EVENT_TYPE_PATTERN } from "./ws-events.js";
 
 /**
  * WebSocket frames on `/api/v1/ws` (see docs/websocket.md). Every frame is one JSON text message.
@@ -118,8 +120,15 @@ export const PUBLISH_MAX_IDENTITIES = 10_000;
  */
 export const PublishEventsRequestSchema = z.strictObject({
   identities: z.array(z.string().min(1).max(128)).min(1).max(PUBLISH_MAX_IDENTITIES),
-  type: z.string().regex(/^custom\.[A-Za-z0-9_.-]{1,57}$/, "must look like custom.<name>"),
-  data: z.unknown().refine((d) => d !== undefined && JSON.stringify(d).length <= 16_384, "data must be JSON of at most 16384 bytes"),
+  // The pipes only type what the first check let through (`custom.${string}`, JSON): they refuse nothing more.
+  type: z
+    .string()
+    .regex(CUSTOM_EVENT_TYPE_PATTERN, "must look like custom.<name>")
+    .pipe(z.templateLiteral(["custom.", z.string()])),
+  data: z
+    .unknown()
+    .refine((d) => d !== undefined && JSON.stringify(d).length <= 16_384, "data must be JSON of at most 16384 bytes")
+    .pipe(CustomEventDataSchema),
 });
 export type PublishEventsRequest = z.infer<typeof PublishEventsRequestSchema>;
 export const PublishEventsResponseSchema = z.object({ recipients: z.number().int() });

@@ -1,4 +1,14 @@
-import { CLOSE_CODES, type EventFrame, UTDStreamException, type WelcomeFrame, type WireError, type WsEventMap } from "@utd-stream/protocol";
+import {
+  CLOSE_CODES,
+  type EventFrame,
+  isWsEvent,
+  UTDStreamException,
+  type WelcomeFrame,
+  type WireError,
+  type WsEvent,
+  type WsEventMap,
+  type WsEventType,
+} from "@utd-stream/protocol";
 import { Emitter } from "./emitter.js";
 import { type ReadableStore, Store } from "./store.js";
 import { socketSessionFromWire, type UTDSocketSession } from "./wire.js";
@@ -92,6 +102,8 @@ function fromWire(err: WireError | { code: string }): UTDStreamException {
  */
 export class UTDSignalClient {
   private readonly emitter = new Emitter<SignalClientEvents>();
+  /** The same emitter, seen through the server events' part of its map. */
+  private readonly wireEvents: Emitter<WsEventMap> = this.emitter;
   private readonly stateStore = new Store<ConnectionState>("idle");
   private readonly sessionStore = new Store<UTDSocketSession | null>(null);
   private ws: WebSocketLike | undefined;
@@ -248,7 +260,7 @@ export class UTDSignalClient {
       if (this.cursor && f.seq <= this.cursor.seq) return;
       if (this.cursor) this.cursor.seq = f.seq;
       const ev = { type: f.type, seq: f.seq, data: f.data };
-      this.emitter.emit(f.type as keyof WsEventMap, f.data as never);
+      if (isWsEvent(ev)) this.emitEvent(ev);
       this.emitter.emit("event", ev);
       return;
     }
@@ -272,6 +284,11 @@ export class UTDSignalClient {
         if (f.error) this.emitter.emit("error", fromWire(f.error));
         return;
     }
+  }
+
+  /** Emits a declared event under its type (the map correlates `type` and `data`). */
+  private emitEvent<K extends WsEventType>(ev: WsEvent<K>): void {
+    this.wireEvents.emit(ev.type, ev.data);
   }
 
   private onWelcome(w: WelcomeFrame): void {

@@ -1,6 +1,7 @@
 /** A minimal typed event emitter (no Node built-ins). */
 export class Emitter<M extends object> {
-  private readonly map = new Map<keyof M, Set<(data: never) => void>>();
+  // Keyed by name only, so an emitter may be seen through part of its map (`Emitter<Part>` of an `Emitter<Whole>`).
+  private readonly map = new Map<PropertyKey, Set<(data: never) => void>>();
 
   /** Subscribes to `type`; returns an unsubscribe function. */
   on<K extends keyof M>(type: K, fn: (data: M[K]) => void): () => void {

@@ -276,16 +276,16 @@ export class LiveChatRuntime {
         if (this.client !== client) return;
         if (c.error && (isAuthError(c.error) || c.code === 4401)) this.authFailed(c.reason || "the stored token no longer works");
       }),
-      client.on("message.new" as never, (m: Message) => this.onMessage(messageFromWire(m))),
-      client.on("message.updated" as never, (m: Message) => this.onChanged(messageFromWire(m))),
-      client.on("message.deleted" as never, (m: Message) => this.onChanged(messageFromWire(m))),
-      client.on("conversation.updated" as never, (e: { conversation_id: string; change: string; by: string }) => {
+      client.on("message.new", (m) => this.onMessage(messageFromWire(m))),
+      client.on("message.updated", (m) => this.onChanged(messageFromWire(m))),
+      client.on("message.deleted", (m) => this.onChanged(messageFromWire(m))),
+      client.on("conversation.updated", (e) => {
         if (e.change === "closed" && e.conversation_id === this.conversationStore.value?.id) this.onClosed(e.conversation_id, e.by);
       }),
       client.on("support.updated", (e) => this.onSupport(e)),
       client.on("typing.started", (t) => this.onTyping(t.conversation_id, t.identity, true)),
       client.on("typing.stopped", (t) => this.onTyping(t.conversation_id, t.identity, false)),
-      client.on("receipt.read" as never, (r: { conversation_id: string; identity: string; last_read_seq: number }) => {
+      client.on("receipt.read", (r) => {
         if (r.conversation_id === this.conversationStore.value?.id && r.identity !== this.identity) {
           this.peerReadStore.set(Math.max(this.peerReadStore.value, r.last_read_seq));
         }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
+import type { WsEventMap, WsEventType } from "@utd-stream/protocol";
 import {
   AuthFrameSchema,
   CLOSE_CODES,
@@ -239,13 +240,13 @@ export class Gateway implements EventSink {
   // ----- EventSink -----
 
   /** Publishes one event to every device of each identity (on every node), serialising `data` once. */
-  toUsers(appId: string, identities: readonly string[], type: string, data: unknown): void {
+  toUsers<K extends WsEventType>(appId: string, identities: readonly string[], type: K, data: WsEventMap[K]): void {
     if (identities.length === 0) return;
     this.d.bus.publish({ kind: "event", appId, identities: [...identities], type, data: JSON.stringify(data ?? null) });
   }
 
   /** Publishes to every user watching `subject` (presence watch lists), plus `identities`, once each. */
-  toWatchers(appId: string, subject: string, identities: readonly string[], type: string, data: unknown): void {
+  toWatchers<K extends WsEventType>(appId: string, subject: string, identities: readonly string[], type: K, data: WsEventMap[K]): void {
     this.d.bus.publish({
       kind: "event",
       appId,

@@ -1,13 +1,4 @@
-import {
-  CHAT_EVENTS,
-  type ConversationKind,
-  type EventFrame,
-  type Message,
-  type ReactionEvent,
-  type ReceiptEvent,
-  type TypingEventData,
-  UTDStreamException,
-} from "@utd-stream/protocol";
+import { CHAT_EVENTS, type ConversationKind, isWsEvent, UTDStreamException, type WsEvent } from "@utd-stream/protocol";
 import type { UTDApi } from "../api.js";
 import type { UTDSignalClient } from "../client.js";
 import { Emitter } from "../emitter.js";
@@ -96,7 +87,9 @@ export class ChatSession {
     };
     this.me = this.user(o.userId);
     this.offs.push(
-      this.client.on("event", (ev) => this.onEvent(ev)),
+      this.client.on("event", (ev) => {
+        if (isWsEvent(ev)) this.onEvent(ev);
+      }),
       this.client.on("welcome", (w) => {
         if (!w.resumed) this.resync();
       }),
@@ -309,10 +302,10 @@ export class ChatSession {
     for (const l of this.lists) void l.reload();
   }
 
-  private onEvent(ev: EventFrame): void {
+  private onEvent(ev: WsEvent): void {
     switch (ev.type) {
       case CHAT_EVENTS.messageNew: {
-        const m = messageFromWire(ev.data as Message);
+        const m = messageFromWire(ev.data);
         this.refs.get(m.conversationId)?.onNew(m);
         for (const l of this.lists) l.onMessage(m);
         const u = this.unreadStore.value;
@@ -328,7 +321,7 @@ export class ChatSession {
       }
       case CHAT_EVENTS.messageUpdated:
       case CHAT_EVENTS.messageDeleted: {
-        const m = messageFromWire(ev.data as Message);
+        const m = messageFromWire(ev.data);
         this.refs.get(m.conversationId)?.onChanged(m);
         for (const l of this.lists) l.onChanged(m);
         if (m.deleted) void this.refreshUnread();
@@ -336,12 +329,12 @@ export class ChatSession {
       }
       case CHAT_EVENTS.reactionAdded:
       case CHAT_EVENTS.reactionRemoved: {
-        const r = ev.data as ReactionEvent;
+        const r = ev.data;
         this.refs.get(r.conversation_id)?.onReactions(r.message_id, r.reactions);
         return;
       }
       case CHAT_EVENTS.receiptRead: {
-        const r = ev.data as ReceiptEvent;
+        const r = ev.data;
         if (r.identity !== this.userId || r.unread_count === undefined || r.total_unread === undefined) return;
         const conversations = { ...this.unreadStore.value.conversations };
         if (r.unread_count > 0) conversations[r.conversation_id] = r.unread_count;
@@ -352,7 +345,7 @@ export class ChatSession {
       }
       case "typing.started":
       case "typing.stopped": {
-        const t = ev.data as TypingEventData;
+        const t = ev.data;
         if (t.conversation_id) this.refs.get(t.conversation_id)?.onTyping(t.identity, ev.type === "typing.started");
         return;
       }

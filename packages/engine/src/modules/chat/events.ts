@@ -1,9 +1,9 @@
-import type { Conversation, ConversationEvent } from "@utd-stream/protocol";
+import type { Conversation, ConversationEvent, WsEventMap, WsEventType } from "@utd-stream/protocol";
 import type { EventSink } from "../../core/events.js";
 import type { ConversationRow } from "./queries.js";
 
 /** Publishes an event to some users of an app; nobody to tell publishes nothing (no bus traffic). */
-export function notify(events: EventSink, appId: string, to: readonly string[], type: string, data: unknown): void {
+export function notify<K extends WsEventType>(events: EventSink, appId: string, to: readonly string[], type: K, data: WsEventMap[K]): void {
   if (to.length > 0) events.toUsers(appId, to, type, data);
 }
 

@@ -238,9 +238,9 @@ export class MessagesService {
       .set({ text: patch.text, custom: patch.custom, edited_at: patch.edited_at })
       .where("id", "=", messageId)
       .execute();
-    const [message] = await messagesToWire(this.db, [patch]);
+    const [message] = (await messagesToWire(this.db, [patch])) as [Message];
     notify(this.d.events, caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.messageUpdated, message);
-    return message as Message;
+    return message;
   }
 
   /** Deletes a message, leaving a tombstone (the sender, or an owner/admin of a group or chatroom). */

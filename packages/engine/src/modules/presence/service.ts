@@ -1,11 +1,11 @@
-import type { Presence } from "@utd-stream/protocol";
+import type { Presence, WsEventMap, WsEventType } from "@utd-stream/protocol";
 import { type Clock, iso } from "../../core/clock.js";
 import type { Store } from "../../store/db.js";
 import { type AuthContext, requireCapability } from "../auth/service.js";
 
 /** Where `presence.changed` goes: the gateway delivers to users watching `identity` (plus `extra`). */
 export interface PresencePublisher {
-  toWatchers(appId: string, subject: string, extra: readonly string[], type: string, data: unknown): void;
+  toWatchers<K extends WsEventType>(appId: string, subject: string, extra: readonly string[], type: K, data: WsEventMap[K]): void;
 }
 
 /** Extra watchers of an identity beyond explicit watch lists (e.g. its friends). */

@@ -1,12 +1,15 @@
 import type {
   MediaPermission,
   MediaRole,
+  RoomEventMessage,
+  RoomEventType,
   RoomInfo,
   RoomType,
   TokenRequest,
   TokenRequestSchema,
   TokenResponse,
   TrackSourceName,
+  WsEventMap,
 } from "@utd-stream/protocol";
 import { ROOM_EVENTS_TOPIC } from "@utd-stream/protocol";
 import type { Selectable } from "kysely";
@@ -300,19 +303,19 @@ export class RoomsService {
   }
 
   /** Publishes a room event to everyone in the room. */
-  async broadcast(room: RoomRow, type: string, data: unknown): Promise<void> {
+  async broadcast<K extends RoomEventType>(room: RoomRow, type: K, data: WsEventMap[K]): Promise<void> {
     this.d.events.toUsers(room.app_id, await this.recipients(room), type, data);
     await this.intoRoom(room, type, data);
   }
 
   /** Publishes a room event to the room's hosts. */
-  async toHosts(room: RoomRow, type: string, data: unknown): Promise<void> {
+  async toHosts<K extends RoomEventType>(room: RoomRow, type: K, data: WsEventMap[K]): Promise<void> {
     const hosts = await this.hosts(room);
     this.d.events.toUsers(room.app_id, hosts, type, data);
     await this.intoRoom(room, type, data, hosts);
   }
 
-  async toUsers(room: RoomRow, identities: string[], type: string, data: unknown): Promise<void> {
+  async toUsers<K extends RoomEventType>(room: RoomRow, identities: string[], type: K, data: WsEventMap[K]): Promise<void> {
     this.d.events.toUsers(room.app_id, identities, type, data);
     await this.intoRoom(room, type, data, identities);
   }
@@ -321,8 +324,9 @@ export class RoomsService {
    * The same event as a LiveKit data message (topic `utd.room`), so a media-only client learns of
    * stage and seat changes without the signalling socket. Best effort: the WebSocket event is the record.
    */
-  private async intoRoom(room: RoomRow, type: string, data: unknown, to?: readonly string[]): Promise<void> {
-    const payload = new TextEncoder().encode(JSON.stringify({ type, data }));
+  private async intoRoom<K extends RoomEventType>(room: RoomRow, type: K, data: WsEventMap[K], to?: readonly string[]): Promise<void> {
+    const message: RoomEventMessage<K> = { type, data };
+    const payload = new TextEncoder().encode(JSON.stringify(message));
     await this.media.sendData(roomKey(room.app_id, room.name), payload, ROOM_EVENTS_TOPIC, to).catch(() => {});
   }
 

@@ -350,7 +350,14 @@ export class SupportService {
       .execute();
   }
 
-  private memberEvent(app: AppRecord, conversationId: string, type: string, identity: string, by: string, to: string[]): void {
+  private memberEvent(
+    app: AppRecord,
+    conversationId: string,
+    type: "member.added" | "member.removed",
+    identity: string,
+    by: string,
+    to: string[],
+  ): void {
     const ev: MemberEvent = { conversation_id: conversationId, identity, role: "member", by };
     this.d.events.toUsers(app.id, [...new Set(to)], type, ev);
   }
