@@ -127,6 +127,7 @@ async function serve(args: string[], io: Out, processEnv: Env): Promise<number> 
   log.info(
     {
       url,
+      metrics_url: engine.metricsUrl,
       storage: engine.store.describe,
       media: config.livekit ? config.livekit.url : null,
       demo_app_id: demo?.app_id,

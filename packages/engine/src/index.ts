@@ -8,7 +8,7 @@ import { Hooks } from "./core/hooks.js";
 import { loadKeys } from "./core/keys.js";
 import { MemoryRateLimiter, type RateLimiter } from "./core/rate-limit.js";
 import { RedisRateLimiter } from "./core/rate-limit-redis.js";
-import { createMetrics } from "./http/metrics.js";
+import { createMetrics, listenMetrics } from "./http/metrics.js";
 import type { RouteDeps } from "./http/route.js";
 import { createHttp } from "./http/server.js";
 import { registerDemoPage } from "./http/static.js";
@@ -64,6 +64,8 @@ export interface Engine {
   http: FastifyInstance;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
+  /** Where `/metrics` is served when it has its own listener (`UTD_METRICS_PORT`), once listening. */
+  metricsUrl: string | undefined;
   /** Graceful stop: refuse new work, drain in-flight requests, close sockets and storage. */
   close(): Promise<void>;
 }
@@ -89,7 +91,7 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   const users = new UsersService(store, clock, hooks);
   // One key signs user tokens and upload/download URLs; every node of a cluster must share it.
   const tokenKey = config.tokenSecret ? new TextEncoder().encode(config.tokenSecret) : keys.tokenKey;
-  const tokens = new UserTokens(tokenKey, config.userTokenTtlS);
+  const tokens = new UserTokens(tokenKey, config.userTokenTtlS, config.sessionMaxAgeS);
   const auth = new AuthService({
     apps,
     users,
@@ -104,7 +106,10 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
     bodyLimit: config.bodyLimit,
     logLevel: config.logLevel,
     corsOrigins: config.corsOrigins,
+    trustedProxies: config.trustedProxies,
     metrics,
+    metricsAccess: config.metrics,
+    adminToken: config.adminToken,
     version: VERSION,
     ready: () => store.ping(),
   });
@@ -156,7 +161,8 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   closers.push(() => signaling.close());
   if (!ports.limiter && limiter.close) closers.push(() => limiter.close?.() ?? Promise.resolve());
   let closed = false;
-  return {
+  let metricsListener: Awaited<ReturnType<typeof listenMetrics>> | undefined;
+  const engine: Engine = {
     config,
     store,
     hooks,
@@ -165,8 +171,13 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
     metrics,
     services: { apps, users, auth, media: mediaModules, signaling, chat: chatModules },
     http,
+    metricsUrl: undefined,
     async listen() {
       await http.listen({ port: config.port, host: config.host });
+      if (config.metrics.port !== undefined) {
+        metricsListener = await listenMetrics(metrics, config.metrics);
+        engine.metricsUrl = metricsListener.url;
+      }
       const addr = http.server.address();
       const port = typeof addr === "object" && addr ? addr.port : config.port;
       const host = config.host.includes(":") ? `[${config.host}]` : config.host;
@@ -176,8 +187,10 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
       if (closed) return;
       closed = true;
       await http.close();
+      await metricsListener?.close();
       for (const c of closers.reverse()) await c();
       if (!ports.store) await store.close();
     },
   };
+  return engine;
 }

@@ -83,6 +83,14 @@ describeBackends(await backends("store"), "audio room seats on a real LiveKit", 
     expect(setup.body).toMatchObject({ seat_count: 4, seat_mode: "free", mode_id: "m1" });
     await listener.events.next<Seats>("seats.updated", (s) => s.seat_count === 4);
 
+    // Someone who never joined the room cannot hold seats (issue 11: one user could take them all).
+    const outsider = await engine.session(app, "outsider");
+    for (const i of [1, 2, 3]) {
+      const r = await seats("lobby", outsider.user_token, `/${i}/take`);
+      expect([r.status, r.body.error?.code]).toEqual([409, "conflict"]);
+    }
+    expect((await seats("lobby", host.bearer)).body.seats.every((s) => s.identity === null)).toBe(true);
+
     const took = await seats("lobby", speaker.bearer, "/0/take");
     expect(took.status).toBe(200);
     expect(took.body.seats[0]).toMatchObject({ index: 0, identity: "speaker" });

@@ -222,7 +222,7 @@ describe("operations", () => {
   it("serves health, readiness, metrics, the OpenAPI document and docs", async () => {
     expect((await engine.request<{ status: string }>("GET", "/healthz")).body.status).toBe("ok");
     expect((await engine.request<{ status: string }>("GET", "/readyz")).body.status).toBe("ready");
-    const metrics = await engine.request<string>("GET", "/metrics");
+    const metrics = await engine.request<string>("GET", "/metrics", { token: engine.adminToken });
     expect(metrics.body).toContain('utd_http_requests_total{method="POST",route="/api/v1/auth/session",status="200"}');
     const doc = await engine.request<{ openapi: string; paths: Record<string, unknown> }>("GET", "/openapi.json");
     expect(doc.body.openapi).toBe("3.1.0");

@@ -35,7 +35,7 @@ describe("WebSocket gateway", () => {
     expect(c.welcome?.session).toMatchObject({ identity: "w-alice", app_id: app.app_id, device_id: "d1", signaling_enabled: true });
     const pong = await c.request("ping");
     expect(pong).toMatchObject({ type: "pong", id: "r1" });
-    const metrics = await e.request<string>("GET", "/metrics");
+    const metrics = await e.request<string>("GET", "/metrics", { token: e.adminToken });
     expect(metrics.body).toMatch(/^utd_ws_connections \d+/m);
     // The REST side of signalling is in the generated OpenAPI document.
     const openapi = await e.request<{ paths: Record<string, unknown> }>("GET", "/openapi.json");

@@ -1,6 +1,6 @@
 /** WebSocket close codes used by the engine (`/api/v1/ws`). 1000/1001 keep their standard meaning. */
 export const CLOSE_CODES = {
-  /** The token is missing, invalid, expired or revoked. Mint a new session before reconnecting. */
+  /** The token is missing, invalid, expired or revoked (also by an auth-mode change or key rotation). Mint a new session before reconnecting. */
   unauthorized: 4401,
   /** The user is banned or the capability was switched off. Do not reconnect automatically. */
   forbidden: 4403,

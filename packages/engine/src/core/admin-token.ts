@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ensurePrivateDir } from "./private-fs.js";
 
 /** The admin token file the engine writes when `UTD_ADMIN_TOKEN` is not set, so the local CLI can find it. */
 export function adminTokenPath(dataDir: string): string {
@@ -21,7 +22,7 @@ export function ensureAdminToken(dataDir: string, configured: string | undefined
   const existing = readAdminToken(dataDir);
   if (existing) return existing;
   const token = `adm_${randomBytes(24).toString("base64url")}`;
-  mkdirSync(dataDir, { recursive: true });
+  ensurePrivateDir(dataDir);
   writeFileSync(adminTokenPath(dataDir), `${token}\n`, { mode: 0o600 });
   return token;
 }

@@ -28,6 +28,18 @@ export interface EngineConfig {
   mediaTokenTtlS: number;
   /** Lifetime of a user token in seconds. */
   userTokenTtlS: number;
+  /**
+   * Absolute session lifetime in seconds (`UTD_SESSION_MAX_AGE_S`, default 30 days): refresh never extends
+   * a session past this many seconds after its first mint; then the client must mint again.
+   */
+  sessionMaxAgeS: number;
+  /**
+   * Proxies whose `X-Forwarded-*` headers are believed (`UTD_TRUSTED_PROXIES`: comma-separated addresses or
+   * CIDRs, or `loopback`/`linklocal`/`uniquelocal`). Empty (the default): forwarded headers are ignored.
+   */
+  trustedProxies: string[];
+  /** Who may read `/metrics` (see {@link MetricsConfig}). */
+  metrics: MetricsConfig;
   /** Longest `exp - now` accepted on a backend-signed identity token, seconds. */
   identityTokenMaxTtlS: number;
   /** Largest accepted JSON body, bytes. */
@@ -50,9 +62,24 @@ export interface BucketConfig {
   perSecond: number;
 }
 
+/**
+ * `/metrics` access. With `port` it is served on its own listener (`host:port`, no bearer unless `token`
+ * is set) and the API port answers 404 there; otherwise it is on the API port behind a bearer:
+ * `token` (`UTD_METRICS_TOKEN`), else the admin token.
+ */
+export interface MetricsConfig {
+  token: string | undefined;
+  /** `UTD_METRICS_PORT` (0 = a free port; for tests). */
+  port: number | undefined;
+  /** `UTD_METRICS_HOST`, default 127.0.0.1. */
+  host: string;
+}
+
 export interface RateLimitConfig {
-  /** Session mints per identity. */
+  /** Session mints per identity (spent only after the credentials checked out). */
   sessionPerIdentity: BucketConfig;
+  /** Failed session mints (bad app key or identity token) per client address. */
+  sessionFailuresPerAddress: BucketConfig;
   /** Session mints per app (all identities). */
   sessionPerApp: BucketConfig;
   /** Authenticated REST calls per user. */
@@ -131,6 +158,13 @@ function corsOrigins(v: string | undefined): string[] {
   return list;
 }
 
+function list(v: string | undefined): string[] {
+  return (v ?? "")
+    .split(",")
+    .map((x) => x.trim())
+    .filter(Boolean);
+}
+
 function sqliteSync(v: string | undefined): "FULL" | "NORMAL" {
   const up = (v ?? "FULL").toUpperCase();
   if (up !== "FULL" && up !== "NORMAL") throw new ConfigError(`UTD_SQLITE_SYNC must be FULL or NORMAL, got "${v}"`);
@@ -161,6 +195,13 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     s3: s3Config(env),
     mediaTokenTtlS: int(env, "UTD_MEDIA_TOKEN_TTL_S", 600, 10),
     userTokenTtlS: int(env, "UTD_USER_TOKEN_TTL_S", 3600, 10),
+    sessionMaxAgeS: int(env, "UTD_SESSION_MAX_AGE_S", 30 * 86_400, 60),
+    trustedProxies: list(opt(env, "UTD_TRUSTED_PROXIES")),
+    metrics: {
+      token: opt(env, "UTD_METRICS_TOKEN"),
+      port: opt(env, "UTD_METRICS_PORT") === undefined ? undefined : int(env, "UTD_METRICS_PORT", 0, 0),
+      host: opt(env, "UTD_METRICS_HOST") ?? "127.0.0.1",
+    },
     identityTokenMaxTtlS: int(env, "UTD_IDENTITY_TOKEN_MAX_TTL_S", 900, 10),
     bodyLimit: int(env, "UTD_BODY_LIMIT", 64 * 1024, 1024),
     logLevel: opt(env, "UTD_LOG_LEVEL") ?? "info",
@@ -170,6 +211,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     dbPoolMax: int(env, "UTD_DB_POOL_MAX", 20, 1),
     rateLimits: {
       sessionPerIdentity: bucket(env, "UTD_RATE_SESSION_IDENTITY", { burst: 10, perSecond: 1 }),
+      sessionFailuresPerAddress: bucket(env, "UTD_RATE_SESSION_FAILURES_ADDRESS", { burst: 20, perSecond: 0.2 }),
       sessionPerApp: bucket(env, "UTD_RATE_SESSION_APP", { burst: 500, perSecond: 200 }),
       requestsPerUser: bucket(env, "UTD_RATE_REQUESTS_USER", { burst: 120, perSecond: 30 }),
       requestsPerApp: bucket(env, "UTD_RATE_REQUESTS_APP", { burst: 5000, perSecond: 2000 }),

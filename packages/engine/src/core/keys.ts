@@ -1,6 +1,7 @@
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { ensurePrivateDir } from "./private-fs.js";
 
 /** Engine-wide secrets: the user-token signing key and the key that encrypts app secrets at rest. */
 export interface EngineKeys {
@@ -26,7 +27,7 @@ export function loadKeys(dataDir: string, env: Record<string, string | undefined
       file = JSON.parse(readFileSync(path, "utf8")) as KeyFile;
     } catch {
       file = { token_secret: randomBytes(32).toString("base64url"), master_key: randomBytes(32).toString("base64url") };
-      mkdirSync(dataDir, { recursive: true });
+      ensurePrivateDir(dataDir);
       writeFileSync(path, JSON.stringify(file), { mode: 0o600, flag: "wx" });
     }
   }

@@ -88,7 +88,8 @@ export class LocalFileStore implements FileStore {
   async write(key: string, size: number, body: Readable): Promise<void> {
     const final = this.path(key);
     if (await this.stat(key)) throw ApiError.conflict("this file was already uploaded", "uploaded");
-    await mkdir(dirname(final), { recursive: true });
+    // Other local users must not read what users uploaded.
+    await mkdir(dirname(final), { recursive: true, mode: 0o700 });
     const tmp = `${final}.part-${randomUUID()}`;
     let n = 0;
     try {
@@ -101,7 +102,7 @@ export class LocalFileStore implements FileStore {
             yield chunk;
           }
         },
-        createWriteStream(tmp, { flags: "wx" }),
+        createWriteStream(tmp, { flags: "wx", mode: 0o600 }),
       );
       if (n !== size) throw ApiError.invalid(`received ${n} bytes, declared ${size}`);
       // link() fails if the object exists, so of two concurrent uploads exactly one wins.

@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { ApiError, rateLimitHeaders } from "../core/errors.js";
+import { constantTimeEqual } from "../core/secrets.js";
 import type { AuthContext, AuthService } from "../modules/auth/service.js";
 
 type Auth = "none" | "user" | "admin";
@@ -109,9 +109,4 @@ export function route<
 function requireAdmin(expected: string | undefined, given: string | undefined): void {
   if (!expected) throw ApiError.unauthorized("the admin API is disabled: set UTD_ADMIN_TOKEN");
   if (!given || !constantTimeEqual(expected, given)) throw ApiError.unauthorized("invalid admin token");
-}
-
-function constantTimeEqual(a: string, b: string): boolean {
-  // Hashing first gives equal lengths, so timingSafeEqual never leaks the expected length.
-  return timingSafeEqual(createHash("sha256").update(a).digest(), createHash("sha256").update(b).digest());
 }

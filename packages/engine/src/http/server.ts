@@ -3,15 +3,21 @@ import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import type { Registry } from "prom-client";
+import type { MetricsConfig } from "../core/config.js";
 import { ApiError } from "../core/errors.js";
-import { instrumentHttp } from "./metrics.js";
+import { instrumentHttp, registerMetricsRoute } from "./metrics.js";
 
 export interface HttpOptions {
   bodyLimit: number;
   logLevel: string;
   /** Origins allowed cross-origin (`*` for any); empty = same-origin only. */
   corsOrigins: string[];
+  /** Proxies whose `X-Forwarded-*` headers are believed; empty = none (the socket's peer is the client). */
+  trustedProxies: string[];
   metrics: Registry;
+  /** Who may read `/metrics` on this port (see `registerMetricsRoute`). */
+  metricsAccess: MetricsConfig;
+  adminToken: string | undefined;
   version: string;
   /** Readiness: resolves when storage (and other required ports) answer. */
   ready(): Promise<void>;
@@ -56,7 +62,9 @@ export async function createHttp(opts: HttpOptions): Promise<FastifyInstance> {
       reply.code(e.status).send(e.toBody());
     },
     forceCloseConnections: "idle",
-    trustProxy: true,
+    // Forwarded headers choose the client address, scheme and host the engine uses in URLs it hands out
+    // and in per-address budgets: only configured proxies may set them.
+    trustProxy: opts.trustedProxies.length > 0 ? opts.trustedProxies : false,
   });
 
   // The API speaks JSON only: anything else is 415, not a string body that fails validation later.
@@ -118,6 +126,7 @@ export async function createHttp(opts: HttpOptions): Promise<FastifyInstance> {
   app.get("/openapi.json", { schema: { hide: true } }, async () => app.swagger());
 
   instrumentHttp(app, opts.metrics);
+  registerMetricsRoute(app, opts.metrics, opts.metricsAccess, opts.adminToken);
 
   app.get("/healthz", { schema: { summary: "Liveness", tags: ["ops"] } }, async () => ({
     status: "ok",

@@ -1,8 +1,8 @@
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
+import { ensurePrivateDir, ensurePrivateFile } from "../core/private-fs.js";
 import { migrate } from "./migrations.js";
 import type { Database } from "./schema.js";
 
@@ -44,8 +44,11 @@ export async function openStore(opts: StoreOptions): Promise<Store> {
 }
 
 function openSqlite(dataDir: string, sync: "FULL" | "NORMAL"): Store {
-  mkdirSync(dataDir, { recursive: true });
+  // Messages, push tokens and sealed secrets live here: 0700 directory, 0600 files (SQLite gives its WAL
+  // and shared-memory files the database file's mode).
+  ensurePrivateDir(dataDir);
   const file = join(dataDir, "utd.sqlite");
+  ensurePrivateFile(file, ["-wal", "-shm"]);
   const database = new SqliteDatabase(file);
   database.pragma("journal_mode = WAL");
   database.pragma(`synchronous = ${sync}`);

@@ -1,4 +1,5 @@
 import { type Kysely, type Migration, type MigrationProvider, Migrator } from "kysely";
+import { appsMigrations } from "../modules/apps/migrations.js";
 import { callsMigrations } from "../modules/calls/migrations.js";
 import { chatMigrations } from "../modules/chat/migrations.js";
 import { friendsMigrations } from "../modules/friends/migrations.js";
@@ -70,6 +71,7 @@ export const MIGRATION_SETS: MigrationSet[] = [
   presenceMigrations,
   pushMigrations,
   supportMigrations,
+  appsMigrations,
 ];
 
 export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

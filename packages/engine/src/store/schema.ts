@@ -27,6 +27,8 @@ export interface AppsTable {
   settings: string;
   created_at: number;
   updated_at: number;
+  /** User tokens issued before this instant (ms) are void (auth-mode change, key or secret rotation). */
+  tokens_valid_after: number;
 }
 
 export interface UsersTable {

@@ -349,7 +349,10 @@ export class Gateway implements EventSink {
     for (const c of affected) {
       if (!c.ctx) continue;
       if (!app) c.close(CLOSE_CODES.unauthorized, "app deleted");
-      else if (!app.signalingEnabled && !app.messagingEnabled) c.close(CLOSE_CODES.forbidden, "capability disabled");
+      else if (c.ctx.claims.issuedAt < app.tokensValidAfter) c.close(CLOSE_CODES.unauthorized, "the app's credentials changed");
+      else if (c.ctx.claims.authMode !== null && c.ctx.claims.authMode !== app.authMode) {
+        c.close(CLOSE_CODES.unauthorized, "the app's auth mode changed");
+      } else if (!app.signalingEnabled && !app.messagingEnabled) c.close(CLOSE_CODES.forbidden, "capability disabled");
       else c.ctx = { ...c.ctx, app };
     }
   }

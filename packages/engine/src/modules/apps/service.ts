@@ -35,6 +35,8 @@ export interface AppRecord {
   settings: AppSettings;
   createdAt: number;
   updatedAt: number;
+  /** User tokens issued before this instant (ms) no longer authenticate: the auth mode or a credential changed. */
+  tokensValidAfter: number;
   /** Decrypts the app secret (only for verifying backend-signed tokens). */
   secret(): string;
 }
@@ -67,6 +69,7 @@ export class AppsService {
       settings: JSON.parse(row.settings) as AppSettings,
       createdAt: row.created_at,
       updatedAt: row.updated_at,
+      tokensValidAfter: Number(row.tokens_valid_after ?? 0),
       secret: () => unseal(key, sealed),
     };
   }
@@ -106,6 +109,7 @@ export class AppsService {
       settings: "{}",
       created_at: now,
       updated_at: now,
+      tokens_valid_after: 0,
     };
     await this.store.db.insertInto("apps").values(row).execute();
     return { ...AppsService.toWire(this.toRecord(row)), app_secret: secret };
@@ -129,9 +133,14 @@ export class AppsService {
 
   async update(id: string, req: UpdateAppRequest): Promise<AppRecord> {
     const app = await this.get(id);
-    const patch: Partial<AppsTable> = { updated_at: this.clock.now() };
+    const now = this.clock.now();
+    const patch: Partial<AppsTable> = { updated_at: now };
     if (req.name !== undefined) patch.name = req.name;
-    if (req.auth_mode !== undefined) patch.auth_mode = req.auth_mode;
+    if (req.auth_mode !== undefined && req.auth_mode !== app.authMode) {
+      patch.auth_mode = req.auth_mode;
+      // Sessions minted under the old mode must not survive it (an open-mode token would outlive a switch to signed).
+      patch.tokens_valid_after = now;
+    }
     if (req.plan !== undefined) patch.plan = req.plan;
     if (req.signaling_enabled !== undefined) patch.signaling_enabled = flag(req.signaling_enabled);
     if (req.messaging_enabled !== undefined) patch.messaging_enabled = flag(req.messaging_enabled);
@@ -146,24 +155,29 @@ export class AppsService {
     return this.get(id);
   }
 
-  /** Replaces the publishable key, or the secret (returned once). */
+  /**
+   * Replaces the publishable key, or the secret (returned once). Either way every user token issued
+   * before now stops working and open sockets close with 4401: a leaked credential's sessions go with it.
+   */
   async rotate(id: string, which: "key" | "secret"): Promise<AppWithSecret | App> {
     await this.get(id);
     const now = this.clock.now();
     if (which === "key") {
       await this.store.db
         .updateTable("apps")
-        .set({ app_key: randomSecret("pk", 18), updated_at: now })
+        .set({ app_key: randomSecret("pk", 18), updated_at: now, tokens_valid_after: now })
         .where("id", "=", id)
         .execute();
+      this.hooks.emit("app.updated", { appId: id });
       return AppsService.toWire(await this.get(id));
     }
     const secret = randomSecret("sk");
     await this.store.db
       .updateTable("apps")
-      .set({ secret_sealed: seal(this.sealKey, secret), updated_at: now })
+      .set({ secret_sealed: seal(this.sealKey, secret), updated_at: now, tokens_valid_after: now })
       .where("id", "=", id)
       .execute();
+    this.hooks.emit("app.updated", { appId: id });
     return { ...AppsService.toWire(await this.get(id)), app_secret: secret };
   }
 

@@ -20,7 +20,7 @@ export function registerAuthRoutes(app: FastifyInstance, deps: RouteDeps, auth: 
     body: SessionRequestSchema,
     response: SessionResponseSchema,
     handler: async ({ body, req, reply }) => {
-      const { body: res, rate } = await auth.mintSession(body, wsUrlFor(req, publicUrl));
+      const { body: res, rate } = await auth.mintSession(body, wsUrlFor(req, publicUrl), req.ip);
       reply.headers(rateLimitHeaders(rate));
       return res;
     },

@@ -3,6 +3,7 @@ import { type Clock, iso } from "../../core/clock.js";
 import type { RateLimitConfig } from "../../core/config.js";
 import { ApiError } from "../../core/errors.js";
 import type { RateDecision, RateLimiter } from "../../core/rate-limit.js";
+import { constantTimeEqual } from "../../core/secrets.js";
 import type { AppRecord, AppsService } from "../apps/service.js";
 import type { UserRow, UsersService } from "../users/service.js";
 import { type UserClaims, type UserTokens, verifyIdentityToken } from "./tokens.js";
@@ -30,31 +31,63 @@ export interface AuthDeps {
 export class AuthService {
   constructor(private readonly d: AuthDeps) {}
 
-  /** `POST /api/v1/auth/session`. `wsUrl` is where the client should open its socket. */
-  async mintSession(req: SessionRequest, wsUrl: string): Promise<{ body: SessionResponse; rate: RateDecision }> {
-    const app = await this.d.apps.find(req.app_id);
-    // Unknown app and wrong key look the same from outside: both are bad credentials.
-    if (!app || app.key !== req.app_key) throw ApiError.unauthorized("unknown app_id or wrong app_key");
+  /**
+   * `POST /api/v1/auth/session`. `wsUrl` is where the client should open its socket; `clientAddress`
+   * is the caller's address (only forwarded by trusted proxies), which pays for failed attempts.
+   *
+   * Credentials are checked before any budget is spent: a failure is charged to the caller's address,
+   * never to the identity or app it names, so garbage tokens cannot lock a victim out.
+   */
+  async mintSession(req: SessionRequest, wsUrl: string, clientAddress: string): Promise<{ body: SessionResponse; rate: RateDecision }> {
+    const failures = `session:fail:addr:${clientAddress}`;
+    const failCfg = this.d.limits.sessionFailuresPerAddress;
+    // An address that keeps failing is refused before any check (its work stays bounded); cost 0 only looks.
+    const gate = await this.d.limiter.take(failures, failCfg, 0);
+    if (gate.remaining < 1) throw ApiError.rateLimited(failCfg.perSecond > 0 ? 1 / failCfg.perSecond : 3600);
+    const now = this.d.clock.now();
+    let app: AppRecord;
+    try {
+      app = await this.verifyCredentials(req, now);
+    } catch (err) {
+      if (err instanceof ApiError && err.code === "unauthorized") await this.d.limiter.take(failures, failCfg, 1);
+      throw err;
+    }
     const rate = await this.limit(`session:app:${app.id}`, this.d.limits.sessionPerApp);
     const perIdentity = await this.limit(`session:id:${app.id}:${req.identity}`, this.d.limits.sessionPerIdentity);
-    const now = this.d.clock.now();
-    if (app.authMode === "signed") {
-      if (!req.identity_token) throw ApiError.unauthorized("this app is in signed mode: identity_token is required");
-      await verifyIdentityToken(req.identity_token, app.secret(), req.identity, now, this.d.identityTokenMaxTtlS);
-    }
     const existing = await this.d.users.find(app.id, req.identity);
     if (existing?.banned_at != null) throw banned(existing);
     const user = await this.d.users.touch(app.id, req.identity, req.name);
     await this.d.users.recordActive(app.id, req.identity);
-    const body = await this.issue(app, user, req.device_id ?? null, wsUrl);
+    const body = await this.issue(app, user, req.device_id ?? null, wsUrl, now);
     return { body, rate: perIdentity.remaining < rate.remaining ? perIdentity : rate };
   }
 
-  /** `POST /api/v1/auth/refresh`: a fresh token for a caller whose token is still valid. */
+  /** The app, when the key (and in signed mode the identity token) check out; `unauthorized` otherwise. */
+  private async verifyCredentials(req: SessionRequest, now: number): Promise<AppRecord> {
+    const app = await this.d.apps.find(req.app_id);
+    // Unknown app and wrong key look the same from outside: both are bad credentials.
+    if (!app || !constantTimeEqual(app.key, req.app_key)) throw ApiError.unauthorized("unknown app_id or wrong app_key");
+    if (app.authMode === "signed") {
+      if (!req.identity_token) throw ApiError.unauthorized("this app is in signed mode: identity_token is required");
+      await verifyIdentityToken(req.identity_token, app.secret(), req.identity, now, this.d.identityTokenMaxTtlS);
+    }
+    return app;
+  }
+
+  /**
+   * `POST /api/v1/auth/refresh`: a fresh token for a caller whose token is still valid. The session keeps
+   * its first mint time and auth mode: refresh never carries a session past its maximum age, nor across a
+   * change of the app's auth mode.
+   */
   async refresh(ctx: AuthContext, wsUrl: string): Promise<SessionResponse> {
+    const now = this.d.clock.now();
+    if ((ctx.claims.authMode ?? "open") !== ctx.app.authMode) {
+      throw ApiError.unauthorized(`this session was not authenticated in the app's current (${ctx.app.authMode}) mode; mint a new session`);
+    }
+    this.d.tokens.assertRenewable(ctx.claims.sessionStartedAt, now);
     const user = await this.d.users.touch(ctx.app.id, ctx.identity, undefined);
     await this.d.users.recordActive(ctx.app.id, ctx.identity);
-    return this.issue(ctx.app, user, ctx.deviceId, wsUrl);
+    return this.issue(ctx.app, user, ctx.deviceId, wsUrl, ctx.claims.sessionStartedAt);
   }
 
   /** `POST /api/v1/auth/revoke`: signs the user out everywhere. */
@@ -62,9 +95,19 @@ export class AuthService {
     return { revoked_before: iso(await this.d.users.revoke(ctx.app.id, ctx.identity)) };
   }
 
-  private async issue(app: AppRecord, user: UserRow, deviceId: string | null, wsUrl: string): Promise<SessionResponse> {
-    const now = Math.max(this.d.clock.now(), user.tokens_valid_after);
-    const { token, expiresAt } = await this.d.tokens.sign(app.id, user.identity, deviceId, now);
+  private async issue(
+    app: AppRecord,
+    user: UserRow,
+    deviceId: string | null,
+    wsUrl: string,
+    sessionStartedAt: number,
+  ): Promise<SessionResponse> {
+    // Never stamp a token earlier than a revocation it must survive (clocks of several nodes differ slightly).
+    const now = Math.max(this.d.clock.now(), user.tokens_valid_after, app.tokensValidAfter);
+    const { token, expiresAt } = await this.d.tokens.sign(app.id, user.identity, deviceId, now, {
+      authMode: app.authMode,
+      sessionStartedAt,
+    });
     return {
       user_token: token,
       expires_at: iso(expiresAt),
@@ -89,6 +132,11 @@ export class AuthService {
     const claims = await this.d.tokens.verify(token, now);
     const app = await this.d.apps.find(claims.appId);
     if (!app) throw ApiError.unauthorized("the app of this token no longer exists");
+    // An auth-mode change or a key/secret rotation voids every token issued before it.
+    if (claims.issuedAt < app.tokensValidAfter) throw ApiError.unauthorized("the app's credentials changed; mint a new session");
+    if (claims.authMode !== null && claims.authMode !== app.authMode) {
+      throw ApiError.unauthorized(`this session was minted in ${claims.authMode} mode; the app is now ${app.authMode}`);
+    }
     const user = await this.d.users.find(app.id, claims.identity);
     if (!user) throw ApiError.unauthorized("unknown user");
     if (user.banned_at != null) throw banned(user);

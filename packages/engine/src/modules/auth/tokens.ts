@@ -1,3 +1,4 @@
+import type { AuthMode } from "@utd-stream/protocol";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
 import { ApiError } from "../../core/errors.js";
 
@@ -9,21 +10,50 @@ export interface UserClaims {
   /** Issue time in ms (finer than `iat`, so revocation is exact). */
   issuedAt: number;
   expiresAt: number;
+  /** How the session was first authenticated (`am`); null on tokens minted before the claim existed. */
+  authMode: AuthMode | null;
+  /** When the session was first minted, ms (`sst`); refresh keeps it, so a session cannot outlive its maximum age. */
+  sessionStartedAt: number;
+}
+
+/** What a new token says about its session. */
+export interface SessionFacts {
+  authMode: AuthMode;
+  /** First mint of the session (ms); a refresh passes the original. */
+  sessionStartedAt: number;
 }
 
 const ISSUER = "utd-stream";
 const AUDIENCE = "utd-user";
 
-/** Signs and verifies the engine's own user tokens (HS256 with the engine token key). */
+/**
+ * Signs and verifies the engine's own user tokens (HS256 with the engine token key). A token lives `ttlS`,
+ * and never past `maxAgeS` after its session's first mint.
+ */
 export class UserTokens {
   constructor(
     private readonly key: Uint8Array,
     private readonly ttlS: number,
+    private readonly maxAgeS: number = 30 * 86_400,
   ) {}
 
-  async sign(appId: string, identity: string, deviceId: string | null, now: number): Promise<{ token: string; expiresAt: number }> {
-    const expiresAt = now + this.ttlS * 1000;
-    const token = await new SignJWT({ app: appId, did: deviceId, iat_ms: now })
+  /** Throws `unauthorized` when a session started at `startedAt` may not get another token at `now`. */
+  assertRenewable(startedAt: number, now: number): void {
+    if (now >= startedAt + this.maxAgeS * 1000 - 1000) {
+      throw ApiError.unauthorized("this session reached its maximum age; mint a new session");
+    }
+  }
+
+  async sign(
+    appId: string,
+    identity: string,
+    deviceId: string | null,
+    now: number,
+    session: SessionFacts,
+  ): Promise<{ token: string; expiresAt: number }> {
+    this.assertRenewable(session.sessionStartedAt, now);
+    const expiresAt = Math.min(now + this.ttlS * 1000, session.sessionStartedAt + this.maxAgeS * 1000);
+    const token = await new SignJWT({ app: appId, did: deviceId, iat_ms: now, am: session.authMode, sst: session.sessionStartedAt })
       .setProtectedHeader({ alg: "HS256", typ: "JWT" })
       .setIssuer(ISSUER)
       .setAudience(AUDIENCE)
@@ -43,11 +73,19 @@ export class UserTokens {
         algorithms: ["HS256"],
         currentDate: new Date(now),
       });
-      const { app, did, iat_ms, sub, exp } = payload as Record<string, unknown>;
+      const { app, did, iat_ms, sub, exp, am, sst } = payload as Record<string, unknown>;
       if (typeof app !== "string" || typeof sub !== "string" || typeof iat_ms !== "number" || typeof exp !== "number") {
         throw ApiError.unauthorized("malformed user token");
       }
-      return { appId: app, identity: sub, deviceId: typeof did === "string" ? did : null, issuedAt: iat_ms, expiresAt: exp * 1000 };
+      return {
+        appId: app,
+        identity: sub,
+        deviceId: typeof did === "string" ? did : null,
+        issuedAt: iat_ms,
+        expiresAt: exp * 1000,
+        authMode: am === "open" || am === "signed" ? am : null,
+        sessionStartedAt: typeof sst === "number" ? sst : iat_ms,
+      };
     } catch (err) {
       if (err instanceof ApiError) throw err;
       if (err instanceof joseErrors.JWTExpired) throw ApiError.unauthorized("user token expired");

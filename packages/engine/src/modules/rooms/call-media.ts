@@ -6,7 +6,7 @@ import { type RouteDeps, route } from "../../http/route.js";
 import type { MediaWebhookHub } from "../../media/hub.js";
 import { callRoomKey, parseRoomKey } from "../../media/names.js";
 import { type MediaPort, requireMedia } from "../../media/port.js";
-import type { AuthContext } from "../auth/service.js";
+import { type AuthContext, requireCapability } from "../auth/service.js";
 import type { CallsService } from "../calls/service.js";
 import { permissionWith } from "./permissions.js";
 
@@ -69,6 +69,8 @@ export class CallMediaService {
 
   /** A party's token for the call's room. Outsiders get `not_found`; a call that is not active, `conflict`. */
   async token(ctx: AuthContext, callId: string): Promise<CallMedia> {
+    // A disabled capability answers before media availability does.
+    requireCapability(ctx.app, "signaling");
     const media = requireMedia(this.media);
     const call = await this.calls.get(ctx, callId);
     if (call.status !== "active") throw ApiError.conflict(`the call is ${call.status}; media is only for an active call`, call.status);

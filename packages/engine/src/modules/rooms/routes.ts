@@ -16,7 +16,7 @@ export function registerRoomsRoutes(app: FastifyInstance, deps: RouteDeps, rooms
     auth: "none",
     body: TokenRequestSchema,
     response: TokenResponseSchema,
-    handler: async ({ body, req }) => rooms.mintToken(body, bearer(req), wsUrlFor(req, publicUrl)),
+    handler: async ({ body, req }) => rooms.mintToken(body, bearer(req), wsUrlFor(req, publicUrl), req.ip),
   });
   route(app, deps, {
     method: "GET",
@@ -26,10 +26,7 @@ export function registerRoomsRoutes(app: FastifyInstance, deps: RouteDeps, rooms
     auth: "user",
     params: RoomParamsSchema,
     response: RoomInfoSchema,
-    handler: async ({ auth, params }) => {
-      rooms.assertMedia();
-      return rooms.info(await rooms.require(auth.app.id, params.room_name));
-    },
+    handler: async ({ auth, params }) => rooms.get(auth, params.room_name),
   });
   route(app, deps, {
     method: "POST",

@@ -95,10 +95,15 @@ export class RoomsService {
    * `POST /api/v1/token`. `bearer` authenticates a signed-in user; without it the body's app
    * credentials mint a session first (the seed's `joinLiveStream`).
    */
-  async mintToken(input: z.output<typeof TokenRequestSchema>, bearer: string | undefined, wsUrl: string): Promise<TokenResponse> {
-    const media = this.media;
-    const { ctx, userToken } = await this.resolveCaller(input, bearer, wsUrl);
+  async mintToken(
+    input: z.output<typeof TokenRequestSchema>,
+    bearer: string | undefined,
+    wsUrl: string,
+    clientAddress: string,
+  ): Promise<TokenResponse> {
+    const { ctx, userToken } = await this.resolveCaller(input, bearer, wsUrl, clientAddress);
     requireCapability(ctx.app, "signaling");
+    const media = this.media;
     const room = await this.ensureRoom(ctx.app.id, input.room_name, input.type);
     const name = input.name ?? ctx.user.name ?? undefined;
     if (input.role === "host") await this.claimHost(room, ctx.identity, name ?? null);
@@ -134,6 +139,7 @@ export class RoomsService {
     input: z.output<typeof TokenRequestSchema>,
     bearer: string | undefined,
     wsUrl: string,
+    clientAddress: string,
   ): Promise<{ ctx: AuthContext; userToken: string }> {
     if (bearer) {
       const { ctx } = await this.d.auth.authenticate(bearer);
@@ -155,6 +161,7 @@ export class RoomsService {
         ...(input.identity_token !== undefined ? { identity_token: input.identity_token } : {}),
       },
       wsUrl,
+      clientAddress,
     );
     const { ctx } = await this.d.auth.authenticate(body.user_token, { rateLimit: false });
     return { ctx, userToken: body.user_token };
@@ -261,8 +268,16 @@ export class RoomsService {
     return { room_name: room.name, type: room.type as RoomType, hosts: await this.hosts(room), created_at: iso(room.created_at) };
   }
 
+  /** `GET /api/v1/rooms/{room}`: the room's type and hosts. */
+  async get(ctx: AuthContext, roomName: string): Promise<RoomInfo> {
+    requireCapability(ctx.app, "signaling");
+    this.assertMedia();
+    return this.info(await this.require(ctx.app.id, roomName));
+  }
+
   /** `POST /api/v1/rooms/{room}/hosts`: a host makes another user a host too. */
   async addHost(ctx: AuthContext, roomName: string, identity: string): Promise<RoomInfo> {
+    requireCapability(ctx.app, "signaling");
     this.assertMedia();
     const room = await this.require(ctx.app.id, roomName);
     await this.requireHost(room, ctx.identity);

@@ -3,7 +3,7 @@ import type { Selectable } from "kysely";
 import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { Store } from "../../store/db.js";
-import type { AuthContext } from "../auth/service.js";
+import { type AuthContext, requireCapability } from "../auth/service.js";
 import { inRoom, isRoom, roomColumns } from "../rooms/scope.js";
 import type { RoomRow, RoomsService } from "../rooms/service.js";
 import type { MediaSpeakRequestsTable } from "./migrations.js";
@@ -36,6 +36,7 @@ export class SeatsService {
   }
 
   private async audioRoom(ctx: AuthContext, roomName: string): Promise<RoomRow> {
+    requireCapability(ctx.app, "signaling");
     this.rooms.assertMedia();
     return this.rooms.require(ctx.app.id, roomName, "audio_room");
   }
@@ -83,6 +84,8 @@ export class SeatsService {
     if (current !== undefined) throw ApiError.conflict(`you already sit in seat ${current}; leave it first`);
     const taken = await this.occupant(room, index);
     if (taken !== undefined) throw ApiError.conflict(`seat ${index} is taken`);
+    // A seat is for someone in the room: otherwise one user could hold every seat without ever joining.
+    await this.rooms.requirePresent(room, ctx.identity);
     const req = await this.requestOf(room, ctx.identity);
     if (room.seat_mode === "request" && !(await this.rooms.isHost(room, ctx.identity))) {
       if (req?.status !== "approved") throw ApiError.forbidden("this room's seats are by request: request to speak and wait for a host");

@@ -2,7 +2,7 @@ import type { Stage, StageMember, StageRole } from "@utd-stream/protocol";
 import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { Store } from "../../store/db.js";
-import type { AuthContext } from "../auth/service.js";
+import { type AuthContext, requireCapability } from "../auth/service.js";
 import { inRoom, roomColumns } from "../rooms/scope.js";
 import type { RoomRow, RoomsService } from "../rooms/service.js";
 
@@ -28,6 +28,7 @@ export class StageService {
   }
 
   private async liveRoom(ctx: AuthContext, roomName: string): Promise<RoomRow> {
+    requireCapability(ctx.app, "signaling");
     this.rooms.assertMedia();
     return this.rooms.require(ctx.app.id, roomName, "live_stream");
   }

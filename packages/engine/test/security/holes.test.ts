@@ -1,0 +1,303 @@
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { decodeJwt, SignJWT } from "jose";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WsClient } from "../ws-helpers.js";
+import { type App, type InProcEngine, startInProcess } from "./inproc.js";
+
+/**
+ * The attacks of issue 11, run as written against an engine: each must be refused. Every test here
+ * failed on the engine before the fix (holes 1, 3, 6, 7 and the "also" list: file modes, /metrics, seats).
+ */
+
+type Err = { error: { code: string; message: string; capability?: string } };
+
+function identityToken(secret: string, sub: string, now = Date.now()): Promise<string> {
+  return new SignJWT({})
+    .setProtectedHeader({ alg: "HS256" })
+    .setSubject(sub)
+    .setExpirationTime(Math.floor(now / 1000) + 300)
+    .sign(new TextEncoder().encode(secret));
+}
+
+describe("hole 1: sessions die with the credentials and mode they were minted under", () => {
+  let e: InProcEngine;
+  beforeAll(async () => {
+    e = await startInProcess({ UTD_USER_TOKEN_TTL_S: "60", UTD_SESSION_MAX_AGE_S: "120" });
+  });
+  afterAll(() => e?.close());
+
+  it("an open-mode token stops working after the switch to signed mode and a key rotation; its socket closes 4401", async () => {
+    const app = await e.createApp({ plan: "pro" });
+    const { user_token } = await e.session(app, "mallory");
+    const ws = await WsClient.connect(e.wsUrl, user_token);
+    expect((await e.request("GET", "/api/v1/calls", { token: user_token })).status).toBe(200);
+    expect((await e.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { auth_mode: "signed" })).status).toBe(200);
+    expect((await ws.closed).code).toBe(4401);
+    expect((await e.admin("POST", `/admin/v1/apps/${app.app_id}/rotate-key`, {})).status).toBe(200);
+    const after = await e.request<Err>("GET", "/api/v1/calls", { token: user_token });
+    expect([after.status, after.body.error.code]).toEqual([401, "unauthorized"]);
+    const refreshed = await e.request<Err>("POST", "/api/v1/auth/refresh", { token: user_token });
+    expect([refreshed.status, refreshed.body.error.code]).toEqual([401, "unauthorized"]);
+    const late = await WsClient.open(e.wsUrl);
+    late.send({ type: "hello", token: user_token });
+    expect((await late.closed).code).toBe(4401);
+  });
+
+  it("a key or secret rotation alone voids earlier tokens and closes their sockets with 4401", async () => {
+    for (const which of ["key", "secret"] as const) {
+      const app = await e.createApp({ plan: "pro" });
+      const { user_token } = await e.session(app, "alice");
+      const ws = await WsClient.connect(e.wsUrl, user_token);
+      const rotated = await e.admin<App>("POST", `/admin/v1/apps/${app.app_id}/rotate-key`, { which });
+      expect(rotated.status).toBe(200);
+      expect((await ws.closed).code).toBe(4401);
+      expect((await e.request("GET", "/api/v1/calls", { token: user_token })).status).toBe(401);
+      // A session minted afterwards (with the current key) works.
+      const fresh = await e.session({ ...app, app_key: rotated.body.app_key }, "alice");
+      expect((await e.request("GET", "/api/v1/calls", { token: fresh.user_token })).status).toBe(200);
+    }
+  });
+
+  it("records the auth mode and the session start in the token", async () => {
+    const open = await e.createApp();
+    const signed = await e.createApp({ auth_mode: "signed" });
+    const a = decodeJwt((await e.session(open, "x")).user_token);
+    const b = decodeJwt(
+      (await e.session(signed, "x", { identity_token: await identityToken(signed.app_secret, "x", e.clock.now()) })).user_token,
+    );
+    expect(a.am).toBe("open");
+    expect(b.am).toBe("signed");
+    expect(typeof a.sst).toBe("number");
+  });
+
+  it("refresh cannot carry a session past its absolute lifetime (injected clock)", async () => {
+    const app = await e.createApp();
+    let token = (await e.session(app, "forever")).user_token;
+    const started = e.clock.now();
+    // Refresh every 50 s: the token lifetime is 60 s, the session's 120 s.
+    for (let i = 0; i < 2; i++) {
+      e.clock.advance(50_000);
+      const r = await e.request<{ user_token: string; expires_at: string }>("POST", "/api/v1/auth/refresh", { token });
+      expect(r.status).toBe(200);
+      expect(Date.parse(r.body.expires_at)).toBeLessThanOrEqual(started + 120_000);
+      token = r.body.user_token;
+    }
+    e.clock.advance(19_500);
+    const refused = await e.request<Err>("POST", "/api/v1/auth/refresh", { token });
+    expect([refused.status, refused.body.error.code]).toEqual([401, "unauthorized"]);
+    e.clock.advance(1_000);
+    expect((await e.request("GET", "/api/v1/calls", { token })).status).toBe(401);
+  });
+});
+
+describe("hole 3: garbage identity tokens cannot block logins", () => {
+  let e: InProcEngine;
+  let app: App;
+  beforeAll(async () => {
+    // A trusted proxy on loopback lets the test speak for several client addresses.
+    e = await startInProcess({
+      UTD_RATE_SESSION_IDENTITY: "10/1",
+      UTD_RATE_SESSION_APP: "30/1",
+      UTD_RATE_SESSION_FAILURES_ADDRESS: "20/0.2",
+      UTD_TRUSTED_PROXIES: "127.0.0.1",
+    });
+    app = await e.createApp({ auth_mode: "signed", plan: "pro" });
+  });
+  afterAll(() => e?.close());
+
+  const mint = (identity: string, token: string, from: string) =>
+    e.request<Err & { user_token?: string }>("POST", "/api/v1/auth/session", {
+      body: { app_id: app.app_id, app_key: app.app_key, identity, identity_token: token },
+      headers: { "x-forwarded-for": from },
+    });
+
+  it("fifteen garbage mints naming the victim leave the victim's own mint working", async () => {
+    for (let i = 0; i < 15; i++) expect((await mint("victim", "garbage", "203.0.113.7")).status).toBe(401);
+    const ok = await mint("victim", await identityToken(app.app_secret, "victim", e.clock.now()), "198.51.100.1");
+    expect(ok.status).toBe(200);
+  });
+
+  it("garbage for rotating identities spends the attacker's address budget, not the app's", async () => {
+    const codes: number[] = [];
+    for (let i = 0; i < 40; i++) codes.push((await mint(`id${i}`, "garbage", "203.0.113.8")).status);
+    expect(codes.slice(0, 20).every((c) => c === 401)).toBe(true);
+    const refused = await mint("id-late", "garbage", "203.0.113.8");
+    expect([refused.status, refused.body.error.code]).toEqual([429, "rate_limited"]);
+    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Everyone else still signs in.
+    for (const who of ["bob", "carol"]) {
+      const ok = await mint(who, await identityToken(app.app_secret, who, e.clock.now()), "198.51.100.2");
+      expect(ok.status).toBe(200);
+    }
+  });
+
+  it("a wrong app key is a failure of the caller's address as well", async () => {
+    const bad = await e.request<Err>("POST", "/api/v1/auth/session", {
+      body: { app_id: app.app_id, app_key: "pk_wrong", identity: "victim2" },
+      headers: { "x-forwarded-for": "203.0.113.8" },
+    });
+    expect([bad.status, bad.body.error.code]).toEqual([429, "rate_limited"]);
+  });
+});
+
+describe("hole 6: forwarded headers do not choose the URLs the engine hands out", () => {
+  let plain: InProcEngine;
+  let proxied: InProcEngine;
+  let pinned: InProcEngine;
+  beforeAll(async () => {
+    plain = await startInProcess();
+    proxied = await startInProcess({ UTD_TRUSTED_PROXIES: "127.0.0.1" });
+    pinned = await startInProcess({ UTD_TRUSTED_PROXIES: "127.0.0.1", UTD_PUBLIC_URL: "https://chat.example.com" });
+  });
+  afterAll(async () => {
+    await plain?.close();
+    await proxied?.close();
+    await pinned?.close();
+  });
+
+  const evil = { "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" };
+  async function urls(e: InProcEngine): Promise<{ ws: string; upload: string }> {
+    const app = await e.createApp({ plan: "pro" });
+    const s = await e.request<{ ws_url: string; user_token: string }>("POST", "/api/v1/auth/session", {
+      body: { app_id: app.app_id, app_key: app.app_key, identity: "u" },
+      headers: evil,
+    });
+    const up = await e.request<{ upload_url: string }>("POST", "/api/v1/uploads", {
+      token: s.body.user_token,
+      body: { kind: "file", filename: "a.txt", content_type: "text/plain", size: 3 },
+      headers: evil,
+    });
+    return { ws: s.body.ws_url, upload: up.body.upload_url };
+  }
+
+  it("ignores X-Forwarded-Host by default", async () => {
+    const u = await urls(plain);
+    const host = new URL(plain.url).host;
+    expect(new URL(u.ws).host).toBe(host);
+    expect(u.ws.startsWith("ws://")).toBe(true);
+    expect(new URL(u.upload).host).toBe(host);
+  });
+
+  it("believes it from a configured proxy, and a configured public URL always wins", async () => {
+    expect((await urls(proxied)).ws).toBe("wss://evil.example/api/v1/ws");
+    const u = await urls(pinned);
+    expect(u.ws).toBe("wss://chat.example.com/api/v1/ws");
+    expect(u.upload.startsWith("https://chat.example.com/")).toBe(true);
+  });
+});
+
+describe("hole 7: stage, seat and room routes answer feature_disabled when signalling is off", () => {
+  let e: InProcEngine;
+  beforeAll(async () => {
+    e = await startInProcess();
+  });
+  afterAll(() => e?.close());
+
+  it("every user-facing room path refuses with 403 feature_disabled (capability signaling)", async () => {
+    const app = await e.createApp({ plan: "pro" });
+    const { user_token } = await e.session(app, "host");
+    expect((await e.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { signaling_enabled: false })).status).toBe(200);
+    const paths: [string, string, unknown?][] = [
+      ["GET", "/api/v1/rooms/show/stage"],
+      ["POST", "/api/v1/rooms/show/stage/invite", { identity: "x" }],
+      ["POST", "/api/v1/rooms/show/stage/remove", { identity: "x" }],
+      ["POST", "/api/v1/rooms/show/stage/request"],
+      ["POST", "/api/v1/rooms/show/stage/leave"],
+      ["GET", "/api/v1/rooms/lobby/seats"],
+      ["POST", "/api/v1/rooms/lobby/seats", { seat_count: 4 }],
+      ["POST", "/api/v1/rooms/lobby/seats/0/take"],
+      ["POST", "/api/v1/rooms/lobby/seats/leave"],
+      ["POST", "/api/v1/rooms/lobby/seats/requests"],
+      ["POST", "/api/v1/rooms/lobby/seats/requests/1/approve"],
+      ["POST", "/api/v1/rooms/lobby/seats/invite", { identity: "x" }],
+      ["GET", "/api/v1/rooms/lobby"],
+      ["POST", "/api/v1/rooms/lobby/hosts", { identity: "x" }],
+      ["POST", "/api/v1/token", { room_name: "lobby", type: "audio_room" }],
+    ];
+    for (const [method, path, body] of paths) {
+      const r = await e.request<Err>(method, path, { token: user_token, ...(body !== undefined ? { body } : {}) });
+      expect([method, path, r.status, r.body.error.code, r.body.error.capability]).toEqual([
+        method,
+        path,
+        403,
+        "feature_disabled",
+        "signaling",
+      ]);
+    }
+  });
+});
+
+describe("data directory modes", () => {
+  it("creates the data dir 0700 and the SQLite files, keys and uploads 0600", async () => {
+    const e = await startInProcess();
+    try {
+      const app = await e.createApp({ plan: "pro" });
+      const { user_token } = await e.session(app, "u");
+      const up = await e.request<{ upload_url: string }>("POST", "/api/v1/uploads", {
+        token: user_token,
+        body: { kind: "file", filename: "a.txt", content_type: "text/plain", size: 3 },
+      });
+      expect((await fetch(up.body.upload_url, { method: "PUT", headers: { "content-type": "text/plain" }, body: "abc" })).status).toBe(200);
+      const mode = (p: string) => statSync(p).mode & 0o777;
+      expect(mode(e.dataDir)).toBe(0o700);
+      for (const f of ["utd.sqlite", "utd.sqlite-wal", "keys.json"]) {
+        if (existsSync(join(e.dataDir, f))) expect([f, mode(join(e.dataDir, f))]).toEqual([f, 0o600]);
+      }
+      expect(mode(join(e.dataDir, "files"))).toBe(0o700);
+      const file = join(e.dataDir, "files", app.app_id);
+      expect(mode(file)).toBe(0o700);
+    } finally {
+      await e.close();
+    }
+  });
+
+  it("tightens a database file an older engine left world-readable", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "utd-old-"));
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, "utd.sqlite"), "");
+    chmodSync(join(dir, "utd.sqlite"), 0o644);
+    const e = await startInProcess({ UTD_DATA_DIR: dir });
+    try {
+      expect(statSync(join(dir, "utd.sqlite")).mode & 0o777).toBe(0o600);
+    } finally {
+      await e.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("/metrics access", () => {
+  it("needs a bearer: the admin token by default, UTD_METRICS_TOKEN when set", async () => {
+    const def = await startInProcess();
+    const tok = await startInProcess({ UTD_METRICS_TOKEN: "m3trics" });
+    try {
+      expect((await def.request("GET", "/metrics")).status).toBe(401);
+      expect((await def.request("GET", "/metrics", { token: "nope" })).status).toBe(401);
+      const ok = await def.request<string>("GET", "/metrics", { token: def.adminToken });
+      expect(ok.status).toBe(200);
+      expect(ok.body).toContain("utd_http_requests_total");
+      expect((await tok.request("GET", "/metrics", { token: tok.adminToken })).status).toBe(401);
+      expect((await tok.request("GET", "/metrics", { token: "m3trics" })).status).toBe(200);
+    } finally {
+      await def.close();
+      await tok.close();
+    }
+  });
+
+  it("moves to its own listener with UTD_METRICS_PORT (gone from the API port)", async () => {
+    const e = await startInProcess({ UTD_METRICS_PORT: "0" });
+    try {
+      expect((await e.request("GET", "/metrics", { token: e.adminToken })).status).toBe(404);
+      const url = e.engine.metricsUrl;
+      expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);
+      const r = await fetch(url as string);
+      expect(r.status).toBe(200);
+      expect(await r.text()).toContain("utd_http_requests_total");
+      expect((await fetch((url as string).replace("/metrics", "/api/v1/calls"))).status).toBe(404);
+    } finally {
+      await e.close();
+    }
+  });
+});
