@@ -1,10 +1,11 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeJwt, SignJWT } from "jose";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TestApp as App } from "../../../../test/helpers/engine.js";
+import { type InProcessEngine as InProcEngine, startInProcess } from "../../../../test/helpers/inproc.js";
 import { WsClient } from "../ws-helpers.js";
-import { type App, type InProcEngine, startInProcess } from "./inproc.js";
 
 /**
  * The attacks of issue 11, run as written against an engine: each must be refused. Every test here
@@ -24,14 +25,15 @@ function identityToken(secret: string, sub: string, now = Date.now()): Promise<s
 describe("hole 1: sessions die with the credentials and mode they were minted under", () => {
   let e: InProcEngine;
   beforeAll(async () => {
-    e = await startInProcess({ UTD_USER_TOKEN_TTL_S: "60", UTD_SESSION_MAX_AGE_S: "120" });
+    e = await startInProcess({ env: { UTD_USER_TOKEN_TTL_S: "60", UTD_SESSION_MAX_AGE_S: "120" } });
+    await e.listen();
   });
   afterAll(() => e?.close());
 
   it("an open-mode token stops working after the switch to signed mode and a key rotation; its socket closes 4401", async () => {
     const app = await e.createApp({ plan: "pro" });
     const { user_token } = await e.session(app, "mallory");
-    const ws = await WsClient.connect(e.wsUrl, user_token);
+    const ws = await WsClient.connect((await e.listen()).wsUrl, user_token);
     expect((await e.request("GET", "/api/v1/calls", { token: user_token })).status).toBe(200);
     expect((await e.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { auth_mode: "signed" })).status).toBe(200);
     expect((await ws.closed).code).toBe(4401);
@@ -40,7 +42,7 @@ describe("hole 1: sessions die with the credentials and mode they were minted un
     expect([after.status, after.body.error.code]).toEqual([401, "unauthorized"]);
     const refreshed = await e.request<Err>("POST", "/api/v1/auth/refresh", { token: user_token });
     expect([refreshed.status, refreshed.body.error.code]).toEqual([401, "unauthorized"]);
-    const late = await WsClient.open(e.wsUrl);
+    const late = await WsClient.open((await e.listen()).wsUrl);
     late.send({ type: "hello", token: user_token });
     expect((await late.closed).code).toBe(4401);
   });
@@ -49,7 +51,7 @@ describe("hole 1: sessions die with the credentials and mode they were minted un
     for (const which of ["key", "secret"] as const) {
       const app = await e.createApp({ plan: "pro" });
       const { user_token } = await e.session(app, "alice");
-      const ws = await WsClient.connect(e.wsUrl, user_token);
+      const ws = await WsClient.connect((await e.listen()).wsUrl, user_token);
       const rotated = await e.admin<App>("POST", `/admin/v1/apps/${app.app_id}/rotate-key`, { which });
       expect(rotated.status).toBe(200);
       expect((await ws.closed).code).toBe(4401);
@@ -98,10 +100,12 @@ describe("hole 3: garbage identity tokens cannot block logins", () => {
   beforeAll(async () => {
     // A trusted proxy on loopback lets the test speak for several client addresses.
     e = await startInProcess({
-      UTD_RATE_SESSION_IDENTITY: "10/1",
-      UTD_RATE_SESSION_APP: "30/1",
-      UTD_RATE_SESSION_FAILURES_ADDRESS: "20/0.2",
-      UTD_TRUSTED_PROXIES: "127.0.0.1",
+      env: {
+        UTD_RATE_SESSION_IDENTITY: "10/1",
+        UTD_RATE_SESSION_APP: "30/1",
+        UTD_RATE_SESSION_FAILURES_ADDRESS: "20/0.2",
+        UTD_TRUSTED_PROXIES: "127.0.0.1",
+      },
     });
     app = await e.createApp({ auth_mode: "signed", plan: "pro" });
   });
@@ -125,7 +129,7 @@ describe("hole 3: garbage identity tokens cannot block logins", () => {
     expect(codes.slice(0, 20).every((c) => c === 401)).toBe(true);
     const refused = await mint("id-late", "garbage", "203.0.113.8");
     expect([refused.status, refused.body.error.code]).toEqual([429, "rate_limited"]);
-    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(Number(refused.headers["retry-after"])).toBeGreaterThan(0);
     // Everyone else still signs in.
     for (const who of ["bob", "carol"]) {
       const ok = await mint(who, await identityToken(app.app_secret, who, e.clock.now()), "198.51.100.2");
@@ -148,8 +152,8 @@ describe("hole 6: forwarded headers do not choose the URLs the engine hands out"
   let pinned: InProcEngine;
   beforeAll(async () => {
     plain = await startInProcess();
-    proxied = await startInProcess({ UTD_TRUSTED_PROXIES: "127.0.0.1" });
-    pinned = await startInProcess({ UTD_TRUSTED_PROXIES: "127.0.0.1", UTD_PUBLIC_URL: "https://chat.example.com" });
+    proxied = await startInProcess({ env: { UTD_TRUSTED_PROXIES: "127.0.0.1" } });
+    pinned = await startInProcess({ env: { UTD_TRUSTED_PROXIES: "127.0.0.1", UTD_PUBLIC_URL: "https://chat.example.com" } });
   });
   afterAll(async () => {
     await plain?.close();
@@ -157,7 +161,7 @@ describe("hole 6: forwarded headers do not choose the URLs the engine hands out"
     await pinned?.close();
   });
 
-  const evil = { "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" };
+  const evil = { host: "engine.test:7800", "x-forwarded-host": "evil.example", "x-forwarded-proto": "https" };
   async function urls(e: InProcEngine): Promise<{ ws: string; upload: string }> {
     const app = await e.createApp({ plan: "pro" });
     const s = await e.request<{ ws_url: string; user_token: string }>("POST", "/api/v1/auth/session", {
@@ -174,10 +178,8 @@ describe("hole 6: forwarded headers do not choose the URLs the engine hands out"
 
   it("ignores X-Forwarded-Host by default", async () => {
     const u = await urls(plain);
-    const host = new URL(plain.url).host;
-    expect(new URL(u.ws).host).toBe(host);
-    expect(u.ws.startsWith("ws://")).toBe(true);
-    expect(new URL(u.upload).host).toBe(host);
+    expect(u.ws).toBe("ws://engine.test:7800/api/v1/ws");
+    expect(new URL(u.upload).host).toBe("engine.test:7800");
   });
 
   it("believes it from a configured proxy, and a configured public URL always wins", async () => {
@@ -231,7 +233,9 @@ describe("hole 7: stage, seat and room routes answer feature_disabled when signa
 
 describe("data directory modes", () => {
   it("creates the data dir 0700 and the SQLite files, keys and uploads 0600", async () => {
-    const e = await startInProcess();
+    const parent = mkdtempSync(join(tmpdir(), "utd-modes-"));
+    const dir = join(parent, "data");
+    const e = await startInProcess({ dataDir: dir });
     try {
       const app = await e.createApp({ plan: "pro" });
       const { user_token } = await e.session(app, "u");
@@ -239,26 +243,29 @@ describe("data directory modes", () => {
         token: user_token,
         body: { kind: "file", filename: "a.txt", content_type: "text/plain", size: 3 },
       });
-      expect((await fetch(up.body.upload_url, { method: "PUT", headers: { "content-type": "text/plain" }, body: "abc" })).status).toBe(200);
+      const put = new URL(up.body.upload_url);
+      const stored = await e.request("PUT", `${put.pathname}${put.search}`, { raw: "abc", headers: { "content-type": "text/plain" } });
+      expect(stored.status).toBe(200);
       const mode = (p: string) => statSync(p).mode & 0o777;
-      expect(mode(e.dataDir)).toBe(0o700);
-      for (const f of ["utd.sqlite", "utd.sqlite-wal", "keys.json"]) {
-        if (existsSync(join(e.dataDir, f))) expect([f, mode(join(e.dataDir, f))]).toEqual([f, 0o600]);
+      expect(mode(dir)).toBe(0o700);
+      for (const f of ["utd.sqlite", "utd.sqlite-wal", "utd.sqlite-shm", "keys.json"]) {
+        if (existsSync(join(dir, f))) expect([f, mode(join(dir, f))]).toEqual([f, 0o600]);
       }
-      expect(mode(join(e.dataDir, "files"))).toBe(0o700);
-      const file = join(e.dataDir, "files", app.app_id);
-      expect(mode(file)).toBe(0o700);
+      expect(mode(join(dir, "files"))).toBe(0o700);
+      expect(mode(join(dir, "files", app.app_id))).toBe(0o700);
+      const [file] = readdirSync(join(dir, "files", app.app_id));
+      expect(mode(join(dir, "files", app.app_id, file as string))).toBe(0o600);
     } finally {
       await e.close();
+      rmSync(parent, { recursive: true, force: true });
     }
   });
 
   it("tightens a database file an older engine left world-readable", async () => {
     const dir = mkdtempSync(join(tmpdir(), "utd-old-"));
-    mkdirSync(dir, { recursive: true });
     writeFileSync(join(dir, "utd.sqlite"), "");
     chmodSync(join(dir, "utd.sqlite"), 0o644);
-    const e = await startInProcess({ UTD_DATA_DIR: dir });
+    const e = await startInProcess({ dataDir: dir });
     try {
       expect(statSync(join(dir, "utd.sqlite")).mode & 0o777).toBe(0o600);
     } finally {
@@ -271,7 +278,7 @@ describe("data directory modes", () => {
 describe("/metrics access", () => {
   it("needs a bearer: the admin token by default, UTD_METRICS_TOKEN when set", async () => {
     const def = await startInProcess();
-    const tok = await startInProcess({ UTD_METRICS_TOKEN: "m3trics" });
+    const tok = await startInProcess({ env: { UTD_METRICS_TOKEN: "m3trics" } });
     try {
       expect((await def.request("GET", "/metrics")).status).toBe(401);
       expect((await def.request("GET", "/metrics", { token: "nope" })).status).toBe(401);
@@ -287,8 +294,9 @@ describe("/metrics access", () => {
   });
 
   it("moves to its own listener with UTD_METRICS_PORT (gone from the API port)", async () => {
-    const e = await startInProcess({ UTD_METRICS_PORT: "0" });
+    const e = await startInProcess({ env: { UTD_METRICS_PORT: "0" } });
     try {
+      await e.listen();
       expect((await e.request("GET", "/metrics", { token: e.adminToken })).status).toBe(404);
       const url = e.engine.metricsUrl;
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/metrics$/);

@@ -35,7 +35,10 @@ export interface AppRecord {
   settings: AppSettings;
   createdAt: number;
   updatedAt: number;
-  /** User tokens issued before this instant (ms) no longer authenticate: the auth mode or a credential changed. */
+  /**
+   * User tokens issued before this instant (ms) no longer authenticate: the auth mode or a credential
+   * changed. It is one past the change, so a token stamped in the same millisecond goes too.
+   */
   tokensValidAfter: number;
   /** Decrypts the app secret (only for verifying backend-signed tokens). */
   secret(): string;
@@ -139,7 +142,7 @@ export class AppsService {
     if (req.auth_mode !== undefined && req.auth_mode !== app.authMode) {
       patch.auth_mode = req.auth_mode;
       // Sessions minted under the old mode must not survive it (an open-mode token would outlive a switch to signed).
-      patch.tokens_valid_after = now;
+      patch.tokens_valid_after = now + 1;
     }
     if (req.plan !== undefined) patch.plan = req.plan;
     if (req.signaling_enabled !== undefined) patch.signaling_enabled = flag(req.signaling_enabled);
@@ -165,19 +168,19 @@ export class AppsService {
     if (which === "key") {
       await this.store.db
         .updateTable("apps")
-        .set({ app_key: randomSecret("pk", 18), updated_at: now, tokens_valid_after: now })
+        .set({ app_key: randomSecret("pk", 18), updated_at: now, tokens_valid_after: now + 1 })
         .where("id", "=", id)
         .execute();
-      this.hooks.emit("app.updated", { appId: id });
+      await this.hooks.emitAndWait("app.updated", { appId: id });
       return AppsService.toWire(await this.get(id));
     }
     const secret = randomSecret("sk");
     await this.store.db
       .updateTable("apps")
-      .set({ secret_sealed: seal(this.sealKey, secret), updated_at: now, tokens_valid_after: now })
+      .set({ secret_sealed: seal(this.sealKey, secret), updated_at: now, tokens_valid_after: now + 1 })
       .where("id", "=", id)
       .execute();
-    this.hooks.emit("app.updated", { appId: id });
+    await this.hooks.emitAndWait("app.updated", { appId: id });
     return { ...AppsService.toWire(await this.get(id)), app_secret: secret };
   }
 
