@@ -13,8 +13,8 @@ import {
   type SupportListQuery,
   type SupportState,
 } from "@utd-stream/protocol";
-import type { Kysely, Selectable, Transaction } from "kysely";
-import { type Clock, iso } from "../../core/clock.js";
+import type { Kysely, Transaction } from "kysely";
+import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { EventSink } from "../../core/events.js";
 import { newId } from "../../core/ids.js";
@@ -24,10 +24,9 @@ import type { AppRecord } from "../apps/service.js";
 import { requireCapability } from "../auth/service.js";
 import { memberIdentities } from "../chat/queries.js";
 import type { Caller, ChatService } from "../chat/service.js";
-import type { SupportConversationsTable } from "./migrations.js";
 import { Operators } from "./operators.js";
+import { type SupportRow, SupportRows } from "./rows.js";
 
-type Row = Selectable<SupportConversationsTable>;
 type Db = Kysely<Database> | Transaction<Database>;
 
 export interface SupportDeps {
@@ -49,9 +48,11 @@ class AlreadyOpen extends Error {}
  */
 export class SupportService {
   private readonly db: Kysely<Database>;
+  private readonly rows: SupportRows;
   constructor(private readonly d: SupportDeps) {
     this.db = d.store.db;
     this.operatorRole = new Operators(d.store, d.clock, d.chat.records);
+    this.rows = new SupportRows(d.store, d.chat);
   }
 
   /** The operator role (admin API / CLI). */
@@ -61,8 +62,8 @@ export class SupportService {
   async removeOperator(app: AppRecord, identity: string): Promise<void> {
     const requeued = await this.operatorRole.remove(app.id, identity);
     for (const id of requeued) {
-      const row = await this.row(this.db, app.id, id);
-      const conversation = await this.toWire(app, row);
+      const row = await this.rows.get(this.db, app.id, id);
+      const conversation = await this.rows.toWire(app, row);
       this.memberEvent(app, id, CHAT_EVENTS.memberRemoved, identity, identity, [conversation.visitor, identity]);
       await this.announce(app, "requeued", identity, conversation);
     }
@@ -81,10 +82,10 @@ export class SupportService {
   /** Starts the caller's support conversation, or returns the one still open (`created: false`). */
   async start(caller: Caller, req: StartSupportRequest): Promise<{ conversation: SupportConversation; created: boolean }> {
     requireCapability(caller.app, "chat");
-    const open = await this.openOf(caller);
+    const open = await this.rows.openOf(caller.app.id, caller.identity);
     if (open) {
       await this.ensureMember(open, caller.identity);
-      return { conversation: await this.toWire(caller.app, open), created: false };
+      return { conversation: await this.rows.toWire(caller.app, open), created: false };
     }
     const now = this.d.clock.now();
     const id = newId("conv", now);
@@ -122,12 +123,12 @@ export class SupportService {
       });
     } catch (err) {
       // A concurrent start won: answer with its conversation.
-      const winner = await this.openOf(caller);
-      if (winner) return { conversation: await this.toWire(caller.app, winner), created: false };
+      const winner = await this.rows.openOf(caller.app.id, caller.identity);
+      if (winner) return { conversation: await this.rows.toWire(caller.app, winner), created: false };
       throw err;
     }
-    const row = await this.row(this.db, caller.app.id, id);
-    const conversation = await this.toWire(caller.app, row);
+    const row = await this.rows.get(this.db, caller.app.id, id);
+    const conversation = await this.rows.toWire(caller.app, row);
     const created: ConversationEvent = {
       conversation_id: id,
       change: "created",
@@ -145,8 +146,8 @@ export class SupportService {
   /** The caller's own support conversations (as the visitor), most recently updated first. */
   async listMine(caller: Caller, q: SupportListQuery): Promise<SupportConversation[]> {
     requireCapability(caller.app, "chat");
-    const rows = await this.filtered(caller.app.id, q).where("s.visitor", "=", caller.identity).execute();
-    return this.toWireMany(caller.app, rows);
+    const rows = await this.rows.list(caller.app.id, q, caller.identity);
+    return this.rows.toWireMany(caller.app, rows);
   }
 
   // ---------- operators ----------
@@ -155,13 +156,13 @@ export class SupportService {
   async queue(caller: Caller, q: SupportListQuery): Promise<SupportConversation[]> {
     requireCapability(caller.app, "chat");
     await this.requireOperator(caller);
-    const rows = await this.filtered(caller.app.id, q).execute();
-    return this.toWireMany(caller.app, rows);
+    const rows = await this.rows.list(caller.app.id, q);
+    return this.rows.toWireMany(caller.app, rows);
   }
 
   /** One support conversation: its visitor or any operator of the app; anyone else gets `not_found`. */
   async get(caller: Caller, id: string): Promise<SupportConversation> {
-    return this.toWire(caller.app, await this.visible(caller, id));
+    return this.rows.toWire(caller.app, await this.visible(caller, id));
   }
 
   /** History: members through chat; operators not (yet) in it read it here so they can triage before claiming. */
@@ -193,7 +194,7 @@ export class SupportService {
     await this.requireOperator(caller);
     const now = this.d.clock.now();
     const changed = await this.db.transaction().execute(async (trx) => {
-      const row = await this.row(trx, caller.app.id, id, true);
+      const row = await this.rows.get(trx, caller.app.id, id, true);
       if (row.state === "closed") throw ApiError.conflict("this support conversation is closed", "closed");
       if (row.assignee === caller.identity) {
         await this.ensureMember(row, caller.identity, trx);
@@ -218,7 +219,7 @@ export class SupportService {
     await this.requireOperator(caller);
     const now = this.d.clock.now();
     await this.db.transaction().execute(async (trx) => {
-      const row = await this.row(trx, caller.app.id, id, true);
+      const row = await this.rows.get(trx, caller.app.id, id, true);
       if (row.state === "closed") throw ApiError.conflict("this support conversation is closed", "closed");
       if (row.state === "queued") throw ApiError.conflict("claim the conversation before transferring it", "queued");
       if (row.assignee !== caller.identity) throw ApiError.forbidden("only the assignee may transfer the conversation");
@@ -282,46 +283,10 @@ export class SupportService {
     if (!(await this.isOperator(caller.app.id, caller.identity))) throw ApiError.forbidden("only operators of this app may do this");
   }
 
-  private async openOf(caller: Caller): Promise<Row | undefined> {
-    return this.db
-      .selectFrom("support_conversations")
-      .selectAll()
-      .where("app_id", "=", caller.app.id)
-      .where("open_key", "=", caller.identity)
-      .executeTakeFirst();
-  }
-
-  /** Most recently active first (a message or a state change), like chat's conversation list. */
-  private filtered(appId: string, q: SupportListQuery) {
-    let sel = this.db
-      .selectFrom("support_conversations as s")
-      .innerJoin("conversations as c", "c.id", "s.conversation_id")
-      .selectAll("s")
-      .where("s.app_id", "=", appId);
-    if (q.state === "open") sel = sel.where("s.state", "!=", "closed");
-    else if (q.state !== "all") sel = sel.where("s.state", "=", q.state);
-    return (
-      sel
-        // Two-argument max() is SQLite's scalar greatest().
-        .orderBy((eb) => eb.fn(this.d.store.dialect === "postgres" ? "greatest" : "max", ["c.last_active_at", "s.updated_at"]), "desc")
-        .orderBy("s.conversation_id", "desc")
-        .limit(q.limit)
-    );
-  }
-
-  private async row(db: Db, appId: string, id: string, lock = false): Promise<Row> {
-    let q = db.selectFrom("support_conversations").selectAll().where("conversation_id", "=", id).where("app_id", "=", appId);
-    // On PostgreSQL the row lock serialises claims, transfers and closes of one conversation.
-    if (lock && this.d.store.dialect === "postgres") q = q.forUpdate();
-    const row = await q.executeTakeFirst();
-    if (!row) throw ApiError.notFound("support conversation");
-    return row;
-  }
-
   /** The row when the caller may see it (its visitor or an operator of the app); `not_found` otherwise, so ids leak nothing. */
-  private async visible(caller: Caller, id: string, db: Db = this.db, lock = false): Promise<Row> {
+  private async visible(caller: Caller, id: string, db: Db = this.db, lock = false): Promise<SupportRow> {
     requireCapability(caller.app, "chat");
-    const row = await this.row(db, caller.app.id, id, lock);
+    const row = await this.rows.get(db, caller.app.id, id, lock);
     if (row.visitor !== caller.identity && !(await this.isOperator(caller.app.id, caller.identity, db))) {
       throw ApiError.notFound("support conversation");
     }
@@ -333,12 +298,12 @@ export class SupportService {
    * (chat's `leave` does not know about support), so claim/start heal instead of leaving a visitor
    * or assignee unable to write.
    */
-  private async ensureMember(row: Row, identity: string, db: Db = this.db): Promise<void> {
+  private async ensureMember(row: SupportRow, identity: string, db: Db = this.db): Promise<void> {
     await this.d.chat.records.addMembers(db, { id: row.conversation_id, app_id: row.app_id }, [identity], this.d.clock.now());
   }
 
   /** Makes `to` the assignee and the only operator member (the previous assignee leaves the chat conversation). */
-  private async setAssignee(trx: Transaction<Database>, row: Row, to: string, now: number): Promise<void> {
+  private async setAssignee(trx: Transaction<Database>, row: SupportRow, to: string, now: number): Promise<void> {
     const conv = { id: row.conversation_id, app_id: row.app_id };
     if (row.assignee !== null) await this.d.chat.records.removeMember(trx, [conv.id], row.assignee, now);
     // The operator has "read" nothing yet: everything the visitor wrote counts as unread for them.
@@ -367,41 +332,5 @@ export class SupportService {
     const to = new Set([conversation.visitor, ...(await this.operators(app.id))]);
     const ev: SupportEvent = { change, by, conversation };
     this.d.events.toUsers(app.id, [...to], SUPPORT_EVENTS.supportUpdated, ev);
-  }
-
-  private async toWire(app: AppRecord, row: Row): Promise<SupportConversation> {
-    const [one] = await this.toWireMany(app, [row]);
-    if (!one) throw ApiError.notFound("support conversation");
-    return one;
-  }
-
-  /** Wire views of several rows in three queries (conversations, last messages, their reactions). */
-  private async toWireMany(app: AppRecord, rows: readonly Row[]): Promise<SupportConversation[]> {
-    if (rows.length === 0) return [];
-    const ids = rows.map((r) => r.conversation_id);
-    const [convs, last] = await Promise.all([
-      this.db.selectFrom("conversations").selectAll().where("id", "in", ids).execute(),
-      this.d.chat.messages.lastOf(app, ids),
-    ]);
-    const byId = new Map(convs.map((c) => [c.id, c]));
-    return rows.flatMap((row) => {
-      const conv = byId.get(row.conversation_id);
-      if (!conv) return [];
-      return [
-        {
-          id: row.conversation_id,
-          visitor: row.visitor,
-          state: row.state as SupportState,
-          assignee: row.assignee,
-          custom: conv.custom === null ? null : (JSON.parse(conv.custom) as SupportConversation["custom"]),
-          created_at: iso(Number(row.created_at)),
-          updated_at: iso(Number(row.updated_at)),
-          closed_at: row.closed_at === null ? null : iso(Number(row.closed_at)),
-          closed_by: row.closed_by,
-          last_seq: Number(conv.last_seq),
-          last_message: last.get(row.conversation_id) ?? null,
-        },
-      ];
-    });
   }
 }
