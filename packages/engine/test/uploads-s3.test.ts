@@ -1,46 +1,19 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { createRequire } from "node:module";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningEngine } from "../../../test/helpers/engine.js";
-import { freePort } from "../../../test/helpers/net.js";
+import { startS3, type TestS3 } from "../../../test/helpers/s3.js";
 import { CHAT_TEST_ENV, startEngine, world } from "./chat-world.js";
 
-/** The part of s3rver (a real S3 protocol server on local disk; it ships no types) these tests use. */
-interface S3Server {
-  run(): Promise<unknown>;
-  close(): Promise<void>;
-}
-type S3ServerCtor = new (o: Record<string, unknown>) => S3Server;
-const S3rver = createRequire(import.meta.url)("s3rver") as S3ServerCtor;
-
-/** The S3-compatible backend against a real S3 protocol server (s3rver, in-process, on disk). */
+/** The S3-compatible backend against a real S3 protocol server (s3rver, in-process, on disk, SigV4 checked: helpers/s3.ts). */
 describe("uploads on an S3-compatible bucket", () => {
   let engine: RunningEngine;
-  let s3: S3Server;
-  const dir = mkdtempSync(join(tmpdir(), "utd-s3-"));
+  let s3: TestS3;
   beforeAll(async () => {
-    const port = await freePort();
-    s3 = new S3rver({ port, address: "127.0.0.1", directory: dir, silent: true, configureBuckets: [{ name: "utd-files", configs: [] }] });
-    await s3.run();
-    engine = await startEngine({
-      env: {
-        ...CHAT_TEST_ENV,
-        UTD_S3_BUCKET: "utd-files",
-        UTD_S3_ENDPOINT: `http://127.0.0.1:${port}`,
-        UTD_S3_REGION: "us-east-1",
-        UTD_S3_ACCESS_KEY_ID: "S3RVER",
-        UTD_S3_SECRET_ACCESS_KEY: "S3RVER",
-        UTD_S3_FORCE_PATH_STYLE: "true",
-        UTD_S3_PREFIX: "test/",
-      },
-    });
+    s3 = await startS3();
+    engine = await startEngine({ env: { ...CHAT_TEST_ENV, ...s3.env("test/") } });
   });
   afterAll(async () => {
     await engine?.stop();
-    await s3?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await s3?.stop();
   });
 
   it("presigned PUT to the bucket, the token is sendable once stored, members download by presigned GET", async () => {

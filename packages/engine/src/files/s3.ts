@@ -37,8 +37,10 @@ export class S3FileStore implements FileStore {
     return `${this.cfg.prefix}${key}`;
   }
 
-  private ttl(expiresAt: number): number {
-    return Math.max(1, Math.floor((expiresAt - this.clock.now()) / 1000));
+  /** The presigning window, on the injected clock (so URL expiry follows the same time as everything else). */
+  private window(expiresAt: number): { signingDate: Date; expiresIn: number } {
+    const now = this.clock.now();
+    return { signingDate: new Date(now), expiresIn: Math.max(1, Math.floor((expiresAt - now) / 1000)) };
   }
 
   async presignUpload(t: UploadTarget): Promise<PresignedUpload> {
@@ -49,7 +51,7 @@ export class S3FileStore implements FileStore {
       ContentLength: t.size,
     });
     const url = await this.presigner.getSignedUrl(this.client, cmd, {
-      expiresIn: this.ttl(t.expiresAt),
+      ...this.window(t.expiresAt),
       signableHeaders: new Set(["content-type", "content-length"]),
     });
     return { url, method: "PUT", headers: { "content-type": t.contentType } };
@@ -62,7 +64,7 @@ export class S3FileStore implements FileStore {
       ResponseContentType: t.contentType,
       ResponseContentDisposition: `attachment; filename*=UTF-8''${encodeURIComponent(t.filename)}`,
     });
-    return this.presigner.getSignedUrl(this.client, cmd, { expiresIn: this.ttl(t.expiresAt) });
+    return this.presigner.getSignedUrl(this.client, cmd, this.window(t.expiresAt));
   }
 
   async stat(key: string): Promise<{ size: number } | undefined> {
