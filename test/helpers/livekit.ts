@@ -6,6 +6,7 @@ import { promisify } from "node:util";
 import WebSocket from "ws";
 import { has, LIVEKIT_CACHE, LIVEKIT_VERSION } from "./backends.js";
 import { type RunningEngine, startEngine } from "./engine.js";
+import { checkDeclaredEvent } from "./events.js";
 import { freePort, freePorts, freeUdpPort } from "./net.js";
 
 const run = promisify(execFile);
@@ -132,6 +133,7 @@ export class EventStream {
     ws.addEventListener("message", (m) => {
       const f = JSON.parse(String(m.data)) as { type: string; seq?: number; data?: unknown };
       if (typeof f.seq !== "number") return;
+      checkDeclaredEvent(f);
       const e = { type: f.type, data: f.data };
       this.events.push(e);
       this.waiters = this.waiters.filter((w) => {

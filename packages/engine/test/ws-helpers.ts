@@ -1,28 +1,10 @@
-import { isDeepStrictEqual } from "node:util";
-import { WS_EVENTS } from "@utd-stream/protocol";
 import WebSocket from "ws";
+import { checkDeclaredEvent } from "../../../test/helpers/events.js";
+
+export { checkDeclaredEvent };
 
 /** A frame as received (parsed JSON). */
 export type Frame = { type: string; seq?: number; id?: string; data?: unknown; [k: string]: unknown };
-
-/**
- * Holds every event the engine sends to its declaration in `WS_EVENTS`: the data must parse, and parsing
- * must drop nothing (a field the declaration does not name would be stripped). Throws otherwise, which
- * fails the test run, so each suite using `WsClient` also checks the declared wire against the real one.
- */
-export function checkDeclaredEvent(f: Frame): void {
-  if (typeof f.seq !== "number" || f.type === "welcome") return;
-  if (!Object.hasOwn(WS_EVENTS, f.type)) {
-    if (f.type.startsWith("custom.")) return;
-    throw new Error(`event ${f.type} is not declared in WS_EVENTS`);
-  }
-  const parsed = WS_EVENTS[f.type as keyof typeof WS_EVENTS].data.safeParse(f.data);
-  if (!parsed.success)
-    throw new Error(`event ${f.type} does not match its declared data: ${parsed.error.message}\n${JSON.stringify(f.data)}`);
-  if (!isDeepStrictEqual(parsed.data, f.data)) {
-    throw new Error(`event ${f.type} carries fields its declaration does not name: ${JSON.stringify(f.data)}`);
-  }
-}
 
 /** A test WebSocket client speaking the gateway protocol, recording every frame. */
 export class WsClient {

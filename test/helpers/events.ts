@@ -1,0 +1,22 @@
+import { isDeepStrictEqual } from "node:util";
+import { WS_EVENTS } from "@utd-stream/protocol";
+
+/**
+ * Holds every event the engine sends to its declaration in `WS_EVENTS`: the data must parse, and parsing
+ * must drop nothing (a field the declaration does not name would be stripped). Throws otherwise, which
+ * fails the test run, so each suite using these clients (`WsClient`, `EventStream`) also checks the
+ * declared wire against the real one.
+ */
+export function checkDeclaredEvent(f: { type: string; seq?: unknown; data?: unknown; [k: string]: unknown }): void {
+  if (typeof f.seq !== "number" || f.type === "welcome") return;
+  if (!Object.hasOwn(WS_EVENTS, f.type)) {
+    if (f.type.startsWith("custom.")) return;
+    throw new Error(`event ${f.type} is not declared in WS_EVENTS`);
+  }
+  const parsed = WS_EVENTS[f.type as keyof typeof WS_EVENTS].data.safeParse(f.data);
+  if (!parsed.success)
+    throw new Error(`event ${f.type} does not match its declared data: ${parsed.error.message}\n${JSON.stringify(f.data)}`);
+  if (!isDeepStrictEqual(parsed.data, f.data)) {
+    throw new Error(`event ${f.type} carries fields its declaration does not name: ${JSON.stringify(f.data)}`);
+  }
+}
