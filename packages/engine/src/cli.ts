@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { AUTH_MODES, type AuthMode, PLANS, type Plan, type UpdateAppRequest } from "@utd-stream/protocol";
+import { AUTH_MODES, type AuthMode, PLANS, type Plan, type SetFcmCredentialsRequest, type UpdateAppRequest } from "@utd-stream/protocol";
 import { type AdminBackend, CliError, httpBackend, storeBackend } from "./cli/backend.js";
 import { ensureAdminToken, readAdminToken } from "./core/admin-token.js";
 import { ConfigError, type EngineConfig, loadConfig } from "./core/config.js";
@@ -25,6 +25,10 @@ Usage:
   utd user unban --app ID --identity X
   utd operator add|remove --app ID --identity X
   utd operator list --app ID [--json]
+  utd push set-apns --app ID --key-file K.p8 --key-id KID --team-id TID --bundle-id B [--production]
+  utd push set-fcm --app ID --service-account FILE.json
+  utd push set-vapid --app ID --public-key PUB --private-key PRIV --subject mailto:…|https://…
+  utd push show --app ID [--json]         (credentials are write-only: fingerprints are shown)
 
 The CLI reads the same environment as the server (UTD_PORT, UTD_HOST, UTD_DATA_DIR, DATABASE_URL,
 UTD_ADMIN_TOKEN). When an engine answers there, it goes through its admin API (changes apply at once);
@@ -66,7 +70,7 @@ export async function main(argv: string[], io: Out = std, env: Env = process.env
         io,
         env,
       );
-    if (cmd === "app" || cmd === "user" || cmd === "operator") return await admin(cmd, sub, rest, io, env);
+    if (cmd === "app" || cmd === "user" || cmd === "operator" || cmd === "push") return await admin(cmd, sub, rest, io, env);
     io.err(`utd: unknown command "${cmd}"\n\n${HELP}`);
     return 2;
   } catch (err) {
@@ -167,6 +171,14 @@ async function ensureDemoApp(apps: AppsService, dataDir: string): Promise<{ app_
   return { app_id: created.app_id, app_key: created.app_key };
 }
 
+function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    throw new CliError(`cannot read ${file}`);
+  }
+}
+
 /** Picks the running engine's admin API when one answers, else the storage. */
 async function backend(env: Env): Promise<AdminBackend> {
   const config = loadConfig(env);
@@ -217,6 +229,15 @@ async function admin(cmd: string, sub: string | undefined, args: string[], io: O
       "signaling-enabled": { type: "string" },
       "messaging-enabled": { type: "string" },
       "auto-busy": { type: "string" },
+      "key-file": { type: "string" },
+      "key-id": { type: "string" },
+      "team-id": { type: "string" },
+      "bundle-id": { type: "string" },
+      production: { type: "boolean" },
+      "service-account": { type: "string" },
+      "public-key": { type: "string" },
+      "private-key": { type: "string" },
+      subject: { type: "string" },
     },
   });
   const need = (v: string | undefined, what: string): string => {
@@ -307,6 +328,57 @@ async function admin(cmd: string, sub: string | undefined, args: string[], io: O
       case "operator list": {
         const ops = await b.listOperators(need(values.app, "--app"));
         print(ops, ops.length ? ops.map((o) => `${o.identity}  since ${o.created_at}`).join("\n") : "no operators");
+        return 0;
+      }
+      case "push set-apns": {
+        const r = await b.setPush(need(values.app, "--app"), "apns", {
+          key_p8: readText(need(values["key-file"], "--key-file")),
+          key_id: need(values["key-id"], "--key-id"),
+          team_id: need(values["team-id"], "--team-id"),
+          bundle_id: need(values["bundle-id"], "--bundle-id"),
+          production: values.production === true,
+        });
+        print(r, `APNs credentials set for ${values.app} (fingerprint ${r.fingerprint})`);
+        return 0;
+      }
+      case "push set-fcm": {
+        let account: unknown;
+        try {
+          account = JSON.parse(readText(need(values["service-account"], "--service-account")));
+        } catch (err) {
+          if (err instanceof CliError) throw err;
+          throw new CliError("--service-account must be the service account's JSON file");
+        }
+        const r = await b.setPush(need(values.app, "--app"), "fcm", account as SetFcmCredentialsRequest);
+        print(r, `FCM credentials set for ${values.app} (fingerprint ${r.fingerprint})`);
+        return 0;
+      }
+      case "push set-vapid": {
+        const r = await b.setPush(need(values.app, "--app"), "vapid", {
+          public_key: need(values["public-key"], "--public-key"),
+          private_key: need(values["private-key"], "--private-key"),
+          subject: need(values.subject, "--subject"),
+        });
+        print(r, `VAPID keys set for ${values.app} (fingerprint ${r.fingerprint})`);
+        return 0;
+      }
+      case "push show": {
+        const c = await b.pushConfig(need(values.app, "--app"));
+        print(
+          c,
+          [
+            ...c.credentials.map(
+              (x) =>
+                `${x.provider.padEnd(6)} ${x.fingerprint}  ${Object.entries(x.details)
+                  .map(([k, v]) => `${k}=${v}`)
+                  .join(" ")}`,
+            ),
+            c.credentials.length ? "" : "no push credentials",
+            `message text in pushes: ${c.include_message_text ? "yes" : "no"}`,
+          ]
+            .filter(Boolean)
+            .join("\n"),
+        );
         return 0;
       }
       default:

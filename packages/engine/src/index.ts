@@ -6,6 +6,7 @@ import type { EngineConfig } from "./core/config.js";
 import type { EventSink } from "./core/events.js";
 import { Hooks } from "./core/hooks.js";
 import { loadKeys } from "./core/keys.js";
+import { Outbox } from "./core/outbox.js";
 import { MemoryRateLimiter, type RateLimiter } from "./core/rate-limit.js";
 import { RedisRateLimiter } from "./core/rate-limit-redis.js";
 import { createMetrics, listenMetrics } from "./http/metrics.js";
@@ -19,6 +20,7 @@ import { registerAuthRoutes } from "./modules/auth/routes.js";
 import { AuthService } from "./modules/auth/service.js";
 import { UserTokens } from "./modules/auth/tokens.js";
 import { type ChatModules, registerChatModules } from "./modules/chat/wire.js";
+import { createPushDelivery, type PushDelivery } from "./modules/push/index.js";
 import { type MediaModules, registerMediaModules } from "./modules/rooms/wire.js";
 import { registerSupportModule } from "./modules/support/wire.js";
 import { UsersService } from "./modules/users/service.js";
@@ -50,6 +52,8 @@ export interface EngineServices {
   signaling: Signaling;
   /** Chat capability: conversations and messages, friends, uploads (`purgeNow` runs the retention purge). */
   chat: ChatModules;
+  /** Push delivery: provider credentials, the push outbox dispatcher, conversation mutes. */
+  push: PushDelivery;
 }
 
 export interface Engine {
@@ -118,7 +122,20 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   registerAdminRoutes(http, deps, apps, users);
 
   // --- modules: each domain wires its service and routes here (signalling, chat, media…) ---
-  const signaling = await createSignaling({ config, store, clock, hooks, auth, apps, http, routeDeps: deps, metrics });
+  // Pushes and webhooks are written by the services inside the transaction of their cause.
+  const outbox = new Outbox();
+  const push = createPushDelivery({
+    http,
+    routeDeps: deps,
+    store,
+    clock,
+    apps,
+    sealKey: keys.sealKey,
+    config: config.push,
+    outbox,
+    metrics,
+  });
+  const signaling = await createSignaling({ config, store, clock, hooks, auth, apps, http, routeDeps: deps, metrics, outbox });
   const events: EventSink = signaling.gateway;
   const mediaModules: MediaModules = await registerMediaModules(http, deps, {
     config,
@@ -138,6 +155,7 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
     clock,
     events,
     apps,
+    outbox,
     signingKey: tokenKey,
     ws: signaling.gateway,
     typing: signaling.typing,
@@ -157,6 +175,7 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   await registerDemoPage(http, config.demo ? { demo: { apps, dataDir: config.dataDir, livekit: Boolean(config.livekit) } } : {});
 
   const closers: (() => Promise<void>)[] = [];
+  closers.push(() => push.close());
   closers.push(() => chatModules.close());
   closers.push(() => signaling.close());
   if (!ports.limiter && limiter.close) closers.push(() => limiter.close?.() ?? Promise.resolve());
@@ -169,7 +188,7 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
     clock,
     events,
     metrics,
-    services: { apps, users, auth, media: mediaModules, signaling, chat: chatModules },
+    services: { apps, users, auth, media: mediaModules, signaling, chat: chatModules, push },
     http,
     metricsUrl: undefined,
     async listen() {

@@ -9,6 +9,8 @@ export const LimitOverridesSchema = PlanLimitsSchema.partial();
 export const AppSettingsSchema = z.strictObject({
   /** Answer `busy` automatically when the callee is already in an active call (default true). */
   auto_busy: z.boolean().optional(),
+  /** Message pushes carry the message text (default true); false sends "New message" only, so no content passes through Apple or Google. */
+  push_include_text: z.boolean().optional(),
 });
 export type AppSettings = z.infer<typeof AppSettingsSchema>;
 

@@ -9,6 +9,8 @@ export const ERROR_CODES = {
   banned: { status: 403, retryable: false },
   feature_disabled: { status: 403, retryable: false },
   limit_exceeded: { status: 403, retryable: false },
+  /** The app's before-send hook refused the message (`reason` says why); nothing was stored. */
+  rejected_by_app: { status: 403, retryable: false },
   not_found: { status: 404, retryable: false },
   conflict: { status: 409, retryable: false },
   payload_too_large: { status: 413, retryable: false },
@@ -39,6 +41,8 @@ export interface ErrorBody {
     status?: string;
     /** `rate_limited`: seconds until a retry may succeed. */
     retry_after_s?: number;
+    /** `rejected_by_app`: the reason the app's before-send hook gave. */
+    reason?: string;
     /** `invalid_argument`: the offending fields. */
     issues?: { path: string; message: string }[];
   };

@@ -1,9 +1,25 @@
-import type { App, AppWithSecret, Ban, CreateAppRequest, ErrorBody, Operator, UpdateAppRequest, Usage } from "@utd-stream/protocol";
+import type {
+  App,
+  AppWithSecret,
+  Ban,
+  CreateAppRequest,
+  ErrorBody,
+  Operator,
+  PushConfig,
+  PushCredentialInfo,
+  PushProvider,
+  SetApnsCredentialsRequest,
+  SetFcmCredentialsRequest,
+  SetVapidCredentialsRequest,
+  UpdateAppRequest,
+  Usage,
+} from "@utd-stream/protocol";
 import { systemClock } from "../core/clock.js";
 import type { EngineConfig } from "../core/config.js";
 import { Hooks } from "../core/hooks.js";
 import { loadKeys } from "../core/keys.js";
 import { AppsService } from "../modules/apps/service.js";
+import { PushCredentials } from "../modules/push/credentials.js";
 import { Operators } from "../modules/support/operators.js";
 import { UsersService } from "../modules/users/service.js";
 import { openStore, type Store } from "../store/db.js";
@@ -24,6 +40,11 @@ export interface AdminBackend {
   listOperators(appId: string): Promise<Operator[]>;
   addOperator(appId: string, identity: string): Promise<Operator>;
   removeOperator(appId: string, identity: string): Promise<void>;
+  /** Push provider credentials (`utd push set-apns|set-fcm|set-vapid|show`). */
+  setPush(appId: string, provider: "apns", body: SetApnsCredentialsRequest): Promise<PushCredentialInfo>;
+  setPush(appId: string, provider: "fcm", body: SetFcmCredentialsRequest): Promise<PushCredentialInfo>;
+  setPush(appId: string, provider: "vapid", body: SetVapidCredentialsRequest): Promise<PushCredentialInfo>;
+  pushConfig(appId: string): Promise<PushConfig>;
   close(): Promise<void>;
 }
 
@@ -67,6 +88,9 @@ export function httpBackend(baseUrl: string, adminToken: string): AdminBackend {
     listOperators: async (appId) => (await call<{ operators: Operator[] }>("GET", `/admin/v1/apps/${enc(appId)}/operators`)).operators,
     addOperator: (appId, identity) => call("POST", `/admin/v1/apps/${enc(appId)}/operators`, { identity }),
     removeOperator: (appId, identity) => call("DELETE", `/admin/v1/apps/${enc(appId)}/operators/${enc(identity)}`),
+    setPush: (appId: string, provider: PushProvider, body: unknown) =>
+      call<PushCredentialInfo>("PUT", `/admin/v1/apps/${enc(appId)}/push/${provider}`, body),
+    pushConfig: (appId) => call("GET", `/admin/v1/apps/${enc(appId)}/push`),
     close: async () => {},
   };
 }
@@ -78,6 +102,7 @@ export async function storeBackend(config: EngineConfig, env: Record<string, str
   const apps = new AppsService(store, loadKeys(config.dataDir, env).sealKey, systemClock, hooks);
   const users = new UsersService(store, systemClock, hooks);
   const operators = new Operators(store, systemClock);
+  const push = new PushCredentials(store, loadKeys(config.dataDir).sealKey, systemClock);
   const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await fn();
@@ -118,6 +143,18 @@ export async function storeBackend(config: EngineConfig, env: Record<string, str
       wrap(async () => {
         await apps.get(appId);
         await operators.remove(appId, identity);
+      }),
+    setPush: (appId: string, provider: PushProvider, body: unknown) =>
+      wrap(async () => {
+        await apps.get(appId);
+        if (provider === "apns") return push.setApns(appId, body as SetApnsCredentialsRequest);
+        if (provider === "fcm") return push.setFcm(appId, body as SetFcmCredentialsRequest);
+        return push.setVapid(appId, body as SetVapidCredentialsRequest);
+      }),
+    pushConfig: (appId) =>
+      wrap(async () => {
+        const app = await apps.get(appId);
+        return { credentials: await push.info(appId), include_message_text: app.settings.push_include_text !== false };
       }),
     close: () => store.close(),
   };

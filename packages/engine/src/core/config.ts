@@ -1,4 +1,5 @@
 import { resolve } from "node:path";
+import { loadPushConfig, type PushConfig } from "./delivery-config.js";
 
 /** Engine configuration. Every field has an environment variable and a `utd serve` flag (see README). */
 export interface EngineConfig {
@@ -54,6 +55,8 @@ export interface EngineConfig {
   sqliteSync: "FULL" | "NORMAL";
   /** PostgreSQL connection pool size per engine process. */
   dbPoolMax: number;
+  /** Push delivery: provider endpoints, collapse window, retries (`UTD_PUSH_*`, `UTD_APNS_HOST`, `UTD_FCM_URL`). */
+  push: PushConfig;
 }
 
 /** Token-bucket settings: `burst` tokens, refilled at `perSecond`. */
@@ -209,6 +212,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     corsOrigins: corsOrigins(opt(env, "UTD_CORS_ORIGINS")),
     sqliteSync: sqliteSync(opt(env, "UTD_SQLITE_SYNC")),
     dbPoolMax: int(env, "UTD_DB_POOL_MAX", 20, 1),
+    push: loadPushConfig(env),
     rateLimits: {
       sessionPerIdentity: bucket(env, "UTD_RATE_SESSION_IDENTITY", { burst: 10, perSecond: 1 }),
       sessionFailuresPerAddress: bucket(env, "UTD_RATE_SESSION_FAILURES_ADDRESS", { burst: 20, perSecond: 0.2 }),

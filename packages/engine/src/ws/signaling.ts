@@ -8,6 +8,7 @@ import type { Clock } from "../core/clock.js";
 import type { EngineConfig } from "../core/config.js";
 import { ApiError } from "../core/errors.js";
 import type { Hooks } from "../core/hooks.js";
+import type { Outbox } from "../core/outbox.js";
 import type { RouteDeps } from "../http/route.js";
 import type { AppsService } from "../modules/apps/service.js";
 import { type AuthService, requireCapability } from "../modules/auth/service.js";
@@ -39,6 +40,8 @@ export interface SignalingDeps {
   bus?: Bus;
   /** Where gateway metrics go (`/metrics`). */
   metrics?: Registry;
+  /** Call changes write their pushes and webhooks here, in their own transaction. */
+  outbox?: Outbox;
 }
 
 /** The signalling plane, wired: the gateway (the engine's `EventSink`), the bus, and its modules. */
@@ -88,7 +91,14 @@ export async function createSignaling(d: SignalingDeps): Promise<Signaling> {
   });
   gateway.attach(d.http);
 
-  const calls = new CallsService({ store: d.store, clock: d.clock, events: gateway, ringTimeoutS: d.config.callRingTimeoutS, log });
+  const calls = new CallsService({
+    store: d.store,
+    clock: d.clock,
+    events: gateway,
+    ringTimeoutS: d.config.callRingTimeoutS,
+    outbox: d.outbox,
+    log,
+  });
   const presence = new PresenceService({
     store: d.store,
     clock: d.clock,

@@ -4,6 +4,7 @@ import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { EventSink } from "../../core/events.js";
 import { newId } from "../../core/ids.js";
+import type { Outbox } from "../../core/outbox.js";
 import type { Store } from "../../store/db.js";
 import { type AuthContext, requireCapability } from "../auth/service.js";
 import { type CallActor, type CallCommand, transition } from "./machine.js";
@@ -28,6 +29,8 @@ export interface CallsDeps {
   clock: Clock;
   events: EventSink;
   ringTimeoutS: number;
+  /** Pushes and webhooks a call change causes are written here, in the change's transaction. */
+  outbox?: Outbox | undefined;
   log?: { warn(obj: unknown, msg: string): void };
 }
 
@@ -129,15 +132,19 @@ export class CallsService {
       ended_at: autoBusy ? now : null,
       client_call_id: req.client_call_id ?? null,
     };
+    const call = toWire(row);
     try {
-      await db.insertInto("calls").values(row).execute();
+      await db.transaction().execute(async (trx) => {
+        await trx.insertInto("calls").values(row).execute();
+        await this.d.outbox?.write(trx, { type: "call.changed", appId: ctx.app.id, data: { call, from: null } });
+      });
+      this.d.outbox?.wake();
     } catch (err) {
       // Two identical retries racing: the unique (app, caller, client_call_id) index lets one in.
       const again = req.client_call_id === undefined ? undefined : await this.byClientId(ctx, req.client_call_id);
       if (again) return this.sameInvitation(again, req);
       throw err;
     }
-    const call = toWire(row);
     if (autoBusy) this.d.events.toUsers(ctx.app.id, [ctx.identity], "call.busy", { call });
     else this.d.events.toUsers(ctx.app.id, [req.callee_identity], "call.incoming", { call });
     this.notify({ appId: ctx.app.id, call, from: null, to: call.status, by: ctx.identity });
@@ -237,14 +244,15 @@ export class CallsService {
       patch.ended_at = now;
       patch.ring_deadline = null;
     }
-    const res = await this.d.store.db
-      .updateTable("calls")
-      .set(patch)
-      .where("id", "=", row.id)
-      .where("status", "=", from)
-      .executeTakeFirst();
-    if (Number(res.numUpdatedRows) !== 1) return undefined;
     const call = toWire({ ...row, ...patch } as CallRow);
+    const won = await this.d.store.db.transaction().execute(async (trx) => {
+      const res = await trx.updateTable("calls").set(patch).where("id", "=", row.id).where("status", "=", from).executeTakeFirst();
+      if (Number(res.numUpdatedRows) !== 1) return false;
+      await this.d.outbox?.write(trx, { type: "call.changed", appId: row.app_id, data: { call, from } });
+      return true;
+    });
+    if (!won) return undefined;
+    this.d.outbox?.wake();
     this.d.events.toUsers(row.app_id, [row.caller_identity, row.callee_identity], t.event, { call });
     this.notify({ appId: row.app_id, call, from, to: t.to, by });
     return call;

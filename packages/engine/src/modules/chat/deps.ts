@@ -1,6 +1,7 @@
 import type { Attachment } from "@utd-stream/protocol";
 import type { Clock } from "../../core/clock.js";
 import type { EventSink } from "../../core/events.js";
+import type { Outbox } from "../../core/outbox.js";
 import type { Store } from "../../store/db.js";
 import type { ChatAccess } from "./access.js";
 import type { ChatRecords } from "./records.js";
@@ -16,6 +17,8 @@ export interface ChatDeps {
   clock: Clock;
   events: EventSink;
   attachments: AttachmentResolver;
+  /** Pushes and webhooks a change causes are written here, inside its transaction. */
+  outbox?: Outbox | undefined;
 }
 
 /** What each chat service is composed over: the ports, the one access check and the shared writes. */

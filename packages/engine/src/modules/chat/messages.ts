@@ -140,8 +140,14 @@ export class MessagesService {
           .where("identity", "=", caller.identity)
           .where("last_read_seq", "<", seq)
           .execute();
+        await this.d.outbox?.write(trx, {
+          type: "message.new",
+          appId: caller.app.id,
+          data: { message: toMessage(r, undefined), conversation_kind: conv.kind, conversation_name: conv.name },
+        });
         return r;
       });
+      this.d.outbox?.wake();
     } catch (err) {
       // Closed, or the caller removed, between the check and the lock: answer as a new request would.
       if (err instanceof ConversationChanged && attempt < 2) return this.send(caller, id, req, attempt + 1);

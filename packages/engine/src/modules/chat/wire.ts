@@ -4,6 +4,7 @@ import type { z } from "zod";
 import type { Clock } from "../../core/clock.js";
 import type { EngineConfig } from "../../core/config.js";
 import type { EventSink } from "../../core/events.js";
+import type { Outbox } from "../../core/outbox.js";
 import { openFileStore } from "../../files/index.js";
 import { LocalFileStore } from "../../files/local.js";
 import { registerLocalFileRoutes } from "../../files/routes.js";
@@ -36,6 +37,8 @@ export interface ChatWiring {
   apps: AppsService;
   /** Key material the local file store derives its URL-signing key from. */
   signingKey: Uint8Array;
+  /** Pushes and webhooks chat changes cause are written here, in their transaction. */
+  outbox?: Outbox;
   /** The WebSocket gateway's request registry, to serve chat verbs over the socket (absent: REST only). */
   ws?: { handle<S extends z.ZodType>(verb: string, schema: S, fn: (ctx: AuthContext, frame: z.output<S>) => Promise<unknown>): void };
   /** Conversation typing needs to know a conversation's members. */
@@ -58,7 +61,7 @@ export async function registerChatModules(http: FastifyInstance, deps: RouteDeps
     maxSize: w.config.uploadMaxBytes,
     policy: { canDownload: (app, identity, fileId) => (chat as ChatService).canDownload(app, identity, fileId) },
   });
-  chat = new ChatService({ store: w.store, clock: w.clock, events: w.events, attachments: uploads });
+  chat = new ChatService({ store: w.store, clock: w.clock, events: w.events, attachments: uploads, outbox: w.outbox });
   const friends = new FriendsService({ store: w.store, clock: w.clock, events: w.events });
   registerChatRoutes(http, deps, chat);
   registerChatAdminRoutes(http, deps, chat, w.apps);

@@ -1,4 +1,7 @@
 import {
+  ConversationMuteSchema,
+  Id,
+  MuteConversationRequestSchema,
   PushTokenListSchema,
   PushTokenParamsSchema,
   PushTokenSchema,
@@ -7,7 +10,9 @@ import {
   UnregisterPushTokenResponseSchema,
 } from "@utd-stream/protocol";
 import type { FastifyInstance } from "fastify";
+import { z } from "zod";
 import { type RouteDeps, route } from "../../http/route.js";
+import type { ConversationMutes } from "./mute.js";
 import type { PushService } from "./service.js";
 
 /** `/api/v1/push/tokens`: register, list and remove device push tokens. */
@@ -52,5 +57,31 @@ export function registerPushRoutes(app: FastifyInstance, deps: RouteDeps, push: 
     body: UnregisterPushTokenRequestSchema,
     response: UnregisterPushTokenResponseSchema,
     handler: async ({ auth, body }) => ({ removed: await push.unregister(auth, body) }),
+  });
+}
+
+/** `/api/v1/conversations/{id}/mute`: a member's conversation mute (no message pushes while muted). */
+export function registerMuteRoutes(app: FastifyInstance, deps: RouteDeps, mutes: ConversationMutes): void {
+  const Params = z.strictObject({ id: Id });
+  route(app, deps, {
+    method: "GET",
+    url: "/api/v1/conversations/:id/mute",
+    summary: "Whether the caller muted this conversation",
+    tags: ["push"],
+    auth: "user",
+    params: Params,
+    response: ConversationMuteSchema,
+    handler: async ({ auth, params }) => mutes.get(auth, params.id),
+  });
+  route(app, deps, {
+    method: "PUT",
+    url: "/api/v1/conversations/:id/mute",
+    summary: "Mute or unmute a conversation for the caller (muted: no message pushes)",
+    tags: ["push"],
+    auth: "user",
+    params: Params,
+    body: MuteConversationRequestSchema,
+    response: ConversationMuteSchema,
+    handler: async ({ auth, params, body }) => mutes.set(auth, params.id, body.muted),
   });
 }
