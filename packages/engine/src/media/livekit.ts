@@ -93,7 +93,8 @@ export class LiveKitMedia implements MediaPort {
         this.rooms.sendData(room, payload, DataPacket_Kind.RELIABLE, { topic, ...(to ? { destinationIdentities: [...to] } : {}) }),
       );
     } catch (err) {
-      if (!isNotFound(err)) throw err;
+      // For a room no node hosts (it ended), LiveKit answers 503 "no response from servers", not 404.
+      if (!isNotFound(err) && !isRoomNotHosted(err)) throw err;
     }
   }
 
@@ -166,6 +167,10 @@ export class LiveKitMedia implements MediaPort {
 
 function isTwirp(err: unknown): boolean {
   return err instanceof TwirpError;
+}
+
+function isRoomNotHosted(err: unknown): boolean {
+  return err instanceof TwirpError && err.status === 503 && err.message.includes("no response from servers");
 }
 
 function isNotFound(err: unknown): boolean {

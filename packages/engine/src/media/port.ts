@@ -37,8 +37,9 @@ export interface MediaWebhookEvent {
 }
 
 /**
- * The media port: what the engine needs from an SFU. The LiveKit adapter implements it;
- * when no LiveKit is configured the engine has none and every media endpoint answers `media_unavailable`.
+ * The media port: what the engine needs from an SFU. The LiveKit adapter implements it (`livekit.ts`), and
+ * so does an in-memory fake for unit tests (`fake.ts`); test/media.contract.test.ts holds both to it.
+ * When no LiveKit is configured the engine has none and every media endpoint answers `media_unavailable`.
  */
 export interface MediaPort {
   /** The WebSocket URL clients connect to. */
@@ -55,7 +56,7 @@ export interface MediaPort {
   updatePermission(room: string, identity: string, permission: MediaPermission): Promise<boolean>;
   /**
    * Sends a reliable data message from the server into a room (to `to`, or everyone). Clients know it
-   * is the engine's because it has no sending participant.
+   * is the engine's because it has no sending participant. A room that does not exist is fine.
    */
   sendData(room: string, payload: Uint8Array, topic: string, to?: readonly string[]): Promise<void>;
   /** Names of the rooms that exist right now whose name starts with `prefix`. */
