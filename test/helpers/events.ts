@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-import { WS_EVENTS } from "@utd-stream/protocol";
+import { SIGNAL_ROOM_FRAME_DEFS, WS_EVENTS } from "@utd-stream/protocol";
 
 /**
  * Holds every event the engine sends to its declaration in `WS_EVENTS`: the data must parse, and parsing
@@ -8,6 +8,13 @@ import { WS_EVENTS } from "@utd-stream/protocol";
  * declared wire against the real one.
  */
 export function checkDeclaredEvent(f: { type: string; seq?: unknown; data?: unknown; [k: string]: unknown }): void {
+  if (f.seq === undefined && Object.hasOwn(SIGNAL_ROOM_FRAME_DEFS, f.type)) {
+    // Signalling-room frames carry no seq; they are held to their own declarations (SIGNAL_ROOM_FRAME_DEFS).
+    const r = SIGNAL_ROOM_FRAME_DEFS[f.type as keyof typeof SIGNAL_ROOM_FRAME_DEFS].data.safeParse(f.data);
+    if (!r.success) throw new Error(`room frame ${f.type} does not match its declared data: ${r.error.message}\n${JSON.stringify(f.data)}`);
+    if (!isDeepStrictEqual(r.data, f.data)) throw new Error(`room frame ${f.type} carries undeclared fields: ${JSON.stringify(f.data)}`);
+    return;
+  }
   if (typeof f.seq !== "number" || f.type === "welcome") return;
   if (!Object.hasOwn(WS_EVENTS, f.type)) {
     if (f.type.startsWith("custom.")) return;

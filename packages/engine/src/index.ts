@@ -22,6 +22,7 @@ import { UserTokens } from "./modules/auth/tokens.js";
 import { type ChatModules, registerChatModules } from "./modules/chat/wire.js";
 import { createPushDelivery, type PushDelivery } from "./modules/push/index.js";
 import { type MediaModules, registerMediaModules } from "./modules/rooms/wire.js";
+import { createSignalRoomsModule, type SignalRoomsModule } from "./modules/sigrooms/index.js";
 import { registerSupportModule } from "./modules/support/wire.js";
 import { UsersService } from "./modules/users/service.js";
 import { openStore, type Store } from "./store/db.js";
@@ -54,6 +55,8 @@ export interface EngineServices {
   chat: ChatModules;
   /** Push delivery: provider credentials, the push outbox dispatcher, conversation mutes. */
   push: PushDelivery;
+  /** Signalling rooms: join/leave/publish on the socket, broadcast and members over REST, policies. */
+  signalRooms: SignalRoomsModule;
 }
 
 export interface Engine {
@@ -137,6 +140,19 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   });
   const signaling = await createSignaling({ config, store, clock, hooks, auth, apps, http, routeDeps: deps, metrics, outbox });
   const events: EventSink = signaling.gateway;
+  const signalRooms = await createSignalRoomsModule({
+    store,
+    clock,
+    hooks,
+    apps,
+    gateway: signaling.gateway,
+    bus: signaling.bus,
+    limiter,
+    http,
+    routeDeps: deps,
+    redisUrl: config.redisUrl,
+    grantMaxTtlS: config.identityTokenMaxTtlS,
+  });
   const mediaModules: MediaModules = await registerMediaModules(http, deps, {
     config,
     store,
@@ -178,6 +194,7 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
   closers.push(() => push.close());
   closers.push(() => chatModules.close());
   closers.push(() => signaling.close());
+  closers.push(() => signalRooms.close());
   if (!ports.limiter && limiter.close) closers.push(() => limiter.close?.() ?? Promise.resolve());
   let closed = false;
   let metricsListener: Awaited<ReturnType<typeof listenMetrics>> | undefined;
@@ -188,7 +205,7 @@ export async function createEngine(config: EngineConfig, ports: EnginePorts = {}
     clock,
     events,
     metrics,
-    services: { apps, users, auth, media: mediaModules, signaling, chat: chatModules, push },
+    services: { apps, users, auth, media: mediaModules, signaling, chat: chatModules, push, signalRooms },
     http,
     metricsUrl: undefined,
     async listen() {

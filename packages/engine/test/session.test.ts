@@ -47,7 +47,14 @@ describe("session mint — open mode", () => {
     expect(r.body.device_id).toBe("web-1");
     expect(r.body.signaling_enabled).toBe(true);
     expect(r.body.messaging_enabled).toBe(true);
-    expect(r.body.plan_limits).toEqual({ history_days: 90, max_group_members: 100, max_friends: 1000, max_chatrooms: 50 });
+    expect(r.body.plan_limits).toEqual({
+      history_days: 90,
+      max_group_members: 100,
+      max_friends: 1000,
+      max_chatrooms: 50,
+      max_room_members: 1000,
+      room_history: 50,
+    });
     expect(r.body.ws_url).toBe(`${engine.wsUrl}`);
     expect(r.headers.get("ratelimit-limit")).toBe("5");
   });

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { Identity, Timestamp } from "./common.js";
 import { AUTH_MODES, PLANS, PlanLimitsSchema } from "./plans.js";
+import { ROOM_POLICIES } from "./signal-rooms.js";
 
 /** Per-app overrides of plan limits (admin). */
 export const LimitOverridesSchema = PlanLimitsSchema.partial();
@@ -11,6 +12,8 @@ export const AppSettingsSchema = z.strictObject({
   auto_busy: z.boolean().optional(),
   /** Message pushes carry the message text (default true); false sends "New message" only, so no content passes through Apple or Google. */
   push_include_text: z.boolean().optional(),
+  /** Who may join a signalling room that has no policy of its own (default `open`). */
+  room_policy: z.enum(ROOM_POLICIES).optional(),
 });
 export type AppSettings = z.infer<typeof AppSettingsSchema>;
 

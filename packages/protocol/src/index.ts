@@ -16,6 +16,7 @@ export * from "./plans.js";
 export * from "./presence.js";
 export * from "./push.js";
 export * from "./seats.js";
+export * from "./signal-rooms.js";
 export * from "./stage.js";
 export * from "./store.js";
 export * from "./streams.js";

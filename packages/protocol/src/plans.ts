@@ -13,6 +13,10 @@ export const PlanLimitsSchema = z.object({
   max_group_members: z.number().int().min(0),
   max_friends: z.number().int().min(0),
   max_chatrooms: z.number().int().min(0),
+  /** Members of one signalling room at once (a room's policy may set less). */
+  max_room_members: z.number().int().min(0),
+  /** Broadcasts a signalling room may keep for late joiners (a room's policy chooses up to this; 0 = none). */
+  room_history: z.number().int().min(0),
 });
 /** Per-plan limits, as on the wire. */
 export type PlanLimits = z.infer<typeof PlanLimitsSchema>;
@@ -25,27 +29,35 @@ export interface PlanDefinition {
 
 /**
  * The plan catalogue. `max_chatrooms` counts the open chatrooms an app has open at once;
- * `history_days` is how long messages are kept and served.
+ * `history_days` is how long messages are kept and served. `max_room_members` and `room_history` bound
+ * signalling rooms (members at once; broadcasts kept for late joiners).
  */
 export const PLAN_DEFAULTS: Record<Plan, PlanDefinition> = {
   free: {
     signaling_enabled: true,
     messaging_enabled: true,
-    limits: { history_days: 7, max_group_members: 10, max_friends: 50, max_chatrooms: 1 },
+    limits: { history_days: 7, max_group_members: 10, max_friends: 50, max_chatrooms: 1, max_room_members: 50, room_history: 0 },
   },
   signaling: {
     signaling_enabled: true,
     messaging_enabled: false,
-    limits: { history_days: 7, max_group_members: 10, max_friends: 200, max_chatrooms: 1 },
+    limits: { history_days: 7, max_group_members: 10, max_friends: 200, max_chatrooms: 1, max_room_members: 1000, room_history: 50 },
   },
   pro: {
     signaling_enabled: true,
     messaging_enabled: true,
-    limits: { history_days: 90, max_group_members: 100, max_friends: 1000, max_chatrooms: 50 },
+    limits: { history_days: 90, max_group_members: 100, max_friends: 1000, max_chatrooms: 50, max_room_members: 1000, room_history: 50 },
   },
   enterprise: {
     signaling_enabled: true,
     messaging_enabled: true,
-    limits: { history_days: 3650, max_group_members: 1000, max_friends: 10000, max_chatrooms: 1000 },
+    limits: {
+      history_days: 3650,
+      max_group_members: 1000,
+      max_friends: 10000,
+      max_chatrooms: 1000,
+      max_room_members: 10000,
+      room_history: 300,
+    },
   },
 };

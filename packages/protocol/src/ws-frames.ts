@@ -24,6 +24,8 @@ export const WS_DEFAULTS = {
   resumeMaxEvents: 500,
   /** Seconds a user stream (and its resume buffer) outlives its last socket. (`UTD_WS_RESUME_TTL_S`) */
   resumeTtlS: 300,
+  /** Bytes a socket may have queued unsent before it is closed with 4507 (slow consumer). (`UTD_WS_MAX_BUFFERED_BYTES`) */
+  maxBufferedBytes: 4 * 1024 * 1024,
 } as const;
 
 /** A client-chosen request id (echoed in the reply). */

@@ -10,6 +10,11 @@ export const CLOSE_CODES = {
   frameTooLarge: 4413,
   /** Too many frames; reconnect after a pause. */
   rateLimited: 4429,
+  /**
+   * The socket read too slowly: its send buffer passed the engine's bound (`UTD_WS_MAX_BUFFERED_BYTES`).
+   * Reconnect and resume; a client that keeps falling behind should join fewer or quieter rooms.
+   */
+  slowConsumer: 4507,
   /** The engine is shutting down; reconnect (to another node). */
   goingAway: 1001,
 } as const;

@@ -23,6 +23,10 @@ export interface UTDPlanLimits {
   maxGroupMembers: number;
   maxFriends: number;
   maxChatrooms: number;
+  /** Members of one signalling room at once. */
+  maxRoomMembers: number;
+  /** Broadcasts a signalling room may keep for late joiners. */
+  roomHistory: number;
 }
 
 /** A minted session: the user token plus the capability flags and plan limits the engine surfaced. */
@@ -93,7 +97,14 @@ const dateOrNull = (s: string | null): Date | null => (s === null ? null : new D
 
 export function planLimitsFromWire(p: PlanLimits | null | undefined): UTDPlanLimits | null {
   if (!p) return null;
-  return { historyDays: p.history_days, maxGroupMembers: p.max_group_members, maxFriends: p.max_friends, maxChatrooms: p.max_chatrooms };
+  return {
+    historyDays: p.history_days,
+    maxGroupMembers: p.max_group_members,
+    maxFriends: p.max_friends,
+    maxChatrooms: p.max_chatrooms,
+    maxRoomMembers: p.max_room_members,
+    roomHistory: p.room_history,
+  };
 }
 
 export function sessionFromWire(s: SessionResponse): UTDSession {

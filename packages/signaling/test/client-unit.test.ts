@@ -44,7 +44,7 @@ class FakeSocket implements WebSocketLike {
         device_id: null,
         signaling_enabled: true,
         messaging_enabled: true,
-        plan_limits: { history_days: 7, max_group_members: 10, max_friends: 50, max_chatrooms: 1 },
+        plan_limits: { history_days: 7, max_group_members: 10, max_friends: 50, max_chatrooms: 1, max_room_members: 50, room_history: 0 },
         expires_at: new Date(Date.now() + 3_600_000).toISOString(),
       },
     });

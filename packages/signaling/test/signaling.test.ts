@@ -89,7 +89,14 @@ describe("@utd-stream/signaling against a real engine", () => {
     await s.connect();
     expect(s.signalingEnabled).toBe(true);
     expect(s.chatEnabled).toBe(true);
-    expect(s.planLimits).toEqual({ historyDays: 90, maxGroupMembers: 100, maxFriends: 1000, maxChatrooms: 50 });
+    expect(s.planLimits).toEqual({
+      historyDays: 90,
+      maxGroupMembers: 100,
+      maxFriends: 1000,
+      maxChatrooms: 50,
+      maxRoomMembers: 1000,
+      roomHistory: 50,
+    });
     expect(s.state.value).toBe("connected");
     expect(states).toEqual(["idle", "connecting", "connected"]);
   });

@@ -7,6 +7,7 @@ import { presenceMigrations } from "../modules/presence/migrations.js";
 import { pushMigrations } from "../modules/push/migrations.js";
 import { roomsMigrations } from "../modules/rooms/migrations.js";
 import { seatsMigrations } from "../modules/seats/migrations.js";
+import { signalRoomsMigrations } from "../modules/sigrooms/migrations.js";
 import { supportMigrations } from "../modules/support/migrations.js";
 import { uploadsMigrations } from "../modules/uploads/migrations.js";
 import type { Dialect } from "./db.js";
@@ -72,6 +73,7 @@ export const MIGRATION_SETS: MigrationSet[] = [
   pushMigrations,
   supportMigrations,
   appsMigrations,
+  signalRoomsMigrations,
 ];
 
 export async function migrate(db: Kysely<unknown>, dialect: Dialect): Promise<void> {

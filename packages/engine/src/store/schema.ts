@@ -6,6 +6,7 @@ import type { PresenceTables } from "../modules/presence/migrations.js";
 import type { PushTables } from "../modules/push/migrations.js";
 import type { RoomsTables } from "../modules/rooms/migrations.js";
 import type { SeatsTables } from "../modules/seats/migrations.js";
+import type { SignalRoomsTables } from "../modules/sigrooms/migrations.js";
 import type { SupportTables } from "../modules/support/migrations.js";
 import type { UploadsTables } from "../modules/uploads/migrations.js";
 
@@ -60,7 +61,8 @@ export interface Database
     CallsTables,
     PresenceTables,
     PushTables,
-    SupportTables {
+    SupportTables,
+    SignalRoomsTables {
   apps: AppsTable;
   users: UsersTable;
   mau: MauTable;

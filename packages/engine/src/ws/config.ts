@@ -22,6 +22,8 @@ export interface GatewayConfig {
   presenceLeaseS: number;
   /** `UTD_TYPING_TTL_S`: a typing indicator lapses after this unless renewed. */
   typingTtlS: number;
+  /** `UTD_WS_MAX_BUFFERED_BYTES`: a socket whose unsent data passes this is closed with 4507 (slow consumer). */
+  maxBufferedBytes: number;
 }
 
 /** Reads the gateway configuration from the environment. */
@@ -38,5 +40,6 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     presenceGraceS: int(env, "UTD_PRESENCE_GRACE_S", 5, 0),
     presenceLeaseS: int(env, "UTD_PRESENCE_LEASE_S", 60, 3),
     typingTtlS: int(env, "UTD_TYPING_TTL_S", TYPING_TTL_S, 1),
+    maxBufferedBytes: int(env, "UTD_WS_MAX_BUFFERED_BYTES", WS_DEFAULTS.maxBufferedBytes, 1024),
   };
 }

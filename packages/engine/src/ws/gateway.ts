@@ -35,6 +35,10 @@ export interface WsConnection {
   unwatch(identities: readonly string[]): void;
   /** How many identities the user watches. */
   watchCount(): number;
+  /** Sends one prepared text frame (UTF-8 JSON) to this socket alone (room frames); dropped once closed. */
+  sendFrame(frame: Buffer): void;
+  /** The socket is closed (or closing). */
+  readonly closed: boolean;
 }
 
 /**
@@ -93,10 +97,18 @@ class Conn implements StreamSink, WsConnection {
     return this.state === "closed";
   }
   sendRaw(frame: string): void {
-    if (this.ws.readyState === OPEN) this.ws.send(frame);
+    if (this.ws.readyState !== OPEN) return;
+    this.ws.send(frame);
+    this.checkBuffered();
   }
   sendFrame(frame: Buffer): void {
-    if (this.ws.readyState === OPEN) this.ws.send(frame, { binary: false });
+    if (this.ws.readyState !== OPEN) return;
+    this.ws.send(frame, { binary: false });
+    this.checkBuffered();
+  }
+  /** A reader that falls behind is cut off instead of growing the node's memory without bound. */
+  private checkBuffered(): void {
+    if (this.ws.bufferedAmount > this.gw.maxBufferedBytes) this.close(CLOSE_CODES.slowConsumer, "slow consumer: send buffer full");
   }
   send(obj: unknown): void {
     this.sendRaw(JSON.stringify(obj));
@@ -160,8 +172,11 @@ export class Gateway implements EventSink {
   private readonly appReloads = new Map<string, Promise<void>>();
   /** Bumped by every app change and socket close heard; a hello that overlapped one re-authenticates. */
   private changes = 0;
+  /** @internal (Conn) */
+  readonly maxBufferedBytes: number;
 
   constructor(private readonly d: GatewayDeps) {
+    this.maxBufferedBytes = d.config.maxBufferedBytes;
     this.epochBase = `${d.clock.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
     // The transport's own cap sits well above the documented limit so oversized frames get our 4413, not 1009.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(d.config.maxFrameBytes * 4, 1024 * 1024) });

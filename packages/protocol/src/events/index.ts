@@ -14,6 +14,7 @@ export * from "./define.js";
 export * from "./friends.js";
 export * from "./presence.js";
 export * from "./rooms.js";
+export * from "./signal-rooms.js";
 export * from "./support.js";
 export * from "./typing.js";
 

@@ -112,6 +112,8 @@ export async function verifyIdentityToken(token: string, secret: string, identit
     throw ApiError.unauthorized("identity_token is not a valid token signed with this app's secret");
   }
   if (payload.sub !== identity) throw ApiError.unauthorized("identity_token sub does not match identity");
+  // A room grant is signed the same way; it must not double as a session credential.
+  if (payload.room !== undefined) throw ApiError.unauthorized("identity_token must not be a room grant (it has a room claim)");
   const exp = payload.exp as number;
   if (exp * 1000 - now > maxTtlS * 1000) {
     throw ApiError.unauthorized(`identity_token lives too long (exp must be within ${maxTtlS}s)`);
