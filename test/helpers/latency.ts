@@ -1,5 +1,5 @@
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from "kysely";
-import type { Store } from "../../packages/engine/src/store/db.js";
+import type { Store } from "../../packages/engine/src/store/port.js";
 
 /** What a query does and to which table, as a latency rule sees it. */
 export interface QueryInfo {

@@ -5,7 +5,7 @@ import { AUTH_MODES, type AuthMode, PLANS, type Plan, type SetFcmCredentialsRequ
 import { type AdminBackend, CliError, httpBackend, storeBackend } from "./cli/backend.js";
 import { ensureAdminToken, readAdminToken } from "./core/admin-token.js";
 import { ConfigError, type EngineConfig, loadConfig } from "./core/config.js";
-import type { AppsService } from "./modules/apps/service.js";
+import type { AppsService } from "./modules/apps/index.js";
 
 const HELP = `utd — the UTD Stream engine and its admin CLI
 

@@ -1,62 +1,80 @@
 import type { FastifyInstance } from "fastify";
 import { Redis } from "ioredis";
 import type { Registry } from "prom-client";
+import type { z } from "zod";
+import { MemoryBus } from "./bus/memory.js";
+import type { Bus } from "./bus/port.js";
+import { RedisBus } from "./bus/redis.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import type { EngineConfig } from "./core/config.js";
 import type { EventSink } from "./core/events.js";
 import { Hooks } from "./core/hooks.js";
-import { loadKeys } from "./core/keys.js";
+import { type EngineKeys, loadKeys } from "./core/keys.js";
+import type { Logger } from "./core/logger.js";
 import { Outbox } from "./core/outbox.js";
 import { MemoryRateLimiter, type RateLimiter } from "./core/rate-limit.js";
 import { RedisRateLimiter } from "./core/rate-limit-redis.js";
+import { LocalFileStore, openFileStore } from "./files/index.js";
+import type { FileStore } from "./files/port.js";
+import { registerLocalFileRoutes } from "./files/routes.js";
+import { createLogger } from "./http/logger.js";
 import { createMetrics, listenMetrics } from "./http/metrics.js";
 import type { RouteDeps } from "./http/route.js";
 import { createHttp } from "./http/server.js";
 import { registerDemoPage } from "./http/static.js";
 import { registerWidgetAssets } from "./http/widget-static.js";
-import { registerAdminRoutes } from "./modules/admin/routes.js";
-import { AppsService } from "./modules/apps/service.js";
-import { registerAuthRoutes } from "./modules/auth/routes.js";
-import { AuthService } from "./modules/auth/service.js";
-import { UserTokens } from "./modules/auth/tokens.js";
-import { type ChatModules, registerChatModules } from "./modules/chat/wire.js";
-import { createPushDelivery, type PushDelivery } from "./modules/push/index.js";
-import { type MediaModules, registerMediaModules } from "./modules/rooms/wire.js";
-import { createSignalRoomsModule, type SignalRoomsModule } from "./modules/sigrooms/index.js";
-import { registerSupportModule } from "./modules/support/wire.js";
-import { UsersService } from "./modules/users/service.js";
-import { openStore, type Store } from "./store/db.js";
+import { LiveKitMedia } from "./media/livekit.js";
+import type { MediaPort } from "./media/port.js";
+import { MODULES, migrationsOf } from "./modules/index.js";
+import type { AnyModule, ModuleDeps, ModuleInstance, ModuleName, ModuleServices } from "./modules/module.js";
+import { closePushSenders, openPushSenders } from "./push/index.js";
+import type { PushSenders } from "./push/port.js";
+import { connectStore, type StoreOptions } from "./store/db.js";
+import type { Store } from "./store/port.js";
 import { VERSION } from "./version.js";
-import { createSignaling, type Signaling } from "./ws/signaling.js";
 
+export type { Bus } from "./bus/port.js";
 export type { Clock } from "./core/clock.js";
 export { ConfigError, type EngineConfig, loadConfig } from "./core/config.js";
 export { ApiError } from "./core/errors.js";
-export { openStore, type Store } from "./store/db.js";
+export type { Logger } from "./core/logger.js";
+export type { RateLimiter } from "./core/rate-limit.js";
+export type { FileStore } from "./files/port.js";
+export type { MediaPort } from "./media/port.js";
+export { MODULES, migrationsOf } from "./modules/index.js";
+export type { ModuleDescriptor, ModuleServices } from "./modules/module.js";
+export type { PushSenders } from "./push/port.js";
+export type { Store } from "./store/port.js";
 export { VERSION } from "./version.js";
 
-/** Replaceable outside-world ports; anything not given gets the embedded default. */
-export interface EnginePorts {
-  store?: Store;
-  clock?: Clock;
-  limiter?: RateLimiter;
+/**
+ * Opens the store the configuration asks for and brings its schema up to date with every module's
+ * migrations (or those of `modules`).
+ */
+export function openStore(opts: StoreOptions, modules: readonly AnyModule[] = MODULES): Promise<Store> {
+  return connectStore(opts, migrationsOf(modules));
 }
 
-/** The services every module builds on. */
-export interface EngineServices {
-  apps: AppsService;
-  users: UsersService;
-  auth: AuthService;
-  /** Media plane: LiveKit port (undefined without LiveKit), webhook hub, rooms, stage, seats. */
-  media?: MediaModules;
-  /** Signalling plane: WebSocket gateway (the event sink), bus, calls (`calls.onTransition`), presence, typing, push. */
-  signaling: Signaling;
-  /** Chat capability: conversations and messages, friends, uploads (`purgeNow` runs the retention purge). */
-  chat: ChatModules;
-  /** Push delivery: provider credentials, the push outbox dispatcher, conversation mutes. */
-  push: PushDelivery;
-  /** Signalling rooms: join/leave/publish on the socket, broadcast and members over REST, policies. */
-  signalRooms: SignalRoomsModule;
+/**
+ * The outside world, replaceable. Anything not given gets the default `config` selects; the engine
+ * closes only the ports it built (whoever passes a port closes it).
+ */
+export interface EnginePorts {
+  /** SQLite in `dataDir` by default, PostgreSQL with `DATABASE_URL`. A given store must already be migrated (`openStore`). */
+  store?: Store;
+  /** In-process by default, Redis pub/sub with `REDIS_URL`. */
+  bus?: Bus;
+  /** LiveKit when configured; none by default (media endpoints answer `media_unavailable`). */
+  media?: MediaPort;
+  /** Local disk under `dataDir` by default, S3-compatible storage with `UTD_S3_BUCKET`. */
+  files?: FileStore;
+  /** The real providers (APNs, FCM, Web Push) by default, at the endpoints `UTD_APNS_HOST` / `UTD_FCM_URL` choose. */
+  push?: PushSenders;
+  clock?: Clock;
+  /** In memory by default, Redis with `REDIS_URL` (limits shared by every node). */
+  limiter?: RateLimiter;
+  /** pino, JSON to stdout at `UTD_LOG_LEVEL`, secrets redacted. */
+  logger?: Logger;
 }
 
 export interface Engine {
@@ -67,166 +85,222 @@ export interface Engine {
   /** Where services publish user events: the WebSocket gateway (per-user streams, resume, cross-node bus). */
   events: EventSink;
   metrics: Registry;
-  services: EngineServices;
+  /** Every module's service, by module name. */
+  services: Readonly<ModuleServices>;
   http: FastifyInstance;
   /** Starts listening; resolves to the base URL. */
   listen(): Promise<string>;
   /** Where `/metrics` is served when it has its own listener (`UTD_METRICS_PORT`), once listening. */
   metricsUrl: string | undefined;
-  /** Graceful stop: refuse new work, drain in-flight requests, close sockets and storage. */
+  /** Graceful stop: refuse new work, drain in-flight requests, close sockets, stop modules, close the ports it built. */
   close(): Promise<void>;
 }
 
-/** Wires an engine from configuration and ports. No module-level singletons: two engines can share a process. */
-export async function createEngine(config: EngineConfig, ports: EnginePorts = {}): Promise<Engine> {
-  const clock = ports.clock ?? systemClock;
-  const store =
-    ports.store ??
-    (await openStore({
-      databaseUrl: config.databaseUrl,
-      dataDir: config.dataDir,
-      sqliteSync: config.sqliteSync,
-      poolMax: config.dbPoolMax,
-    }));
-  const keys = loadKeys(config.dataDir);
-  const hooks = new Hooks();
-  const limiter: RateLimiter =
-    ports.limiter ?? (config.redisUrl ? new RedisRateLimiter(new Redis(config.redisUrl), clock) : new MemoryRateLimiter(clock));
-  const metrics = createMetrics();
+/** How long the engine waits for a Redis bus before giving up on start. */
+const BUS_READY_TIMEOUT_MS = 10_000;
 
-  const apps = new AppsService(store, keys.sealKey, clock, hooks);
-  const users = new UsersService(store, clock, hooks);
-  // One key signs user tokens and upload/download URLs; every node of a cluster must share it.
-  const tokenKey = config.tokenSecret ? new TextEncoder().encode(config.tokenSecret) : keys.tokenKey;
-  const tokens = new UserTokens(tokenKey, config.userTokenTtlS, config.sessionMaxAgeS);
-  const auth = new AuthService({
-    apps,
-    users,
-    tokens,
-    limiter,
-    limits: config.rateLimits,
-    clock,
-    identityTokenMaxTtlS: config.identityTokenMaxTtlS,
-  });
-
-  const http = await createHttp({
-    bodyLimit: config.bodyLimit,
-    logLevel: config.logLevel,
-    corsOrigins: config.corsOrigins,
-    trustedProxies: config.trustedProxies,
-    metrics,
-    metricsAccess: config.metrics,
-    adminToken: config.adminToken,
-    version: VERSION,
-    ready: () => store.ping(),
-  });
-  const deps: RouteDeps = { auth, adminToken: config.adminToken };
-  registerAuthRoutes(http, deps, auth, config.publicUrl);
-  registerAdminRoutes(http, deps, apps, users);
-
-  // --- modules: each domain wires its service and routes here (signalling, chat, media…) ---
-  // Pushes and webhooks are written by the services inside the transaction of their cause.
-  const outbox = new Outbox();
-  const push = createPushDelivery({
-    http,
-    routeDeps: deps,
-    store,
-    clock,
-    apps,
-    sealKey: keys.sealKey,
-    config: config.push,
-    outbox,
-    metrics,
-  });
-  const signaling = await createSignaling({ config, store, clock, hooks, auth, apps, http, routeDeps: deps, metrics, outbox });
-  const events: EventSink = signaling.gateway;
-  const signalRooms = await createSignalRoomsModule({
-    store,
-    clock,
-    hooks,
-    apps,
-    gateway: signaling.gateway,
-    bus: signaling.bus,
-    limiter,
-    http,
-    routeDeps: deps,
-    redisUrl: config.redisUrl,
-    grantMaxTtlS: config.identityTokenMaxTtlS,
-  });
-  const mediaModules: MediaModules = await registerMediaModules(http, deps, {
-    config,
-    store,
-    clock,
-    auth,
-    events,
-    calls: signaling.calls,
-    apps,
-    users,
-    hooks,
-  });
-
-  const chatModules = await registerChatModules(http, deps, {
-    config,
-    store,
-    clock,
-    events,
-    apps,
-    outbox,
-    signingKey: tokenKey,
-    ws: signaling.gateway,
-    typing: signaling.typing,
-  });
-  // Presence goes to an identity's friends as well as to explicit watch lists.
-  signaling.presence.addWatcherSource(async (appId, identity) => {
-    const app = await apps.find(appId);
-    if (!app?.messagingEnabled) return [];
-    return (await chatModules.friends.list(app, identity)).filter((f) => f.state === "friends").map((f) => f.identity);
-  });
-  // Support conversations (visitor ↔ operator team) on top of chat.
-  registerSupportModule(http, deps, { store, clock, events, apps, chat: chatModules.chat });
-  // The chat widget and operator inbox (packages/widget/dist/browser) at /widget/ when built.
-  await registerWidgetAssets(http);
-
-  // The demo page (apps/demo/dist) at `/` when built; with `utd serve --demo` also its config endpoint.
-  await registerDemoPage(http, config.demo ? { demo: { apps, dataDir: config.dataDir, livekit: Boolean(config.livekit) } } : {});
-
-  const closers: (() => Promise<void>)[] = [];
-  closers.push(() => push.close());
-  closers.push(() => chatModules.close());
-  closers.push(() => signaling.close());
-  closers.push(() => signalRooms.close());
-  if (!ports.limiter && limiter.close) closers.push(() => limiter.close?.() ?? Promise.resolve());
-  let closed = false;
-  let metricsListener: Awaited<ReturnType<typeof listenMetrics>> | undefined;
-  const engine: Engine = {
-    config,
-    store,
-    hooks,
-    clock,
-    events,
-    metrics,
-    services: { apps, users, auth, media: mediaModules, signaling, chat: chatModules, push, signalRooms },
-    http,
-    metricsUrl: undefined,
-    async listen() {
-      await http.listen({ port: config.port, host: config.host });
-      if (config.metrics.port !== undefined) {
-        metricsListener = await listenMetrics(metrics, config.metrics);
-        engine.metricsUrl = metricsListener.url;
-      }
-      const addr = http.server.address();
-      const port = typeof addr === "object" && addr ? addr.port : config.port;
-      const host = config.host.includes(":") ? `[${config.host}]` : config.host;
-      return `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
-    },
-    async close() {
-      if (closed) return;
-      closed = true;
-      await http.close();
-      await metricsListener?.close();
-      for (const c of closers.reverse()) await c();
-      if (!ports.store) await store.close();
-    },
+/**
+ * The composition root: builds the ports (defaults from `config`), then every module of `modules` in
+ * list order, each given the ports and the services of the modules it needs; registers their routes,
+ * WebSocket verbs and connection listeners; starts them. No module-level singletons: two engines can
+ * share a process.
+ */
+export async function createEngine(
+  config: EngineConfig,
+  ports: EnginePorts = {},
+  modules: readonly AnyModule[] = MODULES,
+): Promise<Engine> {
+  /** Ports this engine built, closed in reverse order on close (or when a later step of the build fails). */
+  const owned: (() => Promise<void>)[] = [];
+  const started: ModuleInstance<unknown>[] = [];
+  const closeOwned = async () => {
+    for (const m of started.splice(0).reverse()) await Promise.resolve(m.stop?.()).catch(() => {});
+    for (const c of owned.splice(0).reverse()) await c().catch(() => {});
   };
-  return engine;
+  try {
+    const clock = ports.clock ?? systemClock;
+    const log = ports.logger ?? createLogger(config.logLevel);
+    const store = ports.store ?? (await openStore(storeOptions(config), modules));
+    if (!ports.store) owned.push(() => store.close());
+    const keys = engineKeys(config);
+    const limiter: RateLimiter =
+      ports.limiter ?? (config.redisUrl ? new RedisRateLimiter(new Redis(config.redisUrl), clock) : new MemoryRateLimiter(clock));
+    if (!ports.limiter && limiter.close) owned.push(() => limiter.close?.() ?? Promise.resolve());
+    const bus = ports.bus ?? (await openBus(config, log));
+    if (!ports.bus) owned.push(() => bus.close());
+    const media = ports.media ?? (config.livekit ? new LiveKitMedia(config.livekit) : undefined);
+    // The local file store's URLs are signed with a key derived from the token key (never usable as a token).
+    const files = ports.files ?? (await openFileStore({ dataDir: config.dataDir, s3: config.s3, signingKey: keys.tokenKey, clock }));
+    const pushSenders =
+      ports.push ??
+      openPushSenders(
+        { apnsHost: config.push.apnsHost, fcmUrl: config.push.fcmUrl, ca: config.push.ca, timeoutMs: config.push.timeoutMs },
+        clock,
+      );
+    if (!ports.push) owned.push(() => closePushSenders(pushSenders));
+    const hooks = new Hooks();
+    // Pushes and webhooks are written by the services inside the transaction of their cause.
+    const outbox = new Outbox();
+    const metrics = createMetrics();
+
+    const http = await createHttp({
+      bodyLimit: config.bodyLimit,
+      logger: log,
+      corsOrigins: config.corsOrigins,
+      trustedProxies: config.trustedProxies,
+      metrics,
+      metricsAccess: config.metrics,
+      adminToken: config.adminToken,
+      version: VERSION,
+      ready: () => store.ping(),
+    });
+    const closeHttp = () => http.close();
+    owned.push(closeHttp);
+
+    const base: Omit<ModuleDeps, "later"> = {
+      config,
+      store,
+      bus,
+      media,
+      files,
+      pushSenders,
+      clock,
+      limiter,
+      log,
+      hooks,
+      outbox,
+      keys,
+      metrics,
+    };
+    const { services, instances } = await buildModules(modules, base);
+    const auth = required(services, "auth");
+    const realtime = required(services, "realtime");
+
+    const routeDeps: RouteDeps = { authenticate: (token, opts) => auth.authenticate(token, opts), adminToken: config.adminToken };
+    for (const m of instances) {
+      await m.routes?.(http, routeDeps);
+      for (const v of m.wsVerbs ?? []) realtime.events.handle(v.verb, v.schema as z.ZodType<never>, v.handle);
+      if (m.connections) realtime.events.addConnectionListener(m.connections);
+    }
+    // Local files are served by the engine itself (signed URLs); S3 serves its own.
+    if (files instanceof LocalFileStore) await registerLocalFileRoutes(http, files);
+    // The chat widget and operator inbox (packages/widget/dist/browser) at /widget/ when built.
+    await registerWidgetAssets(http);
+    // The demo page (apps/demo/dist) at `/` when built; with `utd serve --demo` also its config endpoint.
+    const apps = required(services, "apps");
+    await registerDemoPage(
+      http,
+      config.demo ? { demo: { findApp: (id) => apps.find(id), dataDir: config.dataDir, livekit: Boolean(config.livekit) } } : {},
+    );
+
+    for (const m of instances) {
+      await m.start?.();
+      started.push(m);
+    }
+    // From here on, `close()` owns the teardown: the HTTP server first, then the modules, then the ports.
+    const portClosers = owned.splice(0).filter((c) => c !== closeHttp);
+    const modulesStarted = started.splice(0);
+
+    let closed = false;
+    let metricsListener: Awaited<ReturnType<typeof listenMetrics>> | undefined;
+    const engine: Engine = {
+      config,
+      store,
+      hooks,
+      clock,
+      events: realtime.events,
+      metrics,
+      services,
+      http,
+      metricsUrl: undefined,
+      async listen() {
+        await http.listen({ port: config.port, host: config.host });
+        if (config.metrics.port !== undefined) {
+          metricsListener = await listenMetrics(metrics, config.metrics);
+          engine.metricsUrl = metricsListener.url;
+        }
+        const addr = http.server.address();
+        const port = typeof addr === "object" && addr ? addr.port : config.port;
+        const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+        return `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        // Fastify's preClose hook closes the sockets (the gateway) before in-flight requests drain.
+        await http.close();
+        await metricsListener?.close();
+        for (const m of modulesStarted.reverse()) await m.stop?.();
+        for (const c of portClosers.reverse()) await c();
+      },
+    };
+    return engine;
+  } catch (err) {
+    await closeOwned();
+    throw err;
+  }
+}
+
+/**
+ * Builds `modules` in list order. Each gets the ports, the services of the modules it `needs` (which
+ * must be listed before it) and `later` for a true cycle.
+ */
+async function buildModules(
+  modules: readonly AnyModule[],
+  base: Omit<ModuleDeps, "later">,
+): Promise<{ services: ModuleServices; instances: ModuleInstance<unknown>[] }> {
+  const services: Partial<Record<ModuleName, unknown>> = {};
+  const listed = new Set(modules.map((m) => m.name));
+  const later: ModuleDeps["later"] = (name) => {
+    if (!listed.has(name)) throw new Error(`a module asks for "${name}" later, but no such module is listed`);
+    return () => {
+      if (!(name in services)) throw new Error(`module "${name}" is not built yet`);
+      return services[name] as ModuleServices[typeof name];
+    };
+  };
+  const instances: ModuleInstance<unknown>[] = [];
+  for (const m of modules) {
+    if (m.name in services) throw new Error(`module "${m.name}" is listed twice`);
+    const missing = m.needs.filter((n) => !(n in services));
+    if (missing.length > 0) throw new Error(`module "${m.name}" needs ${missing.join(", ")}: list it after them`);
+    // Each module sees the ports plus the services built so far; `needs` (checked above) says which it reads.
+    const instance = await m.create({ ...base, ...(services as ModuleServices), later });
+    services[m.name] = instance.service;
+    instances.push(instance);
+  }
+  return { services: services as ModuleServices, instances };
+}
+
+function required<K extends ModuleName>(services: ModuleServices, name: K): ModuleServices[K] {
+  if (!(name in services)) throw new Error(`the engine needs the "${name}" module`);
+  return services[name];
+}
+
+function storeOptions(config: EngineConfig): StoreOptions {
+  return { databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSync: config.sqliteSync, poolMax: config.dbPoolMax };
+}
+
+/** One key signs user tokens and upload/download URLs; every node of a cluster must share it. */
+function engineKeys(config: EngineConfig): EngineKeys {
+  const keys = loadKeys(config.dataDir);
+  return config.tokenSecret ? { ...keys, tokenKey: new TextEncoder().encode(config.tokenSecret) } : keys;
+}
+
+/** The bus `config.redisUrl` selects; a Redis bus must answer within {@link BUS_READY_TIMEOUT_MS}. */
+async function openBus(config: EngineConfig, log: Logger): Promise<Bus> {
+  if (!config.redisUrl) return new MemoryBus();
+  const bus = new RedisBus(config.redisUrl, (err) => log.warn({ err }, "redis bus error"));
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error("Redis did not answer within 10s (REDIS_URL)")), BUS_READY_TIMEOUT_MS);
+  });
+  try {
+    await Promise.race([bus.ready(), timeout]);
+  } catch (err) {
+    await bus.close();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  return bus;
 }

@@ -14,7 +14,7 @@ import {
 import type { TestApp } from "../../../test/helpers/engine.js";
 import { type InProcessEngine, startInProcess } from "../../../test/helpers/inproc.js";
 import { withLatency } from "../../../test/helpers/latency.js";
-import { openStore, type Store } from "../src/store/db.js";
+import { openStore, type Store } from "../src/index.js";
 import { WsClient } from "./ws-helpers.js";
 
 /**

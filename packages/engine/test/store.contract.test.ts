@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends, describeBackends, freshPostgres, freshStore } from "../../../test/helpers/backends.js";
 import type { Clock } from "../src/core/clock.js";
 import { Hooks } from "../src/core/hooks.js";
-import { AppsService } from "../src/modules/apps/service.js";
-import { UsersService } from "../src/modules/users/service.js";
-import { openStore, type Store } from "../src/store/db.js";
+import { migrationsOf, openStore, type Store } from "../src/index.js";
+import { AppsService } from "../src/modules/apps/index.js";
+import { UsersService } from "../src/modules/users/index.js";
 
 /** The same storage contract, run against every store implementation (test/helpers/backends.ts decides which run here). */
 describeBackends(await backends("store"), "storage contract", (impl) => {
@@ -34,7 +34,7 @@ describeBackends(await backends("store"), "storage contract", (impl) => {
     it("migrations are idempotent (opening twice changes nothing)", async (ctx) => {
       if (!store) return ctx.skip();
       const { migrate } = await import("../src/store/migrations.js");
-      await migrate(store.db as never, store.dialect);
+      await migrate(store.db as never, store.dialect, migrationsOf());
       await store.ping();
     });
 

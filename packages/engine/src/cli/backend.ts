@@ -18,11 +18,13 @@ import { systemClock } from "../core/clock.js";
 import type { EngineConfig } from "../core/config.js";
 import { Hooks } from "../core/hooks.js";
 import { loadKeys } from "../core/keys.js";
-import { AppsService } from "../modules/apps/service.js";
-import { PushCredentials } from "../modules/push/credentials.js";
-import { Operators } from "../modules/support/operators.js";
-import { UsersService } from "../modules/users/service.js";
-import { openStore, type Store } from "../store/db.js";
+import { AppsService } from "../modules/apps/index.js";
+import { migrationsOf } from "../modules/index.js";
+import { PushCredentials } from "../modules/push/index.js";
+import { Operators } from "../modules/support/index.js";
+import { UsersService } from "../modules/users/index.js";
+import { connectStore } from "../store/db.js";
+import type { Store } from "../store/port.js";
 
 /** What the CLI does to apps and users, through a running engine or straight on storage. */
 export interface AdminBackend {
@@ -97,7 +99,9 @@ export function httpBackend(baseUrl: string, adminToken: string): AdminBackend {
 
 /** Works on the storage directly (no engine running): the same services the engine uses. */
 export async function storeBackend(config: EngineConfig, env: Record<string, string | undefined> = process.env): Promise<AdminBackend> {
-  const store: Store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  // Not the engine's openStore: importing index.ts would load the HTTP server and every adapter, which a
+  // storage-only command never uses (each `utd` invocation pays for its imports).
+  const store: Store = await connectStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir }, migrationsOf());
   const hooks = new Hooks();
   const apps = new AppsService(store, loadKeys(config.dataDir, env).sealKey, systemClock, hooks);
   const users = new UsersService(store, systemClock, hooks);

@@ -1,5 +1,8 @@
 import { resolve } from "node:path";
 import { loadPushConfig, type PushConfig } from "./delivery-config.js";
+import { type BucketConfig, bucket, ConfigError, int } from "./env.js";
+
+export { type BucketConfig, bucket, ConfigError, int } from "./env.js";
 
 /** Engine configuration. Every field has an environment variable and a `utd serve` flag (see README). */
 export interface EngineConfig {
@@ -59,12 +62,6 @@ export interface EngineConfig {
   push: PushConfig;
 }
 
-/** Token-bucket settings: `burst` tokens, refilled at `perSecond`. */
-export interface BucketConfig {
-  burst: number;
-  perSecond: number;
-}
-
 /**
  * `/metrics` access. With `port` it is served on its own listener (`host:port`, no bearer unless `token`
  * is set) and the API port answers 404 there; otherwise it is on the API port behind a bearer:
@@ -91,29 +88,7 @@ export interface RateLimitConfig {
   requestsPerApp: BucketConfig;
 }
 
-export class ConfigError extends Error {
-  override name = "ConfigError";
-}
-
 type Env = Record<string, string | undefined>;
-
-/** Reads an integer variable (`fallback` when unset), refusing anything below `min`. */
-export function int(env: Env, name: string, fallback: number, min = 0): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min) throw new ConfigError(`${name} must be an integer >= ${min}, got "${raw}"`);
-  return n;
-}
-
-/** Reads a token-bucket variable written `<burst>/<per second>`. */
-export function bucket(env: Env, name: string, fallback: BucketConfig): BucketConfig {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const m = /^(\d+)\/(\d+(?:\.\d+)?)$/.exec(raw);
-  if (!m) throw new ConfigError(`${name} must look like "<burst>/<per second>", e.g. "20/5", got "${raw}"`);
-  return { burst: Number(m[1]), perSecond: Number(m[2]) };
-}
 
 function opt(env: Env, name: string): string | undefined {
   const v = env[name];

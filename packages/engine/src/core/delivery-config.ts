@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ConfigError, int } from "./config.js";
+import { ConfigError, int } from "./env.js";
 
 /** Push delivery settings (environment variables in the README's "Notifications and webhooks"). */
 export interface PushConfig {

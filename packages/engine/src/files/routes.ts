@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { ApiError } from "../core/errors.js";
-import { parseOr400 } from "../http/route.js";
+import { parseOr400 } from "../core/validation.js";
 import type { LocalFileStore, SignedParams } from "./local.js";
 
 const Query = z.object({

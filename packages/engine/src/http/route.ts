@@ -1,8 +1,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { z } from "zod";
+import type { AuthContext, Authenticate } from "../core/caller.js";
 import { ApiError, rateLimitHeaders } from "../core/errors.js";
 import { constantTimeEqual } from "../core/secrets.js";
-import type { AuthContext, AuthService } from "../modules/auth/service.js";
+import { parseOr400 } from "../core/validation.js";
 
 type Auth = "none" | "user" | "admin";
 
@@ -32,23 +33,15 @@ export interface RouteSpec<BS extends z.ZodType, QS extends z.ZodType, PS extend
   handler(ctx: RouteContext<z.output<BS>, z.output<QS>, z.output<PS>, A>): Promise<unknown>;
 }
 
-/** What routes need from the engine to authenticate callers. */
+/** What routes need from the engine to authenticate callers (the auth module provides `authenticate`). */
 export interface RouteDeps {
-  auth: AuthService;
+  authenticate: Authenticate;
   adminToken: string | undefined;
 }
 
 export function jsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
   const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, unrepresentable: "any" }) as Record<string, unknown>;
   return rest;
-}
-
-/** Turns a zod failure into the typed `invalid_argument` error. */
-export function parseOr400<T extends z.ZodType>(schema: T, value: unknown, where: string): z.output<T> {
-  const r = schema.safeParse(value);
-  if (r.success) return r.data;
-  const issues = r.error.issues.map((i) => ({ path: [where, ...i.path.map(String)].join("."), message: i.message }));
-  throw ApiError.invalid(`invalid ${where}: ${issues.map((i) => `${i.path}: ${i.message}`).join("; ")}`, issues);
 }
 
 export function bearer(req: FastifyRequest): string | undefined {
@@ -82,7 +75,7 @@ export function route<
     handler: async (req, reply) => {
       let auth: AuthContext | undefined;
       if (spec.auth === "user") {
-        const r = await deps.auth.authenticate(bearer(req));
+        const r = await deps.authenticate(bearer(req));
         auth = r.ctx;
         if (r.rate) reply.headers(rateLimitHeaders(r.rate));
       } else if (spec.auth === "admin") {

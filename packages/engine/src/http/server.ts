@@ -1,15 +1,18 @@
 import cors from "@fastify/cors";
 import swagger from "@fastify/swagger";
 import swaggerUi from "@fastify/swagger-ui";
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
 import type { Registry } from "prom-client";
 import type { MetricsConfig } from "../core/config.js";
 import { ApiError } from "../core/errors.js";
+import type { Logger } from "../core/logger.js";
+import { logPath } from "./logger.js";
 import { instrumentHttp, registerMetricsRoute } from "./metrics.js";
 
 export interface HttpOptions {
   bodyLimit: number;
-  logLevel: string;
+  /** Fastify logs through the engine's logger port (see `createLogger`). */
+  logger: Logger;
   /** Origins allowed cross-origin (`*` for any); empty = same-origin only. */
   corsOrigins: string[];
   /** Proxies whose `X-Forwarded-*` headers are believed; empty = none (the socket's peer is the client). */
@@ -23,35 +26,11 @@ export interface HttpOptions {
   ready(): Promise<void>;
 }
 
-/** Never log these, wherever they appear. */
-export const REDACT = [
-  "req.headers.authorization",
-  "req.headers.cookie",
-  "*.token",
-  "*.user_token",
-  "*.identity_token",
-  "*.app_key",
-  "*.app_secret",
-  "*.secret",
-];
-
-/** Query strings may carry signed-URL signatures; log the path only. */
-function logPath(req: FastifyRequest | { url?: string }): string {
-  const url = req.url ?? "";
-  const q = url.indexOf("?");
-  return q < 0 ? url : `${url.slice(0, q)}?…`;
-}
-
 /** The Fastify server with error mapping, OpenAPI, docs, health and metrics; modules add routes to it. */
 export async function createHttp(opts: HttpOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: {
-      level: opts.logLevel,
-      redact: { paths: REDACT, censor: "[redacted]" },
-      serializers: {
-        req: (req: FastifyRequest) => ({ method: req.method, url: logPath(req), id: req.id }),
-      },
-    },
+    // Typed as Fastify's base logger so the instance keeps the default FastifyInstance type modules expect.
+    loggerInstance: opts.logger as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit,
     return503OnClosing: true,
     // Router-level failures (malformed or over-long path parameters) get the same typed body as the rest.

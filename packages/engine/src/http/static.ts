@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fastifyStatic from "@fastify/static";
 import type { FastifyInstance } from "fastify";
+import type { FindApp } from "../core/caller.js";
 import { ApiError } from "../core/errors.js";
-import type { AppsService } from "../modules/apps/service.js";
 
 /** Where `npm run build` puts the demo page (same depth from src/http and dist/http). */
 export const DEMO_DIST = fileURLToPath(new URL("../../../../apps/demo/dist", import.meta.url));
@@ -13,7 +13,7 @@ export interface DemoPageOptions {
   /** The built page; default `UTD_DEMO_DIR`, else {@link DEMO_DIST}. Nothing is served when it has no index.html. */
   dir?: string;
   /** Engine running with `--demo`: also answer `GET /demo/config.json`. */
-  demo?: { apps: AppsService; dataDir: string; livekit: boolean };
+  demo?: { findApp: FindApp; dataDir: string; livekit: boolean };
 }
 
 /**
@@ -34,7 +34,7 @@ export async function registerDemoPage(http: FastifyInstance, opts: DemoPageOpti
       } catch {
         appId = undefined;
       }
-      const app = appId ? await demo.apps.find(appId) : undefined;
+      const app = appId ? await demo.findApp(appId) : undefined;
       if (!app) throw ApiError.notFound("demo app");
       reply.header("cache-control", "no-store");
       return { app_id: app.id, app_key: app.key, livekit: demo.livekit };

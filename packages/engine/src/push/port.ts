@@ -64,6 +64,13 @@ export interface PushSender<C> {
   close(): Promise<void>;
 }
 
+/** The push port: a sender for each provider (APNs, FCM, Web Push). */
+export interface PushSenders {
+  apns: PushSender<ApnsCredentials>;
+  fcm: PushSender<FcmCredentials>;
+  web: PushSender<VapidCredentials>;
+}
+
 /** Where the senders connect: overridable so tests (and private relays) can point them at a local server. */
 export interface PushEndpoints {
   /** `host[:port]` used instead of api.push.apple.com / api.sandbox.push.apple.com. */

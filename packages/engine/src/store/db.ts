@@ -3,42 +3,33 @@ import SqliteDatabase from "better-sqlite3";
 import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import { ensurePrivateDir, ensurePrivateFile } from "../core/private-fs.js";
-import { migrate } from "./migrations.js";
+import { type MigrationSet, migrate } from "./migrations.js";
+import type { Store } from "./port.js";
 import type { Database } from "./schema.js";
 
-export type Dialect = "sqlite" | "postgres";
-
-/** The storage port: one typed query layer over SQLite (embedded default) or PostgreSQL. */
-export interface Store {
-  db: Kysely<Database>;
-  dialect: Dialect;
-  /** Where the data lives, without credentials (for logs). */
-  describe: string;
-  ping(): Promise<void>;
-  close(): Promise<void>;
-}
+export type { Dialect, MigrationSet } from "./migrations.js";
+export type { Store } from "./port.js";
 
 export interface StoreOptions {
   databaseUrl?: string | undefined;
   dataDir: string;
-  /** Run migrations on open (default true). */
-  migrate?: boolean;
   /** SQLite durability (default FULL: an acknowledged write survives power loss). */
   sqliteSync?: "FULL" | "NORMAL";
   /** PostgreSQL pool size (default 20). */
   poolMax?: number;
 }
 
-/** Opens the store the configuration asks for and brings its schema up to date. */
-export async function openStore(opts: StoreOptions): Promise<Store> {
+/**
+ * Opens the store the configuration asks for and brings its schema up to date with `migrations` (the
+ * engine passes every module's sets; see `openStore` in the engine's index).
+ */
+export async function connectStore(opts: StoreOptions, migrations: readonly MigrationSet[]): Promise<Store> {
   const store = opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolMax ?? 20) : openSqlite(opts.dataDir, opts.sqliteSync ?? "FULL");
-  if (opts.migrate !== false) {
-    try {
-      await migrate(store.db as Kysely<unknown>, store.dialect);
-    } catch (err) {
-      await store.close();
-      throw err;
-    }
+  try {
+    await migrate(store.db as Kysely<unknown>, store.dialect, migrations);
+  } catch (err) {
+    await store.close();
+    throw err;
   }
   return store;
 }

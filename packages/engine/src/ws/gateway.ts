@@ -14,13 +14,12 @@ import type { FastifyBaseLogger, FastifyInstance } from "fastify";
 import { type RawData, WebSocket, WebSocketServer } from "ws";
 import type { z } from "zod";
 import type { Bus, BusMessage } from "../bus/port.js";
+import type { AppRecord, AuthContext, Authenticate, FindApp } from "../core/caller.js";
 import { type Clock, iso } from "../core/clock.js";
 import { ApiError } from "../core/errors.js";
 import type { EventSink } from "../core/events.js";
 import type { Hooks } from "../core/hooks.js";
-import { parseOr400 } from "../http/route.js";
-import type { AppRecord, AppsService } from "../modules/apps/service.js";
-import type { AuthContext, AuthService } from "../modules/auth/service.js";
+import { parseOr400 } from "../core/validation.js";
 import type { GatewayConfig } from "./config.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { type PreparedEvent, prepareEvent, type StreamSink, UserStream } from "./stream.js";
@@ -56,8 +55,10 @@ export interface ConnectionListener {
 
 export interface GatewayDeps {
   config: GatewayConfig;
-  auth: AuthService;
-  apps: AppsService;
+  /** Resolves the `hello` (and re-auth) token to its caller. */
+  authenticate: Authenticate;
+  /** Re-reads an app when its settings change (sockets follow capability switches). */
+  findApp: FindApp;
   hooks: Hooks;
   bus: Bus;
   clock: Clock;
@@ -356,7 +357,7 @@ export class Gateway implements EventSink {
     if (affected.length === 0) return;
     let app: AppRecord | undefined;
     try {
-      app = await this.d.apps.find(appId);
+      app = await this.d.findApp(appId);
     } catch (err) {
       this.d.log.warn({ err, appId }, "ws: could not reload app");
       return;
@@ -505,7 +506,7 @@ export class Gateway implements EventSink {
       // An app change or ban heard while we read would be missed (this socket is not open yet): read again.
       for (let tries = 0; ; tries++) {
         const seen = this.changes;
-        ({ ctx } = await this.d.auth.authenticate(hello.token, { rateLimit: false }));
+        ({ ctx } = await this.d.authenticate(hello.token, { rateLimit: false }));
         if (this.changes === seen || tries === 2) break;
       }
     } catch (err) {
@@ -600,7 +601,7 @@ export class Gateway implements EventSink {
     const id = (raw as { id?: string }).id;
     try {
       const frame = parseOr400(AuthFrameSchema, raw, "frame");
-      const { ctx } = await this.d.auth.authenticate(frame.token, { rateLimit: false });
+      const { ctx } = await this.d.authenticate(frame.token, { rateLimit: false });
       if (!c.ctx || ctx.app.id !== c.ctx.app.id || ctx.identity !== c.ctx.identity) {
         throw ApiError.forbidden("the new token belongs to another user");
       }

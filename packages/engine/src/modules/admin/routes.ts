@@ -12,8 +12,8 @@ import {
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { type RouteDeps, route } from "../../http/route.js";
-import { AppsService } from "../apps/service.js";
-import type { UsersService } from "../users/service.js";
+import { AppsService } from "../apps/index.js";
+import type { UsersService } from "../users/index.js";
 
 const AppParams = z.object({ app_id: z.string().min(1).max(64) });
 const UserParams = AppParams.extend({ identity: Identity });

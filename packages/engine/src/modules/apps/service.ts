@@ -11,38 +11,16 @@ import {
   type UpdateAppRequest,
   type Usage,
 } from "@utd-stream/protocol";
+import type { AppRecord } from "../../core/caller.js";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { Hooks } from "../../core/hooks.js";
 import { newId, randomSecret } from "../../core/ids.js";
 import { seal, unseal } from "../../core/keys.js";
-import type { Store } from "../../store/db.js";
-import type { AppsTable } from "../../store/schema.js";
+import type { Store } from "../../store/port.js";
+import type { AppsTable } from "./migrations.js";
 
 export type { AppSettings } from "@utd-stream/protocol";
-
-/** An app as the services use it: effective capabilities and limits resolved from plan + overrides. */
-export interface AppRecord {
-  id: string;
-  name: string;
-  key: string;
-  authMode: AuthMode;
-  plan: Plan;
-  signalingEnabled: boolean;
-  messagingEnabled: boolean;
-  limits: PlanLimits;
-  limitOverrides: Partial<PlanLimits>;
-  settings: AppSettings;
-  createdAt: number;
-  updatedAt: number;
-  /**
-   * User tokens issued before this instant (ms) no longer authenticate: the auth mode or a credential
-   * changed. It is one past the change, so a token stamped in the same millisecond goes too.
-   */
-  tokensValidAfter: number;
-  /** Decrypts the app secret (only for verifying backend-signed tokens). */
-  secret(): string;
-}
 
 /** Apps, plans and capabilities: the tenancy root of everything else. */
 export class AppsService {

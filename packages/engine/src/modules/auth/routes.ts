@@ -1,14 +1,9 @@
 import { RefreshRequestSchema, RevokeResponseSchema, SessionRequestSchema, SessionResponseSchema } from "@utd-stream/protocol";
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { rateLimitHeaders } from "../../core/errors.js";
 import { type RouteDeps, route } from "../../http/route.js";
+import { wsUrlFor } from "../../http/urls.js";
 import type { AuthService } from "./service.js";
-
-/** Where a client should open its WebSocket, as seen from the request (or the configured public URL). */
-export function wsUrlFor(req: FastifyRequest, publicUrl: string | undefined): string {
-  const base = publicUrl ?? `${req.protocol}://${req.host}`;
-  return `${base.replace(/^http/, "ws")}/api/v1/ws`;
-}
 
 export function registerAuthRoutes(app: FastifyInstance, deps: RouteDeps, auth: AuthService, publicUrl: string | undefined): void {
   route(app, deps, {

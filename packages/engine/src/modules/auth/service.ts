@@ -1,21 +1,13 @@
-import type { Capability, SessionRequest, SessionResponse } from "@utd-stream/protocol";
+import type { SessionRequest, SessionResponse } from "@utd-stream/protocol";
+import type { AppRecord, AuthContext } from "../../core/caller.js";
 import { type Clock, iso } from "../../core/clock.js";
 import type { RateLimitConfig } from "../../core/config.js";
 import { ApiError } from "../../core/errors.js";
 import type { RateDecision, RateLimiter } from "../../core/rate-limit.js";
 import { constantTimeEqual } from "../../core/secrets.js";
-import type { AppRecord, AppsService } from "../apps/service.js";
-import type { UserRow, UsersService } from "../users/service.js";
-import { type UserClaims, type UserTokens, verifyIdentityToken } from "./tokens.js";
-
-/** Who is calling: resolved on every authenticated request and WebSocket hello. */
-export interface AuthContext {
-  app: AppRecord;
-  user: UserRow;
-  claims: UserClaims;
-  identity: string;
-  deviceId: string | null;
-}
+import type { AppsService } from "../apps/index.js";
+import type { UserRow, UsersService } from "../users/index.js";
+import { type UserTokens, verifyIdentityToken } from "./tokens.js";
 
 export interface AuthDeps {
   apps: AppsService;
@@ -155,12 +147,6 @@ export class AuthService {
     if (!d.allowed) throw ApiError.rateLimited(d.retryAfterS, d);
     return d;
   }
-}
-
-/** Refuses when the app's plan has the capability switched off (`feature_disabled`). */
-export function requireCapability(app: AppRecord, capability: Capability): void {
-  const on = capability === "signaling" ? app.signalingEnabled : app.messagingEnabled;
-  if (!on) throw ApiError.featureDisabled(capability);
 }
 
 function banned(user: UserRow): ApiError {

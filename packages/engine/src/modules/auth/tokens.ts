@@ -1,20 +1,7 @@
 import type { AuthMode } from "@utd-stream/protocol";
 import { errors as joseErrors, jwtVerify, SignJWT } from "jose";
+import type { UserClaims } from "../../core/caller.js";
 import { ApiError } from "../../core/errors.js";
-
-/** What a user token proves. */
-export interface UserClaims {
-  appId: string;
-  identity: string;
-  deviceId: string | null;
-  /** Issue time in ms (finer than `iat`, so revocation is exact). */
-  issuedAt: number;
-  expiresAt: number;
-  /** How the session was first authenticated (`am`); null on tokens minted before the claim existed. */
-  authMode: AuthMode | null;
-  /** When the session was first minted, ms (`sst`); refresh keeps it, so a session cannot outlive its maximum age. */
-  sessionStartedAt: number;
-}
 
 /** What a new token says about its session. */
 export interface SessionFacts {

@@ -1,12 +1,12 @@
 import type { Call, CallAction, CallEndReason, CallList, CallStatus, CallType, CreateCallRequest } from "@utd-stream/protocol";
 import type { Selectable } from "kysely";
+import { type AuthContext, requireCapability } from "../../core/caller.js";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { EventSink } from "../../core/events.js";
 import { newId } from "../../core/ids.js";
 import type { Outbox } from "../../core/outbox.js";
-import type { Store } from "../../store/db.js";
-import { type AuthContext, requireCapability } from "../auth/service.js";
+import type { Store } from "../../store/port.js";
 import { type CallActor, type CallCommand, transition } from "./machine.js";
 import type { CallsTable } from "./migrations.js";
 

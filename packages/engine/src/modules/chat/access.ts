@@ -1,18 +1,13 @@
 import type { MemberRole } from "@utd-stream/protocol";
 import type { Kysely, Transaction } from "kysely";
+import { type AppRecord, type Caller, requireCapability } from "../../core/caller.js";
 import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
-import type { Store } from "../../store/db.js";
+import type { Store } from "../../store/port.js";
 import type { Database } from "../../store/schema.js";
-import type { AppRecord } from "../apps/service.js";
-import { requireCapability } from "../auth/service.js";
 import { type ConversationRow, retentionCutoff } from "./queries.js";
 
-/** Who is acting: the app (for tenancy, capabilities and limits) and the user's identity. */
-export interface Caller {
-  app: AppRecord;
-  identity: string;
-}
+export type { Caller } from "../../core/caller.js";
 
 export type Db = Kysely<Database> | Transaction<Database>;
 export type Membership = { role: MemberRole; last_read_seq: number };

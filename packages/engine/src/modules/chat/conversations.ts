@@ -6,11 +6,10 @@ import {
   type UpdateConversationRequest,
 } from "@utd-stream/protocol";
 import { type Kysely, sql, type Transaction } from "kysely";
+import { type AppRecord, requireCapability } from "../../core/caller.js";
 import { ApiError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import type { Database } from "../../store/schema.js";
-import type { AppRecord } from "../apps/service.js";
-import { requireCapability } from "../auth/service.js";
 import { type Caller, type Db, requireRole } from "./access.js";
 import type { ChatParts } from "./deps.js";
 import { conversationEvent, createdEvent, notify } from "./events.js";

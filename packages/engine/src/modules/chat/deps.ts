@@ -2,7 +2,7 @@ import type { Attachment } from "@utd-stream/protocol";
 import type { Clock } from "../../core/clock.js";
 import type { EventSink } from "../../core/events.js";
 import type { Outbox } from "../../core/outbox.js";
-import type { Store } from "../../store/db.js";
+import type { Store } from "../../store/port.js";
 import type { ChatAccess } from "./access.js";
 import type { ChatRecords } from "./records.js";
 

@@ -9,11 +9,10 @@ import {
   type SendMessageRequest,
 } from "@utd-stream/protocol";
 import type { Kysely } from "kysely";
+import { type AppRecord, requireCapability } from "../../core/caller.js";
 import { ApiError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import type { Database } from "../../store/schema.js";
-import type { AppRecord } from "../apps/service.js";
-import { requireCapability } from "../auth/service.js";
 import { type Caller, type Db, ROLE_RANK } from "./access.js";
 import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";

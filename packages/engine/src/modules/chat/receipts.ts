@@ -1,7 +1,7 @@
 import { CHAT_EVENTS, type ChatSettings, type MarkReadResponse, type UnreadResponse } from "@utd-stream/protocol";
 import type { Kysely } from "kysely";
+import { requireCapability } from "../../core/caller.js";
 import type { Database } from "../../store/schema.js";
-import { requireCapability } from "../auth/service.js";
 import type { Caller } from "./access.js";
 import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";

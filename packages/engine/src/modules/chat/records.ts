@@ -2,7 +2,7 @@ import type { ConversationKind, MemberRole } from "@utd-stream/protocol";
 import type { Kysely, Transaction } from "kysely";
 import { ApiError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
-import type { Store } from "../../store/db.js";
+import type { Store } from "../../store/port.js";
 import type { Database } from "../../store/schema.js";
 import type { Db } from "./access.js";
 import { type ConversationRow, conversationRow, type MessageRow, memberRow } from "./queries.js";

@@ -25,10 +25,10 @@ import {
 } from "@utd-stream/protocol";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import type { AuthContext, Caller } from "../../core/caller.js";
 import { type RouteDeps, route } from "../../http/route.js";
-import type { AppsService } from "../apps/service.js";
-import type { AuthContext } from "../auth/service.js";
-import type { Caller, ChatService } from "./service.js";
+import type { AppsService } from "../apps/index.js";
+import type { ChatService } from "./service.js";
 
 const ConvParams = z.strictObject({ id: Id });
 const MessageParams = ConvParams.extend({ message_id: Id });

@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
+import type { AppRecord } from "../../core/caller.js";
 import type { Database } from "../../store/schema.js";
-import type { AppRecord } from "../apps/service.js";
 import { ChatAccess } from "./access.js";
 import { ConversationsService } from "./conversations.js";
 import type { ChatDeps, ChatParts } from "./deps.js";

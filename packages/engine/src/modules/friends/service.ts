@@ -1,12 +1,12 @@
 import { CHAT_EVENTS, type Friend, type FriendEvent, type FriendState } from "@utd-stream/protocol";
 import type { Kysely, Selectable, Transaction } from "kysely";
+import type { AppRecord } from "../../core/caller.js";
+import { requireCapability } from "../../core/caller.js";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { EventSink } from "../../core/events.js";
-import type { Store } from "../../store/db.js";
+import type { Store } from "../../store/port.js";
 import type { Database } from "../../store/schema.js";
-import type { AppRecord } from "../apps/service.js";
-import { requireCapability } from "../auth/service.js";
 import type { FriendshipsTable } from "./migrations.js";
 
 type Row = Selectable<FriendshipsTable>;

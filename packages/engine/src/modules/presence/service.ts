@@ -1,7 +1,7 @@
 import type { Presence, WsEventMap, WsEventType } from "@utd-stream/protocol";
+import { type AuthContext, requireCapability } from "../../core/caller.js";
 import { type Clock, iso } from "../../core/clock.js";
-import type { Store } from "../../store/db.js";
-import { type AuthContext, requireCapability } from "../auth/service.js";
+import type { Store } from "../../store/port.js";
 
 /** Where `presence.changed` goes: the gateway delivers to users watching `identity` (plus `extra`). */
 export interface PresencePublisher {
@@ -18,6 +18,8 @@ export interface PresenceDeps {
   nodeId: string;
   graceS: number;
   leaseS: number;
+  /** Who else learns of an identity's presence besides its explicit watchers (its friends, from the friends module). */
+  watchers?: WatcherSource;
   log?: { warn(obj: unknown, msg: string): void };
 }
 
@@ -28,7 +30,6 @@ export interface PresenceDeps {
  * after `leaseS`. The online/offline flip is a conditional update: exactly one node announces it.
  */
 export class PresenceService {
-  private readonly sources: WatcherSource[] = [];
   private readonly inflight = new Set<Promise<unknown>>();
   /** Pending connect writes per connection, so a quick disconnect is applied after its connect. */
   private readonly connecting = new Map<string, Promise<unknown>>();
@@ -36,11 +37,6 @@ export class PresenceService {
   private sweeping = false;
 
   constructor(private readonly d: PresenceDeps) {}
-
-  /** Adds watchers of an identity besides explicit watch lists (the friends module plugs in here). */
-  addWatcherSource(source: WatcherSource): void {
-    this.sources.push(source);
-  }
 
   private track<T>(p: Promise<T>): Promise<unknown> {
     const q = p.catch((err: unknown) => this.d.log?.warn({ err }, "presence: update failed"));
@@ -132,8 +128,7 @@ export class PresenceService {
   private async announce(appId: string, identity: string, now: number): Promise<void> {
     const [p] = await this.read(appId, [identity], now);
     if (!p) return;
-    let extra: readonly string[] = [];
-    for (const s of this.sources) extra = [...extra, ...(await s(appId, identity))];
+    const extra = this.d.watchers ? await this.d.watchers(appId, identity) : [];
     this.d.publisher.toWatchers(appId, identity, extra, "presence.changed", p);
   }
 

@@ -9,7 +9,7 @@ import {
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { type RouteDeps, route } from "../../http/route.js";
-import type { AppsService } from "../apps/service.js";
+import type { AppsService } from "../apps/index.js";
 import type { PushCredentials } from "./credentials.js";
 
 const AppParams = z.strictObject({ app_id: z.string().min(1).max(64) });

@@ -12,7 +12,7 @@ import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import { fingerprint, seal, unseal } from "../../core/keys.js";
 import type { ApnsCredentials, FcmCredentials, VapidCredentials } from "../../push/port.js";
-import type { Store } from "../../store/db.js";
+import type { Store } from "../../store/port.js";
 
 export interface AppPushCredentials {
   apns?: ApnsCredentials;

@@ -1,17 +1,14 @@
 import type { PushPlatform } from "@utd-stream/protocol";
 import { Counter, type Registry } from "prom-client";
 import type { Clock } from "../../core/clock.js";
-import type { ApnsCredentials, FcmCredentials, PushResult, PushSender, VapidCredentials } from "../../push/port.js";
-import type { Store } from "../../store/db.js";
+import type { PushResult, PushSenders } from "../../push/port.js";
+
+export type { PushSenders } from "../../push/port.js";
+
+import type { Store } from "../../store/port.js";
 import type { PushCredentials } from "./credentials.js";
 import type { PushOutboxTable } from "./migrations.js";
 import { buildRequest } from "./payloads.js";
-
-export interface PushSenders {
-  apns: PushSender<ApnsCredentials>;
-  fcm: PushSender<FcmCredentials>;
-  web: PushSender<VapidCredentials>;
-}
 
 /** A push given up (permanent refusal, no credentials, or out of attempts); the webhooks module reports it as `push.failed`. */
 export interface PushFailure {

@@ -1,8 +1,8 @@
 import type { ConversationMute } from "@utd-stream/protocol";
+import { type AuthContext, requireCapability } from "../../core/caller.js";
 import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
-import type { Store } from "../../store/db.js";
-import { type AuthContext, requireCapability } from "../auth/service.js";
+import type { Store } from "../../store/port.js";
 
 /** Conversation mute, a member setting: a muted member gets no message pushes from that conversation. */
 export class ConversationMutes {

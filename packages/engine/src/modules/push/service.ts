@@ -1,12 +1,12 @@
 import { createHash } from "node:crypto";
 import { PUSH_MAX_TOKENS_PER_USER, type PushPlatform, type PushToken, type RegisterPushTokenRequest } from "@utd-stream/protocol";
 import type { Selectable } from "kysely";
+import type { AuthContext } from "../../core/caller.js";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { Hooks } from "../../core/hooks.js";
 import { newId } from "../../core/ids.js";
-import type { Store } from "../../store/db.js";
-import type { AuthContext } from "../auth/service.js";
+import type { Store } from "../../store/port.js";
 import type { PushTokensTable } from "./migrations.js";
 
 type Row = Selectable<PushTokensTable>;

@@ -1,13 +1,13 @@
 import { type Call, CallIdParamsSchema, type CallMedia, CallMediaSchema, TERMINAL_CALL_STATUSES } from "@utd-stream/protocol";
 import type { FastifyInstance } from "fastify";
+import { type AuthContext, requireCapability } from "../../core/caller.js";
 import { iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import { type RouteDeps, route } from "../../http/route.js";
 import type { MediaWebhookHub } from "../../media/hub.js";
 import { callRoomKey, parseRoomKey } from "../../media/names.js";
 import { type MediaPort, requireMedia } from "../../media/port.js";
-import { type AuthContext, requireCapability } from "../auth/service.js";
-import type { CallsService } from "../calls/service.js";
+import type { CallsService } from "../calls/index.js";
 import { permissionWith } from "./permissions.js";
 
 /** Seconds a call room stays open after the last participant leaves. */

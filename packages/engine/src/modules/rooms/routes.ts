@@ -2,9 +2,9 @@ import { AddHostRequestSchema, RoomInfoSchema, RoomParamsSchema, TokenRequestSch
 import type { FastifyInstance } from "fastify";
 import { ApiError } from "../../core/errors.js";
 import { bearer, type RouteDeps, route } from "../../http/route.js";
+import { wsUrlFor } from "../../http/urls.js";
 import type { MediaWebhookHub } from "../../media/hub.js";
 import { type MediaPort, requireMedia } from "../../media/port.js";
-import { wsUrlFor } from "../auth/routes.js";
 import type { RoomsService } from "./service.js";
 
 export function registerRoomsRoutes(app: FastifyInstance, deps: RouteDeps, rooms: RoomsService, publicUrl: string | undefined): void {

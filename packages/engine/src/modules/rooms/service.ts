@@ -14,14 +14,15 @@ import type {
 import { ROOM_EVENTS_TOPIC } from "@utd-stream/protocol";
 import type { Selectable } from "kysely";
 import type { z } from "zod";
+import { type AuthContext, requireCapability } from "../../core/caller.js";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { EventSink } from "../../core/events.js";
 import type { MediaWebhookHub } from "../../media/hub.js";
 import { parseRoomKey, roomKey } from "../../media/names.js";
 import { type MediaPort, requireMedia } from "../../media/port.js";
-import type { Store } from "../../store/db.js";
-import { type AuthContext, type AuthService, requireCapability } from "../auth/service.js";
+import type { Store } from "../../store/port.js";
+import type { AuthService } from "../auth/index.js";
 import type { MediaRoomsTable } from "./migrations.js";
 import { AUDIENCE, permissionWith } from "./permissions.js";
 import { inRoom, isRoom, roomColumns } from "./scope.js";

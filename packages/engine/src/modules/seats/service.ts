@@ -1,11 +1,10 @@
 import type { SeatMode, SeatsState, SetupSeatsRequest, SpeakRequest } from "@utd-stream/protocol";
 import type { Selectable } from "kysely";
+import { type AuthContext, requireCapability } from "../../core/caller.js";
 import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
-import type { Store } from "../../store/db.js";
-import { type AuthContext, requireCapability } from "../auth/service.js";
-import { inRoom, isRoom, roomColumns } from "../rooms/scope.js";
-import type { RoomRow, RoomsService } from "../rooms/service.js";
+import type { Store } from "../../store/port.js";
+import { inRoom, isRoom, type RoomRow, type RoomsService, roomColumns } from "../rooms/index.js";
 import type { MediaSpeakRequestsTable } from "./migrations.js";
 
 type RequestRow = Selectable<MediaSpeakRequestsTable>;

@@ -1,8 +1,8 @@
 import { ROOM_DEFAULT_ROLE, type RoomPolicy, type RoomPolicyKind, type RoomPolicyRequest } from "@utd-stream/protocol";
+import type { AppRecord } from "../../core/caller.js";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
-import type { Store } from "../../store/db.js";
-import type { AppRecord } from "../apps/service.js";
+import type { Store } from "../../store/port.js";
 
 /** A room's policy as the rules use it: limits already capped by the app's plan. */
 export interface EffectivePolicy {

@@ -9,10 +9,11 @@ import {
   SignalRoomParamsSchema,
 } from "@utd-stream/protocol";
 import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { AppRecord } from "../../core/caller.js";
+import { requireCapability } from "../../core/caller.js";
 import { ApiError } from "../../core/errors.js";
 import { bearer, type RouteDeps, route } from "../../http/route.js";
-import type { AppRecord, AppsService } from "../apps/service.js";
-import { requireCapability } from "../auth/service.js";
+import type { AppsService } from "../apps/index.js";
 import type { RoomPolicies } from "./policies.js";
 import type { SignalRooms } from "./service.js";
 
@@ -85,7 +86,7 @@ export function registerSignalRoomRoutes(
       const room = params.room_name;
       const viaBackend = await backendApp(req, apps, deps.adminToken);
       if (viaBackend) return { room, members: await rooms.members(viaBackend, room) };
-      const { ctx } = await deps.auth.authenticate(bearer(req));
+      const { ctx } = await deps.authenticate(bearer(req));
       const members = await rooms.members(ctx.app, room);
       if (!members.some((m) => m.identity === ctx.identity)) throw ApiError.forbidden(`only members of room "${room}" may list it`);
       return { room, members };

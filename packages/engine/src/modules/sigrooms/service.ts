@@ -11,12 +11,12 @@ import {
   type SignalRoomFrameMap,
   type SignalRoomFrameType,
 } from "@utd-stream/protocol";
+import type { AppRecord } from "../../core/caller.js";
+import { type AuthContext, requireCapability } from "../../core/caller.js";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { RateLimiter } from "../../core/rate-limit.js";
 import type { WsConnection } from "../../ws/gateway.js";
-import type { AppRecord } from "../apps/service.js";
-import { type AuthContext, requireCapability } from "../auth/service.js";
 import type { BackplaneEvent, RoomBackplane } from "./backplane.js";
 import type { RoomsConfig } from "./config.js";
 import { verifyRoomGrant } from "./grants.js";

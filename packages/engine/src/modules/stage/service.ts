@@ -1,10 +1,9 @@
 import type { Stage, StageMember, StageRole } from "@utd-stream/protocol";
+import { type AuthContext, requireCapability } from "../../core/caller.js";
 import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
-import type { Store } from "../../store/db.js";
-import { type AuthContext, requireCapability } from "../auth/service.js";
-import { inRoom, roomColumns } from "../rooms/scope.js";
-import type { RoomRow, RoomsService } from "../rooms/service.js";
+import type { Store } from "../../store/port.js";
+import { inRoom, type RoomRow, type RoomsService, roomColumns } from "../rooms/index.js";
 
 /**
  * Live-stream stage: the host(s) plus any number of co-hosts who may publish audio and video.

@@ -2,9 +2,9 @@ import type { Operator } from "@utd-stream/protocol";
 import type { Kysely, Transaction } from "kysely";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
-import type { Store } from "../../store/db.js";
+import type { Store } from "../../store/port.js";
 import type { Database } from "../../store/schema.js";
-import { ChatRecords } from "../chat/records.js";
+import { ChatRecords } from "../chat/index.js";
 
 type Db = Kysely<Database> | Transaction<Database>;
 

@@ -17,10 +17,9 @@ import {
 } from "@utd-stream/protocol";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import type { AuthContext, Caller } from "../../core/caller.js";
 import { type RouteDeps, route } from "../../http/route.js";
-import type { AppsService } from "../apps/service.js";
-import type { AuthContext } from "../auth/service.js";
-import type { Caller } from "../chat/service.js";
+import type { AppsService } from "../apps/index.js";
 import type { SupportService } from "./service.js";
 
 const ConvParams = z.strictObject({ id: Id });

@@ -1,11 +1,11 @@
 import type { SupportConversation, SupportListQuery, SupportState } from "@utd-stream/protocol";
 import type { Kysely, Selectable, Transaction } from "kysely";
+import type { AppRecord } from "../../core/caller.js";
 import { iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
-import type { Store } from "../../store/db.js";
+import type { Store } from "../../store/port.js";
 import type { Database } from "../../store/schema.js";
-import type { AppRecord } from "../apps/service.js";
-import type { ChatService } from "../chat/service.js";
+import type { ChatService } from "../chat/index.js";
 import type { SupportConversationsTable } from "./migrations.js";
 
 export type SupportRow = Selectable<SupportConversationsTable>;

@@ -14,16 +14,14 @@ import {
   type SupportState,
 } from "@utd-stream/protocol";
 import type { Kysely, Transaction } from "kysely";
+import { type AppRecord, type Caller, requireCapability } from "../../core/caller.js";
 import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { EventSink } from "../../core/events.js";
 import { newId } from "../../core/ids.js";
-import type { Store } from "../../store/db.js";
+import type { Store } from "../../store/port.js";
 import type { Database } from "../../store/schema.js";
-import type { AppRecord } from "../apps/service.js";
-import { requireCapability } from "../auth/service.js";
-import { memberIdentities } from "../chat/queries.js";
-import type { Caller, ChatService } from "../chat/service.js";
+import { type ChatService, memberIdentities } from "../chat/index.js";
 import { Operators } from "./operators.js";
 import { type SupportRow, SupportRows } from "./rows.js";
 

@@ -1,8 +1,8 @@
 import type { TypingEventData, TypingFrame } from "@utd-stream/protocol";
+import { type AuthContext, requireCapability } from "../../core/caller.js";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { EventSink } from "../../core/events.js";
-import { type AuthContext, requireCapability } from "../auth/service.js";
 
 /**
  * Who else is in a conversation, for conversation typing. The chat module provides it: return the
@@ -25,19 +25,15 @@ interface Active {
  */
 export class TypingService {
   private readonly active = new Map<string, Active>();
-  private members: ConversationMembers | undefined;
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly events: EventSink,
     private readonly clock: Clock,
     private readonly ttlS: number,
+    /** Resolves `conversation_id` targets (the chat module); without it, conversation typing answers `not_found`. */
+    private readonly members?: ConversationMembers,
   ) {}
-
-  /** Lets the chat module resolve `conversation_id` targets. */
-  setConversationMembers(fn: ConversationMembers): void {
-    this.members = fn;
-  }
 
   private async recipients(ctx: AuthContext, f: TypingFrame): Promise<readonly string[]> {
     if (f.to !== undefined) {

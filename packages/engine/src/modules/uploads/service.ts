@@ -9,13 +9,13 @@ import {
   type UploadMetadata,
 } from "@utd-stream/protocol";
 import type { Selectable } from "kysely";
+import type { AppRecord } from "../../core/caller.js";
+import { requireCapability } from "../../core/caller.js";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import type { FileStore } from "../../files/port.js";
-import type { Store } from "../../store/db.js";
-import type { AppRecord } from "../apps/service.js";
-import { requireCapability } from "../auth/service.js";
+import type { Store } from "../../store/port.js";
 import type { UploadsTable } from "./migrations.js";
 
 type UploadRow = Selectable<UploadsTable>;

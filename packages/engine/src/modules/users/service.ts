@@ -2,8 +2,8 @@ import type { Ban } from "@utd-stream/protocol";
 import type { Selectable } from "kysely";
 import { type Clock, iso } from "../../core/clock.js";
 import type { Hooks } from "../../core/hooks.js";
-import type { Store } from "../../store/db.js";
-import type { UsersTable } from "../../store/schema.js";
+import type { Store } from "../../store/port.js";
+import type { UsersTable } from "../apps/index.js";
 
 /** A stored user, as read. */
 export type UserRow = Selectable<UsersTable>;

@@ -1,12 +1,12 @@
 import { PublishEventsRequestSchema, PublishEventsResponseSchema } from "@utd-stream/protocol";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { type RouteDeps, route } from "../http/route.js";
-import type { AppsService } from "../modules/apps/service.js";
-import type { Gateway } from "./gateway.js";
+import type { EventSink } from "../../core/events.js";
+import { type RouteDeps, route } from "../../http/route.js";
+import type { AppsService } from "../apps/index.js";
 
 /** `POST /admin/v1/apps/{app_id}/events`: server-side publish of `custom.*` events to users' streams. */
-export function registerGatewayRoutes(app: FastifyInstance, deps: RouteDeps, apps: AppsService, gateway: Gateway): void {
+export function registerGatewayRoutes(app: FastifyInstance, deps: RouteDeps, apps: AppsService, events: EventSink): void {
   route(app, deps, {
     method: "POST",
     url: "/admin/v1/apps/:app_id/events",
@@ -19,7 +19,7 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: RouteDeps, app
     handler: async ({ params, body }) => {
       await apps.get(params.app_id);
       const identities = [...new Set(body.identities)];
-      gateway.toUsers(params.app_id, identities, body.type, body.data);
+      events.toUsers(params.app_id, identities, body.type, body.data);
       return { recipients: identities.length };
     },
   });

@@ -1,0 +1,16 @@
+import { defineModule } from "../module.js";
+import { registerAdminRoutes } from "./routes.js";
+
+declare module "../module.js" {
+  interface ModuleServices {
+    /** The admin API offers no service of its own: it drives the apps and users modules. */
+    admin: undefined;
+  }
+}
+
+/** The admin API (`/admin/v1`, bearer `UTD_ADMIN_TOKEN`): apps, plans, bans, usage. The `utd` CLI drives it. */
+export const adminModule = defineModule({
+  name: "admin",
+  needs: ["apps", "users"],
+  create: ({ apps, users }) => ({ service: undefined, routes: (http, deps) => registerAdminRoutes(http, deps, apps, users) }),
+});

@@ -1,0 +1,50 @@
+import { MessageReadFrameSchema, MessageSendFrameSchema } from "@utd-stream/protocol";
+import { defineModule, wsVerb } from "../module.js";
+import { type ChatTables, chatMigrations } from "./migrations.js";
+import { ChatRetention } from "./retention.js";
+import { registerChatAdminRoutes, registerChatRoutes } from "./routes.js";
+import { ChatService } from "./service.js";
+
+export type { ConversationsTable, MessagesTable } from "./migrations.js";
+export { memberIdentities } from "./queries.js";
+export { ChatRecords } from "./records.js";
+export { ChatRetention } from "./retention.js";
+export { type AttachmentResolver, ChatService } from "./service.js";
+
+declare module "../../store/schema.js" {
+  interface Database extends ChatTables {}
+}
+declare module "../module.js" {
+  interface ModuleServices {
+    chat: ChatService;
+  }
+}
+
+/** Conversations (direct, group, chatroom), messages, receipts and reactions; retention by plan. */
+export const chatModule = defineModule({
+  name: "chat",
+  needs: ["realtime", "apps", "uploads"],
+  migrations: chatMigrations,
+  create: ({ store, clock, config, log, outbox, realtime, apps, uploads }) => {
+    const chat = new ChatService({ store, clock, events: realtime.events, attachments: uploads, outbox });
+    const retention = new ChatRetention({ chat, uploads, apps, sweepS: config.chatRetentionSweepS, log });
+    return {
+      service: chat,
+      routes: (http, deps) => {
+        registerChatRoutes(http, deps, chat);
+        registerChatAdminRoutes(http, deps, chat, apps);
+      },
+      wsVerbs: [
+        wsVerb("message.send", MessageSendFrameSchema, async (ctx, f) => {
+          const { type: _t, id: _i, conversation_id, ...body } = f;
+          return (await chat.messages.send({ app: ctx.app, identity: ctx.identity }, conversation_id, body)).message;
+        }),
+        wsVerb("message.read", MessageReadFrameSchema, async (ctx, f) =>
+          chat.receipts.markRead({ app: ctx.app, identity: ctx.identity }, f.conversation_id, f.seq),
+        ),
+      ],
+      start: () => retention.start(),
+      stop: () => retention.stop(),
+    };
+  },
+});

@@ -1,0 +1,21 @@
+import { defineModule } from "../module.js";
+import { registerStageRoutes } from "./routes.js";
+import { StageService } from "./service.js";
+
+export { StageService } from "./service.js";
+
+declare module "../module.js" {
+  interface ModuleServices {
+    stage: StageService;
+  }
+}
+
+/** A live stream's stage: co-host requests, invitations and removals, applied through the media port. */
+export const stageModule = defineModule({
+  name: "stage",
+  needs: ["rooms"],
+  create: ({ store, clock, rooms }) => {
+    const stage = new StageService(store, clock, rooms);
+    return { service: stage, routes: (http, deps) => registerStageRoutes(http, deps, stage) };
+  },
+});
