@@ -117,6 +117,8 @@ export async function createEngine(
     for (const m of started.splice(0).reverse()) await Promise.resolve(m.stop?.()).catch(() => {});
     for (const c of owned.splice(0).reverse()) await c().catch(() => {});
   };
+  // A misordered or clashing list is refused before anything is opened or migrated.
+  checkModuleList(modules);
   try {
     const clock = ports.clock ?? systemClock;
     const log = ports.logger ?? createLogger(config.logLevel);
@@ -260,15 +262,23 @@ async function buildModules(
   };
   const instances: ModuleInstance<unknown>[] = [];
   for (const m of modules) {
-    if (m.name in services) throw new Error(`module "${m.name}" is listed twice`);
-    const missing = m.needs.filter((n) => !(n in services));
-    if (missing.length > 0) throw new Error(`module "${m.name}" needs ${missing.join(", ")}: list it after them`);
     // Each module sees the ports plus the services built so far; `needs` (checked above) says which it reads.
     const instance = await m.create({ ...base, ...(services as ModuleServices), later });
     services[m.name] = instance.service;
     instances.push(instance);
   }
   return { services: services as ModuleServices, instances };
+}
+
+/** Every module listed once, after the modules it needs. */
+function checkModuleList(modules: readonly AnyModule[]): void {
+  const seen = new Set<string>();
+  for (const m of modules) {
+    if (seen.has(m.name)) throw new Error(`module "${m.name}" is listed twice`);
+    const missing = m.needs.filter((n) => !seen.has(n));
+    if (missing.length > 0) throw new Error(`module "${m.name}" needs ${missing.join(", ")}: list it after them`);
+    seen.add(m.name);
+  }
 }
 
 function required<K extends ModuleName>(services: ModuleServices, name: K): ModuleServices[K] {
