@@ -1,7 +1,9 @@
 import {
   CLOSE_CODES,
   type EventFrame,
+  isSignalRoomFrame,
   isWsEvent,
+  type SignalRoomFrame,
   UTDStreamException,
   type WelcomeFrame,
   type WireError,
@@ -68,6 +70,8 @@ export type SignalClientEvents = WsEventMap & {
   resync: { reason: string };
   /** Every server event, raw (also for types this SDK version does not know). */
   event: EventFrame;
+  /** A signalling-room frame (`room.members`, `room.joined`, …): no `seq`, not part of the stream. */
+  roomFrame: SignalRoomFrame;
   /** An `error` frame or a failed token refresh. */
   error: UTDStreamException;
   /** The client stopped and will not reconnect by itself. */
@@ -255,6 +259,11 @@ export class UTDSignalClient {
       return;
     }
     if (typeof f.type !== "string") return;
+    const typed = f as typeof f & { type: string };
+    if (isSignalRoomFrame(typed)) {
+      this.emitter.emit("roomFrame", typed);
+      return;
+    }
     if (typeof f.seq === "number" && f.type !== "welcome") {
       // An event on the stream. Drop anything already processed (defensive: the engine sends each once).
       if (this.cursor && f.seq <= this.cursor.seq) return;

@@ -16,6 +16,14 @@ export {
   type WebSocketLike,
 } from "./client.js";
 export { Emitter } from "./emitter.js";
+export {
+  type UTDJson,
+  UTDRoom,
+  type UTDRoomEvents,
+  type UTDRoomMember,
+  type UTDRoomMessage,
+  type UTDRoomOptions,
+} from "./rooms.js";
 export { type UTDCallEvent, UTDSignaling, type UTDSignalingEvents, type UTDSignalingOptions } from "./signaling.js";
 export { type ReadableStore, Store } from "./store.js";
 export type { UTDCall, UTDPlanLimits, UTDPresence, UTDPushToken, UTDSession, UTDSocketSession, UTDTyping } from "./wire.js";

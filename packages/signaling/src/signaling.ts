@@ -2,6 +2,7 @@ import type { CallAction, CallEventData, CallStatus, CallType, PushPlatform, UTD
 import { type FetchLike, UTDApi } from "./api.js";
 import { type ClosedInfo, type ConnectionState, UTDSignalClient, type WebSocketConstructor } from "./client.js";
 import { Emitter } from "./emitter.js";
+import { RoomRegistry, type UTDRoom, type UTDRoomOptions } from "./rooms.js";
 import { type ReadableStore, Store } from "./store.js";
 import {
   callFromWire,
@@ -87,6 +88,7 @@ export class UTDSignaling {
   private readonly stateStore = new Store<ConnectionState>("idle");
   private readonly incoming = new Store<readonly UTDCall[]>([]);
   private readonly watched = new Set<string>();
+  private readonly rooms = new RoomRegistry();
   private session: UTDSession | undefined;
   private connecting: Promise<void> | undefined;
   private flags: { signaling: boolean | null; chat: boolean | null; limits: UTDPlanLimits | null } = {
@@ -168,6 +170,7 @@ export class UTDSignaling {
     const client = new UTDSignalClient(clientOpts);
     this.client = client;
     client.state.subscribe((v) => this.stateStore.set(v));
+    this.rooms.attach(client);
     client.on("welcome", ({ resumed }) => {
       const ws = client.session.value;
       if (ws) this.flags = { signaling: ws.signalingEnabled, chat: ws.chatEnabled, limits: ws.planLimits };
@@ -236,9 +239,27 @@ export class UTDSignaling {
 
   /** Closes the socket. */
   disconnect(): void {
+    this.rooms.detach();
     this.client?.disconnect();
     this.client = undefined;
     this.incoming.set([]);
+  }
+
+  // ----- signalling rooms -----
+
+  /**
+   * Joins a signalling room (or returns the handle of one already joined) and resolves once in it, with
+   * the member list filled. Rejects with `UTDStreamException` when refused (`forbidden` by the room's
+   * policy, `limit_exceeded`, `feature_disabled`). After a reconnect the room is rejoined by itself.
+   *
+   * @example
+   * const room = await signaling.room("watch-party", { data: { avatar: "🦊" } });
+   * room.messages.subscribe(({ data }) => player.apply(data));
+   * await room.publish({ action: "pause", at: player.currentTime });
+   */
+  room(name: string, opts: UTDRoomOptions = {}): Promise<UTDRoom> {
+    this.requireClient();
+    return this.rooms.open(name, opts);
   }
 
   // ----- presence -----
