@@ -15,6 +15,7 @@ import { initLocale, otherLocale, setLocale, t } from "./i18n.js";
 import { LivePanel } from "./live.js";
 import { explain } from "./notice.js";
 import { People } from "./people.js";
+import { WatchPanel } from "./watch.js";
 import "./style.css";
 
 const USER_KEY = "utd-demo-user";
@@ -154,6 +155,7 @@ function shell(base: Pick<Ctx, "cfg" | "me" | "deviceId" | "signaling" | "media"
     chat: chatPanel?.el ?? explain(capabilityOff("chat")),
     live: new LivePanel(ctx).el,
     room: new AudioRoomPanel(ctx).el,
+    watch: new WatchPanel(ctx).el,
   } as const;
   type Tab = keyof typeof panels;
   const tabButtons = (Object.keys(panels) as Tab[]).map((id) =>
