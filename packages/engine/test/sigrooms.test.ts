@@ -276,6 +276,13 @@ describe.each(BACKENDS)("signalling rooms (%s)", (_name, setup) => {
     expect(await join(u.ws, r)).toMatchObject({ ok: false, error: { code: "forbidden" } });
     const bad = await e.admin<Err>("PATCH", `/admin/v1/apps/${app.app_id}`, { settings: { room_policy: "everyone" } });
     expect(bad.status).toBe(400);
+    // The plan's member cap can be overridden per app.
+    await e.admin("PATCH", `/admin/v1/apps/${app.app_id}`, { settings: { room_policy: "open" }, limit_overrides: { max_room_members: 1 } });
+    const r2 = room();
+    expect((await backend<RoomPolicy>("GET", `/api/v1/rooms/${r2}/policy`)).body.max_members).toBe(1);
+    expect(await join(u.ws, r2)).toMatchObject({ ok: true });
+    const other = await user("def-other");
+    expect(await join(other.ws, r2)).toMatchObject({ ok: false, error: { code: "limit_exceeded", limit: "max_room_members" } });
   });
 
   test("history: a late joiner gets the last N; a rejoin with since gets what it missed (epoch + offset)", async (ctx) => {
