@@ -54,6 +54,8 @@ describe("session mint — open mode", () => {
       max_chatrooms: 50,
       max_room_members: 1000,
       room_history: 50,
+      max_storage_bytes_per_user: 2 * 1024 ** 3,
+      max_storage_bytes_per_app: 200 * 1024 ** 3,
     });
     expect(r.body.ws_url).toBe(`${engine.wsUrl}`);
     expect(r.headers.get("ratelimit-limit")).toBe("5");

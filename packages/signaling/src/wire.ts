@@ -27,6 +27,10 @@ export interface UTDPlanLimits {
   maxRoomMembers: number;
   /** Broadcasts a signalling room may keep for late joiners. */
   roomHistory: number;
+  /** Bytes one user may keep in uploads. */
+  maxStorageBytesPerUser: number;
+  /** Bytes the whole app may keep in uploads. */
+  maxStorageBytesPerApp: number;
 }
 
 /** A minted session: the user token plus the capability flags and plan limits the engine surfaced. */
@@ -104,6 +108,8 @@ export function planLimitsFromWire(p: PlanLimits | null | undefined): UTDPlanLim
     maxChatrooms: p.max_chatrooms,
     maxRoomMembers: p.max_room_members,
     roomHistory: p.room_history,
+    maxStorageBytesPerUser: p.max_storage_bytes_per_user,
+    maxStorageBytesPerApp: p.max_storage_bytes_per_app,
   };
 }
 

@@ -44,7 +44,16 @@ class FakeSocket implements WebSocketLike {
         device_id: null,
         signaling_enabled: true,
         messaging_enabled: true,
-        plan_limits: { history_days: 7, max_group_members: 10, max_friends: 50, max_chatrooms: 1, max_room_members: 50, room_history: 0 },
+        plan_limits: {
+          history_days: 7,
+          max_group_members: 10,
+          max_friends: 50,
+          max_chatrooms: 1,
+          max_room_members: 50,
+          room_history: 0,
+          max_storage_bytes_per_user: 100 * 1024 ** 2,
+          max_storage_bytes_per_app: 1024 ** 3,
+        },
         expires_at: new Date(Date.now() + 3_600_000).toISOString(),
       },
     });

@@ -96,6 +96,8 @@ describe("@utd-stream/signaling against a real engine", () => {
       maxChatrooms: 50,
       maxRoomMembers: 1000,
       roomHistory: 50,
+      maxStorageBytesPerUser: 2 * 1024 ** 3,
+      maxStorageBytesPerApp: 200 * 1024 ** 3,
     });
     expect(s.state.value).toBe("connected");
     expect(states).toEqual(["idle", "connecting", "connected"]);

@@ -26,6 +26,8 @@ export interface EngineConfig {
   chatRetentionSweepS: number;
   /** Largest upload in bytes (`UTD_UPLOAD_MAX_BYTES`, default 50 MiB). */
   uploadMaxBytes: number;
+  /** Seconds an uploaded file no message references is kept before the sweeper deletes it (`UTD_UPLOAD_UNATTACHED_GRACE_S`, default 6 h). */
+  uploadUnattachedGraceS: number;
   /** S3-compatible file storage (`UTD_S3_BUCKET` etc.); local disk under `dataDir` when absent. */
   s3: S3Config | undefined;
   /** Lifetime of a LiveKit room token in seconds (it only has to get the participant in; LiveKit refreshes it). */
@@ -170,6 +172,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     callRingTimeoutS: int(env, "UTD_CALL_RING_TIMEOUT_S", 30, 1),
     chatRetentionSweepS: int(env, "UTD_CHAT_RETENTION_SWEEP_S", 3600, 1),
     uploadMaxBytes: int(env, "UTD_UPLOAD_MAX_BYTES", 50 * 1024 * 1024, 1),
+    uploadUnattachedGraceS: int(env, "UTD_UPLOAD_UNATTACHED_GRACE_S", 6 * 3600, 60),
     s3: s3Config(env),
     mediaTokenTtlS: int(env, "UTD_MEDIA_TOKEN_TTL_S", 600, 10),
     userTokenTtlS: int(env, "UTD_USER_TOKEN_TTL_S", 3600, 10),

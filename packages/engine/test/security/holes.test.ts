@@ -309,3 +309,122 @@ describe("/metrics access", () => {
     }
   });
 });
+
+describe("holes 2 and 5: file tokens and storage", () => {
+  let e: InProcEngine;
+  beforeAll(async () => {
+    e = await startInProcess({ env: { UTD_UPLOAD_UNATTACHED_GRACE_S: "3600" } });
+  });
+  afterAll(() => e?.close());
+
+  type Presign = { file_token: string; upload_url: string };
+  /** Reserves and stores `size` bytes as `token`'s user. */
+  async function upload(token: string, size = 3): Promise<string> {
+    const p = await e.request<Presign>("POST", "/api/v1/uploads", {
+      token,
+      body: { kind: "file", filename: "f.bin", content_type: "application/octet-stream", size },
+    });
+    expect(p.status).toBe(201);
+    const u = new URL(p.body.upload_url);
+    const put = await e.request("PUT", `${u.pathname}${u.search}`, {
+      raw: "x".repeat(size),
+      headers: { "content-type": "application/octet-stream" },
+    });
+    expect(put.status).toBe(200);
+    return p.body.file_token;
+  }
+  const group = async (token: string, members: string[]) =>
+    (await e.request<{ id: string }>("POST", "/api/v1/conversations", { token, body: { kind: "group", members } })).body.id;
+  const send = (token: string, conv: string, file: string, id: string) =>
+    e.request<Err>("POST", `/api/v1/conversations/${conv}/messages`, {
+      token,
+      body: { client_msg_id: id, attachments: [{ file_token: file }] },
+    });
+  const messages = async (token: string, conv: string) =>
+    (await e.request<{ messages: unknown[] }>("GET", `/api/v1/conversations/${conv}/messages?after=0`, { token })).body.messages;
+
+  it("hole 2: a removed member cannot give themselves a file again through a group of their own", async () => {
+    const app = await e.createApp({ plan: "pro" });
+    const [owner, ex, friend] = (await Promise.all(["owner", "ex", "friend"].map(async (i) => (await e.session(app, i)).user_token))) as [
+      string,
+      string,
+      string,
+    ];
+    const g = await group(owner, ["ex"]);
+    const file = await upload(owner);
+    expect((await send(owner, g, file, "m1")).status).toBe(201);
+    expect((await e.request("GET", `/api/v1/uploads/${file}`, { token: ex })).status).toBe(200);
+    expect((await e.request("DELETE", `/api/v1/conversations/${g}/members/ex`, { token: owner })).status).toBe(204);
+    const own = await group(ex, ["friend"]);
+    const attach = await send(ex, own, file, "steal");
+    expect([attach.status, attach.body.error.code]).toEqual([403, "forbidden"]);
+    expect(await messages(ex, own)).toEqual([]);
+    expect((await e.request("GET", `/api/v1/uploads/${file}`, { token: ex })).status).toBe(403);
+    expect((await e.request("GET", `/api/v1/uploads/${file}`, { token: friend })).status).toBe(403);
+
+    // A file its uploader never sent: nobody else may send it either.
+    const unsent = await upload(owner);
+    expect((await send(ex, own, unsent, "steal2")).status).toBe(403);
+    // Whoever may download a file now may forward it.
+    const member = (await e.session(app, "member")).user_token;
+    const g2 = await group(owner, ["member"]);
+    const shared = await upload(owner);
+    expect((await send(owner, g2, shared, "m2")).status).toBe(201);
+    const fwd = await group(member, ["friend"]);
+    expect((await send(member, fwd, shared, "fwd")).status).toBe(201);
+    expect((await e.request("GET", `/api/v1/uploads/${shared}`, { token: friend })).status).toBe(200);
+  });
+
+  it("hole 5: per-user and per-app storage quotas answer limit_exceeded; others of the app are not hurt", async () => {
+    const app = await e.createApp({ plan: "pro" });
+    const patch = await e.admin("PATCH", `/admin/v1/apps/${app.app_id}`, {
+      limit_overrides: { max_storage_bytes_per_user: 1000, max_storage_bytes_per_app: 2000 },
+    });
+    expect(patch.status).toBe(200);
+    const hog = (await e.session(app, "hog")).user_token;
+    const nice = (await e.session(app, "nice")).user_token;
+    await upload(hog, 600);
+    // An open reservation counts as well as stored bytes.
+    const reserve = (token: string, size: number) =>
+      e.request<Err>("POST", "/api/v1/uploads", {
+        token,
+        body: { kind: "file", filename: "r.bin", content_type: "application/octet-stream", size },
+      });
+    expect((await reserve(hog, 300)).status).toBe(201);
+    const over = await reserve(hog, 200);
+    expect([over.status, over.body.error.code, (over.body.error as { limit?: string }).limit]).toEqual([
+      403,
+      "limit_exceeded",
+      "max_storage_bytes_per_user",
+    ]);
+    await upload(nice, 900);
+    const third = (await e.session(app, "third")).user_token;
+    expect((await reserve(third, 150)).status).toBe(201);
+    const appOver = await reserve(third, 100);
+    expect([appOver.status, (appOver.body.error as { limit?: string }).limit]).toEqual([403, "max_storage_bytes_per_app"]);
+    // Another app is not affected.
+    const other = await e.createApp({ plan: "pro" });
+    expect((await reserve((await e.session(other, "x")).user_token, 5000)).status).toBe(201);
+  });
+
+  it("hole 5: files never attached are purged after the grace period; attached ones stay", async () => {
+    const app = await e.createApp({ plan: "pro" });
+    const a = (await e.session(app, "a")).user_token;
+    await e.session(app, "b");
+    const loose = await upload(a, 10);
+    const kept = await upload(a, 10);
+    const g = await group(a, ["b"]);
+    expect((await send(a, g, kept, "k")).status).toBe(201);
+    const onDisk = (f: string) => existsSync(join(e.dataDir, "files", app.app_id, f));
+    e.clock.advance(30 * 60_000);
+    await e.engine.services.chat.purgeNow();
+    expect(onDisk(loose)).toBe(true);
+    e.clock.advance(31 * 60_000);
+    await e.engine.services.chat.purgeNow();
+    expect(onDisk(loose)).toBe(false);
+    const again = (await e.session(app, "a")).user_token;
+    expect((await e.request("GET", `/api/v1/uploads/${loose}`, { token: again })).status).toBe(404);
+    expect(onDisk(kept)).toBe(true);
+    expect((await e.request<{ uploaded: boolean }>("GET", `/api/v1/uploads/${kept}`, { token: again })).body.uploaded).toBe(true);
+  });
+});

@@ -1,4 +1,5 @@
 import type { Attachment } from "@utd-stream/protocol";
+import type { AppRecord } from "../../core/caller.js";
 import type { Clock } from "../../core/clock.js";
 import type { EventSink } from "../../core/events.js";
 import type { Outbox } from "../../core/outbox.js";
@@ -6,9 +7,12 @@ import type { Store } from "../../store/port.js";
 import type { ChatAccess } from "./access.js";
 import type { ChatRecords } from "./records.js";
 
-/** Turns file tokens into attachments; implemented by the uploads module (refuses other apps' and unfinished files). */
+/**
+ * Turns file tokens into attachments `identity` may send; implemented by the uploads module (refuses other
+ * apps' files, files the sender neither uploaded nor may download, and unfinished ones).
+ */
 export interface AttachmentResolver {
-  resolve(appId: string, tokens: readonly string[]): Promise<Attachment[]>;
+  resolve(app: AppRecord, identity: string, tokens: readonly string[]): Promise<Attachment[]>;
 }
 
 /** What the chat module is built from. */

@@ -60,7 +60,8 @@ export class MessagesService {
     }
     const attachments = req.attachments?.length
       ? await this.d.attachments.resolve(
-          caller.app.id,
+          caller.app,
+          caller.identity,
           req.attachments.map((a) => a.file_token),
         )
       : [];

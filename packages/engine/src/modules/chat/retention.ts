@@ -17,7 +17,7 @@ export class ChatRetention {
   async purgeNow(): Promise<number> {
     const apps = await this.d.apps.list();
     const messages = await this.d.chat.purgeExpired(apps);
-    await this.d.uploads.purge(apps, (app) => this.d.chat.retentionCutoff(app));
+    await this.d.uploads.purge(apps);
     return messages;
   }
 

@@ -29,6 +29,7 @@ export const uploadsModule = defineModule({
       files,
       clock,
       maxSize: config.uploadMaxBytes,
+      unattachedGraceS: config.uploadUnattachedGraceS,
       policy: { canDownload: (app, identity, fileId) => chat().canDownload(app, identity, fileId) },
     });
     return { service: uploads, routes: (http, deps) => registerUploadRoutes(http, deps, uploads, config.publicUrl) };

@@ -47,4 +47,10 @@ export const uploadsMigrations: MigrationSet = (dialect) => ({
         .execute();
     },
   },
+  "0006_uploads_quota_index": {
+    async up(db: Kysely<unknown>) {
+      // Storage quotas sum a user's and an app's uploads on every reservation.
+      await db.schema.createIndex("uploads_app_uploader").on("uploads").columns(["app_id", "uploader"]).execute();
+    },
+  },
 });

@@ -31,13 +31,17 @@ export interface UploadsDeps {
   clock: Clock;
   /** Largest upload in bytes (`UPLOAD_LIMITS.maxSize` unless configured lower). */
   maxSize: number;
+  /** Seconds an uploaded file that no message references is kept (`UTD_UPLOAD_UNATTACHED_GRACE_S`). */
+  unattachedGraceS: number;
   policy: DownloadPolicy;
 }
 
 /**
  * Upload reservations and file tokens. A token is usable only in its uploader's app and only once the
  * bytes are stored with exactly the declared size; downloads are for the uploader and members of a
- * conversation where the file was sent.
+ * conversation where the file was sent, and so is attaching it to a message (knowing a token is not a
+ * right). Reservations count against the plan's per-user and per-app storage quotas; files no message
+ * references are deleted after a short grace period.
  */
 export class UploadsService {
   constructor(private readonly d: UploadsDeps) {}
@@ -53,6 +57,7 @@ export class UploadsService {
     }
     if (req.size > this.d.maxSize) throw new ApiError("payload_too_large", `files may be at most ${this.d.maxSize} bytes`);
     const now = this.d.clock.now();
+    await this.checkQuota(app, identity, req.size, now);
     const id = newId("file", now);
     const key = `${app.id}/${id}`;
     const expiresAt = now + UPLOAD_LIMITS.uploadUrlTtlS * 1000;
@@ -77,6 +82,27 @@ export class UploadsService {
     return { file_token: id, upload_url: put.url, method: put.method, headers: put.headers, expires_at: iso(expiresAt) };
   }
 
+  /**
+   * Refuses (`limit_exceeded`) a reservation that would take the user or the app past its storage quota.
+   * Stored files and reservations whose upload URL is still valid both count. Checked at reservation, so
+   * concurrent reservations may overshoot by at most their own sizes.
+   */
+  private async checkQuota(app: AppRecord, identity: string, size: number, now: number): Promise<void> {
+    const held = (uploader?: string) => {
+      let q = this.d.store.db
+        .selectFrom("uploads")
+        .select((eb) => eb.fn.coalesce(eb.fn.sum<number>("size"), eb.val(0)).as("bytes"))
+        .where("app_id", "=", app.id)
+        .where((eb) => eb.or([eb("uploaded_at", "is not", null), eb("upload_expires_at", ">", now)]));
+      if (uploader !== undefined) q = q.where("uploader", "=", uploader);
+      return q.executeTakeFirstOrThrow().then((r) => Number(r.bytes));
+    };
+    const perUser = app.limits.max_storage_bytes_per_user;
+    if ((await held(identity)) + size > perUser) throw ApiError.limitExceeded("max_storage_bytes_per_user", perUser);
+    const perApp = app.limits.max_storage_bytes_per_app;
+    if ((await held()) + size > perApp) throw ApiError.limitExceeded("max_storage_bytes_per_app", perApp);
+  }
+
   private async row(appId: string, token: string): Promise<UploadRow | undefined> {
     return this.d.store.db.selectFrom("uploads").selectAll().where("id", "=", token).where("app_id", "=", appId).executeTakeFirst();
   }
@@ -92,12 +118,19 @@ export class UploadsService {
     return true;
   }
 
-  /** Turns file tokens into attachments; unknown or other apps' tokens are `not_found`, unfinished ones `conflict`. */
-  async resolve(appId: string, tokens: readonly string[]): Promise<Attachment[]> {
+  /**
+   * Turns file tokens into attachments for `identity` to send. Unknown or other apps' tokens are
+   * `not_found`; a file the sender neither uploaded nor may download now is `forbidden` (otherwise anyone
+   * who learnt a token could re-send it somewhere they read, and download it); unfinished ones `conflict`.
+   */
+  async resolve(app: AppRecord, identity: string, tokens: readonly string[]): Promise<Attachment[]> {
     const out: Attachment[] = [];
     for (const token of tokens) {
-      const row = await this.row(appId, token);
+      const row = await this.row(app.id, token);
       if (!row) throw ApiError.notFound(`file ${token}`);
+      if (row.uploader !== identity && !(await this.d.policy.canDownload(app, identity, row.id))) {
+        throw ApiError.forbidden(`file ${token}: only its uploader and members of a conversation where it was sent may send it`);
+      }
       if (!(await this.uploaded(row))) throw ApiError.conflict(`file ${token} has not been uploaded`, "pending");
       out.push({
         file_token: row.id,
@@ -143,31 +176,29 @@ export class UploadsService {
   }
 
   /**
-   * Deletes files nobody can use any more: reservations never uploaded whose URL expired an hour ago,
-   * and uploaded files older than the app's `history_days` that no kept message references (the
-   * messages that carried them were purged). Resolves to the number of files removed.
+   * Deletes files nobody can use any more: reservations never uploaded whose URL expired an hour ago, and
+   * uploaded files that no kept message references once they are older than the unattached grace period
+   * (never sent, or the messages that carried them were purged). Resolves to the number of files removed.
    */
-  async purge(apps: readonly AppRecord[], historyCutoff: (app: AppRecord) => number): Promise<number> {
+  async purge(apps: readonly AppRecord[]): Promise<number> {
     const db = this.d.store.db;
     const now = this.d.clock.now();
+    const graceCutoff = now - this.d.unattachedGraceS * 1000;
     let removed = 0;
     for (const app of apps) {
-      const cutoff = historyCutoff(app);
       const q = db
         .selectFrom("uploads as u")
         .select(["u.id", "u.storage_key"])
         .where("u.app_id", "=", app.id)
-        .where((eb) => {
-          const stale = eb.and([eb("u.uploaded_at", "is", null), eb("u.upload_expires_at", "<", now - 3_600_000)]);
-          if (cutoff <= 0) return stale;
-          return eb.or([
-            stale,
+        .where((eb) =>
+          eb.or([
+            eb.and([eb("u.uploaded_at", "is", null), eb("u.upload_expires_at", "<", now - 3_600_000)]),
             eb.and([
-              eb("u.created_at", "<", cutoff),
+              eb("u.created_at", "<", graceCutoff),
               eb.not(eb.exists(eb.selectFrom("message_files as f").select("f.file_id").whereRef("f.file_id", "=", "u.id"))),
             ]),
-          ]);
-        });
+          ]),
+        );
       for (const row of await q.limit(1000).execute()) {
         await this.d.files.delete(row.storage_key);
         await db.deleteFrom("uploads").where("id", "=", row.id).execute();
