@@ -247,12 +247,12 @@ export class UTDChatWidget extends ElementBase {
     this.renderTyping();
   }
 
-  /** One word for tests and styling: signed_out | connecting | offline | ready | queued | assigned | closed. */
+  /** One word for tests and styling: signed_out | unavailable | connecting | offline | ready | queued | assigned | closed. */
   private state(): string {
     const rt = this.rt;
     if (!rt) return "connecting";
     const c = rt.connection.value;
-    if (c === "signed_out") return "signed_out";
+    if (c === "signed_out" || c === "unavailable") return c;
     const conv = rt.conversation.value;
     if (conv?.state === "closed") return "closed";
     if (c === "offline") return "offline";
@@ -266,6 +266,7 @@ export class UTDChatWidget extends ElementBase {
     const conv = this.rt?.conversation.value;
     const text: Record<string, string> = {
       signed_out: t.signedOut,
+      unavailable: t.unavailable,
       connecting: t.connecting,
       offline: t.offline,
       ready: t.empty,
@@ -276,7 +277,7 @@ export class UTDChatWidget extends ElementBase {
     this.els.root.dataset.state = s;
     this.els.status.textContent = text[s] ?? "";
     this.els.end.hidden = !(conv && conv.state !== "closed");
-    const disabled = s === "signed_out";
+    const disabled = s === "signed_out" || s === "unavailable";
     this.els.input.disabled = disabled;
     this.els.send.disabled = disabled;
   }

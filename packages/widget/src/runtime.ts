@@ -1,6 +1,7 @@
 import type { HistoryResponse, MarkReadResponse, Message, SupportConversation, SupportEvent, UploadKind } from "@utd-stream/protocol";
 import {
   ChatApi,
+  CLOSE_CODES,
   type FetchLike,
   type ReadableStore,
   Store,
@@ -34,8 +35,11 @@ export interface LiveChatRuntimeOptions {
   backoff?: { initialMs?: number; maxMs?: number };
 }
 
-/** `signed_out`: no session (log in with `userLogin`); `offline`: reconnecting. */
-export type LiveChatConnection = "signed_out" | "idle" | "connecting" | "online" | "offline";
+/**
+ * `signed_out`: no session (log in with `userLogin`); `offline`: reconnecting; `unavailable`: the engine
+ * refused this visitor or app for good (banned, or chat switched off) — no reconnects until a new login.
+ */
+export type LiveChatConnection = "signed_out" | "idle" | "connecting" | "online" | "offline" | "unavailable";
 
 /** A message being sent from this page (shown before the engine stored it). */
 export interface PendingMessage {
@@ -157,7 +161,14 @@ export class LiveChatRuntime {
     const same = prev && prev.identity === identity && prev.appId === cfg.appId && prev.baseUrl === baseUrl;
     const deviceId = same ? prev.deviceId : `web-${newClientId()}`;
     const api = this.makeApi(baseUrl);
-    const s = await api.mintSession({ appId: cfg.appId, appKey: cfg.appKey, identity, identityToken: jwt, deviceId });
+    let s: Awaited<ReturnType<UTDApi["mintSession"]>>;
+    try {
+      s = await api.mintSession({ appId: cfg.appId, appKey: cfg.appKey, identity, identityToken: jwt, deviceId });
+    } catch (err) {
+      // A banned visitor gets the "unavailable" screen, not an endless sign-in prompt.
+      if (err instanceof UTDStreamException && err.isBanned) this.connectionStore.set("unavailable");
+      throw err;
+    }
     if (!same) this.resetConversation();
     this.sessions.save({
       v: 1,
@@ -274,7 +285,15 @@ export class LiveChatRuntime {
       client.on("resync", () => void this.catchUp()),
       client.on("closed", (c) => {
         if (this.client !== client) return;
-        if (c.error && (isAuthError(c.error) || c.code === 4401)) this.authFailed(c.reason || "the stored token no longer works");
+        // Banned (4403 "banned", or a refused refresh): the stored session is worthless; say so and drop it.
+        if (c.error?.isBanned) this.authFailed(c.error.message || "this visitor is banned", "unavailable");
+        else if (c.code === CLOSE_CODES.forbidden) {
+          // The app's chat was switched off: the session may work again later, but not on this socket.
+          this.teardown();
+          this.connectionStore.set("unavailable");
+        } else if (c.error && (isAuthError(c.error) || c.code === CLOSE_CODES.unauthorized)) {
+          this.authFailed(c.reason || "the stored token no longer works");
+        }
       }),
       client.on("message.new", (m) => this.onMessage(messageFromWire(m))),
       client.on("message.updated", (m) => this.onChanged(messageFromWire(m))),
@@ -327,7 +346,8 @@ export class LiveChatRuntime {
         return fresh.userToken;
       } catch (err) {
         if (isAuthError(err) || (err instanceof UTDStreamException && err.isForbidden)) {
-          this.authFailed(err instanceof Error ? err.message : "the stored token no longer works");
+          const banned = err instanceof UTDStreamException && err.isBanned;
+          this.authFailed(err instanceof Error ? err.message : "the stored token no longer works", banned ? "unavailable" : "signed_out");
         }
         throw err;
       } finally {
@@ -350,14 +370,18 @@ export class LiveChatRuntime {
     }
   }
 
-  private authFailed(reason: string): void {
-    if (this.authFailedFired) return;
+  /** The stored session stopped working: drop it, show `state`, and tell the host (`conversationAuthFailed`) once. */
+  private authFailed(reason: string, state: "signed_out" | "unavailable" = "signed_out"): void {
+    if (this.authFailedFired) {
+      if (state === "unavailable") this.connectionStore.set(state);
+      return;
+    }
     this.authFailedFired = true;
     const conversationId = this.sessions.load()?.conversationId ?? this.conversationStore.value?.id ?? null;
     // Drop the stored session first, so a listener that logs in again starts clean.
     this.sessions.clear();
     this.teardown();
-    this.connectionStore.set("signed_out");
+    this.connectionStore.set(state);
     this.opts.bus.emit("conversationAuthFailed", { conversationId, reason });
   }
 

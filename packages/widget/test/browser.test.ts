@@ -225,4 +225,45 @@ describe.skipIf(!chromiumOrSkip("widget browser tests"))("live chat widget, even
 
     expect(errors).toEqual([]);
   }, 120_000);
+
+  it("a visitor banned while the page is open: conversationAuthFailed, the stored session dropped, the chat shown unavailable", async () => {
+    const ctx = await browser.newContext();
+    try {
+      const page = await ctx.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      await page.goto(`${site.url}/host.html`);
+      await page.waitForFunction(() => typeof window.UTDWidget === "object");
+      await page.fill("#identity", "troll");
+      await page.click("#login");
+      await page.waitForFunction(() => document.getElementById("who")?.textContent === "signed in as troll");
+      await page.click("#open");
+      const widget = page.locator("utd-chat-widget");
+      await expect.poll(() => widgetState(page)).toBe("ready");
+      await widget.locator("textarea").fill("spam spam spam");
+      await widget.locator("textarea").press("Enter");
+      await waitEvent(page, "conversationWasStarted");
+      const conversationId = (await events(page)).find((e) => e.type === "conversationWasStarted")?.data.id;
+
+      expect((await engine.admin("POST", `/admin/v1/apps/${app.app_id}/bans`, { identity: "troll", reason: "spam" })).status).toBe(200);
+      await waitEvent(page, "conversationAuthFailed");
+      const failed = (await events(page)).filter((e) => e.type === "conversationAuthFailed");
+      expect(failed).toHaveLength(1);
+      expect(failed[0]?.data.conversationId).toBe(conversationId);
+      expect(await page.evaluate(() => localStorage.getItem("utd-stream.livechat.session"))).toBeNull();
+      await expect.poll(() => widgetState(page)).toBe("unavailable");
+      expect(await widget.locator(".status").textContent()).toBe("Chat is not available.");
+      expect(await widget.locator("textarea").isDisabled()).toBe(true);
+      // It stays that way: no reconnect loop brings it back.
+      await page.waitForTimeout(1500);
+      expect(await page.evaluate(() => window.UTDWidget.liveChat().connection.value)).toBe("unavailable");
+      // Logging in again is refused (banned) and keeps the chat unavailable.
+      await page.click("#login");
+      await page.waitForTimeout(500);
+      expect(await widgetState(page)).toBe("unavailable");
+      expect(errors.filter((e) => !/banned/.test(e))).toEqual([]);
+    } finally {
+      await ctx.close();
+    }
+  }, 60_000);
 });

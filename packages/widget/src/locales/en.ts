@@ -7,6 +7,7 @@ export const en: LiveChatStrings = {
   connecting: "Connecting…",
   offline: "Offline — reconnecting…",
   signedOut: "Please sign in to chat with us.",
+  unavailable: "Chat is not available.",
   queued: "Waiting for an agent…",
   assigned: (agent) => `You're chatting with ${agent}`,
   closed: "This conversation has ended.",

@@ -6,6 +6,8 @@ export interface LiveChatStrings {
   connecting: string;
   offline: string;
   signedOut: string;
+  /** The visitor was refused for good (banned, or chat switched off). */
+  unavailable: string;
   queued: string;
   assigned: (agent: string) => string;
   closed: string;

@@ -7,6 +7,7 @@ export const ur: LiveChatStrings = {
   connecting: "رابطہ ہو رہا ہے…",
   offline: "آف لائن — دوبارہ رابطہ ہو رہا ہے…",
   signedOut: "بات کرنے کے لیے براہ کرم سائن اِن کریں۔",
+  unavailable: "چیٹ دستیاب نہیں ہے۔",
   queued: "نمائندے کا انتظار ہے…",
   assigned: (agent) => `آپ ${agent} سے بات کر رہے ہیں`,
   closed: "یہ گفتگو ختم ہو گئی ہے۔",
