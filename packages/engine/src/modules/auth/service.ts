@@ -44,8 +44,9 @@ export class AuthService {
       if (err instanceof ApiError && err.code === "unauthorized") await this.d.limiter.take(failures, failCfg, 1);
       throw err;
     }
-    const rate = await this.limit(`session:app:${app.id}`, this.d.limits.sessionPerApp);
+    // The narrower budget first: an identity over its own budget must not spend the app's.
     const perIdentity = await this.limit(`session:id:${app.id}:${req.identity}`, this.d.limits.sessionPerIdentity);
+    const rate = await this.limit(`session:app:${app.id}`, this.d.limits.sessionPerApp);
     const existing = await this.d.users.find(app.id, req.identity);
     if (existing?.banned_at != null) throw banned(existing);
     const user = await this.d.users.touch(app.id, req.identity, req.name);
@@ -135,8 +136,9 @@ export class AuthService {
     if (claims.issuedAt < user.tokens_valid_after) throw ApiError.unauthorized("user token revoked");
     let rate: RateDecision | undefined;
     if (opts.rateLimit !== false) {
-      await this.limit(`req:app:${app.id}`, this.d.limits.requestsPerApp);
+      // The user's budget first: a user over it must not drain the app's budget for everyone else.
       rate = await this.limit(`req:user:${app.id}:${claims.identity}`, this.d.limits.requestsPerUser);
+      await this.limit(`req:app:${app.id}`, this.d.limits.requestsPerApp);
     }
     const ctx: AuthContext = { app, user, claims, identity: claims.identity, deviceId: claims.deviceId };
     return rate ? { ctx, rate } : { ctx };
