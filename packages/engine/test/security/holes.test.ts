@@ -417,10 +417,10 @@ describe("holes 2 and 5: file tokens and storage", () => {
     expect((await send(a, g, kept, "k")).status).toBe(201);
     const onDisk = (f: string) => existsSync(join(e.dataDir, "files", app.app_id, f));
     e.clock.advance(30 * 60_000);
-    await e.engine.services.chat.purgeNow();
+    await e.engine.services.uploads.purge(await e.engine.services.apps.list());
     expect(onDisk(loose)).toBe(true);
     e.clock.advance(31 * 60_000);
-    await e.engine.services.chat.purgeNow();
+    await e.engine.services.uploads.purge(await e.engine.services.apps.list());
     expect(onDisk(loose)).toBe(false);
     const again = (await e.session(app, "a")).user_token;
     expect((await e.request("GET", `/api/v1/uploads/${loose}`, { token: again })).status).toBe(404);
