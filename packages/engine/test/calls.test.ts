@@ -2,24 +2,29 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Call, CallList } from "@utd-stream/protocol";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { freshPostgres } from "../../../test/helpers/backends.js";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { backends, describeBackends, type FreshStore, freshStore } from "../../../test/helpers/backends.js";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
 import { sleep, WsClient } from "./ws-helpers.js";
 
 type Err = { error: { code: string; status?: string; capability?: string } };
 
-describe("1:1 calls", () => {
+const STORES = await backends("store");
+
+describeBackends(STORES, "1:1 calls", (store) => {
   let e: RunningEngine;
   let app: TestApp;
+  let db: FreshStore | undefined;
   const open: WsClient[] = [];
   beforeAll(async () => {
-    e = await startEngine({ env: { UTD_PRESENCE_GRACE_S: "0" } });
+    db = await freshStore(store);
+    e = await startEngine({ env: { UTD_PRESENCE_GRACE_S: "0", ...db?.env } });
     app = await e.createApp();
   });
   afterAll(async () => {
     for (const c of open) c.close();
     await e?.stop();
+    await db?.drop();
   });
 
   async function user(identity: string, deviceId?: string) {
@@ -205,22 +210,21 @@ describe("1:1 calls", () => {
   });
 });
 
-describe("ring timeout (PostgreSQL, short timeout)", () => {
-  let pg: Awaited<ReturnType<typeof freshPostgres>>;
+describeBackends(STORES, "ring timeout (short timeout, across a restart)", (store) => {
+  let db: FreshStore | undefined;
   let e: RunningEngine | undefined;
   const dataDir = mkdtempSync(join(tmpdir(), "utd-calls-"));
   beforeAll(async () => {
-    pg = await freshPostgres();
+    db = await freshStore(store);
   });
   afterAll(async () => {
     await e?.stop();
-    await pg?.drop();
+    await db?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  test("no answer → missed for both sides; a late accept is a conflict; the deadline survives a restart", async (t) => {
-    if (!pg) return t.skip();
-    const env = { DATABASE_URL: pg.url, UTD_CALL_RING_TIMEOUT_S: "2" };
+  test("no answer → missed for both sides; a late accept is a conflict; the deadline survives a restart", async () => {
+    const env = { ...db?.env, UTD_CALL_RING_TIMEOUT_S: "2" };
     e = await startEngine({ env, dataDir });
     const app = await e.createApp();
     const a = await e.session(app, "t-alice");

@@ -1,19 +1,23 @@
 import type { Presence } from "@utd-stream/protocol";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { backends, describeBackends, type FreshStore, freshStore } from "../../../test/helpers/backends.js";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
 import { sleep, WsClient } from "./ws-helpers.js";
 
 type Err = { error: { code: string } };
 
-describe("presence", () => {
+describeBackends(await backends("store"), "presence", (store) => {
   let e: RunningEngine;
   let app: TestApp;
+  let db: FreshStore | undefined;
   beforeAll(async () => {
-    e = await startEngine({ env: { UTD_PRESENCE_GRACE_S: "1" } });
+    db = await freshStore(store);
+    e = await startEngine({ env: { UTD_PRESENCE_GRACE_S: "1", ...db?.env } });
     app = await e.createApp();
   });
   afterAll(async () => {
     await e?.stop();
+    await db?.drop();
   });
 
   const presenceOf = async (token: string, ids: string) =>

@@ -1,5 +1,6 @@
 import { dispose } from "@livekit/rtc-node";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { backends, describeBackends, type FreshStore, freshStore } from "../../../test/helpers/backends.js";
 import type { RunningEngine, TestApp } from "../../../test/helpers/engine.js";
 import { EventStream, type MediaStack, startMediaStack } from "../../../test/helpers/livekit.js";
 import { RtcPeer } from "../../../test/helpers/rtc-peer.js";
@@ -12,15 +13,18 @@ interface ErrBody {
   error: { code: string; message: string };
 }
 
-describe("live stream stage on a real LiveKit", () => {
+describeBackends(await backends("store"), "live stream stage on a real LiveKit", (store) => {
   let stack: MediaStack | undefined;
+  let db: FreshStore | undefined;
   let engine: RunningEngine;
   let app: TestApp;
   const peers: RtcPeer[] = [];
   const streams: EventStream[] = [];
 
   beforeAll(async () => {
-    stack = await startMediaStack();
+    db = await freshStore(store);
+    if (!db) return;
+    stack = await startMediaStack(db.env);
     if (!stack) return;
     engine = stack.engine;
     app = await engine.createApp();
@@ -29,7 +33,7 @@ describe("live stream stage on a real LiveKit", () => {
     for (const s of streams) s.close();
     for (const p of peers) await p.leave();
     await stack?.stop();
-    await dispose();
+    await db?.drop();
   });
 
   /** Signs in, mints a token, joins with rtc-node and opens the event stream. */
@@ -152,4 +156,9 @@ describe("live stream stage on a real LiveKit", () => {
     await host.events.next<Stage>("stage.updated", (st) => st.members.length === 1, 15_000, mark);
     expect(await roster()).toEqual(["h2"]);
   });
+});
+
+// Once for the file: after dispose() rtc-node cannot connect again (the second store's block needs it).
+afterAll(async () => {
+  await dispose();
 });

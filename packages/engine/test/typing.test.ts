@@ -1,17 +1,21 @@
 import type { TypingEventData } from "@utd-stream/protocol";
-import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { afterAll, beforeAll, expect, test } from "vitest";
+import { backends, describeBackends, type FreshStore, freshStore } from "../../../test/helpers/backends.js";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
 import { sleep, WsClient } from "./ws-helpers.js";
 
-describe("typing", () => {
+describeBackends(await backends("store"), "typing", (store) => {
   let e: RunningEngine;
   let app: TestApp;
+  let db: FreshStore | undefined;
   beforeAll(async () => {
-    e = await startEngine({ env: { UTD_TYPING_TTL_S: "1" } });
+    db = await freshStore(store);
+    e = await startEngine({ env: { UTD_TYPING_TTL_S: "1", ...db?.env } });
     app = await e.createApp();
   });
   afterAll(async () => {
     await e?.stop();
+    await db?.drop();
   });
 
   test("start reaches only the other participant; stop and expiry send typing.stopped", async () => {
