@@ -180,7 +180,19 @@ export class PresenceService {
   async sweep(): Promise<void> {
     const now = this.d.clock.now();
     const db = this.d.store.db;
-    const gone = await db.deleteFrom("presence_connections").where("expires_at", "<=", now).returning(["app_id", "identity"]).execute();
+    const gone = await db
+      .deleteFrom("presence_connections")
+      .where("expires_at", "<=", now)
+      .returning(["app_id", "identity", "closed_at", "expires_at"])
+      .execute();
+    // Last seen is when the identity's last connection closed (not when its grace ran out); for a crashed
+    // node's connection, the last lease renewal.
+    const lastSeen = new Map<string, number>();
+    for (const g of gone) {
+      const k = `${g.app_id}\u0000${g.identity}`;
+      const at = Math.min(now, g.closed_at ?? g.expires_at - this.d.leaseS * 1000);
+      lastSeen.set(k, Math.max(lastSeen.get(k) ?? 0, at));
+    }
     const seen = new Set<string>();
     for (const g of gone) {
       const k = `${g.app_id}\u0000${g.identity}`;
@@ -199,7 +211,7 @@ export class PresenceService {
       }
       const flip = await db
         .updateTable("presence_status")
-        .set({ online: 0, last_seen_at: now })
+        .set({ online: 0, last_seen_at: lastSeen.get(k) ?? now })
         .where("app_id", "=", g.app_id)
         .where("identity", "=", g.identity)
         .where("online", "=", 1)

@@ -82,6 +82,7 @@ export class SeatsService {
     if (current === index) return this.state(room);
     if (current !== undefined) throw ApiError.conflict(`you already sit in seat ${current}; leave it first`);
     const taken = await this.occupant(room, index);
+    if (taken === ctx.identity) return this.state(room); // the same take, retried concurrently, got there first
     if (taken !== undefined) throw ApiError.conflict(`seat ${index} is taken`);
     // A seat is for someone in the room: otherwise one user could hold every seat without ever joining.
     await this.rooms.requirePresent(room, ctx.identity);
@@ -102,8 +103,11 @@ export class SeatsService {
         })
         .execute();
     } catch (err) {
-      // Lost a race for the seat (primary key) or to a second seat of our own (unique index).
-      if ((await this.occupant(room, index)) !== undefined || (await this.seatOf(room, ctx.identity)) !== undefined) {
+      // Lost a race for the seat (primary key) or to a second seat of our own (unique index) — unless the
+      // winner was this same take, retried concurrently: that is the retry that succeeded.
+      const mine = await this.seatOf(room, ctx.identity);
+      if (mine === index) return this.state(room);
+      if ((await this.occupant(room, index)) !== undefined || mine !== undefined) {
         throw ApiError.conflict(`seat ${index} is taken`);
       }
       throw err;
