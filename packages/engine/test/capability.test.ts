@@ -10,10 +10,12 @@ import {
   freshPostgres,
   freshStore,
   redisUrlOrSkip,
+  uniqueName,
 } from "../../../test/helpers/backends.js";
 import type { TestApp } from "../../../test/helpers/engine.js";
 import { type InProcessEngine, startInProcess } from "../../../test/helpers/inproc.js";
 import { withLatency } from "../../../test/helpers/latency.js";
+import { RedisBus } from "../src/bus/redis.js";
 import { openStore, type Store } from "../src/index.js";
 import { WsClient } from "./ws-helpers.js";
 
@@ -129,6 +131,7 @@ describe.skipIf(!pg || !redisUrl)("admin changes reach the other node within one
   let a: InProcessEngine;
   let b: InProcessEngine;
   let stores: Store[] = [];
+  let buses: RedisBus[] = [];
   let bWs: string;
   let slowB = false;
   const dir = mkdtempSync(join(tmpdir(), "utd-cap-nodes-"));
@@ -137,13 +140,17 @@ describe.skipIf(!pg || !redisUrl)("admin changes reach the other node within one
     const opts = { dataDir: dir, databaseUrl: pg?.url as string };
     stores = [await openStore(opts), await openStore(opts)];
     const slow = withLatency(stores[1] as Store, (q) => (slowB && q.table === "apps" && q.kind === "select" ? 300 : 0));
-    const env = { REDIS_URL: redisUrl as string };
-    a = await startInProcess({ env, dataDir: dir, ports: { store: stores[0] as Store } });
-    b = await startInProcess({ env, dataDir: dir, ports: { store: slow } });
+    // A bus channel of this run's own: other runs share this Redis.
+    const channel = uniqueName("utd:bus:test");
+    buses = [new RedisBus(redisUrl as string, undefined, channel), new RedisBus(redisUrl as string, undefined, channel)];
+    await Promise.all(buses.map((x) => x.ready()));
+    a = await startInProcess({ dataDir: dir, ports: { store: stores[0] as Store, bus: buses[0] as RedisBus } });
+    b = await startInProcess({ dataDir: dir, ports: { store: slow, bus: buses[1] as RedisBus } });
     ({ wsUrl: bWs } = await b.listen());
   });
   afterAll(async () => {
     await Promise.all([a?.close(), b?.close()]);
+    for (const x of buses) await x.close();
     for (const s of stores) await s.close();
     await pg?.drop();
     rmSync(dir, { recursive: true, force: true });
