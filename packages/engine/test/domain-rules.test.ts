@@ -2,7 +2,7 @@ import type { Call, CallList, Presence, SeatsState, TypingEventData } from "@utd
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backends, describeBackends, type FreshStore, freshStore } from "../../../test/helpers/backends.js";
 import type { TestApp } from "../../../test/helpers/engine.js";
-import { type InProcessEngine, startInProcess } from "../../../test/helpers/inproc.js";
+import { type InProcessEngine, ManualClock, startInProcess } from "../../../test/helpers/inproc.js";
 import { openStore, type Store } from "../src/index.js";
 import { FakeMedia } from "../src/media/fake.js";
 import { loadGatewayConfig } from "../src/ws/config.js";
@@ -86,6 +86,29 @@ describeBackends(await backends("store"), "domain rules in-process", (impl) => {
       const late = await post<Err>(t.cb as string, `/api/v1/calls/${call.id}/accept`);
       expect([late.status, late.body.error.status]).toEqual([409, "missed"]);
       expect(await node.engine.services.calls.sweep()).toBe(0);
+    });
+
+    it("the ring deadline is stored: an engine started later on the same store marks the call missed", async () => {
+      const { app, t } = await world(["da", "db"]);
+      const call = (await post<Call>(t.da as string, "/api/v1/calls", { callee_identity: "db", type: "video_call" })).body;
+      expect(call.status).toBe("initiating");
+      // A second engine (a restart, or another node) on the same store, 31 s later by its clock.
+      const later = await startInProcess({
+        env: { UTD_CALL_RING_TIMEOUT_S: "30" },
+        ports: { store, media },
+        clock: new ManualClock(node.clock.now() + 31 * S),
+        dataDir: node.dataDir,
+      });
+      try {
+        await later.engine.services.calls.sweep();
+        const token = (await later.session(app, "da")).user_token;
+        expect((await later.request<Call>("GET", `/api/v1/calls/${call.id}`, { token })).body).toMatchObject({
+          status: "missed",
+          end_reason: "timeout",
+        });
+      } finally {
+        await later.close();
+      }
     });
 
     it("two devices accepting at once: exactly one wins, the other gets a conflict", async () => {
