@@ -1,51 +1,50 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseArgs } from "node:util";
-import { AUTH_MODES, type AuthMode, PLANS, type Plan, type SetFcmCredentialsRequest, type UpdateAppRequest } from "@utd-stream/protocol";
+import {
+  AUTH_MODES,
+  type AuthMode,
+  Identity,
+  PLANS,
+  type Plan,
+  type SetFcmCredentialsRequest,
+  type UpdateAppRequest,
+} from "@utd-stream/protocol";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { type AdminBackend, CliError, httpBackend, storeBackend } from "./cli/backend.js";
 import { ensureAdminToken, readAdminToken } from "./core/admin-token.js";
 import { ConfigError, type EngineConfig, loadConfig } from "./core/config.js";
 import type { AppsService } from "./modules/apps/index.js";
+import { VERSION } from "./version.js";
 
-const HELP = `utd — the UTD Stream engine and its admin CLI
+/**
+ * Exit codes of `utd` (also in its --help and the README):
+ * 0 done; 1 the engine or the storage refused (not found, unauthorized, invalid value…);
+ * 2 usage: unknown command or option, missing or malformed argument, invalid configuration;
+ * 3 no engine answers and no storage was named (--data-dir / --database-url): nothing was done.
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, noEngine: 3 } as const;
 
-Usage:
-  utd serve [--port N] [--host H] [--data-dir D] [--database-url URL] [--redis-url URL]
-            [--livekit-url URL --livekit-api-key K --livekit-api-secret S]
-            [--admin-token T] [--public-url URL] [--call-ring-timeout-s N] [--demo]
-  utd app create --name N [--auth open|signed] [--plan free|signaling|pro|enterprise] [--json]
-  utd app list [--json]
-  utd app show ID [--json]
-  utd app rotate-key ID [--secret] [--json]
-  utd app update ID [--name N] [--plan P] [--auth open|signed]
-                    [--signaling-enabled true|false|plan] [--messaging-enabled true|false|plan]
-                    [--auto-busy true|false] [--json]
-  utd app usage ID [--month YYYY-MM] [--json]
-  utd user ban --app ID --identity X [--reason R]
-  utd user unban --app ID --identity X
-  utd operator add|remove --app ID --identity X
-  utd operator list --app ID [--json]
-  utd push set-apns --app ID --key-file K.p8 --key-id KID --team-id TID --bundle-id B [--production]
-  utd push set-fcm --app ID --service-account FILE.json
-  utd push set-vapid --app ID --public-key PUB --private-key PRIV --subject mailto:…|https://…
-  utd push show --app ID [--json]         (credentials are write-only: fingerprints are shown)
+const EXIT_HELP = `
+Exit codes: 0 done · 1 refused by the engine or storage · 2 bad command, argument or configuration ·
+            3 no engine answers and no --data-dir/--database-url given (nothing done)
 
-The CLI reads the same environment as the server (UTD_PORT, UTD_HOST, UTD_DATA_DIR, DATABASE_URL,
-UTD_ADMIN_TOKEN). When an engine answers there, it goes through its admin API (changes apply at once);
-otherwise it works on the storage directly.`;
+Admin commands go through the running engine's admin API (found at --url, else UTD_URL, else
+http://UTD_HOST:UTD_PORT; token from --admin-token, UTD_ADMIN_TOKEN or <UTD_DATA_DIR>/admin-token).
+They never create a store on their own: with no engine answering they stop with exit 3, and act on
+storage directly only when told to with --data-dir D (an existing directory) or --database-url URL.`;
 
-const SERVE_FLAGS: Record<string, string> = {
-  port: "UTD_PORT",
-  host: "UTD_HOST",
-  "data-dir": "UTD_DATA_DIR",
-  "database-url": "DATABASE_URL",
-  "redis-url": "REDIS_URL",
-  "livekit-url": "LIVEKIT_URL",
-  "livekit-api-key": "LIVEKIT_API_KEY",
-  "livekit-api-secret": "LIVEKIT_API_SECRET",
-  "admin-token": "UTD_ADMIN_TOKEN",
-  "public-url": "UTD_PUBLIC_URL",
-  "call-ring-timeout-s": "UTD_CALL_RING_TIMEOUT_S",
+const SERVE_FLAGS: Record<string, { env: string; doc: string; arg: string }> = {
+  port: { env: "UTD_PORT", doc: "port to listen on (default 7800)", arg: "<n>" },
+  host: { env: "UTD_HOST", doc: "address to bind (default 0.0.0.0)", arg: "<host>" },
+  "data-dir": { env: "UTD_DATA_DIR", doc: "data directory: SQLite file, keys, admin token (default ./.utd)", arg: "<dir>" },
+  "database-url": { env: "DATABASE_URL", doc: "PostgreSQL URL (default: SQLite in the data dir)", arg: "<url>" },
+  "redis-url": { env: "REDIS_URL", doc: "Redis URL for the bus and rate limits across nodes", arg: "<url>" },
+  "livekit-url": { env: "LIVEKIT_URL", doc: "LiveKit server URL (media)", arg: "<url>" },
+  "livekit-api-key": { env: "LIVEKIT_API_KEY", doc: "LiveKit API key", arg: "<key>" },
+  "livekit-api-secret": { env: "LIVEKIT_API_SECRET", doc: "LiveKit API secret", arg: "<secret>" },
+  "admin-token": { env: "UTD_ADMIN_TOKEN", doc: "admin API bearer (default: generated in the data dir)", arg: "<token>" },
+  "public-url": { env: "UTD_PUBLIC_URL", doc: "the URL clients reach the engine at", arg: "<url>" },
+  "call-ring-timeout-s": { env: "UTD_CALL_RING_TIMEOUT_S", doc: "seconds a call rings before it is missed", arg: "<n>" },
 };
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
@@ -53,49 +52,422 @@ const std: Out = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => proce
 
 type Env = Record<string, string | undefined>;
 
+/** Options every admin command takes: where to act and how to print. */
+interface TargetOptions {
+  json?: boolean;
+  url?: string;
+  adminToken?: string;
+  dataDir?: string;
+  databaseUrl?: string;
+}
+
+/** No engine answered and no storage was named: nothing was done (exit 3). */
+class NoEngineError extends Error {}
+
+// ----- argument parsers: each refuses a malformed value with a message naming what is expected ---------
+
+function month(v: string): string {
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(v)) throw new InvalidArgumentError("expected a calendar month YYYY-MM (01–12).");
+  return v;
+}
+
+function identity(v: string): string {
+  if (!Identity.safeParse(v).success) throw new InvalidArgumentError("expected 1–128 characters without whitespace or control characters.");
+  return v;
+}
+
+function appId(v: string): string {
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(v)) throw new InvalidArgumentError("expected an app id such as app_…");
+  return v;
+}
+
+function boolOrPlan(v: string): boolean | null {
+  if (v === "true") return true;
+  if (v === "false") return false;
+  if (v === "plan") return null;
+  throw new InvalidArgumentError("expected true, false or plan (follow the plan).");
+}
+
+function bool(v: string): boolean {
+  if (v === "true") return true;
+  if (v === "false") return false;
+  throw new InvalidArgumentError("expected true or false.");
+}
+
+const intIn = (min: number, max: number) => (v: string) => {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}.`);
+  return n;
+};
+
+function nonEmpty(v: string): string {
+  if (!v.trim()) throw new InvalidArgumentError("must not be empty.");
+  return v;
+}
+
 /**
- * Runs the CLI; resolves to the process exit code. `env` is the environment it reads (the process's by
- * default; tests pass their own and run it in-process).
+ * Runs the CLI; resolves to the process exit code (see EXIT). `env` is the environment it reads (the
+ * process's by default; tests pass their own and run it in-process).
  */
 export async function main(argv: string[], io: Out = std, env: Env = process.env): Promise<number> {
-  const [cmd, sub, ...rest] = argv;
+  let code: number = EXIT.ok;
+  const program = buildProgram(io, env, (c) => {
+    code = c;
+  });
   try {
-    if (!cmd || cmd === "help" || cmd === "--help" || cmd === "-h") {
-      io.out(HELP);
-      return cmd ? 0 : 2;
-    }
-    if (cmd === "serve")
-      return await serve(
-        [sub, ...rest].filter((a): a is string => a !== undefined),
-        io,
-        env,
-      );
-    if (cmd === "app" || cmd === "user" || cmd === "operator" || cmd === "push") return await admin(cmd, sub, rest, io, env);
-    io.err(`utd: unknown command "${cmd}"\n\n${HELP}`);
-    return 2;
+    await program.parseAsync(argv, { from: "user" });
+    return code;
   } catch (err) {
-    if (err instanceof CliError || err instanceof ConfigError) {
-      io.err(`utd: ${err.message}`);
-      return 1;
+    if (err instanceof CommanderError) {
+      // Help and version are successes when asked for; `utd app` alone prints help as a usage error.
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return EXIT.ok;
+      return EXIT.usage;
     }
-    if (err instanceof TypeError && (err as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+    if (err instanceof NoEngineError) {
       io.err(`utd: ${err.message}`);
-      return 2;
+      return EXIT.noEngine;
+    }
+    if (err instanceof ConfigError) {
+      io.err(`utd: ${err.message}`);
+      return EXIT.usage;
+    }
+    if (err instanceof CliError) {
+      io.err(`utd: ${err.message}`);
+      return EXIT.failed;
     }
     throw err;
   }
 }
 
-async function serve(args: string[], io: Out, processEnv: Env): Promise<number> {
-  const options: Record<string, { type: "string" | "boolean" }> = { demo: { type: "boolean" } };
-  for (const f of Object.keys(SERVE_FLAGS)) options[f] = { type: "string" };
-  const { values } = parseArgs({ args, options, allowPositionals: false });
+function buildProgram(io: Out, env: Env, setCode: (c: number) => void): Command {
+  const program = new Command("utd")
+    .description("the UTD Stream engine and its admin CLI")
+    .version(VERSION, "-V, --version", "print the engine version")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s.replace(/\n$/, "")),
+      writeErr: (s) => io.err(s.replace(/\n$/, "")),
+      outputError: (s, write) => write(s.replace(/^error:/, "utd:")),
+    })
+    .showHelpAfterError("(add --help for usage)")
+    .addHelpText("after", EXIT_HELP);
+
+  // ----- serve -----
+  const serveCmd = program
+    .command("serve")
+    .description("run the engine (HTTP API, WebSocket, admin API, /metrics)")
+    .option("--demo", "create (once) and print an open-mode demo app, as `npm start` does");
+  for (const [flag, d] of Object.entries(SERVE_FLAGS)) serveCmd.option(`--${flag} ${d.arg}`, `${d.doc} [env ${d.env}]`);
+  serveCmd.action(async (opts: Record<string, string | boolean | undefined>) => {
+    await serve(opts, io, env);
+  });
+
+  /** Adds the admin-command options and an action that gets a backend and an output helper. */
+  const admin = (
+    cmd: Command,
+    run: (b: AdminBackend, args: string[], opts: Record<string, unknown>, print: (data: unknown, human: string) => void) => Promise<void>,
+  ) => {
+    cmd
+      .option("--json", "print JSON")
+      .option("--url <url>", "the engine's URL [env UTD_URL]")
+      .option("--admin-token <token>", "admin API bearer [env UTD_ADMIN_TOKEN]")
+      .option("--data-dir <dir>", "act on the storage in this directory instead of a running engine")
+      .option("--database-url <url>", "act on this PostgreSQL database instead of a running engine")
+      .action(async (...all: unknown[]) => {
+        const c = all.at(-1) as Command;
+        const opts = c.opts<TargetOptions & Record<string, unknown>>();
+        const args = c.args;
+        const print = (data: unknown, human: string) => io.out(opts.json ? JSON.stringify(data, null, 2) : human);
+        const b = await backend(opts, env);
+        try {
+          await run(b, args, opts, print);
+          setCode(EXIT.ok);
+        } finally {
+          await b.close();
+        }
+      });
+    return cmd;
+  };
+
+  // ----- app -----
+  const app = program.command("app").description("create, inspect, change and delete apps");
+  admin(
+    app
+      .command("create")
+      .description("create an app (its secret is shown only now)")
+      .requiredOption("--name <name>", "the app's name", nonEmpty)
+      .addOption(new Option("--auth <mode>", "how users get sessions").choices(AUTH_MODES).default("open"))
+      .addOption(new Option("--plan <plan>", "the app's plan").choices(PLANS).default("free")),
+    async (b, _a, o, print) => {
+      const created = await b.createApp({ name: o.name as string, auth_mode: o.auth as AuthMode, plan: o.plan as Plan });
+      print(
+        created,
+        `created ${created.app_id} (${created.name}, ${created.auth_mode}, plan ${created.plan})\napp_key:    ${created.app_key}\napp_secret: ${created.app_secret}\n(the secret is shown only now)`,
+      );
+    },
+  );
+  admin(app.command("list").description("list apps"), async (b, _a, _o, print) => {
+    const apps = await b.listApps();
+    print(
+      apps,
+      apps.length ? apps.map((a) => `${a.app_id}  ${a.plan.padEnd(10)} ${a.auth_mode.padEnd(6)} ${a.name}`).join("\n") : "no apps",
+    );
+  });
+  admin(app.command("show").description("show an app").argument("<app-id>", "the app", appId), async (b, [id], _o, print) => {
+    const a = await b.showApp(id as string);
+    print(a, JSON.stringify(a, null, 2));
+  });
+  admin(
+    app
+      .command("rotate-key")
+      .description("rotate the publishable key, or with --secret the secret (tokens it signed stop working)")
+      .argument("<app-id>", "the app", appId)
+      .option("--secret", "rotate the secret instead of the key"),
+    async (b, [id], o, print) => {
+      const r = await b.rotate(id as string, o.secret ? "secret" : "key");
+      const secret = "app_secret" in r ? `\napp_secret: ${r.app_secret}\n(the secret is shown only now)` : "";
+      print(r, `rotated ${r.app_id}\napp_key:    ${r.app_key}${secret}`);
+    },
+  );
+  admin(
+    app
+      .command("update")
+      .description("change an app's name, plan, auth mode or capabilities")
+      .argument("<app-id>", "the app", appId)
+      .option("--name <name>", "new name", nonEmpty)
+      .addOption(new Option("--plan <plan>", "new plan").choices(PLANS))
+      .addOption(new Option("--auth <mode>", "new auth mode").choices(AUTH_MODES))
+      .option("--signaling-enabled <v>", "true, false or plan", boolOrPlan)
+      .option("--messaging-enabled <v>", "true, false or plan", boolOrPlan)
+      .option("--auto-busy <v>", "answer busy when the callee is in a call: true or false", bool),
+    async (b, [id], o, print) => {
+      const req: UpdateAppRequest = {};
+      if (o.name !== undefined) req.name = o.name as string;
+      if (o.plan !== undefined) req.plan = o.plan as Plan;
+      if (o.auth !== undefined) req.auth_mode = o.auth as AuthMode;
+      if (o.signalingEnabled !== undefined) req.signaling_enabled = o.signalingEnabled as boolean | null;
+      if (o.messagingEnabled !== undefined) req.messaging_enabled = o.messagingEnabled as boolean | null;
+      if (o.autoBusy !== undefined) req.settings = { auto_busy: o.autoBusy as boolean };
+      const a = await b.updateApp(id as string, req);
+      print(
+        a,
+        `updated ${a.app_id}: plan ${a.plan}, auth ${a.auth_mode}, signaling ${a.signaling_enabled}, messaging ${a.messaging_enabled}`,
+      );
+    },
+  );
+  admin(
+    app
+      .command("usage")
+      .description("monthly active users of one app")
+      .argument("<app-id>", "the app", appId)
+      .option("--month <YYYY-MM>", "one calendar month only", month),
+    async (b, [id], o, print) => {
+      const u = await b.usage(id as string, o.month as string | undefined);
+      print(u, u.months.length ? u.months.map((m) => `${m.month}  MAU ${m.mau}`).join("\n") : "no active users yet");
+    },
+  );
+
+  // ----- usage (every app) -----
+  admin(
+    program
+      .command("usage")
+      .description("monthly active users of every app (one month, default the current one)")
+      .option("--month <YYYY-MM>", "the calendar month", month),
+    async (b, _a, o, print) => {
+      const m = (o.month as string | undefined) ?? new Date().toISOString().slice(0, 7);
+      const apps = await b.listApps();
+      const rows = [];
+      for (const a of apps)
+        rows.push({ app_id: a.app_id, name: a.name, plan: a.plan, mau: (await b.usage(a.app_id, m)).months[0]?.mau ?? 0 });
+      const total = rows.reduce((n, r) => n + r.mau, 0);
+      print(
+        { month: m, apps: rows, total_mau: total },
+        [`${m}  total MAU ${total}`, ...rows.map((r) => `  ${r.app_id}  ${String(r.mau).padStart(8)}  ${r.name}`)].join("\n"),
+      );
+    },
+  );
+
+  // ----- user -----
+  const user = program.command("user").description("an app's users: list, show, ban");
+  admin(
+    user
+      .command("list")
+      .description("list users in identity order")
+      .requiredOption("--app <app-id>", "the app", appId)
+      .option("--search <prefix>", "identities starting with this")
+      .option("--limit <n>", "page size (1–500)", intIn(1, 500), 100)
+      .option("--cursor <identity>", "continue after this identity (next_cursor)"),
+    async (b, _a, o, print) => {
+      const page = await b.listUsers(o.app as string, {
+        limit: o.limit as number,
+        ...(o.search ? { prefix: o.search as string } : {}),
+        ...(o.cursor ? { cursor: o.cursor as string } : {}),
+      });
+      const lines = page.users.map(
+        (u) => `${u.identity}${u.banned ? "  [banned]" : ""}  last seen ${u.last_seen_at}${u.name ? `  ${u.name}` : ""}`,
+      );
+      if (page.next_cursor) lines.push(`(more: --cursor ${page.next_cursor})`);
+      print(page, lines.length ? lines.join("\n") : "no users");
+    },
+  );
+  admin(
+    user
+      .command("show")
+      .description("show one user")
+      .requiredOption("--app <app-id>", "the app", appId)
+      .requiredOption("--identity <identity>", "the user", identity),
+    async (b, _a, o, print) => {
+      const u = await b.showUser(o.app as string, o.identity as string);
+      print(u, JSON.stringify(u, null, 2));
+    },
+  );
+  admin(
+    user
+      .command("ban")
+      .description("ban a user: tokens stop working, open sockets close")
+      .requiredOption("--app <app-id>", "the app", appId)
+      .requiredOption("--identity <identity>", "the user", identity)
+      .option("--reason <text>", "why (shown to admins)"),
+    async (b, _a, o, print) => {
+      const r = await b.ban(o.app as string, o.identity as string, o.reason as string | undefined);
+      print(r, `banned ${r.identity} in ${r.app_id}`);
+    },
+  );
+  admin(
+    user
+      .command("unban")
+      .description("lift a ban")
+      .requiredOption("--app <app-id>", "the app", appId)
+      .requiredOption("--identity <identity>", "the user", identity),
+    async (b, _a, o, print) => {
+      const r = await b.unban(o.app as string, o.identity as string);
+      print(r, `unbanned ${r.identity} in ${r.app_id}`);
+    },
+  );
+
+  // ----- operator -----
+  const operator = program.command("operator").description("support operators of an app");
+  admin(
+    operator
+      .command("add")
+      .description("make a user a support operator")
+      .requiredOption("--app <app-id>", "the app", appId)
+      .requiredOption("--identity <identity>", "the user", identity),
+    async (b, _a, o, print) => {
+      const r = await b.addOperator(o.app as string, o.identity as string);
+      print(r, `${r.identity} is an operator of ${o.app}`);
+    },
+  );
+  admin(
+    operator
+      .command("remove")
+      .description("remove a support operator")
+      .requiredOption("--app <app-id>", "the app", appId)
+      .requiredOption("--identity <identity>", "the user", identity),
+    async (b, _a, o, print) => {
+      const id = o.identity as string;
+      await b.removeOperator(o.app as string, id);
+      print({ identity: id, removed: true }, `${id} is no longer an operator of ${o.app}`);
+    },
+  );
+  admin(
+    operator.command("list").description("list support operators").requiredOption("--app <app-id>", "the app", appId),
+    async (b, _a, o, print) => {
+      const ops = await b.listOperators(o.app as string);
+      print(ops, ops.length ? ops.map((x) => `${x.identity}  since ${x.created_at}`).join("\n") : "no operators");
+    },
+  );
+
+  // ----- push -----
+  const push = program.command("push").description("push provider credentials (write-only: fingerprints are shown)");
+  admin(
+    push
+      .command("set-apns")
+      .description("set APNs token-auth credentials")
+      .requiredOption("--app <app-id>", "the app", appId)
+      .requiredOption("--key-file <file.p8>", "the .p8 signing key")
+      .requiredOption("--key-id <kid>", "the key's id", nonEmpty)
+      .requiredOption("--team-id <tid>", "the Apple team id", nonEmpty)
+      .requiredOption("--bundle-id <id>", "the app's bundle id", nonEmpty)
+      .option("--production", "use the production APNs host"),
+    async (b, _a, o, print) => {
+      const r = await b.setPush(o.app as string, "apns", {
+        key_p8: readText(o.keyFile as string),
+        key_id: o.keyId as string,
+        team_id: o.teamId as string,
+        bundle_id: o.bundleId as string,
+        production: o.production === true,
+      });
+      print(r, `APNs credentials set for ${o.app} (fingerprint ${r.fingerprint})`);
+    },
+  );
+  admin(
+    push
+      .command("set-fcm")
+      .description("set FCM HTTP v1 credentials")
+      .requiredOption("--app <app-id>", "the app", appId)
+      .requiredOption("--service-account <file.json>", "the service account's JSON key file"),
+    async (b, _a, o, print) => {
+      let account: unknown;
+      try {
+        account = JSON.parse(readText(o.serviceAccount as string));
+      } catch (err) {
+        if (err instanceof CliError) throw err;
+        throw new CliError("--service-account must be the service account's JSON file");
+      }
+      const r = await b.setPush(o.app as string, "fcm", account as SetFcmCredentialsRequest);
+      print(r, `FCM credentials set for ${o.app} (fingerprint ${r.fingerprint})`);
+    },
+  );
+  admin(
+    push
+      .command("set-vapid")
+      .description("set Web Push VAPID keys")
+      .requiredOption("--app <app-id>", "the app", appId)
+      .requiredOption("--public-key <key>", "VAPID public key", nonEmpty)
+      .requiredOption("--private-key <key>", "VAPID private key", nonEmpty)
+      .requiredOption("--subject <mailto-or-https>", "mailto:… or https://…", nonEmpty),
+    async (b, _a, o, print) => {
+      const r = await b.setPush(o.app as string, "vapid", {
+        public_key: o.publicKey as string,
+        private_key: o.privateKey as string,
+        subject: o.subject as string,
+      });
+      print(r, `VAPID keys set for ${o.app} (fingerprint ${r.fingerprint})`);
+    },
+  );
+  admin(
+    push.command("show").description("show push credential fingerprints").requiredOption("--app <app-id>", "the app", appId),
+    async (b, _a, o, print) => {
+      const c = await b.pushConfig(o.app as string);
+      print(
+        c,
+        [
+          ...c.credentials.map(
+            (x) =>
+              `${x.provider.padEnd(6)} ${x.fingerprint}  ${Object.entries(x.details)
+                .map(([k, v]) => `${k}=${v}`)
+                .join(" ")}`,
+          ),
+          c.credentials.length ? "" : "no push credentials",
+          `message text in pushes: ${c.include_message_text ? "yes" : "no"}`,
+        ]
+          .filter(Boolean)
+          .join("\n"),
+      );
+    },
+  );
+
+  return program;
+}
+
+async function serve(opts: Record<string, string | boolean | undefined>, io: Out, processEnv: Env): Promise<void> {
   const env = { ...processEnv };
-  for (const [flag, name] of Object.entries(SERVE_FLAGS)) {
-    const v = values[flag];
-    if (typeof v === "string") env[name] = v;
+  for (const [flag, d] of Object.entries(SERVE_FLAGS)) {
+    const v = opts[flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())];
+    if (typeof v === "string") env[d.env] = v;
   }
-  if (values.demo) env.UTD_DEMO = "1";
+  if (opts.demo) env.UTD_DEMO = "1";
   const base = loadConfig(env);
   const config: EngineConfig = { ...base, adminToken: ensureAdminToken(base.dataDir, base.adminToken) };
   // Loaded here, not at the top: the admin commands need only the store, and loading the whole engine
@@ -153,7 +525,7 @@ async function serve(args: string[], io: Out, processEnv: Env): Promise<number> 
       ].join("\n"),
     );
   }
-  return new Promise<number>(() => {});
+  await new Promise<never>(() => {});
 }
 
 /** The demo app `npm start` creates on first run (open mode), remembered in the data dir. */
@@ -179,213 +551,37 @@ function readText(file: string): string {
   }
 }
 
-/** Picks the running engine's admin API when one answers, else the storage. */
-async function backend(env: Env): Promise<AdminBackend> {
+/**
+ * Picks where an admin command acts: the storage it was explicitly pointed at, else the running engine's
+ * admin API. It never opens (and so never creates) a store on its own.
+ */
+async function backend(opts: TargetOptions, env: Env): Promise<AdminBackend> {
+  if (opts.dataDir !== undefined || opts.databaseUrl !== undefined) {
+    if (opts.dataDir !== undefined && !statSync(opts.dataDir, { throwIfNoEntry: false })?.isDirectory())
+      throw new ConfigError(`--data-dir ${opts.dataDir} is not a directory (the CLI does not create stores; \`utd serve\` does)`);
+    if (opts.dataDir === undefined && !(env.UTD_MASTER_KEY && env.UTD_TOKEN_SECRET))
+      throw new ConfigError(
+        "--database-url also needs the engine's keys: --data-dir D (its keys.json) or UTD_MASTER_KEY and UTD_TOKEN_SECRET",
+      );
+    const storeEnv: Env = { ...env, DATABASE_URL: opts.databaseUrl ?? "" };
+    if (opts.dataDir !== undefined) storeEnv.UTD_DATA_DIR = opts.dataDir;
+    return storeBackend(loadConfig(storeEnv), storeEnv);
+  }
   const config = loadConfig(env);
   const host = config.host === "0.0.0.0" || config.host === "::" ? "127.0.0.1" : config.host;
-  const url = `http://${host.includes(":") ? `[${host}]` : host}:${config.port}`;
-  const token = config.adminToken ?? readAdminToken(config.dataDir);
+  const url = (opts.url ?? env.UTD_URL ?? `http://${host.includes(":") ? `[${host}]` : host}:${config.port}`).replace(/\/$/, "");
   try {
     const res = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(1500) });
     const body = (await res.json()) as { service?: string };
     if (res.ok && body.service === "utd-stream") {
-      if (!token) throw new CliError(`an engine runs at ${url} but no admin token is known: set UTD_ADMIN_TOKEN`);
+      const token = opts.adminToken ?? config.adminToken ?? readAdminToken(config.dataDir);
+      if (!token) throw new CliError(`an engine runs at ${url} but no admin token is known: pass --admin-token or set UTD_ADMIN_TOKEN`);
       return httpBackend(url, token);
     }
   } catch (err) {
     if (err instanceof CliError) throw err;
   }
-  return storeBackend(config, env);
-}
-
-function bool(flag: string, v: string | undefined): boolean | null | undefined {
-  if (v === undefined) return undefined;
-  if (v === "true") return true;
-  if (v === "false") return false;
-  if (v === "plan") return null;
-  throw new CliError(`--${flag} must be true, false or plan (follow the plan), got "${v}"`);
-}
-
-function oneOf<T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T | undefined {
-  if (v === undefined) return undefined;
-  if (!(allowed as readonly string[]).includes(v)) throw new CliError(`--${flag} must be one of ${allowed.join(", ")}, got "${v}"`);
-  return v as T;
-}
-
-async function admin(cmd: string, sub: string | undefined, args: string[], io: Out, env: Env): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      json: { type: "boolean" },
-      name: { type: "string" },
-      auth: { type: "string" },
-      plan: { type: "string" },
-      secret: { type: "boolean" },
-      month: { type: "string" },
-      app: { type: "string" },
-      identity: { type: "string" },
-      reason: { type: "string" },
-      "signaling-enabled": { type: "string" },
-      "messaging-enabled": { type: "string" },
-      "auto-busy": { type: "string" },
-      "key-file": { type: "string" },
-      "key-id": { type: "string" },
-      "team-id": { type: "string" },
-      "bundle-id": { type: "string" },
-      production: { type: "boolean" },
-      "service-account": { type: "string" },
-      "public-key": { type: "string" },
-      "private-key": { type: "string" },
-      subject: { type: "string" },
-    },
-  });
-  const need = (v: string | undefined, what: string): string => {
-    if (!v) throw new CliError(`missing ${what}`);
-    return v;
-  };
-  const print = (data: unknown, human: string) => io.out(values.json ? JSON.stringify(data, null, 2) : human);
-  const b = await backend(env);
-  try {
-    const key = `${cmd} ${sub ?? ""}`;
-    switch (key) {
-      case "app create": {
-        const auth_mode = oneOf<AuthMode>("auth", values.auth, AUTH_MODES) ?? "open";
-        const plan = oneOf<Plan>("plan", values.plan, PLANS) ?? "free";
-        const app = await b.createApp({ name: need(values.name, "--name"), auth_mode, plan });
-        print(
-          app,
-          `created ${app.app_id} (${app.name}, ${app.auth_mode}, plan ${app.plan})\napp_key:    ${app.app_key}\napp_secret: ${app.app_secret}\n(the secret is shown only now)`,
-        );
-        return 0;
-      }
-      case "app list": {
-        const apps = await b.listApps();
-        print(
-          apps,
-          apps.length ? apps.map((a) => `${a.app_id}  ${a.plan.padEnd(10)} ${a.auth_mode.padEnd(6)} ${a.name}`).join("\n") : "no apps",
-        );
-        return 0;
-      }
-      case "app show": {
-        const app = await b.showApp(need(positionals[0], "app id"));
-        print(app, JSON.stringify(app, null, 2));
-        return 0;
-      }
-      case "app rotate-key": {
-        const app = await b.rotate(need(positionals[0], "app id"), values.secret ? "secret" : "key");
-        const secret = "app_secret" in app ? `\napp_secret: ${app.app_secret}\n(the secret is shown only now)` : "";
-        print(app, `rotated ${app.app_id}\napp_key:    ${app.app_key}${secret}`);
-        return 0;
-      }
-      case "app update": {
-        const req: UpdateAppRequest = {};
-        if (values.name !== undefined) req.name = values.name;
-        const plan = oneOf<Plan>("plan", values.plan, PLANS);
-        if (plan) req.plan = plan;
-        const auth = oneOf<AuthMode>("auth", values.auth, AUTH_MODES);
-        if (auth) req.auth_mode = auth;
-        const sig = bool("signaling-enabled", values["signaling-enabled"]);
-        if (sig !== undefined) req.signaling_enabled = sig;
-        const msg = bool("messaging-enabled", values["messaging-enabled"]);
-        if (msg !== undefined) req.messaging_enabled = msg;
-        const autoBusy = bool("auto-busy", values["auto-busy"]);
-        if (autoBusy === null) throw new CliError("--auto-busy must be true or false");
-        if (autoBusy !== undefined) req.settings = { auto_busy: autoBusy };
-        const app = await b.updateApp(need(positionals[0], "app id"), req);
-        print(
-          app,
-          `updated ${app.app_id}: plan ${app.plan}, auth ${app.auth_mode}, signaling ${app.signaling_enabled}, messaging ${app.messaging_enabled}`,
-        );
-        return 0;
-      }
-      case "app usage": {
-        const u = await b.usage(need(positionals[0], "app id"), values.month);
-        print(u, u.months.length ? u.months.map((m) => `${m.month}  MAU ${m.mau}`).join("\n") : "no active users yet");
-        return 0;
-      }
-      case "user ban": {
-        const r = await b.ban(need(values.app, "--app"), need(values.identity, "--identity"), values.reason);
-        print(r, `banned ${r.identity} in ${r.app_id}`);
-        return 0;
-      }
-      case "user unban": {
-        const r = await b.unban(need(values.app, "--app"), need(values.identity, "--identity"));
-        print(r, `unbanned ${r.identity} in ${r.app_id}`);
-        return 0;
-      }
-      case "operator add": {
-        const r = await b.addOperator(need(values.app, "--app"), need(values.identity, "--identity"));
-        print(r, `${r.identity} is an operator of ${values.app}`);
-        return 0;
-      }
-      case "operator remove": {
-        const identity = need(values.identity, "--identity");
-        await b.removeOperator(need(values.app, "--app"), identity);
-        print({ identity, removed: true }, `${identity} is no longer an operator of ${values.app}`);
-        return 0;
-      }
-      case "operator list": {
-        const ops = await b.listOperators(need(values.app, "--app"));
-        print(ops, ops.length ? ops.map((o) => `${o.identity}  since ${o.created_at}`).join("\n") : "no operators");
-        return 0;
-      }
-      case "push set-apns": {
-        const r = await b.setPush(need(values.app, "--app"), "apns", {
-          key_p8: readText(need(values["key-file"], "--key-file")),
-          key_id: need(values["key-id"], "--key-id"),
-          team_id: need(values["team-id"], "--team-id"),
-          bundle_id: need(values["bundle-id"], "--bundle-id"),
-          production: values.production === true,
-        });
-        print(r, `APNs credentials set for ${values.app} (fingerprint ${r.fingerprint})`);
-        return 0;
-      }
-      case "push set-fcm": {
-        let account: unknown;
-        try {
-          account = JSON.parse(readText(need(values["service-account"], "--service-account")));
-        } catch (err) {
-          if (err instanceof CliError) throw err;
-          throw new CliError("--service-account must be the service account's JSON file");
-        }
-        const r = await b.setPush(need(values.app, "--app"), "fcm", account as SetFcmCredentialsRequest);
-        print(r, `FCM credentials set for ${values.app} (fingerprint ${r.fingerprint})`);
-        return 0;
-      }
-      case "push set-vapid": {
-        const r = await b.setPush(need(values.app, "--app"), "vapid", {
-          public_key: need(values["public-key"], "--public-key"),
-          private_key: need(values["private-key"], "--private-key"),
-          subject: need(values.subject, "--subject"),
-        });
-        print(r, `VAPID keys set for ${values.app} (fingerprint ${r.fingerprint})`);
-        return 0;
-      }
-      case "push show": {
-        const c = await b.pushConfig(need(values.app, "--app"));
-        print(
-          c,
-          [
-            ...c.credentials.map(
-              (x) =>
-                `${x.provider.padEnd(6)} ${x.fingerprint}  ${Object.entries(x.details)
-                  .map(([k, v]) => `${k}=${v}`)
-                  .join(" ")}`,
-            ),
-            c.credentials.length ? "" : "no push credentials",
-            `message text in pushes: ${c.include_message_text ? "yes" : "no"}`,
-          ]
-            .filter(Boolean)
-            .join("\n"),
-        );
-        return 0;
-      }
-      default:
-        io.err(`utd: unknown command "${key.trim()}"\n\n${HELP}`);
-        return 2;
-    }
-  } finally {
-    await b.close();
-  }
+  throw new NoEngineError(
+    `no UTD Stream engine answers at ${url}. Start one (utd serve), point at it (--url or UTD_URL), or act on storage directly with --data-dir DIR or --database-url URL.`,
+  );
 }

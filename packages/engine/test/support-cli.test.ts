@@ -5,25 +5,32 @@ import { afterAll, describe, expect, it } from "vitest";
 import { utd } from "../../../test/helpers/cli.js";
 import { startEngine } from "../../../test/helpers/engine.js";
 
-const list = async (app: string, env: Record<string, string>) =>
-  (JSON.parse((await utd(["operator", "list", "--app", app, "--json"], env)).stdout) as { identity: string }[]).map((o) => o.identity);
+const list = async (app: string, env: Record<string, string>, extra: string[] = []) =>
+  (JSON.parse((await utd(["operator", "list", "--app", app, "--json", ...extra], env)).stdout) as { identity: string }[]).map(
+    (o) => o.identity,
+  );
 
 describe("utd operator add|remove|list", () => {
   const dir = mkdtempSync(join(tmpdir(), "utd-cli-op-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it("on storage, then through the running engine (the operator can claim at once)", async () => {
-    const env = { UTD_DATA_DIR: dir, UTD_PORT: "0", UTD_ADMIN_TOKEN: "" };
-    const app = JSON.parse((await utd(["app", "create", "--name", "Help", "--json"], env)).stdout) as { app_id: string; app_key: string };
-    expect((await utd(["operator", "add", "--app", app.app_id, "--identity", "olga"], env)).code).toBe(0);
-    expect(await list(app.app_id, env)).toEqual(["olga"]);
-    // Refusals: missing flags, unknown app, removing a non-operator; nothing changes.
-    expect((await utd(["operator", "add", "--app", app.app_id], env)).code).toBe(1);
-    const unknown = await utd(["operator", "add", "--app", "app_nope", "--identity", "x"], env);
+    // Port 0: no engine answers, so the storage is named explicitly (--data-dir).
+    const env = { UTD_PORT: "0", UTD_ADMIN_TOKEN: "" };
+    const store = ["--data-dir", dir];
+    const app = JSON.parse((await utd(["app", "create", "--name", "Help", "--json", ...store], env)).stdout) as {
+      app_id: string;
+      app_key: string;
+    };
+    expect((await utd(["operator", "add", "--app", app.app_id, "--identity", "olga", ...store], env)).code).toBe(0);
+    expect(await list(app.app_id, env, store)).toEqual(["olga"]);
+    // Refusals: missing flags (usage, 2), unknown app, removing a non-operator (1); nothing changes.
+    expect((await utd(["operator", "add", "--app", app.app_id, ...store], env)).code).toBe(2);
+    const unknown = await utd(["operator", "add", "--app", "app_nope", "--identity", "x", ...store], env);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("not_found");
-    expect((await utd(["operator", "remove", "--app", app.app_id, "--identity", "nobody"], env)).stderr).toContain("not_found");
-    expect(await list(app.app_id, env)).toEqual(["olga"]);
+    expect((await utd(["operator", "remove", "--app", app.app_id, "--identity", "nobody", ...store], env)).stderr).toContain("not_found");
+    expect(await list(app.app_id, env, store)).toEqual(["olga"]);
 
     const engine = await startEngine({ dataDir: dir });
     try {

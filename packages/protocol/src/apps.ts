@@ -88,3 +88,22 @@ export const BanSchema = z.object({
   banned_at: Timestamp.nullable(),
 });
 export type Ban = z.infer<typeof BanSchema>;
+
+/** A user of an app, as the admin API shows it (`utd user list|show`). */
+export const AdminUserSchema = z.object({
+  app_id: z.string(),
+  identity: z.string(),
+  name: z.string().nullable(),
+  created_at: Timestamp,
+  last_seen_at: Timestamp,
+  banned: z.boolean(),
+  ban_reason: z.string().nullable(),
+});
+export type AdminUser = z.infer<typeof AdminUserSchema>;
+
+/** `GET /admin/v1/apps/{app_id}/users`: identities in order, `next_cursor` is the last one when more follow. */
+export const AdminUserListSchema = z.object({
+  users: z.array(AdminUserSchema),
+  next_cursor: z.string().nullable(),
+});
+export type AdminUserList = z.infer<typeof AdminUserListSchema>;

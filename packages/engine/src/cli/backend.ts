@@ -1,4 +1,6 @@
 import type {
+  AdminUser,
+  AdminUserList,
   App,
   AppWithSecret,
   Ban,
@@ -37,6 +39,9 @@ export interface AdminBackend {
   rotate(id: string, which: "key" | "secret"): Promise<App | AppWithSecret>;
   usage(id: string, month?: string): Promise<Usage>;
   ban(appId: string, identity: string, reason?: string): Promise<Ban>;
+  /** Users of an app (`utd user list|show`). */
+  listUsers(appId: string, opts: { prefix?: string; limit: number; cursor?: string }): Promise<AdminUserList>;
+  showUser(appId: string, identity: string): Promise<AdminUser>;
   unban(appId: string, identity: string): Promise<Ban>;
   /** The support operator role (`utd operator add|remove|list`). */
   listOperators(appId: string): Promise<Operator[]>;
@@ -87,6 +92,13 @@ export function httpBackend(baseUrl: string, adminToken: string): AdminBackend {
     usage: (id, month) => call("GET", `/admin/v1/apps/${enc(id)}/usage${month ? `?month=${enc(month)}` : ""}`),
     ban: (appId, identity, reason) => call("POST", `/admin/v1/apps/${enc(appId)}/bans`, reason ? { identity, reason } : { identity }),
     unban: (appId, identity) => call("DELETE", `/admin/v1/apps/${enc(appId)}/bans/${enc(identity)}`),
+    listUsers: (appId, opts) => {
+      const q = new URLSearchParams({ limit: String(opts.limit) });
+      if (opts.prefix) q.set("q", opts.prefix);
+      if (opts.cursor) q.set("cursor", opts.cursor);
+      return call("GET", `/admin/v1/apps/${enc(appId)}/users?${q}`);
+    },
+    showUser: (appId, identity) => call("GET", `/admin/v1/apps/${enc(appId)}/users/${enc(identity)}`),
     listOperators: async (appId) => (await call<{ operators: Operator[] }>("GET", `/admin/v1/apps/${enc(appId)}/operators`)).operators,
     addOperator: (appId, identity) => call("POST", `/admin/v1/apps/${enc(appId)}/operators`, { identity }),
     removeOperator: (appId, identity) => call("DELETE", `/admin/v1/apps/${enc(appId)}/operators/${enc(identity)}`),
@@ -132,6 +144,16 @@ export async function storeBackend(config: EngineConfig, env: Record<string, str
       wrap(async () => {
         await apps.get(appId);
         return users.unban(appId, identity);
+      }),
+    listUsers: (appId, opts) =>
+      wrap(async () => {
+        await apps.get(appId);
+        return users.list(appId, opts);
+      }),
+    showUser: (appId, identity) =>
+      wrap(async () => {
+        await apps.get(appId);
+        return users.show(appId, identity);
       }),
     listOperators: (appId) =>
       wrap(async () => {

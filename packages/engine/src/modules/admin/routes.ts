@@ -1,4 +1,6 @@
 import {
+  AdminUserListSchema,
+  AdminUserSchema,
   AppSchema,
   AppWithSecretSchema,
   BanRequestSchema,
@@ -82,7 +84,7 @@ export function registerAdminRoutes(app: FastifyInstance, deps: RouteDeps, apps:
     query: z.object({
       month: z
         .string()
-        .regex(/^\d{4}-\d{2}$/, "YYYY-MM")
+        .regex(/^\d{4}-(0[1-9]|1[0-2])$/, "a calendar month YYYY-MM")
         .optional(),
     }),
     response: UsageSchema,
@@ -113,6 +115,41 @@ export function registerAdminRoutes(app: FastifyInstance, deps: RouteDeps, apps:
     handler: async ({ params }) => {
       await apps.get(params.app_id);
       return users.unban(params.app_id, params.identity);
+    },
+  });
+  route(app, deps, {
+    method: "GET",
+    url: "/admin/v1/apps/:app_id/users",
+    summary: "List an app's users in identity order (optionally those whose identity starts with q), a page at a time",
+    tags: ["admin"],
+    auth: "admin",
+    params: AppParams,
+    query: z.object({
+      q: z.string().max(128).optional(),
+      limit: z.coerce.number().int().min(1).max(500).default(100),
+      cursor: z.string().max(128).optional(),
+    }),
+    response: AdminUserListSchema,
+    handler: async ({ params, query }) => {
+      await apps.get(params.app_id);
+      return users.list(params.app_id, {
+        limit: query.limit,
+        ...(query.q ? { prefix: query.q } : {}),
+        ...(query.cursor ? { cursor: query.cursor } : {}),
+      });
+    },
+  });
+  route(app, deps, {
+    method: "GET",
+    url: "/admin/v1/apps/:app_id/users/:identity",
+    summary: "Show one user",
+    tags: ["admin"],
+    auth: "admin",
+    params: UserParams,
+    response: AdminUserSchema,
+    handler: async ({ params }) => {
+      await apps.get(params.app_id);
+      return users.show(params.app_id, params.identity);
     },
   });
 }

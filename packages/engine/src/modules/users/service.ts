@@ -1,6 +1,7 @@
-import type { Ban } from "@utd-stream/protocol";
-import type { Selectable } from "kysely";
+import type { AdminUser, AdminUserList, Ban } from "@utd-stream/protocol";
+import { type Selectable, sql } from "kysely";
 import { type Clock, iso } from "../../core/clock.js";
+import { ApiError } from "../../core/errors.js";
 import type { Hooks } from "../../core/hooks.js";
 import type { Store } from "../../store/port.js";
 import type { UsersTable } from "../apps/index.js";
@@ -18,6 +19,39 @@ export class UsersService {
 
   async find(appId: string, identity: string): Promise<UserRow | undefined> {
     return this.store.db.selectFrom("users").selectAll().where("app_id", "=", appId).where("identity", "=", identity).executeTakeFirst();
+  }
+
+  /** The admin view of one user; `not_found` when the identity never had a session. */
+  async show(appId: string, identity: string): Promise<AdminUser> {
+    const row = await this.find(appId, identity);
+    if (!row) throw ApiError.notFound("user");
+    return UsersService.toWire(row);
+  }
+
+  /** Users in identity order, optionally those starting with `prefix`, `limit` a page, after `cursor`. */
+  async list(appId: string, opts: { prefix?: string; limit: number; cursor?: string }): Promise<AdminUserList> {
+    let q = this.store.db.selectFrom("users").selectAll().where("app_id", "=", appId);
+    // LIKE with % _ and \ escaped: identities may contain them. Ordering is by the store's collation.
+    if (opts.prefix) q = q.where(sql<boolean>`identity like ${`${opts.prefix.replace(/[\\%_]/g, "\\$&")}%`} escape '\\'`);
+    if (opts.cursor) q = q.where("identity", ">", opts.cursor);
+    const rows = await q
+      .orderBy("identity")
+      .limit(opts.limit + 1)
+      .execute();
+    const page = rows.slice(0, opts.limit);
+    return { users: page.map(UsersService.toWire), next_cursor: rows.length > opts.limit ? (page.at(-1)?.identity ?? null) : null };
+  }
+
+  static toWire(row: UserRow): AdminUser {
+    return {
+      app_id: row.app_id,
+      identity: row.identity,
+      name: row.name,
+      created_at: iso(Number(row.created_at)),
+      last_seen_at: iso(Number(row.last_seen_at)),
+      banned: row.banned_at !== null,
+      ban_reason: row.ban_reason,
+    };
   }
 
   /** Creates the user on first sight; refreshes name and last-seen otherwise. Returns the stored row. */
