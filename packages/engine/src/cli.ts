@@ -64,6 +64,17 @@ interface TargetOptions {
 /** No engine answered and no storage was named: nothing was done (exit 3). */
 class NoEngineError extends Error {}
 
+/** A command used wrongly in a way the parser cannot see (a missing confirmation): exit 2. */
+class UsageError extends Error {}
+
+/** "files 3, messages 12, …" (kinds with nothing removed left out). */
+function summary(removed: Record<string, number>): string {
+  const parts = Object.entries(removed)
+    .filter(([, n]) => n > 0)
+    .map(([k, n]) => `${k} ${n}`);
+  return parts.length ? parts.join(", ") : "nothing";
+}
+
 // ----- argument parsers: each refuses a malformed value with a message naming what is expected ---------
 
 function month(v: string): string {
@@ -127,7 +138,7 @@ export async function main(argv: string[], io: Out = std, env: Env = process.env
       io.err(`utd: ${err.message}`);
       return EXIT.noEngine;
     }
-    if (err instanceof ConfigError) {
+    if (err instanceof ConfigError || err instanceof UsageError) {
       io.err(`utd: ${err.message}`);
       return EXIT.usage;
     }
@@ -267,6 +278,19 @@ function buildProgram(io: Out, env: Env, setCode: (c: number) => void): Command 
     },
   );
 
+  admin(
+    app
+      .command("delete")
+      .description("delete an app and everything of it: users, messages, files (local or S3), devices…")
+      .argument("<app-id>", "the app", appId)
+      .option("--yes", "really delete (required: there is no undo)"),
+    async (b, [id], o, print) => {
+      if (!o.yes) throw new UsageError(`app delete removes ${id} and all its data for good: add --yes to confirm`);
+      const r = await b.deleteApp(id as string);
+      print(r, `deleted ${r.app_id}: ${summary(r.removed)}`);
+    },
+  );
+
   // ----- usage (every app) -----
   admin(
     program
@@ -288,7 +312,7 @@ function buildProgram(io: Out, env: Env, setCode: (c: number) => void): Command 
   );
 
   // ----- user -----
-  const user = program.command("user").description("an app's users: list, show, ban");
+  const user = program.command("user").description("an app's users: list, show, erase, export, ban");
   admin(
     user
       .command("list")
@@ -319,6 +343,42 @@ function buildProgram(io: Out, env: Env, setCode: (c: number) => void): Command 
     async (b, _a, o, print) => {
       const u = await b.showUser(o.app as string, o.identity as string);
       print(u, JSON.stringify(u, null, 2));
+    },
+  );
+  admin(
+    user
+      .command("erase")
+      .description("erase a user's data (GDPR): messages (removed or tombstoned, per the app), files, devices, push tokens, presence")
+      .requiredOption("--app <app-id>", "the app", appId)
+      .requiredOption("--identity <identity>", "the user", identity)
+      .option("--yes", "really erase (required: there is no undo)"),
+    async (b, _a, o, print) => {
+      if (!o.yes) throw new UsageError(`user erase removes ${o.identity}'s data from ${o.app} for good: add --yes to confirm`);
+      const r = await b.eraseUser(o.app as string, o.identity as string);
+      print(
+        r,
+        r.already_erased
+          ? `nothing left of ${r.identity} in ${r.app_id} (already erased)`
+          : `erased ${r.identity} in ${r.app_id} (messages: ${r.messages}): ${summary(r.removed)}`,
+      );
+    },
+  );
+  admin(
+    user
+      .command("export")
+      .description("write everything stored about a user as one JSON document (GDPR access)")
+      .requiredOption("--app <app-id>", "the app", appId)
+      .requiredOption("--identity <identity>", "the user", identity)
+      .option("--out <file>", "write to this file (mode 0600) instead of stdout"),
+    async (b, _a, o, print) => {
+      const r = await b.exportUser(o.app as string, o.identity as string);
+      if (o.out) {
+        writeFileSync(o.out as string, `${JSON.stringify(r, null, 2)}\n`, { mode: 0o600 });
+        print(
+          { file: o.out, messages: r.messages.length, files: r.files.length },
+          `wrote ${o.out} (${r.messages.length} messages, ${r.files.length} files)`,
+        );
+      } else io.out(JSON.stringify(r, null, 2));
     },
   );
   admin(

@@ -14,6 +14,8 @@ export const AppSettingsSchema = z.strictObject({
   push_include_text: z.boolean().optional(),
   /** Who may join a signalling room that has no policy of its own (default `open`). */
   room_policy: z.enum(ROOM_POLICIES).optional(),
+  /** What erasing a user does to their messages: `tombstone` (default: the row stays, emptied, so threads keep their order) or `delete`. */
+  erase_messages: z.enum(["tombstone", "delete"]).optional(),
 });
 export type AppSettings = z.infer<typeof AppSettingsSchema>;
 
@@ -107,3 +109,94 @@ export const AdminUserListSchema = z.object({
   next_cursor: z.string().nullable(),
 });
 export type AdminUserList = z.infer<typeof AdminUserListSchema>;
+
+/** How `user erase` treats the user's messages (the app's `erase_messages` setting). */
+export type EraseMode = "tombstone" | "delete";
+
+/** `DELETE /admin/v1/apps/{app_id}/users/{identity}`: what erasing one user removed. */
+export const UserErasureSchema = z.object({
+  app_id: z.string(),
+  identity: z.string(),
+  /** What was done to the user's messages. */
+  messages: z.enum(["tombstone", "delete"]),
+  /** Rows (and file objects) removed or emptied, by kind: files, messages, reactions, push_tokens, devices… */
+  removed: z.record(z.string(), z.number().int()),
+  /** True when there was nothing left to remove (erasure is idempotent). */
+  already_erased: z.boolean(),
+  erased_at: Timestamp,
+});
+export type UserErasure = z.infer<typeof UserErasureSchema>;
+
+/** `GET /admin/v1/apps/{app_id}/users/{identity}/export`: everything stored about one user. */
+export const UserExportSchema = z.object({
+  format: z.literal("utd-user-export/1"),
+  exported_at: Timestamp,
+  app_id: z.string(),
+  user: z.object({
+    identity: z.string(),
+    name: z.string().nullable(),
+    created_at: Timestamp,
+    last_seen_at: Timestamp,
+    banned: z.boolean(),
+    ban_reason: z.string().nullable(),
+  }),
+  messages: z.array(
+    z.object({
+      id: z.string(),
+      conversation_id: z.string(),
+      seq: z.number().int(),
+      type: z.string(),
+      text: z.string().nullable(),
+      custom: z.unknown(),
+      attachments: z.unknown(),
+      reply_to: z.string().nullable(),
+      created_at: Timestamp,
+      edited_at: Timestamp.nullable(),
+      deleted_at: Timestamp.nullable(),
+    }),
+  ),
+  conversations: z.array(
+    z.object({ conversation_id: z.string(), role: z.string(), joined_at: Timestamp, last_read_seq: z.number().int() }),
+  ),
+  reactions: z.array(z.object({ message_id: z.string(), conversation_id: z.string(), reaction: z.string(), created_at: Timestamp })),
+  files: z.array(
+    z.object({
+      id: z.string(),
+      kind: z.string(),
+      filename: z.string(),
+      content_type: z.string(),
+      size: z.number().int(),
+      created_at: Timestamp,
+      uploaded_at: Timestamp.nullable(),
+    }),
+  ),
+  devices: z.array(
+    z.object({ id: z.string(), platform: z.string(), device_id: z.string().nullable(), created_at: Timestamp, updated_at: Timestamp }),
+  ),
+  friendships: z.array(
+    z.object({ requester: z.string(), addressee: z.string(), created_at: Timestamp, accepted_at: Timestamp.nullable() }),
+  ),
+  calls: z.array(
+    z.object({
+      id: z.string(),
+      type: z.string(),
+      status: z.string(),
+      caller_identity: z.string(),
+      callee_identity: z.string(),
+      created_at: Timestamp,
+      answered_at: Timestamp.nullable(),
+      ended_at: Timestamp.nullable(),
+      end_reason: z.string().nullable(),
+    }),
+  ),
+  active_months: z.array(z.string()),
+});
+export type UserExport = z.infer<typeof UserExportSchema>;
+
+/** `DELETE /admin/v1/apps/{app_id}`: the app and everything of it is gone; rows removed per table. */
+export const AppDeleteReportSchema = z.object({
+  app_id: z.string(),
+  deleted: z.literal(true),
+  removed: z.record(z.string(), z.number().int()),
+});
+export type AppDeleteReport = z.infer<typeof AppDeleteReportSchema>;

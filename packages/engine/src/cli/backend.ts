@@ -2,6 +2,7 @@ import type {
   AdminUser,
   AdminUserList,
   App,
+  AppDeleteReport,
   AppWithSecret,
   Ban,
   CreateAppRequest,
@@ -15,13 +16,17 @@ import type {
   SetVapidCredentialsRequest,
   UpdateAppRequest,
   Usage,
+  UserErasure,
+  UserExport,
 } from "@utd-stream/protocol";
 import { systemClock } from "../core/clock.js";
 import type { EngineConfig } from "../core/config.js";
 import { Hooks } from "../core/hooks.js";
 import { loadKeys } from "../core/keys.js";
+import { openFileStore } from "../files/index.js";
 import { AppsService } from "../modules/apps/index.js";
 import { migrationsOf } from "../modules/index.js";
+import { LifecycleService } from "../modules/lifecycle/index.js";
 import { PushCredentials } from "../modules/push/index.js";
 import { Operators } from "../modules/support/index.js";
 import { UsersService } from "../modules/users/index.js";
@@ -42,6 +47,10 @@ export interface AdminBackend {
   /** Users of an app (`utd user list|show`). */
   listUsers(appId: string, opts: { prefix?: string; limit: number; cursor?: string }): Promise<AdminUserList>;
   showUser(appId: string, identity: string): Promise<AdminUser>;
+  /** The data lifecycle (`utd user erase|export`, `utd app delete`). */
+  eraseUser(appId: string, identity: string): Promise<UserErasure>;
+  exportUser(appId: string, identity: string): Promise<UserExport>;
+  deleteApp(appId: string): Promise<AppDeleteReport>;
   unban(appId: string, identity: string): Promise<Ban>;
   /** The support operator role (`utd operator add|remove|list`). */
   listOperators(appId: string): Promise<Operator[]>;
@@ -99,6 +108,9 @@ export function httpBackend(baseUrl: string, adminToken: string): AdminBackend {
       return call("GET", `/admin/v1/apps/${enc(appId)}/users?${q}`);
     },
     showUser: (appId, identity) => call("GET", `/admin/v1/apps/${enc(appId)}/users/${enc(identity)}`),
+    eraseUser: (appId, identity) => call("DELETE", `/admin/v1/apps/${enc(appId)}/users/${enc(identity)}`),
+    exportUser: (appId, identity) => call("GET", `/admin/v1/apps/${enc(appId)}/users/${enc(identity)}/export`),
+    deleteApp: (appId) => call("DELETE", `/admin/v1/apps/${enc(appId)}`),
     listOperators: async (appId) => (await call<{ operators: Operator[] }>("GET", `/admin/v1/apps/${enc(appId)}/operators`)).operators,
     addOperator: (appId, identity) => call("POST", `/admin/v1/apps/${enc(appId)}/operators`, { identity }),
     removeOperator: (appId, identity) => call("DELETE", `/admin/v1/apps/${enc(appId)}/operators/${enc(identity)}`),
@@ -118,6 +130,10 @@ export async function storeBackend(config: EngineConfig, env: Record<string, str
   const apps = new AppsService(store, loadKeys(config.dataDir, env).sealKey, systemClock, hooks);
   const users = new UsersService(store, systemClock, hooks);
   const operators = new Operators(store, systemClock);
+  const keys = loadKeys(config.dataDir, env);
+  const tokenKey = config.tokenSecret ? new TextEncoder().encode(config.tokenSecret) : keys.tokenKey;
+  const files = await openFileStore({ dataDir: config.dataDir, s3: config.s3, signingKey: tokenKey, clock: systemClock });
+  const lifecycle = new LifecycleService(store, files, apps, systemClock, hooks);
   const push = new PushCredentials(store, loadKeys(config.dataDir).sealKey, systemClock);
   const wrap = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
@@ -155,6 +171,9 @@ export async function storeBackend(config: EngineConfig, env: Record<string, str
         await apps.get(appId);
         return users.show(appId, identity);
       }),
+    eraseUser: (appId, identity) => wrap(() => lifecycle.eraseUser(appId, identity)),
+    exportUser: (appId, identity) => wrap(() => lifecycle.exportUser(appId, identity)),
+    deleteApp: (appId) => wrap(() => lifecycle.deleteApp(appId)),
     listOperators: (appId) =>
       wrap(async () => {
         await apps.get(appId);

@@ -5,6 +5,7 @@ import { authModule } from "./auth/index.js";
 import { callsModule } from "./calls/index.js";
 import { chatModule } from "./chat/index.js";
 import { friendsModule } from "./friends/index.js";
+import { lifecycleModule } from "./lifecycle/index.js";
 import type { AnyModule } from "./module.js";
 import { presenceModule } from "./presence/index.js";
 import { pushModule } from "./push/index.js";
@@ -41,6 +42,7 @@ export const MODULES: readonly AnyModule[] = [
   stageModule,
   seatsModule,
   adminModule,
+  lifecycleModule,
 ];
 
 /** The migration sets of the given modules (the store is handed these; it knows no module). */
