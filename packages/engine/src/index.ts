@@ -17,6 +17,7 @@ import { RedisRateLimiter } from "./core/rate-limit-redis.js";
 import { LocalFileStore, openFileStore } from "./files/index.js";
 import type { FileStore } from "./files/port.js";
 import { registerLocalFileRoutes } from "./files/routes.js";
+import { countRefusals, livekitLatency, registerStoreGauges } from "./http/domain-metrics.js";
 import { createLogger } from "./http/logger.js";
 import { createMetrics, listenMetrics } from "./http/metrics.js";
 import type { RouteDeps } from "./http/route.js";
@@ -125,12 +126,18 @@ export async function createEngine(
     const store = ports.store ?? (await openStore(storeOptions(config), modules));
     if (!ports.store) owned.push(() => store.close());
     const keys = engineKeys(config);
-    const limiter: RateLimiter =
+    const metrics = createMetrics();
+    registerStoreGauges(metrics, store, clock);
+    // Registered even without LiveKit so dashboards find the series (empty) on every engine.
+    const lkLatency = livekitLatency(metrics);
+    const baseLimiter: RateLimiter =
       ports.limiter ?? (config.redisUrl ? new RedisRateLimiter(new Redis(config.redisUrl), clock) : new MemoryRateLimiter(clock));
-    if (!ports.limiter && limiter.close) owned.push(() => limiter.close?.() ?? Promise.resolve());
+    if (!ports.limiter && baseLimiter.close) owned.push(() => baseLimiter.close?.() ?? Promise.resolve());
+    // Wrapped so refusals are counted by budget whichever limiter runs (memory, Redis, injected).
+    const limiter = countRefusals(baseLimiter, metrics);
     const bus = ports.bus ?? (await openBus(config, log));
     if (!ports.bus) owned.push(() => bus.close());
-    const media = ports.media ?? (config.livekit ? new LiveKitMedia(config.livekit) : undefined);
+    const media = ports.media ?? (config.livekit ? new LiveKitMedia(config.livekit, lkLatency) : undefined);
     // The local file store's URLs are signed with a key derived from the token key (never usable as a token).
     const files = ports.files ?? (await openFileStore({ dataDir: config.dataDir, s3: config.s3, signingKey: keys.tokenKey, clock }));
     const pushSenders =
@@ -143,7 +150,6 @@ export async function createEngine(
     const hooks = new Hooks();
     // Pushes and webhooks are written by the services inside the transaction of their cause.
     const outbox = new Outbox();
-    const metrics = createMetrics();
 
     const http = await createHttp({
       bodyLimit: config.bodyLimit,

@@ -8,6 +8,7 @@ import {
   TwirpError,
   WebhookReceiver,
 } from "livekit-server-sdk";
+import type { Histogram } from "prom-client";
 import { ApiError } from "../core/errors.js";
 import { type CreateRoomOptions, type MediaPort, type MediaWebhookEvent, type MintOptions, mediaUnavailable } from "./port.js";
 
@@ -30,14 +31,18 @@ export class LiveKitMedia implements MediaPort {
   private readonly rooms: RoomServiceClient;
   private readonly webhooks: WebhookReceiver;
 
-  constructor(private readonly cfg: LiveKitConfig) {
+  /** `latency`, when given, times every server API call (`utd_livekit_api_duration_seconds`). */
+  constructor(
+    private readonly cfg: LiveKitConfig,
+    private readonly latency?: Histogram<"op" | "result">,
+  ) {
     this.url = cfg.url;
     this.rooms = new RoomServiceClient(cfg.url.replace(/^ws/, "http"), cfg.apiKey, cfg.apiSecret);
     this.webhooks = new WebhookReceiver(cfg.apiKey, cfg.apiSecret);
   }
 
   async createRoom(room: string, opts: CreateRoomOptions): Promise<void> {
-    await this.call(() =>
+    await this.call("createRoom", () =>
       this.rooms.createRoom({
         name: room,
         emptyTimeout: opts.emptyTimeoutS ?? 300,
@@ -50,7 +55,7 @@ export class LiveKitMedia implements MediaPort {
 
   async deleteRoom(room: string): Promise<void> {
     try {
-      await this.call(() => this.rooms.deleteRoom(room));
+      await this.call("deleteRoom", () => this.rooms.deleteRoom(room));
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -58,7 +63,7 @@ export class LiveKitMedia implements MediaPort {
 
   async listIdentities(room: string): Promise<string[]> {
     try {
-      const ps = await this.call(() => this.rooms.listParticipants(room));
+      const ps = await this.call("listParticipants", () => this.rooms.listParticipants(room));
       return ps.map((p) => p.identity);
     } catch (err) {
       if (isNotFound(err)) return [];
@@ -79,7 +84,7 @@ export class LiveKitMedia implements MediaPort {
       agent: false,
     });
     try {
-      await this.call(() => this.rooms.updateParticipant(room, identity, { permission }));
+      await this.call("updateParticipant", () => this.rooms.updateParticipant(room, identity, { permission }));
       return true;
     } catch (err) {
       if (isNotFound(err)) return false;
@@ -89,7 +94,7 @@ export class LiveKitMedia implements MediaPort {
 
   async sendData(room: string, payload: Uint8Array, topic: string, to?: readonly string[]): Promise<void> {
     try {
-      await this.call(() =>
+      await this.call("sendData", () =>
         this.rooms.sendData(room, payload, DataPacket_Kind.RELIABLE, { topic, ...(to ? { destinationIdentities: [...to] } : {}) }),
       );
     } catch (err) {
@@ -99,13 +104,13 @@ export class LiveKitMedia implements MediaPort {
   }
 
   async listRooms(prefix: string): Promise<string[]> {
-    const rooms = await this.call(() => this.rooms.listRooms());
+    const rooms = await this.call("listRooms", () => this.rooms.listRooms());
     return rooms.map((r) => r.name).filter((n) => n.startsWith(prefix));
   }
 
   async removeParticipant(room: string, identity: string): Promise<void> {
     try {
-      await this.call(() => this.rooms.removeParticipant(room, identity));
+      await this.call("removeParticipant", () => this.rooms.removeParticipant(room, identity));
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
@@ -155,12 +160,18 @@ export class LiveKitMedia implements MediaPort {
   }
 
   /** Maps "cannot reach LiveKit" to `media_unavailable`; LiveKit's own answers pass through. */
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
+  private async call<T>(op: string, fn: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    let result = "error";
     try {
-      return await fn();
+      const out = await fn();
+      result = "ok";
+      return out;
     } catch (err) {
       if (isNotFound(err) || isTwirp(err)) throw err;
       throw mediaUnavailable(`LiveKit did not answer (${err instanceof Error ? err.message : String(err)})`);
+    } finally {
+      this.latency?.observe({ op, result }, (performance.now() - start) / 1000);
     }
   }
 }

@@ -35,6 +35,7 @@ export class FanOut implements EventSink {
   /** Publishes one event to every device of each identity (on every node), serialising `data` once. */
   toUsers<K extends WsEventType>(appId: string, identities: readonly string[], type: K, data: WsEventMap[K]): void {
     if (identities.length === 0) return;
+    this.d.metrics?.published(appId, identities, type, data);
     this.d.bus.publish({ kind: "event", appId, identities: [...identities], type, data: JSON.stringify(data ?? null) });
   }
 
