@@ -59,6 +59,13 @@ export interface SessionBody {
   [k: string]: unknown;
 }
 
+/**
+ * How long a spawned engine may take to log "ready". Generous on purpose: under a loaded machine tsx's
+ * first transform of the engine's sources alone has taken over 30 s; a real start failure still fails
+ * (the process exits or logs an error long before this).
+ */
+const START_TIMEOUT_MS = 90_000;
+
 /** Starts `utd serve` and resolves once it logs "utd engine ready". */
 export async function startEngine(options: EngineOptions = {}): Promise<RunningEngine> {
   const opts = options as InternalOptions;
@@ -85,8 +92,8 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     const timer = setTimeout(() => {
       // Never leak a process that did not come up (it would hold its port for later suites).
       proc.kill("SIGKILL");
-      reject(new Error(`engine did not start in 30s:\n${logs.join("\n")}`));
-    }, 30_000);
+      reject(new Error(`engine did not start in ${START_TIMEOUT_MS / 1000}s:\n${logs.join("\n")}`));
+    }, START_TIMEOUT_MS);
     let buf = "";
     const onData = (chunk: Buffer) => {
       buf += chunk.toString();
