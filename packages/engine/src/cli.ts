@@ -13,6 +13,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { type AdminBackend, CliError, httpBackend, storeBackend } from "./cli/backend.js";
 import { ensureAdminToken, readAdminToken } from "./core/admin-token.js";
 import { ConfigError, type EngineConfig, loadConfig } from "./core/config.js";
+import { readConfigFile, SETTINGS } from "./core/settings.js";
 import type { AppsService } from "./modules/apps/index.js";
 import { VERSION } from "./version.js";
 
@@ -32,20 +33,6 @@ Admin commands go through the running engine's admin API (found at --url, else U
 http://UTD_HOST:UTD_PORT; token from --admin-token, UTD_ADMIN_TOKEN or <UTD_DATA_DIR>/admin-token).
 They never create a store on their own: with no engine answering they stop with exit 3, and act on
 storage directly only when told to with --data-dir D (an existing directory) or --database-url URL.`;
-
-const SERVE_FLAGS: Record<string, { env: string; doc: string; arg: string }> = {
-  port: { env: "UTD_PORT", doc: "port to listen on (default 7800)", arg: "<n>" },
-  host: { env: "UTD_HOST", doc: "address to bind (default 0.0.0.0)", arg: "<host>" },
-  "data-dir": { env: "UTD_DATA_DIR", doc: "data directory: SQLite file, keys, admin token (default ./.utd)", arg: "<dir>" },
-  "database-url": { env: "DATABASE_URL", doc: "PostgreSQL URL (default: SQLite in the data dir)", arg: "<url>" },
-  "redis-url": { env: "REDIS_URL", doc: "Redis URL for the bus and rate limits across nodes", arg: "<url>" },
-  "livekit-url": { env: "LIVEKIT_URL", doc: "LiveKit server URL (media)", arg: "<url>" },
-  "livekit-api-key": { env: "LIVEKIT_API_KEY", doc: "LiveKit API key", arg: "<key>" },
-  "livekit-api-secret": { env: "LIVEKIT_API_SECRET", doc: "LiveKit API secret", arg: "<secret>" },
-  "admin-token": { env: "UTD_ADMIN_TOKEN", doc: "admin API bearer (default: generated in the data dir)", arg: "<token>" },
-  "public-url": { env: "UTD_PUBLIC_URL", doc: "the URL clients reach the engine at", arg: "<url>" },
-  "call-ring-timeout-s": { env: "UTD_CALL_RING_TIMEOUT_S", doc: "seconds a call rings before it is missed", arg: "<n>" },
-};
 
 type Out = { out: (s: string) => void; err: (s: string) => void };
 const std: Out = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
@@ -167,8 +154,11 @@ function buildProgram(io: Out, env: Env, setCode: (c: number) => void): Command 
   const serveCmd = program
     .command("serve")
     .description("run the engine (HTTP API, WebSocket, admin API, /metrics)")
-    .option("--demo", "create (once) and print an open-mode demo app, as `npm start` does");
-  for (const [flag, d] of Object.entries(SERVE_FLAGS)) serveCmd.option(`--${flag} ${d.arg}`, `${d.doc} [env ${d.env}]`);
+    .option("--config <file>", "settings from a JSON or TOML file (keys as in the README's table, e.g. port, database_url)")
+    .option("--demo", "create (once) and print an open-mode demo app, as `npm start` does")
+    .addHelpText("after", "\nPrecedence: flag > environment variable > config file > default. Every setting: README, Configuration.");
+  // One flag per declared setting (core/settings.ts); `--demo` above is the boolean form of UTD_DEMO.
+  for (const st of SETTINGS) if (st.key !== "demo") serveCmd.option(`--${st.flag} <value>`, `${st.doc.replace(/`/g, "")} [env ${st.env}]`);
   serveCmd.action(async (opts: Record<string, string | boolean | undefined>) => {
     await serve(opts, io, env);
   });
@@ -522,10 +512,13 @@ function buildProgram(io: Out, env: Env, setCode: (c: number) => void): Command 
 }
 
 async function serve(opts: Record<string, string | boolean | undefined>, io: Out, processEnv: Env): Promise<void> {
-  const env = { ...processEnv };
-  for (const [flag, d] of Object.entries(SERVE_FLAGS)) {
-    const v = opts[flag.replace(/-([a-z])/g, (_m, c: string) => c.toUpperCase())];
-    if (typeof v === "string") env[d.env] = v;
+  const file = typeof opts.config === "string" ? await readConfigFile(opts.config) : {};
+  // Set (non-empty) environment variables win over the file.
+  const env: Env = { ...file };
+  for (const [k, v] of Object.entries(processEnv)) if (v !== undefined && v !== "") env[k] = v;
+  for (const st of SETTINGS) {
+    const v = opts[st.flag.replace(/-([a-z0-9])/g, (_m, c: string) => c.toUpperCase())];
+    if (typeof v === "string") env[st.env] = v;
   }
   if (opts.demo) env.UTD_DEMO = "1";
   const base = loadConfig(env);

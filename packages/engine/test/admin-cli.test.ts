@@ -146,7 +146,7 @@ describe("utd CLI with no engine running and no storage named", () => {
       expect(r.stdout).toContain(`Usage: utd${c.length ? ` ${c.join(" ")}` : ""} `);
       expect(r.stderr).toBe("");
     }
-    expect((await utd(["serve", "--help"], {})).stdout).toContain("--database-url <url>");
+    expect((await utd(["serve", "--help"], {})).stdout).toContain("--database-url <value>");
     expect((await utd(["--help"], {})).stdout).toContain("Exit codes: 0 done");
   });
 });

@@ -4,6 +4,8 @@ import { type BucketConfig, bucket, ConfigError, int } from "./env.js";
 
 export { type BucketConfig, bucket, ConfigError, int } from "./env.js";
 
+import { validateSettings } from "./settings.js";
+
 /** Engine configuration. Every field has an environment variable and a `utd serve` flag (see README). */
 export interface EngineConfig {
   port: number;
@@ -153,6 +155,8 @@ function sqliteSync(v: string | undefined): "FULL" | "NORMAL" {
 
 /** Reads the configuration from environment variables (names as in the README). */
 export function loadConfig(env: Env = process.env): EngineConfig {
+  // Every declared setting is type-checked first, so the error names the variable and its flag.
+  validateSettings(env);
   const lkUrl = opt(env, "LIVEKIT_URL");
   const lkKey = opt(env, "LIVEKIT_API_KEY");
   const lkSecret = opt(env, "LIVEKIT_API_SECRET");
