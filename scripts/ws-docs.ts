@@ -3,8 +3,8 @@
  * (`WS_EVENTS`, packages/protocol/src/events/): type, recipients, data (its protocol type and fields)
  * and meaning. `scripts/gen-ws-docs.ts` writes it; test/ws-docs.test.ts fails when the file is stale.
  */
-import * as protocol from "@utd-stream/protocol";
-import { WS_EVENTS } from "@utd-stream/protocol";
+import * as protocol from "@utd-stream/protocol/schemas";
+import { WS_EVENTS } from "@utd-stream/protocol/schemas";
 import { z } from "zod";
 
 export const BEGIN = "<!-- ws-events:begin — generated from packages/protocol/src/events by `npm run docs:ws`; do not edit by hand -->";

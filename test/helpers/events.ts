@@ -1,5 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-import { SIGNAL_ROOM_FRAME_DEFS, WS_EVENTS } from "@utd-stream/protocol";
+import { SIGNAL_ROOM_FRAME_DEFS, WS_EVENTS } from "@utd-stream/protocol/schemas";
 
 /**
  * Holds every event the engine sends to its declaration in `WS_EVENTS`: the data must parse, and parsing

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { Identity, Timestamp } from "./common.js";
-import { AUTH_MODES, PLANS, PlanLimitsSchema } from "./plans.js";
-import { ROOM_POLICIES } from "./signal-rooms.js";
+import { AUTH_MODES, PLANS } from "./constants/plans.js";
+import { ROOM_POLICIES } from "./constants/signal-rooms.js";
+import { PlanLimitsSchema } from "./plans.js";
 
 /** Per-app overrides of plan limits (admin). */
 export const LimitOverridesSchema = PlanLimitsSchema.partial();

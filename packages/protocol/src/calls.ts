@@ -1,14 +1,7 @@
 import { z } from "zod";
 import { DeviceId, DisplayName, Id, Identity, Timestamp } from "./common.js";
+import { CALL_ACTIONS, CALL_END_REASONS } from "./constants/calls.js";
 import { CALL_STATUSES, CALL_TYPES } from "./streams.js";
-
-/** Why a call reached its terminal status. */
-export const CALL_END_REASONS = ["canceled", "declined", "busy", "timeout", "hangup"] as const;
-export type CallEndReason = (typeof CALL_END_REASONS)[number];
-
-/** Transitions a participant may ask for (`POST /api/v1/calls/{id}/<action>`). */
-export const CALL_ACTIONS = ["ringing", "accept", "reject", "busy", "end"] as const;
-export type CallAction = (typeof CALL_ACTIONS)[number];
 
 /** Free-form app data attached to a call (≤ 4 KB when serialised). */
 export const CallMetadataSchema = z
@@ -82,14 +75,3 @@ export type CallList = z.infer<typeof CallListSchema>;
 /** Data of every `call.*` event. */
 export const CallEventDataSchema = z.object({ call: CallSchema });
 export type CallEventData = z.infer<typeof CallEventDataSchema>;
-
-/** The `call.*` events and which transition sends each (to every device of both parties, `call.incoming` to the callee only). */
-export const CALL_EVENTS = {
-  incoming: "call.incoming",
-  ringing: "call.ringing",
-  accepted: "call.accepted",
-  rejected: "call.rejected",
-  busy: "call.busy",
-  missed: "call.missed",
-  ended: "call.ended",
-} as const;

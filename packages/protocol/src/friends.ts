@@ -1,12 +1,6 @@
 import { z } from "zod";
 import { Identity, Timestamp } from "./common.js";
-
-/**
- * Friendship states as the caller sees them: `friends` (accepted), `outgoing` (the caller asked),
- * `incoming` (the other asked the caller).
- */
-export const FRIEND_STATES = ["friends", "outgoing", "incoming"] as const;
-export type FriendState = (typeof FRIEND_STATES)[number];
+import { FRIEND_STATES } from "./constants/friends.js";
 
 export const FriendSchema = z.object({
   identity: z.string(),

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DeviceId, DisplayName, Identity, Timestamp } from "./common.js";
+import { MEDIA_ROLES, ROOM_TYPES, TRACK_SOURCES } from "./constants/media.js";
 
 /**
  * A room name as the app sees it (un-prefixed): 1–64 of `A–Z a–z 0–9 . _ -`.
@@ -10,18 +11,6 @@ export const RoomName = z
   .min(1)
   .max(64)
   .regex(/^[A-Za-z0-9._-]+$/, "may only contain letters, digits, '.', '_' and '-'");
-
-/** Room kinds a token can be minted for directly; call rooms get their tokens with the call. */
-export const ROOM_TYPES = ["live_stream", "audio_room"] as const;
-export type RoomType = (typeof ROOM_TYPES)[number];
-
-/** Roles in a live stream or audio room: the host owns the room and may publish; the audience subscribes and sends data. */
-export const MEDIA_ROLES = ["host", "audience"] as const;
-export type MediaRole = (typeof MEDIA_ROLES)[number];
-
-/** LiveKit track sources, as on the wire. */
-export const TRACK_SOURCES = ["camera", "microphone", "screen_share", "screen_share_audio"] as const;
-export type TrackSourceName = (typeof TRACK_SOURCES)[number];
 
 /** What the engine lets a participant do in a media room (always sent to LiveKit as a whole). */
 export const MediaPermissionSchema = z.object({
@@ -93,12 +82,6 @@ export const RoomInfoSchema = z.object({
   created_at: Timestamp,
 });
 export type RoomInfo = z.infer<typeof RoomInfoSchema>;
-
-/**
- * LiveKit data topic on which the engine repeats room events (`stage.updated`, `stage.requested`,
- * `seats.updated`, `speak.*`) as `{"type", "data"}` JSON, sent by the server (no participant).
- */
-export const ROOM_EVENTS_TOPIC = "utd.room";
 
 /** `/admin/v1/apps/{app_id}/rooms/{room_name}/…` path parameters (moderation by the app's operator). */
 export const AdminRoomParamsSchema = z.strictObject({ app_id: z.string().min(1).max(64), room_name: RoomName });

@@ -1,14 +1,7 @@
 import { z } from "zod";
 import { Identity, Timestamp } from "./common.js";
+import { PRESENCE_MAX_IDENTITIES, PRESENCE_STATUSES } from "./constants/presence.js";
 import { RequestId } from "./ws-frames.js";
-
-export const PRESENCE_STATUSES = ["online", "offline"] as const;
-export type PresenceStatus = (typeof PRESENCE_STATUSES)[number];
-
-/** Most identities one presence query or watch request may name. */
-export const PRESENCE_MAX_IDENTITIES = 200;
-/** Most identities one user may watch at once (union of its devices). */
-export const PRESENCE_MAX_WATCHED = 1000;
 
 /** One identity's presence: online while any of its devices is connected (after a short grace period). */
 export const PresenceSchema = z.object({

@@ -1,12 +1,6 @@
 import { z } from "zod";
 import { DeviceId, Id, Timestamp } from "./common.js";
-
-/** Push providers a device token may belong to (`apns_voip`: VoIP pushes that ring a call). */
-export const PUSH_PLATFORMS = ["fcm", "apns", "apns_voip", "web"] as const;
-export type PushPlatform = (typeof PUSH_PLATFORMS)[number];
-
-/** Most push tokens one user may hold; registering more drops the oldest. */
-export const PUSH_MAX_TOKENS_PER_USER = 20;
+import { PUSH_PLATFORMS, PUSH_PROVIDERS } from "./constants/push.js";
 
 /**
  * `POST /api/v1/push/tokens` — registers (or re-registers) a device's push token. Deduplicated per
@@ -94,9 +88,6 @@ export const SetVapidCredentialsRequestSchema = z.strictObject({
   subject: z.string().regex(/^(mailto:|https:\/\/)\S+$/, "a mailto: or https: URL"),
 });
 export type SetVapidCredentialsRequest = z.infer<typeof SetVapidCredentialsRequestSchema>;
-
-export const PUSH_PROVIDERS = ["apns", "fcm", "vapid"] as const;
-export type PushProvider = (typeof PUSH_PROVIDERS)[number];
 
 /** One provider's credentials as the admin API shows them: never the secret, only what identifies it. */
 export const PushCredentialInfoSchema = z.object({

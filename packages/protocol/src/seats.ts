@@ -1,13 +1,7 @@
 import { z } from "zod";
 import { Identity } from "./common.js";
+import { MAX_SEATS, SEAT_MODES, SPEAK_REQUEST_KINDS, SPEAK_REQUEST_STATUSES } from "./constants/seats.js";
 import { RoomName } from "./media.js";
-
-/** `free`: anyone takes an empty seat; `request`: only approved or invited listeners (and hosts) may. */
-export const SEAT_MODES = ["free", "request"] as const;
-export type SeatMode = (typeof SEAT_MODES)[number];
-
-/** Most seats an audio room may have. */
-export const MAX_SEATS = 50;
 
 /** `POST /api/v1/rooms/{room_name}/seats` (host only): configure the grid; omitted fields keep their value. */
 export const SetupSeatsRequestSchema = z.strictObject({
@@ -24,9 +18,6 @@ export const SeatSchema = z.object({
   name: z.string().nullable(),
 });
 export type Seat = z.infer<typeof SeatSchema>;
-
-export const SPEAK_REQUEST_KINDS = ["request", "invite"] as const;
-export const SPEAK_REQUEST_STATUSES = ["pending", "approved"] as const;
 
 /** A listener's request to speak (or a host's invitation). Approved/invited users may take a seat in request mode. */
 export const SpeakRequestSchema = z.object({

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Identity, Timestamp } from "./common.js";
+import { ROOM_ALLOW_LIST_MAX, ROOM_LEAVE_REASONS, ROOM_MEMBER_DATA_MAX_BYTES, ROOM_POLICIES } from "./constants/signal-rooms.js";
 import { RoomName } from "./media.js";
 import { RequestId } from "./ws-frames.js";
 
@@ -17,44 +18,12 @@ import { RequestId } from "./ws-frames.js";
 /** Names are scoped per app like media room names: 1–64 of `A–Z a–z 0–9 . _ -`. */
 export const SignalRoomName = RoomName;
 
-/** Who may join a room. */
-export const ROOM_POLICIES = [
-  /** Any user of the app. */
-  "open",
-  /** Only identities on the room's allow-list (and holders of a valid room grant). */
-  "members",
-  /** Only holders of a room grant signed by the app's backend with the app secret. */
-  "token",
-] as const;
-export type RoomPolicyKind = (typeof ROOM_POLICIES)[number];
-
 /** A member's role in a room: free-form, 1–32 of `A–Z a–z 0–9 _ -`; `member` unless an allow-list entry or a grant says otherwise. */
 export const RoomRole = z
   .string()
   .min(1)
   .max(32)
   .regex(/^[A-Za-z0-9_-]+$/, "may only contain letters, digits, '_' and '-'");
-
-/** The default role of a member. */
-export const ROOM_DEFAULT_ROLE = "member";
-
-/** Largest custom member data (`room.join` `data`), bytes of JSON. */
-export const ROOM_MEMBER_DATA_MAX_BYTES = 1024;
-/** Most entries on a room's allow-list. */
-export const ROOM_ALLOW_LIST_MAX = 1000;
-
-/** Defaults the engine applies (each has an environment variable; see docs/websocket.md). */
-export const ROOM_DEFAULTS = {
-  /** Largest broadcast `data`, bytes of JSON (`UTD_ROOMS_MAX_PAYLOAD_BYTES`); larger → `payload_too_large`. */
-  maxPayloadBytes: 4096,
-  /** Rooms one socket may be in at once (`UTD_ROOMS_PER_SOCKET`); more → `limit_exceeded` `rooms_per_socket`. */
-  roomsPerSocket: 20,
-  /** Publishes per member per room as `<burst>/<per second>` (`UTD_ROOMS_PUBLISH_RATE`); beyond → `rate_limited`. */
-  publishBurst: 20,
-  publishPerS: 10,
-  /** Seconds a dropped socket stays in its rooms (`UTD_ROOMS_GRACE_S`): a reconnect within it shows no leave/join. */
-  graceS: 5,
-} as const;
 
 const JsonData = z.json();
 
@@ -142,10 +111,6 @@ export type RoomMembersData = z.infer<typeof RoomMembersDataSchema>;
 /** Data of `room.joined`: a member joined, or one more device of a member did (`devices` > 1). */
 export const RoomJoinedDataSchema = z.object({ room: z.string(), member: RoomMemberSchema });
 export type RoomJoinedData = z.infer<typeof RoomJoinedDataSchema>;
-
-/** Why a device left a room. */
-export const ROOM_LEAVE_REASONS = ["left", "disconnected", "kicked", "banned", "feature_disabled"] as const;
-export type RoomLeaveReason = (typeof ROOM_LEAVE_REASONS)[number];
 
 /** Data of `room.left`: a device left; the member is gone when `devices` is 0. */
 export const RoomLeftDataSchema = z.object({

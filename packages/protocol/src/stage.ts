@@ -1,9 +1,6 @@
 import { z } from "zod";
 import { Identity } from "./common.js";
-
-/** Stage roles: the room's host(s) and the co-publishers they promoted. */
-export const STAGE_ROLES = ["host", "co_host"] as const;
-export type StageRole = (typeof STAGE_ROLES)[number];
+import { STAGE_ROLES } from "./constants/stage.js";
 
 /** The seed's `UTDStageMember`: someone allowed to publish in a live stream. */
 export const StageMemberSchema = z.object({

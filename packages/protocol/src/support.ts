@@ -1,14 +1,7 @@
 import { z } from "zod";
 import { CustomData, MessageSchema } from "./chat.js";
 import { Identity, Timestamp } from "./common.js";
-
-/**
- * Support conversations: a visitor (any identity of the app) talks to the app's operator team.
- * `queued` — waiting for an operator; `assigned` — one operator (the assignee) is in it; `closed` — no
- * more messages (the visitor or the assignee closed it).
- */
-export const SUPPORT_STATES = ["queued", "assigned", "closed"] as const;
-export type SupportState = (typeof SUPPORT_STATES)[number];
+import { SUPPORT_CHANGES, SUPPORT_STATES } from "./constants/support.js";
 
 /** A support conversation as both sides see it: its state and assignee, plus the chat conversation's last message. */
 export const SupportConversationSchema = z.object({
@@ -57,15 +50,6 @@ export type Operator = z.infer<typeof OperatorSchema>;
 export const OperatorListSchema = z.object({ operators: z.array(OperatorSchema) });
 /** `POST /admin/v1/apps/{id}/operators` (idempotent). */
 export const AddOperatorRequestSchema = z.strictObject({ identity: Identity });
-
-/** `requeued`: the assignee lost the operator role, so the conversation waits in the queue again (`by` is that operator). */
-export const SUPPORT_CHANGES = ["started", "claimed", "transferred", "closed", "requeued"] as const;
-
-/** Server events of the support domain. Chat events (`message.new`, `conversation.updated` with `closed`) flow as usual to members. */
-export const SUPPORT_EVENTS = {
-  /** data: `SupportEvent`. To the visitor and every operator of the app. */
-  supportUpdated: "support.updated",
-} as const;
 
 export const SupportEventSchema = z.object({
   change: z.enum(SUPPORT_CHANGES),

@@ -2,9 +2,6 @@ import { z } from "zod";
 import { Id, Identity, Timestamp } from "./common.js";
 import { RequestId } from "./ws-frames.js";
 
-/** Seconds a `typing.start` lasts unless renewed; the engine then sends `typing.stopped` itself. */
-export const TYPING_TTL_S = 6;
-
 /**
  * WebSocket `typing.start` / `typing.stop`. Name exactly one target: a user (`to`, a 1:1 typing
  * indicator) or a chat conversation (`conversation_id`; the other members receive it).

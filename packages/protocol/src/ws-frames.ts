@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DeviceId } from "./common.js";
+import { PUBLISH_MAX_IDENTITIES } from "./constants/ws-frames.js";
 import { CustomEventDataSchema } from "./events/custom.js";
 import { PlanLimitsSchema } from "./plans.js";
 import { CUSTOM_EVENT_TYPE_PATTERN } from "./ws-events.js";
@@ -11,22 +12,6 @@ import { CUSTOM_EVENT_TYPE_PATTERN } from "./ws-events.js";
  * Server → client: `welcome`, `resync_required`, `reply`, `error`, `pong` and events
  * `{"type":"<domain.verb>","seq":N,"data":{…}}`.
  */
-
-/** Limits and timings of the WebSocket gateway, as the engine applies them by default. */
-export const WS_DEFAULTS = {
-  /** Largest accepted client frame in bytes; larger → close 4413. (`UTD_WS_MAX_FRAME_BYTES`) */
-  maxFrameBytes: 64 * 1024,
-  /** Seconds between server pings; a peer silent for 2× this is closed with 4408. (`UTD_WS_HEARTBEAT_S`) */
-  heartbeatS: 20,
-  /** Seconds a fresh socket has to send `hello` before it is closed with 4401. */
-  helloTimeoutS: 10,
-  /** Events kept per user stream for resume. (`UTD_WS_RESUME_MAX_EVENTS`) */
-  resumeMaxEvents: 500,
-  /** Seconds a user stream (and its resume buffer) outlives its last socket. (`UTD_WS_RESUME_TTL_S`) */
-  resumeTtlS: 300,
-  /** Bytes a socket may have queued unsent before it is closed with 4507 (slow consumer). (`UTD_WS_MAX_BUFFERED_BYTES`) */
-  maxBufferedBytes: 4 * 1024 * 1024,
-} as const;
 
 /** A client-chosen request id (echoed in the reply). */
 export const RequestId = z.string().min(1).max(64);
@@ -109,12 +94,6 @@ export const ClientFrameSchema = z.looseObject({ type: z.string().min(1).max(64)
 /** A server event on the user's stream. `seq` rises by one per event within an epoch. */
 export const EventFrameSchema = z.object({ type: z.string(), seq: z.number().int().min(1), data: z.unknown() });
 export type EventFrame = z.infer<typeof EventFrameSchema>;
-
-/** Frame types that are not events on the user's stream. */
-export const CONTROL_FRAME_TYPES = ["welcome", "resync_required", "reply", "error", "ping", "pong"] as const;
-
-/** Most recipients of one server-side publish. */
-export const PUBLISH_MAX_IDENTITIES = 10_000;
 
 /**
  * `POST /admin/v1/apps/{app_id}/events` — your backend sends a custom event to users' streams (every

@@ -22,7 +22,7 @@ import {
   type WsEvent,
   type WsEventMap,
   type WsEventType,
-} from "@utd-stream/protocol";
+} from "@utd-stream/protocol/schemas";
 import { describe, expect, expectTypeOf, it } from "vitest";
 
 // The type assertions below are checked by `npm run typecheck` (tsconfig.tests.json); the `it`s run in `npm test`.

@@ -7,7 +7,7 @@ import {
   type SignalRoomFrameMap,
   type SignalRoomFrameType,
   WS_EVENTS,
-} from "@utd-stream/protocol";
+} from "@utd-stream/protocol/schemas";
 import { describe, expect, expectTypeOf, it } from "vitest";
 
 describe("signalling-room frames", () => {

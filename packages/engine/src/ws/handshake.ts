@@ -1,4 +1,4 @@
-import { AuthFrameSchema, CLOSE_CODES, HelloFrameSchema, type WelcomeFrame, type WsSession } from "@utd-stream/protocol";
+import { AuthFrameSchema, CLOSE_CODES, HelloFrameSchema, type WelcomeFrame, type WsSession } from "@utd-stream/protocol/schemas";
 import type { FastifyBaseLogger } from "fastify";
 import type { z } from "zod";
 import type { AppRecord, AuthContext, Authenticate, FindApp } from "../core/caller.js";

@@ -1,4 +1,4 @@
-import { ClientFrameSchema, type WireError } from "@utd-stream/protocol";
+import { ClientFrameSchema, type WireError } from "@utd-stream/protocol/schemas";
 import type { FastifyBaseLogger } from "fastify";
 import type { RawData } from "ws";
 import type { z } from "zod";

@@ -48,19 +48,3 @@ export type SignalRoomFrameType = keyof SignalRoomFrameMap;
 export type SignalRoomFrame<K extends SignalRoomFrameType = SignalRoomFrameType> = {
   [P in K]: { type: P; data: SignalRoomFrameMap[P] };
 }[K];
-
-/** Every `SignalRoomFrameType`, at run time. */
-export const SIGNAL_ROOM_FRAME_TYPES = [
-  "room.members",
-  "room.joined",
-  "room.left",
-  "room.message",
-  "room.closed",
-] as const satisfies readonly SignalRoomFrameType[];
-
-const TYPES: ReadonlySet<string> = new Set(SIGNAL_ROOM_FRAME_TYPES);
-
-/** Narrows a frame off the socket (no `seq`) to a `SignalRoomFrame` by its type (trusted like `isWsEvent`). */
-export function isSignalRoomFrame(frame: { type: string; data?: unknown; seq?: unknown }): frame is SignalRoomFrame {
-  return frame.seq === undefined && TYPES.has(frame.type) && "data" in frame;
-}

@@ -10,7 +10,7 @@ import {
   RotateKeyRequestSchema,
   UpdateAppRequestSchema,
   UsageSchema,
-} from "@utd-stream/protocol";
+} from "@utd-stream/protocol/schemas";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { type RouteDeps, route } from "../../http/route.js";

@@ -10,7 +10,7 @@ import {
   type PlanLimits,
   type UpdateAppRequest,
   type Usage,
-} from "@utd-stream/protocol";
+} from "@utd-stream/protocol/schemas";
 import type { AppRecord } from "../../core/caller.js";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
@@ -20,7 +20,7 @@ import { seal, unseal } from "../../core/keys.js";
 import type { Store } from "../../store/port.js";
 import type { AppsTable } from "./migrations.js";
 
-export type { AppSettings } from "@utd-stream/protocol";
+export type { AppSettings } from "@utd-stream/protocol/schemas";
 
 /** Apps, plans and capabilities: the tenancy root of everything else. */
 export class AppsService {

@@ -1,4 +1,4 @@
-import { RefreshRequestSchema, RevokeResponseSchema, SessionRequestSchema, SessionResponseSchema } from "@utd-stream/protocol";
+import { RefreshRequestSchema, RevokeResponseSchema, SessionRequestSchema, SessionResponseSchema } from "@utd-stream/protocol/schemas";
 import type { FastifyInstance } from "fastify";
 import { rateLimitHeaders } from "../../core/errors.js";
 import { type RouteDeps, route } from "../../http/route.js";

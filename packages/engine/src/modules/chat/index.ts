@@ -1,4 +1,4 @@
-import { MessageReadFrameSchema, MessageSendFrameSchema } from "@utd-stream/protocol";
+import { MessageReadFrameSchema, MessageSendFrameSchema } from "@utd-stream/protocol/schemas";
 import { defineModule, wsVerb } from "../module.js";
 import { type ChatTables, chatMigrations } from "./migrations.js";
 import { ChatRetention } from "./retention.js";

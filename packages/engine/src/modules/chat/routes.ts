@@ -22,7 +22,7 @@ import {
   UpdateChatSettingsRequestSchema,
   UpdateConversationRequestSchema,
   UpdateMemberRequestSchema,
-} from "@utd-stream/protocol";
+} from "@utd-stream/protocol/schemas";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { AuthContext, Caller } from "../../core/caller.js";

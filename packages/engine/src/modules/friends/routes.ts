@@ -1,4 +1,4 @@
-import { FriendListSchema, FriendParamsSchema, FriendRequestSchema, FriendSchema } from "@utd-stream/protocol";
+import { FriendListSchema, FriendParamsSchema, FriendRequestSchema, FriendSchema } from "@utd-stream/protocol/schemas";
 import type { FastifyInstance } from "fastify";
 import { type RouteDeps, route } from "../../http/route.js";
 import type { FriendsService } from "./service.js";

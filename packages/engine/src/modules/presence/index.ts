@@ -1,4 +1,4 @@
-import { PRESENCE_MAX_WATCHED, PresenceWatchFrameSchema } from "@utd-stream/protocol";
+import { PRESENCE_MAX_WATCHED, PresenceWatchFrameSchema } from "@utd-stream/protocol/schemas";
 import { requireCapability } from "../../core/caller.js";
 import { ApiError } from "../../core/errors.js";
 import { defineModule, wsVerb } from "../module.js";

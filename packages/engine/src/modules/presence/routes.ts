@@ -1,4 +1,4 @@
-import { PresenceListSchema, PresenceQuerySchema } from "@utd-stream/protocol";
+import { PresenceListSchema, PresenceQuerySchema } from "@utd-stream/protocol/schemas";
 import type { FastifyInstance } from "fastify";
 import { type RouteDeps, route } from "../../http/route.js";
 import type { PresenceService } from "./service.js";

@@ -5,7 +5,7 @@ import {
   SetApnsCredentialsRequestSchema,
   SetFcmCredentialsRequestSchema,
   SetVapidCredentialsRequestSchema,
-} from "@utd-stream/protocol";
+} from "@utd-stream/protocol/schemas";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { type RouteDeps, route } from "../../http/route.js";

@@ -7,7 +7,7 @@ import {
   type SetFcmCredentialsRequest,
   SetFcmCredentialsRequestSchema,
   type SetVapidCredentialsRequest,
-} from "@utd-stream/protocol";
+} from "@utd-stream/protocol/schemas";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import { fingerprint, seal, unseal } from "../../core/keys.js";

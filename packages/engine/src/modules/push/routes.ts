@@ -8,7 +8,7 @@ import {
   RegisterPushTokenRequestSchema,
   UnregisterPushTokenRequestSchema,
   UnregisterPushTokenResponseSchema,
-} from "@utd-stream/protocol";
+} from "@utd-stream/protocol/schemas";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { type RouteDeps, route } from "../../http/route.js";

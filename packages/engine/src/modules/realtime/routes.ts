@@ -1,4 +1,4 @@
-import { PublishEventsRequestSchema, PublishEventsResponseSchema } from "@utd-stream/protocol";
+import { PublishEventsRequestSchema, PublishEventsResponseSchema } from "@utd-stream/protocol/schemas";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { EventSink } from "../../core/events.js";

@@ -1,4 +1,4 @@
-import { type Call, CallIdParamsSchema, type CallMedia, CallMediaSchema, TERMINAL_CALL_STATUSES } from "@utd-stream/protocol";
+import { type Call, CallIdParamsSchema, type CallMedia, CallMediaSchema, TERMINAL_CALL_STATUSES } from "@utd-stream/protocol/schemas";
 import type { FastifyInstance } from "fastify";
 import { type AuthContext, requireCapability } from "../../core/caller.js";
 import { iso } from "../../core/clock.js";

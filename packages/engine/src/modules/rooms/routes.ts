@@ -1,4 +1,10 @@
-import { AddHostRequestSchema, RoomInfoSchema, RoomParamsSchema, TokenRequestSchema, TokenResponseSchema } from "@utd-stream/protocol";
+import {
+  AddHostRequestSchema,
+  RoomInfoSchema,
+  RoomParamsSchema,
+  TokenRequestSchema,
+  TokenResponseSchema,
+} from "@utd-stream/protocol/schemas";
 import type { FastifyInstance } from "fastify";
 import { ApiError } from "../../core/errors.js";
 import { bearer, type RouteDeps, route } from "../../http/route.js";

@@ -6,7 +6,7 @@ import {
   SetupSeatsRequestSchema,
   SpeakRequestParamsSchema,
   SpeakRequestSchema,
-} from "@utd-stream/protocol";
+} from "@utd-stream/protocol/schemas";
 import type { FastifyInstance } from "fastify";
 import { type RouteDeps, route } from "../../http/route.js";
 import type { SeatsService } from "./service.js";

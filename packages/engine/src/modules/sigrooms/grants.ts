@@ -1,4 +1,4 @@
-import { RoomRole } from "@utd-stream/protocol";
+import { RoomRole } from "@utd-stream/protocol/schemas";
 import { errors as joseErrors, jwtVerify } from "jose";
 import { ApiError } from "../../core/errors.js";
 

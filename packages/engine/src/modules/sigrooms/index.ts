@@ -1,4 +1,4 @@
-import { RoomJoinFrameSchema, RoomLeaveFrameSchema, RoomPublishFrameSchema } from "@utd-stream/protocol";
+import { RoomJoinFrameSchema, RoomLeaveFrameSchema, RoomPublishFrameSchema } from "@utd-stream/protocol/schemas";
 import { defineModule, wsVerb } from "../module.js";
 import type { RoomBackplane } from "./backplane.js";
 import { loadRoomsConfig } from "./config.js";

@@ -7,7 +7,7 @@ import {
   RoomPolicySchema,
   SignalRoomMemberParamsSchema,
   SignalRoomParamsSchema,
-} from "@utd-stream/protocol";
+} from "@utd-stream/protocol/schemas";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import type { AppRecord } from "../../core/caller.js";
 import { requireCapability } from "../../core/caller.js";

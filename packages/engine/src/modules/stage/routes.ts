@@ -1,4 +1,4 @@
-import { AdminRoomParamsSchema, RoomParamsSchema, StageSchema, StageTargetRequestSchema } from "@utd-stream/protocol";
+import { AdminRoomParamsSchema, RoomParamsSchema, StageSchema, StageTargetRequestSchema } from "@utd-stream/protocol/schemas";
 import type { FastifyInstance } from "fastify";
 import { type RouteDeps, route } from "../../http/route.js";
 import type { StageService } from "./service.js";

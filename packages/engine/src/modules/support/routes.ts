@@ -14,7 +14,7 @@ import {
   SupportListQuerySchema,
   SupportMeSchema,
   TransferSupportRequestSchema,
-} from "@utd-stream/protocol";
+} from "@utd-stream/protocol/schemas";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import type { AuthContext, Caller } from "../../core/caller.js";

@@ -1,4 +1,4 @@
-import { TypingFrameSchema } from "@utd-stream/protocol";
+import { TypingFrameSchema } from "@utd-stream/protocol/schemas";
 import { defineModule, wsVerb } from "../module.js";
 import { TypingService } from "./service.js";
 

@@ -1,4 +1,4 @@
-import { CreateUploadRequestSchema, CreateUploadResponseSchema, Id, UploadInfoSchema } from "@utd-stream/protocol";
+import { CreateUploadRequestSchema, CreateUploadResponseSchema, Id, UploadInfoSchema } from "@utd-stream/protocol/schemas";
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { z } from "zod";
 import { type RouteDeps, route } from "../../http/route.js";
