@@ -1,6 +1,9 @@
+import { ERROR_CODES } from "@utd-stream/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { type RunningEngine, startEngine } from "../../../test/helpers/engine.js";
+import { WS_ROWS } from "./security/matrix-rows.js";
+import { type Frame, WsClient } from "./ws-helpers.js";
 
 /**
  * Every route in the OpenAPI document, fed malformed and hostile input (seeded, so a failure replays):
@@ -190,4 +193,148 @@ describe("hostile input on every route never breaks the engine", () => {
     ws.close();
     expect((await engine.request<{ status: string }>("GET", "/readyz")).body.status).toBe("ready");
   });
+
+  it("answers every WebSocket verb's hostile but well-formed payloads with a reply, never internal, never across tenants", async () => {
+    const rand = rng(20261126);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
+    // Another tenant with a conversation and a signalling room the fuzzer must never reach.
+    const other = await engine.createApp({ plan: "pro" });
+    const victim = (await engine.session(other, "victim")).user_token;
+    await engine.session(other, "friend");
+    const theirs = (
+      await engine.request<{ id: string }>("POST", "/api/v1/conversations", { token: victim, body: { kind: "group", members: ["friend"] } })
+    ).body.id;
+    const history = async () =>
+      JSON.stringify((await engine.request("GET", `/api/v1/conversations/${theirs}/messages?after=0`, { token: victim })).body);
+    const before = await history();
+    const { user_token } = await engine.session(app, "fz");
+    const mine = (
+      await engine.request<{ id: string }>("POST", "/api/v1/conversations", {
+        token: (await engine.session(app, "fz-owner")).user_token,
+        body: { kind: "group", members: ["fz"] },
+      })
+    ).body.id;
+    expect(mine).toMatch(/^conv_/);
+    const ws = await WsClient.connect(engine.wsUrl, user_token);
+
+    const UNICODE = [
+      "a\u202Eevil",
+      "\u202Dx",
+      "x\u2066y\u2069",
+      "a\uD800",
+      "\uDC00b",
+      "e\u0301",
+      "\u00E9",
+      "\u200B",
+      "\uFEFFbom",
+      "\u{1F468}\u200D\u{1F469}\u200D\u{1F467}",
+      "\u0627\u0644\u0639\u0631\u0628\u064A\u0629",
+      "\uFFFF",
+      "\u{10FFFF}",
+      "\u0000",
+      "\u00A0",
+      "x".repeat(128),
+      "x".repeat(129),
+      "../x",
+      "__proto__",
+      "constructor",
+    ];
+    const ROOMS = ["lobby", "x".repeat(64), "x".repeat(65), ".", "..", "-", "a/b", "é", "\u202Eroom", "\uD800", "CON", "__proto__"];
+    // Deep JSON is spliced into the frame's text (stringifying it here would overflow this process's stack).
+    const deepTexts: string[] = [];
+    const deep = (n: number): string => {
+      let open = "";
+      let close = "";
+      for (let i = 0; i < n; i++) {
+        const arr = rand() < 0.5;
+        open += arr ? "[" : '{"k":';
+        close = (arr ? "]" : "}") + close;
+      }
+      deepTexts.push(`${open}1${close}`);
+      return `__deep_${deepTexts.length - 1}__`;
+    };
+    const ids = () =>
+      pick([
+        mine,
+        theirs,
+        `conv_${"0".repeat(26)}`,
+        `conv_${Math.floor(rand() * 1e16)
+          .toString(36)
+          .toUpperCase()
+          .padEnd(26, "Z")}`,
+        "app_x",
+        "__proto__",
+        mine.toLowerCase(),
+        `${mine}\u0000`,
+      ]);
+    // Huge arrays of short strings stay under the frame limit (64 KiB): the engine must answer, not close.
+    const arr = (): string[] => {
+      const n = pick([0, 1, 199, 200, 201, 1000, 10_000]);
+      return Array.from({ length: n }, () => (n > 200 ? pick(["a", "é", "\uD800", "\u202E"]) : pick(UNICODE)));
+    };
+    const payload: Record<string, () => Record<string, unknown>> = {
+      "message.send": () => ({
+        conversation_id: ids(),
+        client_msg_id: pick(UNICODE),
+        ...(rand() < 0.7 ? { text: pick([pick(UNICODE), "x".repeat(5000), "x".repeat(5001)]) } : {}),
+        ...(rand() < 0.5 ? { custom: { d: deep(pick([1, 50, 500, 5000])) } } : {}),
+        ...(rand() < 0.3
+          ? {
+              attachments: arr()
+                .slice(0, pick([1, 11, 1000]))
+                .map((t) => ({ file_token: t })),
+            }
+          : {}),
+        ...(rand() < 0.2 ? { reply_to: ids() } : {}),
+      }),
+      "message.read": () => ({ conversation_id: ids(), seq: pick([0, 1, -1, 2 ** 31, Number.MAX_SAFE_INTEGER, 1e308]) }),
+      "presence.watch": () => ({ identities: arr() }),
+      "presence.unwatch": () => ({ identities: arr() }),
+      "typing.start": () => ({ conversation_id: ids() }),
+      "typing.stop": () => ({ conversation_id: ids() }),
+      "room.join": () => ({ room: pick(ROOMS), ...(rand() < 0.3 ? { token: pick(UNICODE) } : {}) }),
+      "room.leave": () => ({ room: pick(ROOMS) }),
+      "room.publish": () => ({ room: pick(ROOMS), data: deep(pick([1, 50, 500, 5000])) }),
+    };
+    const verbs = Object.keys(WS_ROWS);
+    expect(
+      verbs.filter((v) => !payload[v]),
+      "WebSocket verbs without a fuzz payload generator",
+    ).toEqual([]);
+    const failures: string[] = [];
+    let sent = 0;
+    const request = async (verb: string, body: Record<string, unknown>) => {
+      const id = `fz${sent}`;
+      const text = JSON.stringify({ type: verb, id, ...body }).replace(
+        /"__deep_(\d+)__"/g,
+        (_, i: string) => deepTexts[Number(i)] as string,
+      );
+      const reply = ws.next((f) => (f.type === "reply" || f.type === "error") && (f.id === id || f.type === "error"), { past: false });
+      ws.send(text);
+      return Promise.race([reply, ws.closed.then((c) => ({ type: "closed", code: c.code, reason: c.reason }) as Frame)]);
+    };
+    for (const verb of verbs) {
+      for (let round = 0; round < 40; round++) {
+        const r = await request(verb, (payload[verb] as () => Record<string, unknown>)());
+        sent++;
+        if (r.type === "closed") {
+          failures.push(`${verb} #${round}: the socket closed (${JSON.stringify(r)})`);
+          break;
+        }
+        // A reply, or an `error` frame for JSON refused before its id could be read (too deep, ill-formed).
+        const code = (r.error as { code?: string } | undefined)?.code;
+        const typed = code !== undefined && code in ERROR_CODES && code !== "internal";
+        if (!((r.type === "reply" && (r.ok === true || typed)) || (r.type === "error" && typed))) {
+          failures.push(`${verb} #${round}: ${JSON.stringify(r).slice(0, 300)}`);
+        }
+      }
+    }
+    process.stdout.write(`\nWebSocket fuzz: ${sent} hostile frames over ${verbs.length} verbs\n`);
+    expect(failures).toEqual([]);
+    expect(await ws.request("ping")).toMatchObject({ type: "pong" });
+    // Nothing reached the other tenant.
+    expect(await history()).toBe(before);
+    ws.close();
+    expect((await engine.request<{ status: string }>("GET", "/readyz")).body.status).toBe("ready");
+  }, 180_000);
 });

@@ -5,6 +5,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstanc
 import type { Registry } from "prom-client";
 import type { MetricsConfig } from "../core/config.js";
 import { ApiError } from "../core/errors.js";
+import { parseClientJson } from "../core/json.js";
 import type { Logger } from "../core/logger.js";
 import { logPath } from "./logger.js";
 import { instrumentHttp, registerMetricsRoute } from "./metrics.js";
@@ -54,9 +55,10 @@ export async function createHttp(opts: HttpOptions): Promise<FastifyInstance> {
     const raw = typeof text === "string" ? text : text.toString("utf8");
     if (raw.trim() === "") return done(null, undefined);
     try {
-      done(null, JSON.parse(raw));
+      // Depth-limited and well-formed Unicode only (see parseClientJson).
+      done(null, parseClientJson(raw));
     } catch (err) {
-      done(ApiError.invalid(`malformed JSON: ${(err as Error).message}`), undefined);
+      done(err instanceof ApiError ? err : ApiError.invalid(`malformed JSON: ${(err as Error).message}`), undefined);
     }
   });
   // zod validates inside each route (typed errors); Fastify's own validation and serialisation are off.

@@ -123,6 +123,11 @@ export class Gateway implements EventSink {
     this.verbs.handle(verb, schema, fn);
   }
 
+  /** The registered request verbs (the authorization matrix holds a row for each). */
+  verbNames(): string[] {
+    return this.verbs.list();
+  }
+
   /** Connection lifecycle listener (presence). */
   addConnectionListener(listener: ConnectionListener): void {
     this.listeners.push(listener);

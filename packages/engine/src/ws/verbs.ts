@@ -4,6 +4,7 @@ import type { RawData } from "ws";
 import type { z } from "zod";
 import type { AuthContext } from "../core/caller.js";
 import { ApiError } from "../core/errors.js";
+import { parseClientJson } from "../core/json.js";
 import { parseOr400 } from "../core/validation.js";
 import type { WsConnection } from "./connection.js";
 
@@ -49,9 +50,10 @@ export function decodeFrame(data: RawData, isBinary: boolean): { frame: ClientFr
   if (isBinary) return { error: ApiError.invalid("binary frames are not supported; send JSON text") };
   let raw: unknown;
   try {
-    raw = JSON.parse(Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as Buffer).toString("utf8"));
-  } catch {
-    return { error: ApiError.invalid("malformed JSON") };
+    // Depth-limited and well-formed Unicode only (see parseClientJson).
+    raw = parseClientJson(Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as Buffer).toString("utf8"));
+  } catch (err) {
+    return { error: err instanceof ApiError ? err : ApiError.invalid("malformed JSON") };
   }
   const base = ClientFrameSchema.safeParse(raw);
   if (base.success) return { frame: base.data };
@@ -69,6 +71,11 @@ export class Verbs {
   private readonly handlers = new Map<string, { schema: z.ZodType; fn: WsHandler<never> }>();
 
   constructor(private readonly log: FastifyBaseLogger) {}
+
+  /** The registered verbs (the authorization matrix holds a row for each). */
+  list(): string[] {
+    return [...this.handlers.keys()];
+  }
 
   handle<S extends z.ZodType>(verb: string, schema: S, fn: WsHandler<z.output<S>>): void {
     if (this.handlers.has(verb) || RESERVED.has(verb)) throw new Error(`WebSocket verb "${verb}" is already handled`);

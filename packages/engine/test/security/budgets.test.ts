@@ -185,6 +185,14 @@ describeBackends(await backends("store"), "abuse budgets", (store) => {
       (await e.request<{ messages: unknown[] }>("GET", `/api/v1/conversations/${conv}/messages?after=0`, { token: a })).body.messages,
     ).toEqual([]);
     expect((await send({ client_msg_id: "ok", text: "x".repeat(CHAT_LIMITS.maxTextLength) })).status).toBe(201);
+    // Many bad values in one frame get a bounded answer (no amplification): the first issues only.
+    const { wsUrl: url } = await e.listen();
+    const many = await WsClient.connect(url, (await e.session(app, "many")).user_token);
+    const bad = await many.request("presence.watch", { identities: Array.from({ length: PRESENCE_MAX_IDENTITIES }, () => "a b") });
+    expect(bad).toMatchObject({ ok: false, error: { code: "invalid_argument" } });
+    expect((bad.error as { issues: unknown[] }).issues.length).toBeLessThanOrEqual(10);
+    expect(JSON.stringify(bad).length).toBeLessThan(4096);
+    many.close();
     // A frame over the size limit closes only that socket (4413).
     const { wsUrl } = await e.listen();
     const big = await WsClient.connect(wsUrl, (await e.session(app, "framer")).user_token);

@@ -428,3 +428,39 @@ describe("holes 2 and 5: file tokens and storage", () => {
     expect((await e.request<{ uploaded: boolean }>("GET", `/api/v1/uploads/${kept}`, { token: again })).body.uploaded).toBe(true);
   });
 });
+
+describe("found by the WebSocket fuzz: deep JSON and ill-formed Unicode", () => {
+  let e: InProcEngine;
+  beforeAll(async () => {
+    e = await startInProcess();
+  });
+  afterAll(() => e?.close());
+
+  it("a 5,000-deep custom field is refused with invalid_argument (it answered 500 internal), nothing stored", async () => {
+    const app = await e.createApp({ plan: "pro" });
+    const t = (await e.session(app, "a")).user_token;
+    await e.session(app, "b");
+    const conv = (await e.request<{ id: string }>("POST", "/api/v1/conversations", { token: t, body: { kind: "group", members: ["b"] } }))
+      .body.id;
+    const deep = `${"[".repeat(5000)}1${"]".repeat(5000)}`;
+    const r = await e.request<Err>("POST", `/api/v1/conversations/${conv}/messages`, {
+      token: t,
+      raw: `{"client_msg_id":"d","custom":{"d":${deep}}}`,
+    });
+    expect([r.status, r.body.error.code]).toEqual([400, "invalid_argument"]);
+    expect(
+      (await e.request<{ messages: unknown[] }>("GET", `/api/v1/conversations/${conv}/messages?after=0`, { token: t })).body.messages,
+    ).toEqual([]);
+  });
+
+  it("identities with lone surrogates are refused (PostgreSQL would store x\\uD800 and x\\uDBFF as the same user)", async () => {
+    const app = await e.createApp();
+    for (const raw of ['"x\\uD800"', '"x\\uDBFF"', '"\\uDC00x"']) {
+      const r = await e.request<Err>("POST", "/api/v1/auth/session", {
+        raw: `{"app_id":"${app.app_id}","app_key":"${app.app_key}","identity":${raw}}`,
+      });
+      expect([raw, r.status, r.body.error.code]).toEqual([raw, 400, "invalid_argument"]);
+    }
+    expect((await e.session(app, "x\u{1F600}")).user_token).toBeTruthy();
+  });
+});

@@ -74,7 +74,7 @@ export function registerSupportRoutes(app: FastifyInstance, deps: RouteDeps, sup
     tags,
     auth: "user",
     response: SupportMeSchema,
-    handler: async ({ auth }) => ({ identity: auth.identity, operator: await support.isOperator(auth.app.id, auth.identity) }),
+    handler: async ({ auth }) => support.me(caller(auth)),
   });
   route(app, deps, {
     method: "GET",

@@ -67,6 +67,12 @@ export class SupportService {
     }
   }
 
+  /** `GET /api/v1/support/me`: whether the caller is an operator (support is part of chat: refused with it off). */
+  async me(caller: Caller): Promise<{ identity: string; operator: boolean }> {
+    requireCapability(caller.app, "chat");
+    return { identity: caller.identity, operator: await this.isOperator(caller.app.id, caller.identity) };
+  }
+
   isOperator(appId: string, identity: string, db: Db = this.db): Promise<boolean> {
     return this.operatorRole.has(appId, identity, db);
   }

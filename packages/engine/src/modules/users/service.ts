@@ -92,10 +92,10 @@ export class UsersService {
         last_seen_at: now,
         banned_at: now,
         ban_reason: reason ?? null,
-        tokens_valid_after: now,
+        tokens_valid_after: now + 1,
       })
       .onConflict((oc) =>
-        oc.columns(["app_id", "identity"]).doUpdateSet({ banned_at: now, ban_reason: reason ?? null, tokens_valid_after: now }),
+        oc.columns(["app_id", "identity"]).doUpdateSet({ banned_at: now, ban_reason: reason ?? null, tokens_valid_after: now + 1 }),
       )
       .execute();
     this.hooks.emit("user.banned", { appId, identity });
@@ -112,16 +112,19 @@ export class UsersService {
     return { app_id: appId, identity, banned: false, reason: null, banned_at: null };
   }
 
-  /** Every token of this identity issued before now stops working. */
+  /**
+   * Every token of this identity issued up to now stops working (tokens minted in this very millisecond
+   * too: the cut-off is one past it, and new tokens are stamped no earlier than the cut-off).
+   */
   async revoke(appId: string, identity: string): Promise<number> {
     const now = this.clock.now();
     await this.store.db
       .updateTable("users")
-      .set({ tokens_valid_after: now })
+      .set({ tokens_valid_after: now + 1 })
       .where("app_id", "=", appId)
       .where("identity", "=", identity)
       .execute();
-    this.hooks.emit("user.revoked", { appId, identity, before: now });
-    return now;
+    this.hooks.emit("user.revoked", { appId, identity, before: now + 1 });
+    return now + 1;
   }
 }
