@@ -8,7 +8,7 @@ import {
   type Plan,
   type SetFcmCredentialsRequest,
   type UpdateAppRequest,
-} from "@utd-stream/protocol";
+} from "@utd-stream/protocol/schemas";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { type AdminBackend, CliError, httpBackend, storeBackend } from "./cli/backend.js";
 import { ensureAdminToken, readAdminToken } from "./core/admin-token.js";

@@ -1,4 +1,4 @@
-import { AppDeleteReportSchema, Identity, UserErasureSchema, UserExportSchema } from "@utd-stream/protocol";
+import { AppDeleteReportSchema, Identity, UserErasureSchema, UserExportSchema } from "@utd-stream/protocol/schemas";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { type RouteDeps, route } from "../../http/route.js";
