@@ -13,6 +13,7 @@ export type * from "./apps.js";
 export type * from "./auth.js";
 export type * from "./calls.js";
 export type * from "./chat.js";
+export type * from "./chat-search.js";
 export type * from "./common.js";
 export * from "./constants/index.js";
 export * from "./errors.js";

@@ -7,6 +7,7 @@ export * from "./apps.js";
 export * from "./auth.js";
 export * from "./calls.js";
 export * from "./chat.js";
+export * from "./chat-search.js";
 export * from "./common.js";
 export * from "./events/index.js";
 export * from "./friends.js";

@@ -8,8 +8,10 @@ import { freePort } from "../../../test/helpers/net.js";
 import {
   ChatSessionRegistry,
   chatSessionFor,
+  highlightParts,
   type ReadableStore,
   type UTDMessage,
+  type UTDSearchHit,
   UTDSignaling,
   type UTDStreamException,
   type WebSocketConstructor,
@@ -191,6 +193,28 @@ describe("chat SDK against a real engine", () => {
     expect(list.conversations.value).toHaveLength(3);
     expect(await list.loadMore(5)).toBe(false);
     list.unsubscribe();
+  });
+
+  it("searchMessages: ranked hits with highlight ranges, filters, paging, and typed errors", async () => {
+    const me = await session("search-me");
+    await session("search-peer");
+    const c = await me.createConversation("group", { members: ["search-peer"] });
+    await c.send("کل صبح میٹنگ ہے");
+    await c.send("meeting notes: the meeting moved");
+    const urdu = await me.searchMessages("میٹنگ");
+    expect(urdu.hits.map((h) => h.message.text)).toEqual(["کل صبح میٹنگ ہے"]);
+    expect(highlightParts(urdu.hits[0] as UTDSearchHit)).toEqual([
+      { text: "کل صبح ", match: false },
+      { text: "میٹنگ", match: true },
+      { text: " ہے", match: false },
+    ]);
+    const page = await me.searchMessages("meet*", { conversationId: c.id, limit: 1, from: new Date(Date.now() - 60_000) });
+    expect(page.hits[0]?.message.createdAt).toBeInstanceOf(Date);
+    expect(page.nextCursor).toBeNull();
+    expect((await me.searchMessages("meeting", { sender: "search-peer" })).hits).toEqual([]);
+    await expect(me.searchMessages("   ")).rejects.toMatchObject({ code: "invalid_argument" });
+    const outsider = await session("search-outsider");
+    await expect(outsider.searchMessages("meeting", { conversationId: c.id })).rejects.toMatchObject({ code: "not_found" });
   });
 
   it("friends: request, accept and remove show up live on both sides", async () => {

@@ -8,6 +8,7 @@ import type {
   MarkReadResponse,
   MemberPage,
   Message,
+  SearchMessagesResponse,
   UnreadResponse,
   UploadInfo,
   UploadKind,
@@ -53,6 +54,47 @@ export interface UTDHistoryPage {
 export interface UTDUnread {
   total: number;
   conversations: Record<string, number>;
+}
+
+/** Message search filters (all optional); every word of the query must match, `word*` matches a prefix. */
+export interface UTDSearchOptions {
+  /** Only this conversation (else all of the caller's). */
+  conversationId?: string;
+  sender?: string;
+  /** Created at or after / at or before. */
+  from?: Date;
+  to?: Date;
+  hasAttachment?: boolean;
+  /** `nextCursor` of the previous page. */
+  cursor?: string;
+  /** Page size, 1–50 (20 by default). */
+  limit?: number;
+}
+
+/** One search hit: the message and the matched ranges of its text (UTF-16 indices; render the text escaped). */
+export interface UTDSearchHit {
+  message: UTDMessage;
+  highlights: { start: number; end: number }[];
+}
+
+/** A page of hits, best first; `nextCursor` is null on the last page. */
+export interface UTDSearchPage {
+  hits: UTDSearchHit[];
+  nextCursor: string | null;
+}
+
+/** Splits a hit's text into plain and matched parts, for rendering highlights without HTML. */
+export function highlightParts(hit: UTDSearchHit): { text: string; match: boolean }[] {
+  const text = hit.message.text ?? "";
+  const out: { text: string; match: boolean }[] = [];
+  let at = 0;
+  for (const h of hit.highlights) {
+    if (h.start > at) out.push({ text: text.slice(at, h.start), match: false });
+    out.push({ text: text.slice(h.start, h.end), match: true });
+    at = h.end;
+  }
+  if (at < text.length) out.push({ text: text.slice(at), match: false });
+  return out;
 }
 
 /** Typed REST access to the chat endpoints, on top of {@link UTDApi} (same token, same errors). */
@@ -138,6 +180,20 @@ export class ChatApi {
   async markRead(id: string, seq: number): Promise<{ lastReadSeq: number; unreadCount: number; totalUnread: number }> {
     const r = await this.api.request<MarkReadResponse>("POST", `/api/v1/conversations/${enc(id)}/read`, { seq });
     return { lastReadSeq: r.last_read_seq, unreadCount: r.unread_count, totalUnread: r.total_unread };
+  }
+
+  /** Full-text search over the messages the caller may read (`GET /api/v1/search/messages`). */
+  async searchMessages(q: string, o: UTDSearchOptions = {}): Promise<UTDSearchPage> {
+    const s = new URLSearchParams({ q });
+    if (o.conversationId !== undefined) s.set("conversation_id", o.conversationId);
+    if (o.sender !== undefined) s.set("sender", o.sender);
+    if (o.from !== undefined) s.set("from", o.from.toISOString());
+    if (o.to !== undefined) s.set("to", o.to.toISOString());
+    if (o.hasAttachment !== undefined) s.set("has_attachment", String(o.hasAttachment));
+    if (o.cursor !== undefined) s.set("cursor", o.cursor);
+    if (o.limit !== undefined) s.set("limit", String(o.limit));
+    const r = await this.api.request<SearchMessagesResponse>("GET", `/api/v1/search/messages?${s}`);
+    return { hits: r.hits.map((h) => ({ message: messageFromWire(h.message), highlights: h.highlights })), nextCursor: r.next_cursor };
   }
 
   async unread(): Promise<UTDUnread> {

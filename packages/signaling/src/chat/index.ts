@@ -1,5 +1,15 @@
 /** Chat data API (TalkJS-style): sessions, conversation and user references, live lists, unread stores, uploads. */
-export { type BinaryFetch, ChatApi, type UploadData, type UTDHistoryPage, type UTDUnread } from "./api.js";
+export {
+  type BinaryFetch,
+  ChatApi,
+  highlightParts,
+  type UploadData,
+  type UTDHistoryPage,
+  type UTDSearchHit,
+  type UTDSearchOptions,
+  type UTDSearchPage,
+  type UTDUnread,
+} from "./api.js";
 export { ConversationRef, type MessageSubscription } from "./conversation.js";
 export { chatSessionFor } from "./facade.js";
 export { ChatSessionRegistry, defaultRegistry, type GetSessionParams, getSession } from "./registry.js";

@@ -3,7 +3,7 @@ import type { UTDApi } from "../api.js";
 import type { UTDSignalClient } from "../client.js";
 import { Emitter } from "../emitter.js";
 import { type ReadableStore, Store } from "../store.js";
-import { type BinaryFetch, ChatApi, type UploadData, type UTDUnread } from "./api.js";
+import { type BinaryFetch, ChatApi, type UploadData, type UTDSearchOptions, type UTDSearchPage, type UTDUnread } from "./api.js";
 import { ConversationRef, type RefHost } from "./conversation.js";
 import { messageFromWire, type UTDConversation, type UTDCustom, type UTDFileMetadata, type UTDFriend, type UTDMessage } from "./wire.js";
 
@@ -127,6 +127,14 @@ export class ChatSession {
       this.perConversation.set(conversationId, s);
     }
     return s;
+  }
+
+  /**
+   * Searches the messages this user may read, in all their conversations or one (`conversationId`):
+   * ranked, paged by `nextCursor`, with the matched ranges of each text.
+   */
+  searchMessages(q: string, opts: UTDSearchOptions = {}): Promise<UTDSearchPage> {
+    return this.chat.searchMessages(q, opts);
   }
 
   /** A reference to a conversation (the same object for the same id). */

@@ -3,6 +3,7 @@ import { defineModule, wsVerb } from "../module.js";
 import { type ChatTables, chatMigrations } from "./migrations.js";
 import { ChatRetention } from "./retention.js";
 import { registerChatAdminRoutes, registerChatRoutes } from "./routes.js";
+import { chatSearchMigrations } from "./search-migrations.js";
 import { ChatService } from "./service.js";
 
 export type { ConversationsTable, MessagesTable } from "./migrations.js";
@@ -20,11 +21,11 @@ declare module "../module.js" {
   }
 }
 
-/** Conversations (direct, group, chatroom), messages, receipts and reactions; retention by plan. */
+/** Conversations (direct, group, chatroom), messages, receipts and reactions, message search; retention by plan. */
 export const chatModule = defineModule({
   name: "chat",
   needs: ["realtime", "apps", "uploads"],
-  migrations: chatMigrations,
+  migrations: (dialect) => ({ ...chatMigrations(dialect), ...chatSearchMigrations(dialect) }),
   create: ({ store, clock, config, log, outbox, realtime, apps, uploads }) => {
     const chat = new ChatService({ store, clock, events: realtime.events, attachments: uploads, outbox });
     const retention = new ChatRetention({ chat, uploads, apps, sweepS: config.chatRetentionSweepS, log });

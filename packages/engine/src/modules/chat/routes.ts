@@ -17,6 +17,8 @@ import {
   MembersQuerySchema,
   MessageSchema,
   ReactionRequestSchema,
+  SearchMessagesQuerySchema,
+  SearchMessagesResponseSchema,
   SendMessageRequestSchema,
   UnreadResponseSchema,
   UpdateChatSettingsRequestSchema,
@@ -41,7 +43,7 @@ function caller(ctx: AuthContext): Caller {
   return { app: ctx.app, identity: ctx.identity };
 }
 
-/** Chat REST routes (`/api/v1/conversations…`, `/api/v1/chatrooms`, `/api/v1/unread`, `/api/v1/chat/settings`). */
+/** Chat REST routes (`/api/v1/conversations…`, `/api/v1/chatrooms`, `/api/v1/unread`, `/api/v1/chat/settings`, `/api/v1/search/messages`). */
 export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: ChatService): void {
   route(app, deps, {
     method: "POST",
@@ -256,6 +258,16 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     body: MarkReadRequestSchema,
     response: MarkReadResponseSchema,
     handler: async ({ auth, params, body }) => chat.receipts.markRead(caller(auth), params.id, body.seq),
+  });
+  route(app, deps, {
+    method: "GET",
+    url: "/api/v1/search/messages",
+    summary: "Full-text search over the messages the caller may read (one conversation or all of theirs), ranked, paged, highlighted",
+    tags,
+    auth: "user",
+    query: SearchMessagesQuerySchema,
+    response: SearchMessagesResponseSchema,
+    handler: async ({ auth, query }) => chat.search.messages(caller(auth), query),
   });
   route(app, deps, {
     method: "GET",

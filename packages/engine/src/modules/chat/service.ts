@@ -8,12 +8,13 @@ import { MembersService } from "./members.js";
 import { MessagesService } from "./messages.js";
 import { ReceiptsService } from "./receipts.js";
 import { ChatRecords } from "./records.js";
+import { SearchService } from "./search.js";
 
 export type { Caller } from "./access.js";
 export type { AttachmentResolver, ChatDeps } from "./deps.js";
 
 /**
- * The chat module: conversations, members, messages and receipts, each a service composed over the
+ * The chat module: conversations, members, messages, receipts and search, each a service composed over the
  * same injected access check (capability, tenancy, membership, retention window) and the same
  * records (the writes that keep rows consistent). Every caller-facing method checks access; events
  * go out only after commit. Modules built on chat (support) use `records`, `messages.page` and
@@ -26,6 +27,7 @@ export class ChatService {
   readonly members: MembersService;
   readonly messages: MessagesService;
   readonly receipts: ReceiptsService;
+  readonly search: SearchService;
   private readonly db: Kysely<Database>;
 
   /** `access` replaces the default check (tests; a deployment with its own membership rules). */
@@ -38,6 +40,7 @@ export class ChatService {
     this.members = new MembersService(parts);
     this.messages = new MessagesService(parts);
     this.receipts = new ReceiptsService(parts);
+    this.search = new SearchService(parts);
   }
 
   /** Whether `identity` is a member of a conversation where the file was sent (inside retention). */
