@@ -188,6 +188,8 @@ async function shapeOf(store: Store): Promise<Record<string, TableShape>> {
   const tables = await store.db.introspection.getTables();
   for (const t of tables) {
     if (t.name.startsWith("utd_migrations")) continue;
+    // The message search index: an FTS5 table (and its shadow tables) on SQLite, a GIN index on PostgreSQL.
+    if (t.name === "messages_fts" || t.name.startsWith("messages_fts_")) continue;
     // SQLite lets a non-integer PRIMARY KEY column hold NULL (a legacy quirk); the engine never writes one,
     // and PostgreSQL forbids it, so key columns count as NOT NULL on both.
     const pk =
