@@ -484,6 +484,8 @@ export const REST_ROWS: Record<string, RestRow> = {
     otherApp: "not_found",
   },
   "GET /api/v1/unread": { cap: "chat", req: () => ({ path: "/api/v1/unread" }) },
+  // Across the caller's own conversations; one named conversation is checked in test/chat-search.test.ts.
+  "GET /api/v1/search/messages": { cap: "chat", req: () => ({ path: "/api/v1/search/messages?q=hello" }) },
   "GET /api/v1/chat/settings": { cap: "chat", req: () => ({ path: "/api/v1/chat/settings" }) },
   "PATCH /api/v1/chat/settings": { cap: "chat", req: () => ({ path: "/api/v1/chat/settings", body: { share_read_receipts: false } }) },
 
