@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freshPostgres } from "../../../test/helpers/backends.js";
 import { utd, utdProcess } from "../../../test/helpers/cli.js";
 import { type RunningEngine, startEngine } from "../../../test/helpers/engine.js";
+import { startInProcess } from "../../../test/helpers/inproc.js";
 import { VERSION } from "../src/version.js";
 
 describe("utd CLI on storage named with --data-dir (no engine running)", () => {
@@ -250,20 +251,26 @@ describe("PostgreSQL-backed engine", () => {
   it("mints sessions and keeps apps across a restart with DATABASE_URL", async (ctx) => {
     const pg = await freshPostgres();
     if (!pg) return ctx.skip();
-    let engine = await startEngine({ env: { DATABASE_URL: pg.url } });
+    // In-process engines, one after the other on the same database and data dir: what a restart keeps is
+    // in those two places (spawning two processes for it took most of this suite's time under load).
+    const dataDir = mkdtempSync(join(tmpdir(), "utd-cli-pg-"));
+    const env = { DATABASE_URL: pg.url };
+    let engine = await startInProcess({ env, dataDir });
     try {
       const app = await engine.createApp({ name: "PG" });
       const s = await engine.session(app, "pg-user");
       expect(s.user_token).toBeTruthy();
-      engine = await engine.restart();
+      await engine.close();
+      engine = await startInProcess({ env, dataDir });
       // Same data dir: same token key, so tokens minted before the restart still authenticate.
       expect((await engine.request("POST", "/api/v1/auth/refresh", { token: s.user_token })).status).toBe(200);
       expect((await engine.admin<{ name: string }>("GET", `/admin/v1/apps/${app.app_id}`)).body.name).toBe("PG");
       const usage = await engine.admin<{ months: { mau: number }[] }>("GET", `/admin/v1/apps/${app.app_id}/usage`);
       expect(usage.body.months[0]?.mau).toBe(1);
     } finally {
-      await engine.stop();
+      await engine.close();
       await pg.drop();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
