@@ -1,4 +1,5 @@
 import type { UTDSignaling } from "../signaling.js";
+import type { BinaryFetch } from "./api.js";
 import { ChatSession } from "./session.js";
 
 /**
@@ -12,8 +13,11 @@ import { ChatSession } from "./session.js";
  * const chat = chatSessionFor(signaling);
  * chat.unread.subscribe((u) => setBadge(u.total));
  */
-export function chatSessionFor(signaling: UTDSignaling): ChatSession {
+export function chatSessionFor(signaling: UTDSignaling, opts: { fetch?: BinaryFetch } = {}): ChatSession {
   const client = signaling.client;
   if (!client) throw new Error("chatSessionFor: call signaling.connect() first");
-  return new ChatSession({ appId: signaling.appId, userId: signaling.userId, api: signaling.api, client });
+  const appId = client.session.value?.appId ?? "";
+  const o: ConstructorParameters<typeof ChatSession>[0] = { appId, userId: signaling.userId, api: signaling.api, client };
+  if (opts.fetch) o.fetch = opts.fetch;
+  return new ChatSession(o);
 }
