@@ -156,7 +156,6 @@ export class LiveKitMedia implements MediaPort {
       roomMetadata: ev.room?.metadata ?? "",
       id: ev.id,
       createdAt: Number(ev.createdAt),
-      attributes: { ...(ev.participant?.attributes ?? {}) },
     };
   }
 

@@ -34,8 +34,6 @@ export interface MediaWebhookEvent {
   id: string;
   /** Seconds since epoch, as LiveKit stamps it. */
   createdAt: number;
-  /** The participant's attributes (from its token) for participant events. */
-  attributes?: Record<string, string>;
 }
 
 /**
