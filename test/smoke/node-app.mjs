@@ -26,12 +26,12 @@ await dm.send("from a tarball");
 await delivered;
 console.log("chat: delivered");
 
-// Media: a call session rings bob, who declines; the caller's status follows.
+// Media on alice's session (one session per user): a call session rings bob, who declines; the caller's
+// status follows the call on alice's socket.
 bob.on("call", ({ type, call }) => {
   if (type === "incoming") void bob.reject(call.id);
 });
-const media = new UTDStreamClient({ baseUrl, appId, appKey });
-await media.authenticate({ identity: "alice" });
+const media = new UTDStreamClient({ signaling: alice });
 const call = media.callSession("audio_call");
 await call.start({ calleeIdentity: "bob" });
 await call.status.when((s) => s === "rejected", 10_000, "the call to be rejected");

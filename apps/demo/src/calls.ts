@@ -21,6 +21,8 @@ interface Current {
   status: UTDCall["status"];
   /** Media (LiveKit); absent when the engine runs without it — ringing still works. */
   session: UTDCallSession | undefined;
+  /** Stops following the call's state. */
+  off?: () => void;
   note?: Key;
 }
 
@@ -40,8 +42,6 @@ export class Calls {
     "aria-modal": "false",
   });
   private current: Current | undefined;
-  /** Statuses of calls we heard about before knowing they were ours (see the "call" listener). */
-  private readonly early = new Map<string, UTDCall["status"]>();
   private stopTiles: (() => void) | undefined;
   private micOn = true;
   private camOn = true;
@@ -51,16 +51,9 @@ export class Calls {
     ctx.signaling.incomingCalls.subscribe((calls) => this.renderIncoming(calls));
     ctx.signaling.on("call", (e) => {
       if (e.answeredElsewhere) ctx.toast(t("call.answeredElsewhere"));
-      const cur = this.current;
-      if (!cur || cur.id !== e.call.id) {
-        // The callee's device may acknowledge (ringing) before our own invite request has returned: keep
-        // the news so start() can apply it once it knows the call id.
-        this.early.set(e.call.id, e.call.status);
-        if (this.early.size > 20) this.early.delete(this.early.keys().next().value as string);
-        if (e.type === "missed" && e.call.calleeIdentity === ctx.me) ctx.toast(t("call.missedFrom", { name: e.call.callerIdentity }));
-        return;
+      if (e.type === "missed" && e.call.calleeIdentity === ctx.me && this.current?.id !== e.call.id) {
+        ctx.toast(t("call.missedFrom", { name: e.call.callerIdentity }));
       }
-      this.setStatus(e.call.status);
     });
   }
 
@@ -71,7 +64,7 @@ export class Calls {
       return;
     }
     try {
-      let call: { id: string; status: UTDCall["status"] };
+      let call: UTDCall;
       let session: UTDCallSession | undefined;
       if (this.ctx.cfg.livekit) {
         session = (await this.ctx.media()).callSession(type);
@@ -82,9 +75,7 @@ export class Calls {
       this.current = { id: call.id, peer, type, status: call.status, session };
       this.micOn = true;
       this.camOn = type === "video_call";
-      const early = this.early.get(call.id);
-      this.early.delete(call.id);
-      this.setStatus(early !== undefined && stage(early) > stage(call.status) ? early : call.status);
+      this.follow(call);
     } catch (err) {
       this.ctx.toast(explain(err));
     }
@@ -96,7 +87,7 @@ export class Calls {
     this.current = { id: call.id, peer: call.callerIdentity, type, status: "ringing", session: undefined };
     this.micOn = true;
     this.camOn = type === "video_call";
-    this.render();
+    this.follow(call);
     try {
       if (this.ctx.cfg.livekit) {
         const session = (await this.ctx.media()).callSession(type);
@@ -105,7 +96,6 @@ export class Calls {
       } else {
         await this.ctx.signaling.accept(call.id);
       }
-      if (this.current?.id === call.id && !isTerminal(this.current.status)) this.setStatus("active");
     } catch (err) {
       this.ctx.toast(explain(err));
       if (this.current?.id === call.id) this.render();
@@ -124,12 +114,26 @@ export class Calls {
     if (this.current === cur && !isTerminal(cur.status)) this.setStatus("ended");
   }
 
+  /**
+   * Follows the call's state on the signalling socket: the SDK folds the HTTP answers and the `call.*`
+   * events (which may overtake our own request's answer), so this is simply the call's latest status.
+   */
+  private follow(call: UTDCall): void {
+    const cur = this.current;
+    if (!cur) return;
+    cur.off?.();
+    cur.off = this.ctx.signaling.callState(call).subscribe((c) => {
+      if (this.current === cur) this.setStatus(c.status);
+    });
+  }
+
   private setStatus(status: UTDCall["status"]): void {
     const cur = this.current;
     if (!cur) return;
     if (isTerminal(cur.status) && !isTerminal(status)) return;
     cur.status = status;
     if (isTerminal(status)) {
+      cur.off?.();
       this.stopTiles?.();
       this.stopTiles = undefined;
       void cur.session?.leave().catch(() => {});
@@ -231,18 +235,11 @@ export class Calls {
   }
 
   private close(): void {
+    this.current?.off?.();
     this.stopTiles?.();
     this.stopTiles = undefined;
     void this.current?.session?.dispose().catch(() => {});
     this.current = undefined;
     this.render();
   }
-}
-
-/** How far along the lifecycle a status is (events may arrive out of order with our own request's answer). */
-function stage(status: UTDCall["status"]): number {
-  if (status === "initiating") return 0;
-  if (status === "ringing") return 1;
-  if (status === "active") return 2;
-  return 3;
 }

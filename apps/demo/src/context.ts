@@ -13,9 +13,9 @@ export interface Ctx {
   /** Chat on the same WebSocket; undefined when the app's plan has chat off. */
   chat: ChatSession | undefined;
   /**
-   * The media client (LiveKit: calls, live stream, audio room), loaded on first use — @utd-stream/media
-   * and livekit-client are a separate chunk the page never downloads when media is off — and
-   * authenticated, re-minting its user token once it may have expired.
+   * The media client (LiveKit: calls, live stream, audio room) on the same user session, loaded on first
+   * use — @utd-stream/media and livekit-client are a separate chunk the page never downloads when media
+   * is off.
    */
   media(): Promise<UTDStreamClient>;
   /** Opens (creating when needed) the direct conversation with `identity` in the chat tab. */

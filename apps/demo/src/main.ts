@@ -4,7 +4,7 @@
  * presence, calls and chat, @utd-stream/media for LiveKit media — so it doubles as their reference integration.
  */
 import type { UTDStreamClient } from "@utd-stream/media";
-import { ChatSession, UTDSignaling, UTDStreamException } from "@utd-stream/signaling";
+import { chatSessionFor, UTDSignaling, UTDStreamException } from "@utd-stream/signaling";
 import { AudioRoomPanel } from "./audio-room.js";
 import { Calls } from "./calls.js";
 import { ChatPanel } from "./chat.js";
@@ -80,9 +80,6 @@ async function signIn(cfg: DemoConfig, display: string): Promise<void> {
     userId: me,
     name: display,
     deviceId: device,
-    // Workaround: UTDApi calls the global fetch as a method of itself, which browsers refuse ("Illegal
-    // invocation"); a wrapper avoids it until the SDK binds it.
-    fetch: (input, init) => window.fetch(input, init),
   });
   try {
     await signaling.connect();
@@ -90,34 +87,23 @@ async function signIn(cfg: DemoConfig, display: string): Promise<void> {
     console.error("sign-in failed", err);
     signaling.disconnect();
     sessionStorage.removeItem(USER_KEY);
-    // With every real-time capability off the engine refuses the socket as `forbidden`; the session's
-    // flags say why, so show the plan upsell rather than the code.
-    const off = signaling.signalingEnabled === false && !(err instanceof UTDStreamException && err.isBanned);
-    renderSignIn(cfg, explain(off ? capabilityOff("signaling") : err));
+    // With every real-time capability off, connect() rejects with feature_disabled: explain() shows the upsell.
+    renderSignIn(cfg, explain(err));
     return;
   }
   sessionStorage.setItem(USER_KEY, display);
-  // Chat shares the facade's WebSocket and REST client; it is off when the app's plan has no chat.
-  const client = signaling.client;
-  const chat =
-    signaling.chatEnabled !== false && client ? new ChatSession({ appId: cfg.appId, userId: me, api: signaling.api, client }) : undefined;
-  // UTDStreamClient keeps the user token it minted and has no refresh hook: mint again when it is older
-  // than half the engine's default token lifetime (1 h) before starting anything new.
+  // One session for this user: chat shares the facade's WebSocket, REST client and token; it is off when
+  // the app's plan has no chat.
+  const chat = signaling.chatEnabled !== false ? chatSessionFor(signaling) : undefined;
+  // Media shares the same session too (its user token renews itself); @utd-stream/media and livekit-client
+  // are a separate chunk, loaded on first use.
   let mediaClient: Promise<UTDStreamClient> | undefined;
-  let mintedAt = 0;
   const media = async (): Promise<UTDStreamClient> => {
-    mediaClient ??= import("@utd-stream/media").then(
-      ({ UTDStreamClient }) => new UTDStreamClient({ appId: cfg.appId, appKey: cfg.appKey, baseUrl: location.origin }),
-    );
-    const c = await mediaClient.catch((err: unknown) => {
+    mediaClient ??= import("@utd-stream/media").then(({ UTDStreamClient }) => new UTDStreamClient({ signaling }));
+    return mediaClient.catch((err: unknown) => {
       mediaClient = undefined; // a failed chunk load is retried next time
       throw err;
     });
-    if (Date.now() - mintedAt > 30 * 60_000) {
-      await c.authenticate({ identity: me, name: display, deviceId: device });
-      mintedAt = Date.now();
-    }
-    return c;
   };
   shell({ cfg, me, deviceId: device, signaling, media, chat });
 }

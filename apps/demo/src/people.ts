@@ -57,14 +57,11 @@ export class People {
     const chat = this.ctx.chat;
     if (!chat) throw new Error("no chat");
     const find = async () => {
-      const r = await this.ctx.signaling.api.request<{ conversations: { id: string; name: string | null; created_at: string }[] }>(
-        "GET",
-        "/api/v1/chatrooms?limit=200",
-      );
+      const { conversations } = await chat.chatrooms({ limit: 200 });
       // Two people may create it at the same moment: the oldest one wins for everybody.
-      return r.conversations
+      return conversations
         .filter((c) => c.name === LOBBY)
-        .sort((a, b) => a.created_at.localeCompare(b.created_at) || a.id.localeCompare(b.id))[0];
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || a.id.localeCompare(b.id))[0];
     };
     let lobby = await find();
     if (!lobby) {

@@ -1,9 +1,8 @@
-import type { SeatsState, SpeakRequest } from "@utd-stream/protocol";
-import type { UTDApiClient } from "./api.js";
-import { UTDSession } from "./session.js";
+import type { SeatMode } from "@utd-stream/protocol";
+import { type MediaApi, seatsFromWire, speakRequestFromWire, type UTDSeats, type UTDSpeakRequest } from "@utd-stream/signaling";
+import { type RoomTicket, UTDSession } from "./session.js";
 import { Store } from "./store.js";
 import { UTDStreamType } from "./types.js";
-import { camelize, type UTDSeats, type UTDSpeakRequest } from "./wire.js";
 
 /** How long `takeSeat` waits for LiveKit to apply the engine's grant before turning the mic on. */
 const GRANT_TIMEOUT_MS = 10_000;
@@ -19,39 +18,40 @@ export class UTDAudioRoomSession extends UTDSession {
   readonly speakEvents = new Store<UTDSpeakRequest | null>(null);
 
   constructor(
-    api: UTDApiClient,
+    private readonly media: MediaApi,
     readonly roomName: string,
     readonly isHost: boolean,
+    private readonly mint: () => Promise<RoomTicket>,
   ) {
-    super(UTDStreamType.audioRoom, api);
+    super(UTDStreamType.audioRoom);
     this.room.serverEvents.subscribe((e) => {
-      if (e.type === "seats.updated") this.seats.set(camelize(e.data));
-      else if (e.type === "speak.requested" || e.type === "speak.invited" || e.type === "speak.approved")
-        this.speakEvents.set(camelize(e.data));
+      if (e.type === "seats.updated") this.seats.set(seatsFromWire(e.data));
+      else if (e.type === "speak.requested" || e.type === "speak.invited" || e.type === "speak.approved") {
+        this.speakEvents.set(speakRequestFromWire(e.data));
+      }
     });
     this.room.canPublish.subscribe((can) => {
       if (!can && this.room.localParticipant) void this.room.setMicrophone(false).catch(() => {});
     });
   }
 
-  private get base(): string {
-    return `/api/v1/rooms/${encodeURIComponent(this.roomName)}/seats`;
+  protected ticket(): Promise<RoomTicket> {
+    return this.mint();
   }
 
   /** Host: configure the grid (count, mode `free` | `request`, mode id). */
-  async setupSeats(o: { seatCount?: number; seatMode?: "free" | "request"; modeId?: string } = {}): Promise<UTDSeats> {
-    return this.keep(
-      await this.api.request<SeatsState>("POST", this.base, { seatCount: o.seatCount, seatMode: o.seatMode, modeId: o.modeId }),
-    );
+  async setupSeats(o: { seatCount?: number; seatMode?: SeatMode; modeId?: string } = {}): Promise<UTDSeats> {
+    return this.keep(await this.media.setupSeats(this.roomName, o));
   }
 
+  /** Re-reads the grid. */
   async getSeats(): Promise<UTDSeats> {
-    return this.keep(await this.api.request<SeatsState>("GET", this.base));
+    return this.keep(await this.media.seats(this.roomName));
   }
 
   /** Sit down: the engine grants the microphone, then the mic is turned on. */
   async takeSeat(index: number): Promise<void> {
-    this.keep(await this.api.request<SeatsState>("POST", `${this.base}/${index}/take`));
+    this.keep(await this.media.takeSeat(this.roomName, index));
     await this.room.canPublish.when((v) => v, GRANT_TIMEOUT_MS, "the seat's publish grant");
     await this.room.setMicrophone(true);
   }
@@ -59,26 +59,25 @@ export class UTDAudioRoomSession extends UTDSession {
   /** Stand up: the mic goes off and the engine revokes publish. */
   async leaveSeat(): Promise<void> {
     await this.room.setMicrophone(false);
-    this.keep(await this.api.request<SeatsState>("POST", `${this.base}/leave`));
+    this.keep(await this.media.leaveSeat(this.roomName));
   }
 
   /** Listener (request mode): ask to speak; resolves with the request (its id is what the host approves). */
-  async requestToSpeak(): Promise<UTDSpeakRequest> {
-    return camelize(await this.api.request<SpeakRequest>("POST", `${this.base}/requests`));
+  requestToSpeak(): Promise<UTDSpeakRequest> {
+    return this.media.requestToSpeak(this.roomName);
   }
 
   /** Host: approve a pending request. */
   async approveSpeaker(requestId: number): Promise<void> {
-    await this.api.request<SpeakRequest>("POST", `${this.base}/requests/${requestId}/approve`);
+    await this.media.approveSpeaker(this.roomName, requestId);
   }
 
   /** Host: invite a listener to speak, optionally to a given seat. */
   async inviteToSpeak(identity: string, o: { seatIndex?: number } = {}): Promise<void> {
-    await this.api.request<SpeakRequest>("POST", `${this.base}/invite`, { identity, seatIndex: o.seatIndex });
+    await this.media.inviteToSpeak(this.roomName, identity, o.seatIndex);
   }
 
-  private keep(s: SeatsState): UTDSeats {
-    const seats = camelize(s);
+  private keep(seats: UTDSeats): UTDSeats {
     this.seats.set(seats);
     return seats;
   }

@@ -1,9 +1,7 @@
-import type { Stage } from "@utd-stream/protocol";
-import type { UTDApiClient } from "./api.js";
-import { UTDSession } from "./session.js";
+import { type MediaApi, stageFromWire, type UTDStageMember } from "@utd-stream/signaling";
+import { type RoomTicket, UTDSession } from "./session.js";
 import { Store } from "./store.js";
 import { UTDStreamType } from "./types.js";
-import { camelize, type UTDStageMember } from "./wire.js";
 
 /**
  * A live stream (seed: `UTDLiveStreamSession`): one host publishes, viewers subscribe, and the host
@@ -14,13 +12,14 @@ export class UTDLiveStreamSession extends UTDSession {
   readonly stage = new Store<UTDStageMember[]>([]);
 
   constructor(
-    api: UTDApiClient,
+    private readonly media: MediaApi,
     readonly roomName: string,
     readonly isHost: boolean,
+    private readonly mint: () => Promise<RoomTicket>,
   ) {
-    super(UTDStreamType.liveStream, api);
+    super(UTDStreamType.liveStream);
     this.room.serverEvents.subscribe((e) => {
-      if (e.type === "stage.updated") this.setStage(e.data);
+      if (e.type === "stage.updated") this.stage.set(stageFromWire(e.data).members);
     });
     // Demoted by the host: stop what we were publishing (the SFU already unpublished it).
     this.room.canPublish.subscribe((can) => {
@@ -28,8 +27,8 @@ export class UTDLiveStreamSession extends UTDSession {
     });
   }
 
-  private get base(): string {
-    return `/api/v1/rooms/${encodeURIComponent(this.roomName)}/stage`;
+  protected ticket(): Promise<RoomTicket> {
+    return this.mint();
   }
 
   /** Host (or promoted co-host): publish microphone and, by default, camera. */
@@ -38,37 +37,34 @@ export class UTDLiveStreamSession extends UTDSession {
     if (o.withVideo ?? true) await this.room.setCamera(true);
   }
 
+  /** Re-reads the stage. */
   async refreshStage(): Promise<void> {
-    this.setStage(await this.api.request<Stage>("GET", this.base));
+    this.stage.set((await this.media.stage(this.roomName)).members);
   }
 
   /** Host: promote a viewer to co-publish (audio + video). */
   async inviteToStage(identity: string): Promise<void> {
-    this.setStage(await this.api.request<Stage>("POST", `${this.base}/invite`, { identity }));
+    this.stage.set((await this.media.inviteToStage(this.roomName, identity)).members);
   }
 
   /** Host: send a co-host back to the audience. */
   async removeFromStage(identity: string): Promise<void> {
-    this.setStage(await this.api.request<Stage>("POST", `${this.base}/remove`, { identity }));
+    this.stage.set((await this.media.removeFromStage(this.roomName, identity)).members);
   }
 
   /** Viewer: raise a hand (the host gets `stage.requested`). */
   async requestStage(): Promise<void> {
-    await this.api.request("POST", `${this.base}/request`);
+    await this.media.requestStage(this.roomName);
   }
 
   /** Co-host: step down, stopping camera and microphone. */
   async leaveStage(): Promise<void> {
     await this.stopMedia();
-    this.setStage(await this.api.request<Stage>("POST", `${this.base}/leave`));
+    this.stage.set((await this.media.leaveStage(this.roomName)).members);
   }
 
   private async stopMedia(): Promise<void> {
     await this.room.setCamera(false);
     await this.room.setMicrophone(false);
-  }
-
-  private setStage(s: Stage): void {
-    this.stage.set(camelize(s).members);
   }
 }

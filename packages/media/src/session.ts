@@ -1,21 +1,28 @@
 import type { LocalParticipant, RemoteParticipant } from "livekit-client";
-import type { UTDApiClient } from "./api.js";
 import { UTDRoom, type UTDRoomEvent } from "./room.js";
 import type { EventStream, ReadableStore } from "./store.js";
 import type { UTDStreamType } from "./types.js";
 
+/** Where a session's media room is: a LiveKit URL and a token for it (minted again for every join). */
+export interface RoomTicket {
+  url: string;
+  token: string;
+}
+
 /**
  * Base of every session type (seed: `UTDSession`): owns a {@link UTDRoom} and re-exposes its headless
- * state. Concrete sessions add call lifecycle, stage or seats.
+ * state. Concrete sessions add call lifecycle, stage or seats. A session may `leave()` and `rejoin()` as
+ * often as it likes: each join mints a fresh room token.
  */
 export abstract class UTDSession {
   readonly room = new UTDRoom();
 
-  constructor(
-    readonly type: UTDStreamType,
-    protected readonly api: UTDApiClient,
-  ) {}
+  constructor(readonly type: UTDStreamType) {}
 
+  /** A fresh ticket for this session's room (the engine decides what it grants). */
+  protected abstract ticket(): Promise<RoomTicket>;
+
+  /** Whether the media room is connected. */
   get connected(): ReadableStore<boolean> {
     return this.room.connected;
   }
@@ -25,6 +32,7 @@ export abstract class UTDSession {
     return this.room.canPublish;
   }
 
+  /** The other participants of the room. */
   get remoteParticipants(): ReadableStore<RemoteParticipant[]> {
     return this.room.remoteParticipants;
   }
@@ -34,6 +42,7 @@ export abstract class UTDSession {
     return this.room.events;
   }
 
+  /** This participant, while connected. */
   get localParticipant(): LocalParticipant | undefined {
     return this.room.localParticipant;
   }
@@ -48,7 +57,14 @@ export abstract class UTDSession {
     return this.room.sendData(data, { reliable: opts.reliable ?? true, ...(opts.to ? { destinationIdentities: opts.to } : {}) });
   }
 
-  /** Leaves the media room; the session object stays usable. */
+  /** Joins the room (again) with a freshly minted token; a no-op while connected. */
+  async rejoin(): Promise<void> {
+    if (this.room.connected.value) return;
+    const t = await this.ticket();
+    await this.room.connect(t.url, t.token);
+  }
+
+  /** Leaves the media room; the session stays usable (`rejoin()`). */
   async leave(): Promise<void> {
     await this.room.disconnect();
   }

@@ -161,6 +161,13 @@ describe("@utd-stream/media in headless Chromium on a real LiveKit", () => {
     await v.evaluate(() => window.t.live.canPublish.when((x: boolean) => !x, 10_000));
     await until("the demoted viewer's video to go", async () => !(await hasTrackFrom(h, "live", "viewer", "video")));
     await until("the viewer's stage store to update", async () => (await v.evaluate(() => window.t.live.stage.value.length)) === 1);
+
+    // A session is reusable: leave, then rejoin (a fresh token is minted), and the host's video comes back.
+    await v.evaluate(() => window.t.live.leave());
+    expect(await v.evaluate(() => window.t.live.connected.value)).toBe(false);
+    await v.evaluate(() => window.t.live.rejoin());
+    expect(await v.evaluate(() => window.t.live.connected.value)).toBe(true);
+    await waitForVideoFrom(v, "live", "host");
   });
 
   it("audio room in request mode: refused until approved, then the seat's microphone reaches the host", async (ctx) => {

@@ -13,7 +13,7 @@ import {
 } from "@utd-stream/protocol";
 import { Emitter } from "./emitter.js";
 import { type ReadableStore, Store } from "./store.js";
-import { socketSessionFromWire, type UTDSocketSession } from "./wire.js";
+import { socketSessionFromWire, type UTDSocketSession } from "./wire/session.js";
 
 /** Connection state of a {@link UTDSignalClient}. */
 export type ConnectionState = "idle" | "connecting" | "connected" | "reconnecting" | "closed";
@@ -44,8 +44,11 @@ export interface UTDSignalClientOptions {
   url: string | (() => string);
   /** Returns the current user token; called before every (re)connect. */
   token: () => string | Promise<string>;
-  /** Returns a fresh token when the engine says the current one expired (close 4401) or before it expires. Defaults to `token`. */
-  refreshToken?: () => Promise<string>;
+  /**
+   * Returns a fresh token when the engine refused `failed` (close 4401) or before it expires (then swapped
+   * in with an `auth` frame, without reconnecting). Defaults to `token`.
+   */
+  refreshToken?: (failed?: string) => Promise<string>;
   deviceId?: string;
   WebSocket?: WebSocketConstructor;
   /** Reconnect backoff: exponential from `initialMs` to `maxMs`, with ±50 % jitter. */
@@ -93,6 +96,13 @@ function fromWire(err: WireError | { code: string }): UTDStreamException {
   return UTDStreamException.fromWire(err as Parameters<typeof UTDStreamException.fromWire>[0]);
 }
 
+/** The typed error behind a 4403 close: a ban, a capability the app's plan has off, or another refusal. */
+function refusal(reason: string): UTDStreamException {
+  if (reason.includes("banned")) return new UTDStreamException(403, "banned", reason);
+  if (reason.includes("capability")) return new UTDStreamException(403, "feature_disabled", reason, { capability: "signaling" });
+  return new UTDStreamException(403, "forbidden", reason || "forbidden");
+}
+
 /**
  * The WebSocket half of the SDK: `hello` with the token, resume with `{epoch, seq}` after a drop (no
  * lost or duplicated events while the engine's buffer covers the gap, a `resync` event otherwise),
@@ -117,6 +127,8 @@ export class UTDSignalClient {
   private attempt = 0;
   private stopped = true;
   private needFreshToken = false;
+  /** The token the current (or last) socket said hello with. */
+  private lastToken: string | undefined;
   private heartbeatTimer: ReturnType<typeof setInterval> | undefined;
   private reconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private refreshTimer: ReturnType<typeof setTimeout> | undefined;
@@ -218,8 +230,9 @@ export class UTDSignalClient {
   private async open(): Promise<void> {
     let token: string;
     try {
-      token = this.needFreshToken ? await (this.opts.refreshToken ?? this.opts.token)() : await this.opts.token();
+      token = this.needFreshToken ? await (this.opts.refreshToken ?? this.opts.token)(this.lastToken) : await this.opts.token();
       this.needFreshToken = false;
+      this.lastToken = token;
     } catch (err) {
       const e = err instanceof UTDStreamException ? err : UTDStreamException.network(String(err));
       this.emitter.emit("error", e);
@@ -336,8 +349,9 @@ export class UTDSignalClient {
       () => {
         void (async () => {
           try {
-            const token = await this.opts.refreshToken?.();
+            const token = await this.opts.refreshToken?.(this.lastToken);
             if (token) {
+              this.lastToken = token;
               const r = await this.request<{ session: Parameters<typeof socketSessionFromWire>[0] }>("auth", { token });
               const session = socketSessionFromWire(r.session);
               this.sessionStore.set(session);
@@ -376,8 +390,7 @@ export class UTDSignalClient {
     this.dropSocket();
     if (this.stopped) return;
     if (code === CLOSE_CODES.forbidden) {
-      const error = new UTDStreamException(403, reason.includes("banned") ? "banned" : "forbidden", reason || "forbidden");
-      this.stop(code, reason, error);
+      this.stop(code, reason, refusal(reason));
       return;
     }
     if (code === CLOSE_CODES.unauthorized) this.needFreshToken = true;

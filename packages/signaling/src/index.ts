@@ -1,10 +1,12 @@
 /**
- * @utd-stream/signaling — the headless UTD Stream signalling client for browsers, Node ≥ 20 and React
- * Native: REST + WebSocket with reconnect and resume, presence, 1:1 call invitations, typing and push
- * tokens. Only `fetch` and `WebSocket` are used.
+ * @utd-stream/signaling — the headless UTD Stream client for browsers, Node ≥ 20 and React Native, and the
+ * client core the media SDK and the widget build on: one token source, one REST client with typed errors,
+ * one wire mapper, the calls, chat, support and media APIs; the WebSocket with reconnect and resume;
+ * presence, 1:1 call invitations, typing, push tokens and chat. Only `fetch` and `WebSocket` are used.
  */
 export { CLOSE_CODES, UTDStreamException } from "@utd-stream/protocol";
-export { type CreateCallParams, type FetchLike, type MintSessionParams, UTDApi, type UTDApiOptions } from "./api.js";
+export { CallsApi, type CreateCallParams, type UTDCallPage } from "./calls/api.js";
+export { CallTracker, isTerminalStatus } from "./calls/tracker.js";
 export * from "./chat/index.js";
 export {
   type ClosedInfo,
@@ -15,7 +17,21 @@ export {
   type WebSocketConstructor,
   type WebSocketLike,
 } from "./client.js";
+export {
+  type BinaryFetch,
+  type FetchLike,
+  type MintSessionParams,
+  type RequestOptions,
+  sessionCredentials,
+  trimSlash,
+  type UploadData,
+  UTDApi,
+  type UTDApiOptions,
+} from "./core/api.js";
+export { jwtClaims, jwtExpiry } from "./core/jwt.js";
+export { type CredentialsFetcher, TokenSource, type TokenSourceOptions, type UTDCredentials } from "./core/token-source.js";
 export { Emitter } from "./emitter.js";
+export { MediaApi, type RoomTokenParams } from "./media/api.js";
 export {
   type UTDJson,
   UTDRoom,
@@ -26,4 +42,7 @@ export {
 } from "./rooms.js";
 export { type UTDCallEvent, UTDSignaling, type UTDSignalingEvents, type UTDSignalingOptions } from "./signaling.js";
 export { type ReadableStore, Store } from "./store.js";
-export type { UTDCall, UTDPlanLimits, UTDPresence, UTDPushToken, UTDSession, UTDSocketSession, UTDTyping } from "./wire.js";
+export { SupportApi, type SupportListState } from "./support/api.js";
+export { UsersApi } from "./users/api.js";
+/** The wire mapper (snake_case wire → camelCase SDK types), shared with the media SDK and the widget. */
+export * from "./wire/index.js";

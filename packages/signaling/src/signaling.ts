@@ -1,20 +1,18 @@
-import type { CallAction, CallEventData, CallStatus, CallType, PushPlatform, UTDStreamException } from "@utd-stream/protocol";
-import { type FetchLike, UTDApi } from "./api.js";
+import type { CallAction, CallStatus, CallType, PushPlatform } from "@utd-stream/protocol";
+import { UTDStreamException } from "@utd-stream/protocol";
+import { CallsApi, type UTDCallPage } from "./calls/api.js";
+import { CallTracker } from "./calls/tracker.js";
 import { type ClosedInfo, type ConnectionState, UTDSignalClient, type WebSocketConstructor } from "./client.js";
+import { type FetchLike, sessionCredentials, UTDApi } from "./core/api.js";
+import { TokenSource } from "./core/token-source.js";
 import { Emitter } from "./emitter.js";
 import { RoomRegistry, type UTDRoom, type UTDRoomOptions } from "./rooms.js";
 import { type ReadableStore, Store } from "./store.js";
-import {
-  callFromWire,
-  presenceFromWire,
-  typingFromWire,
-  type UTDCall,
-  type UTDPlanLimits,
-  type UTDPresence,
-  type UTDPushToken,
-  type UTDSession,
-  type UTDTyping,
-} from "./wire.js";
+import { UsersApi } from "./users/api.js";
+import { callFromWire, type UTDCall } from "./wire/calls.js";
+import { presenceFromWire, typingFromWire, type UTDPresence, type UTDTyping } from "./wire/presence.js";
+import type { UTDPushToken } from "./wire/push.js";
+import type { UTDAuthSession, UTDPlanLimits } from "./wire/session.js";
 
 export interface UTDSignalingOptions {
   /** The engine's base URL (default `http://127.0.0.1:7800`). */
@@ -69,8 +67,9 @@ const CALL_TYPES = {
 } as const;
 
 /**
- * The high-level facade of the seed's `UTDSignaling`: one object per signed-in user with presence,
- * 1:1 call invitations, typing and push tokens over the engine's REST + WebSocket.
+ * One signed-in user (the seed's `UTDSignaling`): their session, REST client and WebSocket, shared by
+ * everything else — presence, 1:1 call invitations, typing and push tokens here; chat with
+ * `chatSessionFor(signaling)`; media with `new UTDStreamClient({ signaling })`. One user needs one of these.
  *
  * @example
  * const signaling = new UTDSignaling({ baseUrl, appId: "app_x", appKey: "pk_x", userId: "alice" });
@@ -80,16 +79,22 @@ const CALL_TYPES = {
  * const call = await signaling.invite("bob", { type: "video_call" });
  */
 export class UTDSignaling {
-  /** Typed REST access (token managed by the facade). */
+  /** The REST client (its token comes from {@link tokens}). */
   readonly api: UTDApi;
+  /** Where this user's token comes from: minted with the app key (and `tokenProvider` in signed mode), cached, renewed once for every caller. */
+  readonly tokens: TokenSource;
+  /** The call endpoints. */
+  readonly callsApi: CallsApi;
+  /** Presence and push-token endpoints. */
+  readonly usersApi: UsersApi;
   /** The WebSocket client (created on `connect()`). */
   client: UTDSignalClient | undefined;
   private readonly emitter = new Emitter<UTDSignalingEvents>();
   private readonly stateStore = new Store<ConnectionState>("idle");
   private readonly incoming = new Store<readonly UTDCall[]>([]);
+  private readonly tracker = new CallTracker();
   private readonly watched = new Set<string>();
   private readonly rooms = new RoomRegistry();
-  private session: UTDSession | undefined;
   private connecting: Promise<void> | undefined;
   private flags: { signaling: boolean | null; chat: boolean | null; limits: UTDPlanLimits | null } = {
     signaling: null,
@@ -98,10 +103,20 @@ export class UTDSignaling {
   };
 
   constructor(private readonly opts: UTDSignalingOptions) {
-    const apiOpts: { baseUrl: string; fetch?: FetchLike } = { baseUrl: opts.baseUrl ?? "http://127.0.0.1:7800" };
+    const apiOpts: ConstructorParameters<typeof UTDApi>[0] = { baseUrl: opts.baseUrl ?? "http://127.0.0.1:7800" };
     if (opts.fetch) apiOpts.fetch = opts.fetch;
     this.api = new UTDApi(apiOpts);
-    this.api.reauthenticate = async () => (await this.mint()).userToken;
+    const mint: Parameters<typeof sessionCredentials>[1] = { appId: opts.appId, appKey: opts.appKey, identity: opts.userId };
+    if (opts.name !== undefined) mint.name = opts.name;
+    if (opts.deviceId !== undefined) mint.deviceId = opts.deviceId;
+    if (opts.tokenProvider) mint.identityToken = opts.tokenProvider;
+    this.tokens = new TokenSource({ fetch: sessionCredentials(this.api, mint) });
+    this.api.tokens = this.tokens;
+    this.callsApi = new CallsApi(this.api);
+    this.usersApi = new UsersApi(this.api);
+    this.tokens.session.subscribe((s) => {
+      if (s) this.flags = { signaling: s.signalingEnabled, chat: s.chatEnabled, limits: s.planLimits };
+    });
   }
 
   /** Whether the paid `signaling` capability is on (null until known). Refreshed on every (re)connect. */
@@ -120,6 +135,18 @@ export class UTDSignaling {
   get userId(): string {
     return this.opts.userId;
   }
+  /** This device's id, when one was given. */
+  get deviceId(): string | undefined {
+    return this.opts.deviceId;
+  }
+  /** The app this user belongs to. */
+  get appId(): string {
+    return this.opts.appId;
+  }
+  /** The last minted session (token expiry, capabilities, limits, WebSocket URL); null until `connect()`. */
+  get session(): ReadableStore<UTDAuthSession | null> {
+    return this.tokens.session;
+  }
   /** Connection state (`value` + `subscribe`). */
   get state(): ReadableStore<ConnectionState> {
     return this.stateStore;
@@ -134,20 +161,11 @@ export class UTDSignaling {
     return this.emitter.on(type, fn);
   }
 
-  private async mint(): Promise<UTDSession> {
-    const p: Parameters<UTDApi["mintSession"]>[0] = { appId: this.opts.appId, appKey: this.opts.appKey, identity: this.opts.userId };
-    if (this.opts.name !== undefined) p.name = this.opts.name;
-    if (this.opts.deviceId !== undefined) p.deviceId = this.opts.deviceId;
-    if (this.opts.tokenProvider) p.identityToken = await this.opts.tokenProvider();
-    const s = await this.api.mintSession(p);
-    this.session = s;
-    this.flags = { signaling: s.signalingEnabled, chat: s.chatEnabled, limits: s.planLimits };
-    return s;
-  }
-
   /**
    * Mints a session (capability flags and plan limits), opens the WebSocket and resolves once it is
-   * connected. Throws `UTDStreamException` when the engine refuses (bad key, banned, rate limited).
+   * connected. Throws `UTDStreamException` when the engine refuses (bad key, banned, rate limited) —
+   * `feature_disabled` when the app's plan has both signalling and chat off (`isFeatureDisabled`). Calling
+   * it again while connected (or connecting) is harmless.
    */
   connect(): Promise<void> {
     if (this.client) return Promise.resolve();
@@ -158,11 +176,16 @@ export class UTDSignaling {
   }
 
   private async open(): Promise<void> {
-    const s = await this.mint();
+    const { session } = await this.tokens.credentials();
+    const s = session ?? this.tokens.session.value;
+    if (s && s.signalingEnabled === false && s.chatEnabled === false) {
+      // The socket would be refused (4403); say why in the terms the app's upsell check understands.
+      throw new UTDStreamException(403, "feature_disabled", "signalling and chat are both off for this app", { capability: "signaling" });
+    }
     const clientOpts: ConstructorParameters<typeof UTDSignalClient>[0] = {
-      url: s.wsUrl,
-      token: () => this.session?.userToken ?? s.userToken,
-      refreshToken: async () => (await this.mint()).userToken,
+      url: () => this.tokens.session.value?.wsUrl ?? `${this.api.baseUrl.replace(/^http/, "ws")}/api/v1/ws`,
+      token: () => this.tokens.token(),
+      refreshToken: (failed) => this.tokens.refresh(failed),
     };
     if (this.opts.deviceId !== undefined) clientOpts.deviceId = this.opts.deviceId;
     if (this.opts.WebSocket) clientOpts.WebSocket = this.opts.WebSocket;
@@ -186,7 +209,7 @@ export class UTDSignaling {
     client.on("typing.started", (t) => this.emitter.emit("typing", { ...typingFromWire(t), typing: true }));
     client.on("typing.stopped", (t) => this.emitter.emit("typing", { ...typingFromWire(t), typing: false }));
     for (const type of Object.keys(CALL_TYPES) as (keyof typeof CALL_TYPES)[]) {
-      client.on(type, (d: CallEventData) => this.onCall(CALL_TYPES[type], callFromWire(d.call)));
+      client.on(type, (d) => this.onCall(CALL_TYPES[type], callFromWire(d.call)));
     }
     await new Promise<void>((resolve, reject) => {
       const offs = [
@@ -208,19 +231,24 @@ export class UTDSignaling {
   private async syncRinging(): Promise<void> {
     const before = new Set(this.incoming.value.map((c) => c.id));
     try {
-      const { calls } = await this.api.listCalls({ status: ["initiating", "ringing"], limit: 20 });
+      const { calls } = await this.callsApi.list({ status: ["initiating", "ringing"], limit: 20 });
       const known = new Set(this.incoming.value.map((c) => c.id));
       for (const c of calls) if (c.calleeIdentity === this.opts.userId && !known.has(c.id)) this.onCall("incoming", c);
-      // Calls we rang for before the gap and that stopped ringing meanwhile (their end event was lost).
+      // Calls we rang for before the gap and that stopped ringing meanwhile (their end event was lost): re-read them.
       const live = new Set(calls.map((c) => c.id));
-      const stale = (c: UTDCall) => before.has(c.id) && !live.has(c.id);
-      if (this.incoming.value.some(stale)) this.incoming.set(this.incoming.value.filter((c) => !stale(c)));
+      for (const id of before) {
+        if (live.has(id)) continue;
+        const c = await this.callsApi.get(id).catch(() => undefined);
+        this.incoming.set(this.incoming.value.filter((x) => x.id !== id));
+        if (c) this.tracker.apply(c);
+      }
     } catch (err) {
-      if (err instanceof Error && "statusCode" in err) this.emitter.emit("error", err as UTDStreamException);
+      if (err instanceof UTDStreamException) this.emitter.emit("error", err);
     }
   }
 
-  private onCall(type: UTDCallEvent["type"], call: UTDCall): void {
+  private onCall(type: UTDCallEvent["type"], reported: UTDCall): void {
+    const call = this.tracker.apply(reported);
     const me = this.opts.userId;
     const answeredElsewhere =
       type === "accepted" &&
@@ -229,7 +257,7 @@ export class UTDSignaling {
       call.answeredDeviceId !== (this.opts.deviceId ?? null);
     if (type === "incoming") {
       this.incoming.set([...this.incoming.value.filter((c) => c.id !== call.id), call]);
-      if (this.opts.autoAcknowledgeCalls !== false) void this.api.callAction(call.id, "ringing", this.opts.deviceId).catch(() => {});
+      if (this.opts.autoAcknowledgeCalls !== false) void this.act(call.id, "ringing").catch(() => {});
     } else if (this.incoming.value.some((c) => c.id === call.id)) {
       const rest = this.incoming.value.filter((c) => c.id !== call.id);
       this.incoming.set(type === "ringing" ? [...rest, call] : rest);
@@ -237,7 +265,7 @@ export class UTDSignaling {
     this.emitter.emit("call", { type, call, answeredElsewhere });
   }
 
-  /** Closes the socket. */
+  /** Closes the socket; the session (token) stays cached for the next `connect()`. */
   disconnect(): void {
     this.rooms.detach();
     this.client?.disconnect();
@@ -281,25 +309,37 @@ export class UTDSignaling {
 
   /** Presence of up to 200 identities (REST). */
   getPresence(identities: readonly string[]): Promise<UTDPresence[]> {
-    return this.api.getPresence(identities);
+    return this.usersApi.presence(identities);
   }
 
   // ----- calls -----
 
-  /** Rings every device of `calleeId`. The call may come back `busy` at once (callee in another call). */
-  invite(
+  /**
+   * Rings every device of `calleeId`. The call may come back `busy` at once (callee in another call). The
+   * answer is folded with what the socket already said about the call (the callee's `ringing` can arrive
+   * first), so it is never older than the events.
+   */
+  async invite(
     calleeId: string,
     opts: { type?: CallType; calleeName?: string; metadata?: Record<string, unknown>; clientCallId?: string } = {},
   ): Promise<UTDCall> {
-    const p: Parameters<UTDApi["createCall"]>[1] = { type: opts.type ?? "audio_call" };
+    const p: Parameters<CallsApi["create"]>[1] = { type: opts.type ?? "audio_call" };
     if (opts.calleeName !== undefined) p.calleeName = opts.calleeName;
     if (opts.metadata !== undefined) p.metadata = opts.metadata;
     if (opts.clientCallId !== undefined) p.clientCallId = opts.clientCallId;
-    return this.api.createCall(calleeId, p);
+    return this.tracker.apply(await this.callsApi.create(calleeId, p));
   }
 
-  private act(id: string, action: CallAction): Promise<UTDCall> {
-    return this.api.callAction(id, action, this.opts.deviceId);
+  /**
+   * One call as a store: its latest state from the HTTP answers and the `call.*` events of this socket
+   * (whichever came last in the call's lifecycle), current value first. Media call sessions follow it.
+   */
+  callState(call: UTDCall): ReadableStore<UTDCall> {
+    return this.tracker.follow(call);
+  }
+
+  private async act(id: string, action: CallAction): Promise<UTDCall> {
+    return this.tracker.apply(await this.callsApi.act(id, action, this.opts.deviceId));
   }
   /** Tells the caller this device is ringing (sent automatically unless `autoAcknowledgeCalls: false`). */
   ringing(callId: string): Promise<UTDCall> {
@@ -321,15 +361,13 @@ export class UTDSignaling {
   end(callId: string): Promise<UTDCall> {
     return this.act(callId, "end");
   }
-  /** One call. */
-  getCall(callId: string): Promise<UTDCall> {
-    return this.api.getCall(callId);
+  /** One call (REST). */
+  async getCall(callId: string): Promise<UTDCall> {
+    return this.tracker.apply(await this.callsApi.get(callId));
   }
   /** Call history, newest first. */
-  callHistory(
-    opts: { limit?: number; before?: string; status?: readonly CallStatus[] } = {},
-  ): Promise<{ calls: UTDCall[]; nextBefore: string | null }> {
-    return this.api.listCalls(opts);
+  callHistory(opts: { limit?: number; before?: string; status?: readonly CallStatus[] } = {}): Promise<UTDCallPage> {
+    return this.callsApi.list(opts);
   }
 
   // ----- typing -----
@@ -347,15 +385,15 @@ export class UTDSignaling {
 
   /** Registers this device's push token (deduplicated by the engine). */
   registerPushToken(platform: PushPlatform, token: string): Promise<UTDPushToken> {
-    return this.api.registerPushToken(platform, token, this.opts.deviceId);
+    return this.usersApi.registerPushToken(platform, token, this.opts.deviceId);
   }
   /** Removes a token (e.g. on logout). */
   async unregisterPushToken(token: string): Promise<void> {
-    await this.api.unregisterPushToken({ token });
+    await this.usersApi.unregisterPushToken({ token });
   }
   /** This user's registered tokens. */
   listPushTokens(): Promise<UTDPushToken[]> {
-    return this.api.listPushTokens();
+    return this.usersApi.pushTokens();
   }
 
   private requireClient(): UTDSignalClient {

@@ -24,6 +24,7 @@ const ENV = {
   UTD_RATE_REQUESTS_APP: "100000/100000",
   UTD_RATE_SESSION_IDENTITY: "100000/100000",
   UTD_RATE_SESSION_APP: "100000/100000",
+  UTD_PRESENCE_GRACE_S: "0",
 };
 const WS = WebSocket as unknown as WebSocketConstructor;
 
@@ -260,6 +261,59 @@ describe("chat SDK against a real engine", () => {
     await until(chat.unread, (u) => u.total === 0);
     chat.dispose();
     signaling.disconnect();
+  });
+
+  it("group management and a live conversation through its ref; bad input is refused and changes nothing", async () => {
+    const owner = await session("g-owner");
+    const bob = await session("g-bob");
+    await session("g-carol"); // members must be users of the app
+    const ref = await owner.createConversation("group", { name: "team", members: ["g-bob"] });
+    const sub = ref.subscribe(() => {});
+    await until(sub.conversation, (c) => c?.name === "team" && c.memberCount === 2);
+    await ref.rename("core team");
+    await until(sub.conversation, (c) => c?.name === "core team");
+    expect((await ref.addMembers(["g-carol"])).map((m) => m.identity).sort()).toEqual(["g-bob", "g-carol", "g-owner"]);
+    await until(sub.conversation, (c) => c?.memberCount === 3);
+    const roles = await ref.setRole("g-bob", "admin");
+    expect(roles.find((m) => m.identity === "g-bob")?.role).toBe("admin");
+    await ref.removeMember("g-carol");
+    await until(sub.conversation, (c) => c?.memberCount === 2);
+    // A message from another member patches the live conversation (last message, unread) without a reload.
+    await bob.conversation(ref.id).send("hello team");
+    await until(sub.conversation, (c) => c?.lastMessage?.text === "hello team" && c.unreadCount === 1);
+    await ref.close();
+    await until(sub.conversation, (c) => c?.closed === true);
+    // Bad input: a plain member may not reopen, an empty name is refused; nothing changes.
+    await ref.setRole("g-bob", "member");
+    await expect(bob.conversation(ref.id).reopen()).rejects.toMatchObject({ code: "forbidden" });
+    await expect(owner.conversation(ref.id).update({ name: "" })).rejects.toMatchObject({ code: "invalid_argument" });
+    expect(await ref.get()).toMatchObject({ name: "core team", closed: true });
+    await ref.reopen();
+    await until(sub.conversation, (c) => c?.closed === false);
+    sub.unsubscribe();
+
+    // Chatrooms: listed for everyone, joined by id.
+    const room = await owner.createConversation("chatroom", { name: "sdk-lobby" });
+    const page = await bob.chatrooms({ limit: 50 });
+    expect(page.conversations.some((c) => c.id === room.id && c.name === "sdk-lobby")).toBe(true);
+    await bob.conversation(room.id).join();
+    expect((await room.members()).map((m) => m.identity).sort()).toEqual(["g-bob", "g-owner"]);
+  });
+
+  it("a user's profile through the ref: presence and friendship, live", async () => {
+    const me = await session("p-me");
+    const them = await session("p-them");
+    await until(them.state, (s) => s === "connected");
+    const sub = me.user("p-them").subscribe(() => {});
+    await until(sub.profile, (p) => p?.presence.status === "online" && p.friend === null);
+    await me.user("p-them").befriend();
+    await until(sub.profile, (p) => p?.friend === "outgoing");
+    await them.user("p-me").acceptFriend();
+    await until(sub.profile, (p) => p?.friend === "friends");
+    them.dispose();
+    await until(sub.profile, (p) => p?.presence.status === "offline");
+    expect(await me.user("p-them").get()).toMatchObject({ identity: "p-them", friend: "friends", presence: { status: "offline" } });
+    sub.unsubscribe();
   });
 
   it("after missing more than the resume buffer, windows and unread catch up from history (resync)", async () => {

@@ -6,7 +6,10 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
 import {
+  CallsApi,
   type ConnectionState,
+  sessionCredentials,
+  TokenSource,
   UTDApi,
   type UTDCallEvent,
   type UTDPresence,
@@ -60,25 +63,28 @@ describe("@utd-stream/signaling against a real engine", () => {
     return s;
   }
 
-  test("UTDApi re-authenticates once on 401 (revoked token) and retries; without a hook the 401 surfaces", async () => {
-    const mintFor = (api: UTDApi) => api.mintSession({ appId: app.app_id, appKey: app.app_key, identity: "reauth" });
-    let remints = 0;
+  test("one token source: concurrent requests refused with 401 share one re-mint; a fixed token's 401 surfaces", async () => {
+    const minter = sessionCredentials(new UTDApi({ baseUrl: e.url }), { appId: app.app_id, appKey: app.app_key, identity: "reauth" });
+    let mints = 0;
     const api = new UTDApi({
       baseUrl: e.url,
-      reauthenticate: async () => {
-        remints++;
-        return (await mintFor(new UTDApi({ baseUrl: e.url }))).userToken;
-      },
+      tokens: new TokenSource({
+        fetch: async () => {
+          mints++;
+          return minter();
+        },
+      }),
     });
-    const plain = new UTDApi({ baseUrl: e.url });
-    await mintFor(api);
-    const first = await mintFor(plain);
-    // Sign out everywhere: both tokens stop working.
-    await plain.revokeAll();
-    const calls = await api.request<{ calls: unknown[] }>("GET", "/api/v1/calls");
-    expect(calls.calls).toEqual([]);
-    expect(remints).toBe(1);
-    plain.setToken(first.userToken);
+    expect((await api.request<{ calls: unknown[] }>("GET", "/api/v1/calls")).calls).toEqual([]);
+    expect(mints).toBe(1);
+    const first = api.tokens?.peek() as string;
+    // Sign out everywhere: the cached token stops working; five requests at once find out together.
+    await api.revokeAll();
+    await sleep(5);
+    const results = await Promise.all(Array.from({ length: 5 }, () => api.request<{ calls: unknown[] }>("GET", "/api/v1/calls")));
+    expect(results.every((r) => Array.isArray(r.calls))).toBe(true);
+    expect(mints).toBe(2);
+    const plain = new UTDApi({ baseUrl: e.url, token: first });
     await expect(plain.request("GET", "/api/v1/calls")).rejects.toMatchObject({ statusCode: 401, code: "unauthorized" });
   });
 
@@ -184,6 +190,24 @@ describe("@utd-stream/signaling against a real engine", () => {
     await until(() => seen.find((p) => p.status === "offline"), "bob offline");
   });
 
+  test("with both capabilities off, connect() rejects feature_disabled (the upsell check) and leaves no socket", async () => {
+    const off = await e.createApp({ plan: "free" });
+    expect((await e.admin("PATCH", `/admin/v1/apps/${off.app_id}`, { signaling_enabled: false, messaging_enabled: false })).status).toBe(
+      200,
+    );
+    const s = new UTDSignaling({ baseUrl: e.url, appId: off.app_id, appKey: off.app_key, userId: "nobody", WebSocket: WS });
+    opened.push(s);
+    const err = await s.connect().then(
+      () => undefined,
+      (x: unknown) => x,
+    );
+    expect(err).toBeInstanceOf(UTDStreamException);
+    expect(err).toMatchObject({ code: "feature_disabled", statusCode: 403, isFeatureDisabled: true, isSignalingDisabled: true });
+    expect(s.client).toBeUndefined();
+    expect(s.signalingEnabled).toBe(false);
+    expect(s.chatEnabled).toBe(false);
+  });
+
   test("errors are UTDStreamException with the seed's helpers", async () => {
     const bad = new UTDSignaling({ baseUrl: e.url, appId: app.app_id, appKey: "pk_wrong", userId: "x", WebSocket: WS });
     const err = (await bad.connect().catch((x: unknown) => x)) as UTDStreamException;
@@ -252,7 +276,7 @@ describe("@utd-stream/signaling against a real engine", () => {
     const api = new UTDApi({ baseUrl: e.url });
     const bob = await api.mintSession({ appId: app.app_id, appKey: app.app_key, identity: "d-bob" });
     const aliceApi = new UTDApi({ baseUrl: e.url });
-    await aliceApi.mintSession({ appId: app.app_id, appKey: app.app_key, identity: "d-alice" });
+    aliceApi.setToken((await aliceApi.mintSession({ appId: app.app_id, appKey: app.app_key, identity: "d-alice" })).userToken);
     const client = new UTDSignalClient({
       url: bob.wsUrl,
       token: () => bob.userToken,
@@ -270,7 +294,7 @@ describe("@utd-stream/signaling against a real engine", () => {
 
     const N = 30;
     for (let i = 0; i < N; i++) {
-      await aliceApi.createCall("d-bob", { type: "audio_call" });
+      await new CallsApi(aliceApi).create("d-bob", { type: "audio_call" });
       if (i % 7 === 3) client.reconnect();
     }
     await until(() => seqs.length >= N, `${N} events`);

@@ -1,7 +1,16 @@
 // The operator inbox of the example: the other half of the product, on @utd-stream/signaling only.
 // Sign in (JWT from "your backend"), see the team queue, claim, reply (reply-to, attachments), transfer, close.
-import type { HistoryResponse, Message, SupportConversation } from "@utd-stream/protocol";
-import { ChatApi, UTDApi, UTDSignalClient } from "@utd-stream/signaling";
+import {
+  ChatApi,
+  messageFromWire,
+  SupportApi,
+  sessionCredentials,
+  TokenSource,
+  UTDApi,
+  type UTDMessage,
+  UTDSignalClient,
+  type UTDSupportConversation,
+} from "@utd-stream/signaling";
 
 declare global {
   interface Window {
@@ -24,40 +33,49 @@ async function identityToken(identity: string): Promise<string | undefined> {
   return pasted || undefined;
 }
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-// A bound fetch: UTDApi calls it as a method, which the global fetch refuses in browsers.
-const api = new UTDApi({ baseUrl: location.origin, fetch: (url, init) => fetch(url, init) });
+const api = new UTDApi({ baseUrl: location.origin });
 const chat = new ChatApi(api);
+const support = new SupportApi(api);
 let client: UTDSignalClient | undefined;
 let me = "";
-let selected: SupportConversation | undefined;
-let messages: Message[] = [];
-let replyTo: Message | undefined;
+let selected: UTDSupportConversation | undefined;
+let messages: UTDMessage[] = [];
+let replyTo: UTDMessage | undefined;
 let typingTimer: ReturnType<typeof setTimeout> | undefined;
 
 async function signIn(): Promise<void> {
   me = $<HTMLInputElement>("identity").value.trim();
-  const jwt = await identityToken(me);
-  const s = await api.mintSession({ appId: cfg.appId, appKey: cfg.appKey, identity: me, ...(jwt ? { identityToken: jwt } : {}) });
-  const who = await api.request<{ operator: boolean }>("GET", "/api/v1/support/me");
-  $("me").textContent = who.operator ? `signed in as ${me}` : `${me} is not an operator of this app`;
-  $("me").dataset.operator = String(who.operator);
-  if (!who.operator) return;
+  const identity = me;
+  // Signed-mode apps need an identity token on every mint; open-mode apps have none.
+  const signed = (await identityToken(identity)) !== undefined;
+  // One token source: minted now, minted again (with a fresh identity token) whenever it expires.
+  const tokens = new TokenSource({
+    fetch: sessionCredentials(new UTDApi({ baseUrl: location.origin }), {
+      appId: cfg.appId,
+      appKey: cfg.appKey,
+      identity,
+      ...(signed ? { identityToken: async () => (await identityToken(identity)) ?? "" } : {}),
+    }),
+  });
+  const { session } = await tokens.credentials();
+  api.tokens = tokens;
+  const operator = await support.isOperator();
+  $("me").textContent = operator ? `signed in as ${me}` : `${me} is not an operator of this app`;
+  $("me").dataset.operator = String(operator);
+  if (!operator) return;
   client?.disconnect();
   client = new UTDSignalClient({
-    url: s.wsUrl,
-    token: () => s.userToken,
-    refreshToken: async () => {
-      const fresh = await identityToken(me);
-      return (await api.mintSession({ appId: cfg.appId, appKey: cfg.appKey, identity: me, ...(fresh ? { identityToken: fresh } : {}) }))
-        .userToken;
-    },
+    url: session?.wsUrl ?? `${location.origin.replace(/^http/, "ws")}/api/v1/ws`,
+    token: () => tokens.token(),
+    refreshToken: (failed) => tokens.refresh(failed),
   });
   client.on("welcome", () => void refresh());
   client.on("support.updated", () => void refresh());
-  client.on("message.new" as never, (m: Message) => {
-    if (m.conversation_id === selected?.id && !messages.some((x) => x.id === m.id)) {
+  client.on("message.new", (wire) => {
+    const m = messageFromWire(wire);
+    if (m.conversationId === selected?.id && !messages.some((x) => x.id === m.id)) {
       messages.push(m);
-      messages.sort((a, b) => a.seq - b.seq);
+      messages.sort((a, b) => (a.seq ?? 0) - (b.seq ?? 0));
       renderLog();
     }
     void refreshQueue();
@@ -83,10 +101,10 @@ async function refresh(): Promise<void> {
 
 async function refreshQueue(): Promise<void> {
   const state = $<HTMLInputElement>("showClosed").checked ? "all" : "open";
-  const r = await api.request<{ conversations: SupportConversation[] }>("GET", `/api/v1/support/queue?state=${state}`);
+  const conversations = await support.queue({ state });
   const ul = $("queue");
   ul.replaceChildren(
-    ...r.conversations.map((c) => {
+    ...conversations.map((c) => {
       const li = document.createElement("li");
       const b = document.createElement("button");
       b.type = "button";
@@ -99,7 +117,7 @@ async function refreshQueue(): Promise<void> {
       const last = document.createElement("div");
       last.style.fontSize = "12px";
       last.style.color = "#6b7385";
-      last.textContent = c.last_message?.text ?? "";
+      last.textContent = c.lastMessage?.text ?? "";
       b.append(c.visitor, badge, last);
       b.addEventListener("click", () => void select(c.id));
       li.append(b);
@@ -109,13 +127,12 @@ async function refreshQueue(): Promise<void> {
 }
 
 async function select(id: string): Promise<void> {
-  selected = await api.request<SupportConversation>("GET", `/api/v1/support/conversations/${encodeURIComponent(id)}`);
-  messages = (await api.request<HistoryResponse>("GET", `/api/v1/support/conversations/${encodeURIComponent(id)}/messages?limit=100`))
-    .messages;
+  selected = await support.get(id);
+  messages = (await support.history(id, { limit: 100 })).messages;
   renderConversation();
   const last = messages.at(-1);
-  if (selected.assignee === me && last && selected.state !== "closed") {
-    await api.request("POST", `/api/v1/conversations/${encodeURIComponent(id)}/read`, { seq: last.seq }).catch(() => {});
+  if (selected.assignee === me && last?.seq && selected.state !== "closed") {
+    await chat.markRead(id, last.seq).catch(() => {});
   }
   void refreshQueue();
 }
@@ -141,10 +158,10 @@ function renderLog(): void {
       const li = document.createElement("li");
       li.dataset.id = m.id;
       if (m.sender === me) li.className = "mine";
-      if (m.reply_to) {
+      if (m.replyTo) {
         const q = document.createElement("div");
         q.className = "quote";
-        q.textContent = byId.get(m.reply_to)?.text ?? "…";
+        q.textContent = byId.get(m.replyTo)?.text ?? "…";
         li.append(q);
       }
       const text = document.createElement("div");
@@ -158,12 +175,12 @@ function renderLog(): void {
         link.href = "#";
         link.addEventListener("click", (e) => {
           e.preventDefault();
-          void chat.file(a.file_token).then((f) => f.downloadUrl && window.open(f.downloadUrl, "_blank"));
+          void chat.file(a.fileToken).then((f) => f.downloadUrl && window.open(f.downloadUrl, "_blank"));
         });
         li.append(link);
       }
       const f = document.createElement("footer");
-      f.append(`${m.sender ?? "system"} · ${new Date(m.created_at).toLocaleTimeString()}`);
+      f.append(`${m.sender ?? "system"} · ${m.createdAt.toLocaleTimeString()}`);
       const reply = document.createElement("button");
       reply.type = "button";
       reply.textContent = "Reply";
@@ -182,7 +199,7 @@ function renderLog(): void {
 
 async function action(verb: "claim" | "close"): Promise<void> {
   if (!selected) return;
-  selected = await api.request<SupportConversation>("POST", `/api/v1/support/conversations/${encodeURIComponent(selected.id)}/${verb}`);
+  selected = await (verb === "claim" ? support.claim(selected.id) : support.close(selected.id));
   renderConversation();
   void refreshQueue();
 }
@@ -194,9 +211,7 @@ $("claim").addEventListener("click", () => void action("claim"));
 $("close").addEventListener("click", () => void action("close"));
 $("transfer").addEventListener("click", async () => {
   if (!selected) return;
-  selected = await api.request<SupportConversation>("POST", `/api/v1/support/conversations/${encodeURIComponent(selected.id)}/transfer`, {
-    to: $<HTMLInputElement>("transferTo").value.trim(),
-  });
+  selected = await support.transfer(selected.id, $<HTMLInputElement>("transferTo").value.trim());
   renderConversation();
 });
 $("text").addEventListener("input", () => {
@@ -210,20 +225,18 @@ $<HTMLFormElement>("composer").addEventListener("submit", async (e) => {
   const text = input.value.trim();
   const file = fileInput.files?.[0];
   if (!text && !file) return;
-  const body: Record<string, unknown> = { client_msg_id: crypto.randomUUID() };
-  if (text) body.text = text;
-  if (replyTo) body.reply_to = replyTo.id;
+  const send: { text?: string; replyTo?: string; files?: string[] } = {};
+  if (text) send.text = text;
+  if (replyTo) send.replyTo = replyTo.id;
   if (file) {
     const kind = file.type.startsWith("image/") ? "image" : file.type.startsWith("audio/") ? "audio" : "file";
-    body.attachments = [
-      { file_token: await chat.upload(kind, file, { filename: file.name, contentType: file.type || "application/octet-stream" }) },
-    ];
+    send.files = [await chat.upload(kind, file, { filename: file.name, contentType: file.type || "application/octet-stream" })];
   }
   input.value = "";
   fileInput.value = "";
   replyTo = undefined;
   $("replying").textContent = "";
-  const m = await api.request<Message>("POST", `/api/v1/conversations/${encodeURIComponent(selected.id)}/messages`, body);
+  const m = await chat.send(selected.id, send, crypto.randomUUID());
   if (!messages.some((x) => x.id === m.id)) messages.push(m);
   renderLog();
 });

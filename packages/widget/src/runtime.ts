@@ -1,11 +1,18 @@
-import type { HistoryResponse, MarkReadResponse, Message, SupportConversation, SupportEvent, UploadKind } from "@utd-stream/protocol";
+import type { SupportEvent, UploadKind } from "@utd-stream/protocol";
 import {
   ChatApi,
   CLOSE_CODES,
   type FetchLike,
+  messageFromWire,
   type ReadableStore,
   Store,
+  SupportApi,
+  sessionCredentials,
+  supportConversationFromWire,
+  TokenSource,
   UTDApi,
+  type UTDCredentials,
+  type UTDSendParams,
   UTDSignalClient,
   UTDStreamException,
   type WebSocketConstructor,
@@ -13,7 +20,7 @@ import {
 import { MessageDeduper, OnceSet } from "./dedup.js";
 import type { UTDEventBus } from "./events.js";
 import { type KeyValueStorage, type PersistedSession, SessionStore } from "./session-store.js";
-import { conversationFromWire, jwtSubject, type LiveChatConversation, type LiveChatMessage, messageFromWire } from "./wire.js";
+import { jwtSubject, type LiveChatConversation, type LiveChatMessage, stored } from "./wire.js";
 
 /** Where the engine is and which app the visitor belongs to. */
 export interface LiveChatConfig {
@@ -60,8 +67,6 @@ interface SendJob {
   sending: boolean;
 }
 
-const EXPIRY_SLACK_MS = 5_000;
-
 function isAuthError(err: unknown): boolean {
   return err instanceof UTDStreamException && (err.code === "unauthorized" || err.statusCode === 401);
 }
@@ -87,13 +92,12 @@ export class LiveChatRuntime {
   private background = false;
   private widgets = 0;
   private client: UTDSignalClient | undefined;
-  private api: UTDApi | undefined;
+  private support: SupportApi | undefined;
   private chatApi: ChatApi | undefined;
   private offs: (() => void)[] = [];
   private readonly once = new OnceSet();
   private deduper: { conversationId: string; d: MessageDeduper } | undefined;
   private authFailedFired = false;
-  private refreshing: Promise<string> | undefined;
   private lastTyping = 0;
   private readonly jobs = new Map<string, SendJob>();
 
@@ -160,10 +164,9 @@ export class LiveChatRuntime {
     const baseUrl = trimSlash(cfg.baseUrl ?? defaultBaseUrl());
     const same = prev && prev.identity === identity && prev.appId === cfg.appId && prev.baseUrl === baseUrl;
     const deviceId = same ? prev.deviceId : `web-${newClientId()}`;
-    const api = this.makeApi(baseUrl);
     let s: Awaited<ReturnType<UTDApi["mintSession"]>>;
     try {
-      s = await api.mintSession({ appId: cfg.appId, appKey: cfg.appKey, identity, identityToken: jwt, deviceId });
+      s = await this.makeApi(baseUrl).mintSession({ appId: cfg.appId, appKey: cfg.appKey, identity, identityToken: jwt, deviceId });
     } catch (err) {
       // A banned visitor gets the "unavailable" screen, not an endless sign-in prompt.
       if (err instanceof UTDStreamException && err.isBanned) this.connectionStore.set("unavailable");
@@ -243,11 +246,44 @@ export class LiveChatRuntime {
 
   // ---------- connection ----------
 
-  private makeApi(baseUrl: string, token?: string): UTDApi {
-    // Bound: UTDApi calls its fetch as a method, which browsers refuse for the global fetch ("Illegal invocation").
-    const o: ConstructorParameters<typeof UTDApi>[0] = { baseUrl, fetch: this.opts.fetch ?? ((url, init) => globalThis.fetch(url, init)) };
-    if (token) o.token = token;
+  private makeApi(baseUrl: string, tokens?: TokenSource): UTDApi {
+    const o: ConstructorParameters<typeof UTDApi>[0] = { baseUrl };
+    if (this.opts.fetch) o.fetch = this.opts.fetch;
+    if (tokens) o.tokens = tokens;
     return new UTDApi(o);
+  }
+
+  /**
+   * The visitor's token source: the persisted user token while it lasts, then a new session minted with
+   * the stored JWT (persisted again). A refusal means the visitor must log in again.
+   */
+  private tokenSource(s: PersistedSession): TokenSource {
+    const mint = sessionCredentials(this.makeApi(s.baseUrl), {
+      appId: s.appId,
+      appKey: s.appKey,
+      identity: s.identity,
+      deviceId: s.deviceId,
+      identityToken: async () => {
+        const jwt = this.sessions.load()?.identityToken;
+        if (!jwt) throw new UTDStreamException(401, "unauthorized", "no stored identity token");
+        return jwt;
+      },
+    });
+    const fetch = async (): Promise<UTDCredentials> => {
+      if (!this.sessions.load()) throw new UTDStreamException(401, "unauthorized", "signed out");
+      try {
+        const c = await mint();
+        this.sessions.update({ userToken: c.token, userTokenExpiresAt: c.expiresAt?.getTime() ?? 0, wsUrl: c.session?.wsUrl ?? s.wsUrl });
+        return c;
+      } catch (err) {
+        if (isAuthError(err) || (err instanceof UTDStreamException && err.isForbidden)) {
+          const banned = err instanceof UTDStreamException && err.isBanned;
+          this.authFailed(err instanceof Error ? err.message : "the stored token no longer works", banned ? "unavailable" : "signed_out");
+        }
+        throw err;
+      }
+    };
+    return new TokenSource({ fetch, initial: { token: s.userToken, expiresAt: new Date(s.userTokenExpiresAt) } });
   }
 
   private ensureRunning(): void {
@@ -257,17 +293,15 @@ export class LiveChatRuntime {
       this.connectionStore.set("signed_out");
       return;
     }
-    this.api = this.makeApi(s.baseUrl, s.userToken);
-    this.chatApi = new ChatApi(this.api);
+    const tokens = this.tokenSource(s);
+    const api = this.makeApi(s.baseUrl, tokens);
+    this.support = new SupportApi(api);
+    this.chatApi = new ChatApi(api);
     const o: ConstructorParameters<typeof UTDSignalClient>[0] = {
       url: () => this.sessions.load()?.wsUrl ?? s.wsUrl,
       // A stored token that is about to lapse is swapped before the hello (no doomed round trip).
-      token: async () => {
-        const cur = this.sessions.load();
-        if (!cur) throw UTDStreamException.fromWire({ code: "unauthorized", message: "signed out" });
-        return cur.userTokenExpiresAt - EXPIRY_SLACK_MS > Date.now() ? cur.userToken : this.refreshToken();
-      },
-      refreshToken: () => this.refreshToken(),
+      token: () => tokens.token(),
+      refreshToken: (failed) => tokens.refresh(failed),
       deviceId: s.deviceId,
       backoff: this.opts.backoff ?? { initialMs: 300, maxMs: 10_000 },
     };
@@ -295,9 +329,9 @@ export class LiveChatRuntime {
           this.authFailed(c.reason || "the stored token no longer works");
         }
       }),
-      client.on("message.new", (m) => this.onMessage(messageFromWire(m))),
-      client.on("message.updated", (m) => this.onChanged(messageFromWire(m))),
-      client.on("message.deleted", (m) => this.onChanged(messageFromWire(m))),
+      client.on("message.new", (m) => this.onMessage(stored(messageFromWire(m)))),
+      client.on("message.updated", (m) => this.onChanged(stored(messageFromWire(m)))),
+      client.on("message.deleted", (m) => this.onChanged(stored(messageFromWire(m)))),
       client.on("conversation.updated", (e) => {
         if (e.change === "closed" && e.conversation_id === this.conversationStore.value?.id) this.onClosed(e.conversation_id, e.by);
       }),
@@ -327,47 +361,15 @@ export class LiveChatRuntime {
     c?.disconnect();
   }
 
-  /** Mints a fresh user token with the stored JWT; a refusal means the visitor must log in again. */
-  private refreshToken(): Promise<string> {
-    this.refreshing ??= (async () => {
-      const s = this.sessions.load();
-      try {
-        if (!s?.identityToken) throw UTDStreamException.fromWire({ code: "unauthorized", message: "no stored identity token" });
-        const api = this.makeApi(s.baseUrl);
-        const fresh = await api.mintSession({
-          appId: s.appId,
-          appKey: s.appKey,
-          identity: s.identity,
-          identityToken: s.identityToken,
-          deviceId: s.deviceId,
-        });
-        this.sessions.update({ userToken: fresh.userToken, userTokenExpiresAt: fresh.expiresAt.getTime(), wsUrl: fresh.wsUrl });
-        this.api?.setToken(fresh.userToken);
-        return fresh.userToken;
-      } catch (err) {
-        if (isAuthError(err) || (err instanceof UTDStreamException && err.isForbidden)) {
-          const banned = err instanceof UTDStreamException && err.isBanned;
-          this.authFailed(err instanceof Error ? err.message : "the stored token no longer works", banned ? "unavailable" : "signed_out");
-        }
-        throw err;
-      } finally {
-        this.refreshing = undefined;
-      }
-    })();
-    return this.refreshing;
+  /** The support API of the running session (undefined when signed out or stopped). */
+  private supportApi(): SupportApi {
+    if (!this.support) throw new UTDStreamException(401, "unauthorized", "signed out");
+    return this.support;
   }
 
-  /** Runs a REST call; on `unauthorized` refreshes the token once and retries. */
-  private async withAuth<T>(fn: (api: UTDApi) => Promise<T>): Promise<T> {
-    const api = this.api;
-    if (!api) throw UTDStreamException.fromWire({ code: "unauthorized", message: "signed out" });
-    try {
-      return await fn(api);
-    } catch (err) {
-      if (!isAuthError(err)) throw err;
-      await this.refreshToken();
-      return fn(api);
-    }
+  private chat(): ChatApi {
+    if (!this.chatApi) throw new UTDStreamException(401, "unauthorized", "signed out");
+    return this.chatApi;
   }
 
   /** The stored session stopped working: drop it, show `state`, and tell the host (`conversationAuthFailed`) once. */
@@ -429,19 +431,10 @@ export class LiveChatRuntime {
     try {
       const s = this.sessions.load();
       if (!s) return;
-      let conv: SupportConversation | undefined;
-      if (s.conversationId) {
-        conv = await this.withAuth((api) =>
-          api.request<SupportConversation>("GET", `/api/v1/support/conversations/${enc(s.conversationId as string)}`),
-        );
-      } else {
-        const r = await this.withAuth((api) =>
-          api.request<{ conversations: SupportConversation[] }>("GET", "/api/v1/support/conversations?state=open&limit=1"),
-        );
-        conv = r.conversations[0];
-      }
-      if (!conv) return;
-      const c = conversationFromWire(conv);
+      const c = s.conversationId
+        ? await this.supportApi().get(s.conversationId)
+        : (await this.supportApi().mine({ state: "open", limit: 1 }))[0];
+      if (!c) return;
       if (s.conversationId !== c.id && c.state !== "closed") {
         // Found, not started here (another tab, device or login): what it already holds is not news.
         this.sessions.update({ conversationId: c.id, lastSeq: c.lastSeq });
@@ -461,13 +454,11 @@ export class LiveChatRuntime {
   private async loadAfter(conversationId: string, after: number): Promise<void> {
     let cursor = after;
     for (let page = 0; page < 50; page++) {
-      const r = await this.withAuth((api) =>
-        api.request<HistoryResponse>("GET", `/api/v1/support/conversations/${enc(conversationId)}/messages?after=${cursor}&limit=200`),
-      );
-      for (const m of r.messages) this.onMessage(messageFromWire(m));
+      const r = await this.supportApi().history(conversationId, { after: cursor, limit: 200 });
+      for (const m of r.messages) this.onMessage(stored(m));
       const last = r.messages.at(-1);
-      if (!r.has_more || !last) return;
-      cursor = last.seq;
+      if (!r.hasMore || !last) return;
+      cursor = last.seq ?? cursor;
     }
   }
 
@@ -475,10 +466,8 @@ export class LiveChatRuntime {
   async loadRecent(limit = 50): Promise<void> {
     const c = this.conversationStore.value;
     if (!c) return;
-    const r = await this.withAuth((api) =>
-      api.request<HistoryResponse>("GET", `/api/v1/support/conversations/${enc(c.id)}/messages?limit=${limit}`),
-    );
-    for (const m of r.messages) this.onMessage(messageFromWire(m));
+    const r = await this.supportApi().history(c.id, { limit });
+    for (const m of r.messages) this.onMessage(stored(m));
   }
 
   private onMessage(m: LiveChatMessage): void {
@@ -519,7 +508,7 @@ export class LiveChatRuntime {
   }
 
   private onSupport(e: SupportEvent): void {
-    const c = conversationFromWire(e.conversation);
+    const c = supportConversationFromWire(e.conversation);
     const cur = this.conversationStore.value;
     if (c.visitor !== this.identity) return;
     if (cur && cur.id !== c.id && cur.state !== "closed") return;
@@ -547,10 +536,7 @@ export class LiveChatRuntime {
     const cur = this.conversationStore.value;
     if (cur && cur.state !== "closed") return cur;
     const widgetId = this.sessions.load()?.widgetId ?? this.config?.widgetId;
-    const body = widgetId ? { custom: { widget_id: widgetId } } : {};
-    const conv = conversationFromWire(
-      await this.withAuth((api) => api.request<SupportConversation>("POST", "/api/v1/support/conversations", body)),
-    );
+    const conv = await this.supportApi().start(widgetId ? { widget_id: widgetId } : undefined);
     const s = this.sessions.load();
     if (s && s.conversationId !== conv.id) this.sessions.update({ conversationId: conv.id, lastSeq: 0 });
     this.deduper = undefined;
@@ -593,23 +579,16 @@ export class LiveChatRuntime {
         const tokens: string[] = [];
         for (const f of job.files) {
           tokens.push(
-            await this.withAuth(() =>
-              (this.chatApi as ChatApi).upload(uploadKind(f.type), f, {
-                filename: f.name,
-                contentType: f.type || "application/octet-stream",
-              }),
-            ),
+            await this.chat().upload(uploadKind(f.type), f, { filename: f.name, contentType: f.type || "application/octet-stream" }),
           );
         }
         job.tokens = tokens;
       }
-      const body: Record<string, unknown> = { client_msg_id: job.clientMsgId };
-      if (job.text) body.text = job.text;
-      if (job.tokens.length) body.attachments = job.tokens.map((file_token) => ({ file_token }));
-      if (job.replyTo) body.reply_to = job.replyTo;
-      const m = messageFromWire(
-        await this.withAuth((api) => api.request<Message>("POST", `/api/v1/support/conversations/${enc(conv.id)}/messages`, body)),
-      );
+      const p: UTDSendParams = {};
+      if (job.text) p.text = job.text;
+      if (job.tokens.length) p.files = job.tokens;
+      if (job.replyTo) p.replyTo = job.replyTo;
+      const m = stored(await this.supportApi().send(conv.id, p, job.clientMsgId));
       this.jobs.delete(job.clientMsgId);
       this.onMessage(m);
       return m;
@@ -629,8 +608,8 @@ export class LiveChatRuntime {
   async close(): Promise<void> {
     const cur = this.conversationStore.value;
     if (!cur || cur.state === "closed") return;
-    const c = await this.withAuth((api) => api.request<SupportConversation>("POST", `/api/v1/support/conversations/${enc(cur.id)}/close`));
-    this.onClosed(c.id, c.closed_by);
+    const c = await this.supportApi().close(cur.id);
+    this.onClosed(c.id, c.closedBy);
   }
 
   /** Marks everything shown as read. */
@@ -638,7 +617,7 @@ export class LiveChatRuntime {
     const c = this.conversationStore.value;
     const last = this.messagesStore.value.at(-1);
     if (!c || !last || c.state === "closed") return;
-    await this.withAuth((api) => api.request<MarkReadResponse>("POST", `/api/v1/conversations/${enc(c.id)}/read`, { seq: last.seq }));
+    await this.chat().markRead(c.id, last.seq);
   }
 
   /** Tells the operator the visitor is typing (at most every 3 s). */
@@ -652,17 +631,13 @@ export class LiveChatRuntime {
 
   /** A signed download URL for an attachment. */
   async fileUrl(fileToken: string): Promise<string | null> {
-    return (await this.withAuth(() => (this.chatApi as ChatApi).file(fileToken))).downloadUrl;
+    return (await this.chat().file(fileToken)).downloadUrl;
   }
 
   private reportLater(err: unknown): void {
     // Not fatal (the next reconnect catches up again); surface it for the developer console.
     if (typeof console !== "undefined") console.warn("[utd-chat] catch-up failed:", err);
   }
-}
-
-function enc(s: string): string {
-  return encodeURIComponent(s);
 }
 
 function trimSlash(u: string): string {

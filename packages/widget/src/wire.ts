@@ -1,94 +1,21 @@
-import type { Attachment, Message, SupportConversation, SupportState, UploadKind } from "@utd-stream/protocol";
+import { jwtClaims, type UTDAttachment, type UTDMessage, type UTDSupportConversation } from "@utd-stream/signaling";
 
-/** An attachment of a message (camelCase). */
-export interface LiveChatAttachment {
-  fileToken: string;
-  kind: UploadKind;
-  filename: string;
-  contentType: string;
-  size: number;
-}
+/** An attachment of a message (the SDK's `UTDAttachment`). */
+export type LiveChatAttachment = UTDAttachment;
 
-/** A message as the widget and the event bus hand it out (camelCase of the wire `Message`). */
-export interface LiveChatMessage {
-  id: string;
-  conversationId: string;
-  seq: number;
-  type: "text" | "system";
-  sender: string | null;
-  text: string | null;
-  custom: Record<string, unknown> | null;
-  attachments: LiveChatAttachment[];
-  replyTo: string | null;
-  clientMsgId: string | null;
-  createdAt: Date;
-  deleted: boolean;
-}
+/** A message as the widget and the event bus hand it out: the SDK's `UTDMessage`, stored by the engine (so it has a `seq`). */
+export type LiveChatMessage = UTDMessage & { seq: number };
 
-/** A support conversation: state and assignee as both sides see them. */
-export interface LiveChatConversation {
-  id: string;
-  visitor: string;
-  state: SupportState;
-  assignee: string | null;
-  custom: Record<string, unknown> | null;
-  createdAt: Date;
-  closedAt: Date | null;
-  closedBy: string | null;
-  lastSeq: number;
-}
+/** A support conversation: state and assignee as both sides see them (the SDK's `UTDSupportConversation`). */
+export type LiveChatConversation = UTDSupportConversation;
 
-function attachmentFromWire(a: Attachment): LiveChatAttachment {
-  return { fileToken: a.file_token, kind: a.kind, filename: a.filename, contentType: a.content_type, size: a.size };
-}
-
-/** The one place wire messages become camelCase. */
-export function messageFromWire(m: Message): LiveChatMessage {
-  return {
-    id: m.id,
-    conversationId: m.conversation_id,
-    seq: m.seq,
-    type: m.type,
-    sender: m.sender,
-    text: m.text,
-    custom: m.custom as Record<string, unknown> | null,
-    attachments: m.attachments.map(attachmentFromWire),
-    replyTo: m.reply_to,
-    clientMsgId: m.client_msg_id,
-    createdAt: new Date(m.created_at),
-    deleted: m.deleted,
-  };
-}
-
-export function conversationFromWire(c: SupportConversation): LiveChatConversation {
-  return {
-    id: c.id,
-    visitor: c.visitor,
-    state: c.state,
-    assignee: c.assignee,
-    custom: c.custom as Record<string, unknown> | null,
-    createdAt: new Date(c.created_at),
-    closedAt: c.closed_at === null ? null : new Date(c.closed_at),
-    closedBy: c.closed_by,
-    lastSeq: c.last_seq,
-  };
+/** A message the engine stored (every message off the wire is one; only the SDK's optimistic copies lack a seq). */
+export function stored(m: UTDMessage): LiveChatMessage {
+  return { ...m, seq: m.seq ?? 0 };
 }
 
 /** The `sub` claim of a JWT (the visitor's identity), without verifying it (the engine does that). */
 export function jwtSubject(jwt: string): string | null {
-  const part = jwt.split(".")[1];
-  if (!part) return null;
-  try {
-    const b64 = part.replace(/-/g, "+").replace(/_/g, "/");
-    const json = decodeURIComponent(
-      Array.from(
-        atob(b64.padEnd(b64.length + ((4 - (b64.length % 4)) % 4), "=")),
-        (c) => `%${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-      ).join(""),
-    );
-    const claims = JSON.parse(json) as { sub?: unknown };
-    return typeof claims.sub === "string" && claims.sub.length > 0 ? claims.sub : null;
-  } catch {
-    return null;
-  }
+  const sub = jwtClaims(jwt)?.sub;
+  return typeof sub === "string" && sub.length > 0 ? sub : null;
 }

@@ -6,6 +6,7 @@ import type {
   Friend,
   HistoryResponse,
   MarkReadResponse,
+  Member,
   MemberPage,
   Message,
   SearchMessagesResponse,
@@ -13,11 +14,12 @@ import type {
   UploadInfo,
   UploadKind,
 } from "@utd-stream/protocol";
-import { UTDStreamException } from "@utd-stream/protocol";
-import type { UTDApi } from "../api.js";
+import type { UploadData, UTDApi } from "../core/api.js";
 import {
   conversationFromWire,
   friendFromWire,
+  historyFromWire,
+  historyQuery,
   memberFromWire,
   messageFromWire,
   sendToWire,
@@ -27,28 +29,14 @@ import {
   type UTDCustom,
   type UTDFileMetadata,
   type UTDFriend,
+  type UTDHistoryPage,
+  type UTDHistoryQuery,
   type UTDMember,
   type UTDMessage,
   type UTDSendParams,
-} from "./wire.js";
+} from "../wire/chat.js";
 
 const enc = encodeURIComponent;
-
-/** Bytes to upload: a `Blob`/`File`, an `ArrayBuffer` or a typed array. */
-export type UploadData = Blob | ArrayBuffer | Uint8Array;
-
-/** A `fetch` able to PUT binary bodies (the global one by default). */
-export type BinaryFetch = (
-  url: string,
-  init: { method: string; headers: Record<string, string>; body: UploadData },
-) => Promise<{ status: number; text(): Promise<string> }>;
-
-/** A page of history, oldest first. */
-export interface UTDHistoryPage {
-  messages: UTDMessage[];
-  hasMore: boolean;
-  lastSeq: number;
-}
 
 /** Unread counts: total and per conversation. */
 export interface UTDUnread {
@@ -97,12 +85,16 @@ export function highlightParts(hit: UTDSearchHit): { text: string; match: boolea
   return out;
 }
 
-/** Typed REST access to the chat endpoints, on top of {@link UTDApi} (same token, same errors). */
+/** A page of conversations, most recently active first. */
+export interface UTDConversationPage {
+  conversations: UTDConversation[];
+  /** Pass as `before` for the next (older) page; null at the end. */
+  nextBefore: string | null;
+}
+
+/** Typed REST access to the chat endpoints (`/api/v1/conversations`, `/api/v1/chatrooms`, friends, uploads), on the shared {@link UTDApi}. */
 export class ChatApi {
-  constructor(
-    readonly api: UTDApi,
-    private readonly fetchBinary?: BinaryFetch,
-  ) {}
+  constructor(readonly api: UTDApi) {}
 
   async createConversation(
     kind: ConversationKind,
@@ -116,8 +108,34 @@ export class ChatApi {
   }
 
   async listConversations(limit = 50): Promise<UTDConversation[]> {
-    const r = await this.api.request<{ conversations: Conversation[] }>("GET", `/api/v1/conversations?limit=${limit}`);
-    return r.conversations.map(conversationFromWire);
+    return (await this.conversationPage({ limit })).conversations;
+  }
+
+  /** A page of the user's conversations, most recently active first (`kind` filters; `before` pages back). */
+  async conversationPage(q: { limit?: number; kind?: ConversationKind; before?: string } = {}): Promise<UTDConversationPage> {
+    const s = new URLSearchParams();
+    if (q.limit !== undefined) s.set("limit", String(q.limit));
+    if (q.kind !== undefined) s.set("kind", q.kind);
+    if (q.before !== undefined) s.set("before", q.before);
+    const qs = s.toString();
+    const r = await this.api.request<{ conversations: Conversation[]; next_before: string | null }>(
+      "GET",
+      `/api/v1/conversations${qs ? `?${qs}` : ""}`,
+    );
+    return { conversations: r.conversations.map(conversationFromWire), nextBefore: r.next_before };
+  }
+
+  /** The app's open chatrooms (anyone may `join`), newest first. */
+  async chatrooms(q: { limit?: number; before?: string } = {}): Promise<UTDConversationPage> {
+    const s = new URLSearchParams();
+    if (q.limit !== undefined) s.set("limit", String(q.limit));
+    if (q.before !== undefined) s.set("before", q.before);
+    const qs = s.toString();
+    const r = await this.api.request<{ conversations: Conversation[]; next_before: string | null }>(
+      "GET",
+      `/api/v1/chatrooms${qs ? `?${qs}` : ""}`,
+    );
+    return { conversations: r.conversations.map(conversationFromWire), nextBefore: r.next_before };
   }
 
   async getConversation(id: string): Promise<UTDConversation> {
@@ -137,6 +155,39 @@ export class ChatApi {
     return out;
   }
 
+  /** Renames and/or changes custom data (owner or admin); `null` clears. */
+  async update(id: string, change: { name?: string | null; custom?: UTDCustom | null }): Promise<UTDConversation> {
+    return conversationFromWire(await this.api.request<Conversation>("PATCH", `/api/v1/conversations/${enc(id)}`, change));
+  }
+
+  /** Closes (no more messages; history stays) or reopens a group or chatroom (owner). */
+  async setClosed(id: string, closed: boolean): Promise<UTDConversation> {
+    return conversationFromWire(
+      await this.api.request<Conversation>("POST", `/api/v1/conversations/${enc(id)}/${closed ? "close" : "reopen"}`),
+    );
+  }
+
+  /** Adds members to a group (owner or admin; `max_group_members`); resolves to every member. */
+  async addMembers(id: string, identities: readonly string[]): Promise<UTDMember[]> {
+    const r = await this.api.request<{ members: Member[] }>("POST", `/api/v1/conversations/${enc(id)}/members`, {
+      identities: [...identities],
+    });
+    return r.members.map(memberFromWire);
+  }
+
+  /** Changes a member's role (owner only). */
+  async setRole(id: string, identity: string, role: "admin" | "member"): Promise<UTDMember[]> {
+    const r = await this.api.request<{ members: Member[] }>("PATCH", `/api/v1/conversations/${enc(id)}/members/${enc(identity)}`, {
+      role,
+    });
+    return r.members.map(memberFromWire);
+  }
+
+  /** Removes a member (owner: anyone; admin: members), or leaves when it is you. */
+  async removeMember(id: string, identity: string): Promise<void> {
+    await this.api.request("DELETE", `/api/v1/conversations/${enc(id)}/members/${enc(identity)}`);
+  }
+
   async join(id: string): Promise<UTDConversation> {
     return conversationFromWire(await this.api.request<Conversation>("POST", `/api/v1/conversations/${enc(id)}/join`));
   }
@@ -151,14 +202,8 @@ export class ChatApi {
     );
   }
 
-  async history(id: string, q: { before?: number; after?: number; limit?: number } = {}): Promise<UTDHistoryPage> {
-    const s = new URLSearchParams();
-    if (q.before !== undefined) s.set("before", String(q.before));
-    if (q.after !== undefined) s.set("after", String(q.after));
-    if (q.limit !== undefined) s.set("limit", String(q.limit));
-    const qs = s.toString();
-    const r = await this.api.request<HistoryResponse>("GET", `/api/v1/conversations/${enc(id)}/messages${qs ? `?${qs}` : ""}`);
-    return { messages: r.messages.map(messageFromWire), hasMore: r.has_more, lastSeq: r.last_seq };
+  async history(id: string, q: UTDHistoryQuery = {}): Promise<UTDHistoryPage> {
+    return historyFromWire(await this.api.request<HistoryResponse>("GET", `/api/v1/conversations/${enc(id)}/messages${historyQuery(q)}`));
   }
 
   async edit(id: string, messageId: string, p: { text?: string | null; custom?: UTDCustom | null }): Promise<UTDMessage> {
@@ -247,24 +292,7 @@ export class ChatApi {
       size,
       metadata,
     });
-    const f = this.fetchBinary ?? (globalThis.fetch as unknown as BinaryFetch | undefined);
-    if (!f) throw new Error("no fetch available for uploads");
-    let res: { status: number; text(): Promise<string> };
-    try {
-      res = await f(p.upload_url, { method: p.method, headers: p.headers, body: data });
-    } catch (err) {
-      throw UTDStreamException.network(err instanceof Error ? err.message : String(err));
-    }
-    const text = await res.text();
-    if (res.status < 200 || res.status >= 300) {
-      let body: unknown;
-      try {
-        body = JSON.parse(text);
-      } catch {
-        body = undefined;
-      }
-      throw UTDStreamException.fromResponse(res.status, body);
-    }
+    await this.api.put(p.upload_url, p.method, p.headers, data);
     return p.file_token;
   }
 

@@ -1,7 +1,7 @@
 import { UTDStreamException } from "@utd-stream/protocol";
 import { type ReadableStore, Store } from "../store.js";
+import type { UTDConversation, UTDCustom, UTDMember, UTDMessage, UTDSendParams } from "../wire/chat.js";
 import type { ChatApi } from "./api.js";
-import type { UTDConversation, UTDCustom, UTDMember, UTDMessage, UTDSendParams } from "./wire.js";
 
 /** What a conversation reference needs from its session. */
 export interface RefHost {
@@ -156,12 +156,85 @@ class MessageWindow implements MessageSubscription {
   }
 }
 
+/** A live view of one conversation (from `ConversationRef.subscribe`). */
+export interface ConversationSubscription {
+  /** The conversation as last loaded (null until the first load). */
+  readonly conversation: ReadableStore<UTDConversation | null>;
+  unsubscribe(): void;
+}
+
+/** The state behind one `ConversationRef.subscribe` call. */
+class ConversationWatch implements ConversationSubscription {
+  readonly store = new Store<UTDConversation | null>(null);
+  closed = false;
+  private loading: Promise<void> | undefined;
+  private again = false;
+
+  constructor(
+    private readonly ref: ConversationRef,
+    private readonly onClose: (w: ConversationWatch) => void,
+  ) {}
+
+  get conversation(): ReadableStore<UTDConversation | null> {
+    return this.store;
+  }
+
+  /** Re-reads the conversation; a change announced during a read triggers one more read after it. */
+  reload(): Promise<void> {
+    if (this.loading) {
+      this.again = true;
+      return this.loading;
+    }
+    this.loading = (async () => {
+      try {
+        do {
+          this.again = false;
+          const c = await this.ref.get();
+          if (!this.closed) this.store.set(c);
+        } while (this.again && !this.closed);
+      } catch (err) {
+        if (err instanceof UTDStreamException) this.ref.host.reportError(err);
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    return this.loading;
+  }
+
+  /** A new message: patched in locally (no request per message in a busy room). */
+  onMessage(m: UTDMessage, me: string): void {
+    const c = this.store.value;
+    if (!c || (m.seq !== null && m.seq <= c.lastSeq)) return;
+    const mine = m.sender === me;
+    this.store.set({
+      ...c,
+      lastMessage: m,
+      lastActiveAt: m.createdAt,
+      lastSeq: Math.max(c.lastSeq, m.seq ?? 0),
+      lastReadSeq: mine ? Math.max(c.lastReadSeq, m.seq ?? 0) : c.lastReadSeq,
+      unreadCount: mine ? 0 : c.unreadCount + (m.type === "text" ? 1 : 0),
+    });
+  }
+
+  /** This user read up to `lastReadSeq` (on any device). */
+  onRead(lastReadSeq: number, unread: number): void {
+    const c = this.store.value;
+    if (c) this.store.set({ ...c, lastReadSeq, unreadCount: unread });
+  }
+
+  unsubscribe(): void {
+    this.closed = true;
+    this.onClose(this);
+  }
+}
+
 /**
  * A reference to one conversation (TalkJS `ConversationRef`): send, edit, delete, react, mark read,
  * and live message windows. Cheap to create; the session hands out one per id.
  */
 export class ConversationRef {
   private readonly windows = new Set<MessageWindow>();
+  private readonly watches = new Set<ConversationWatch>();
   private highestSeen = 0;
   private readonly typingStore = new Store<readonly string[]>([]);
 
@@ -178,6 +251,56 @@ export class ConversationRef {
   /** Its members, with roles and (when shared) read positions. */
   members(): Promise<UTDMember[]> {
     return this.host.chat.members(this.id);
+  }
+
+  /**
+   * Subscribes to the conversation itself (name, custom data, member count, closed, last message, unread):
+   * `onSnapshot` gets it once loaded and again whenever it changes (renamed, members added or removed,
+   * closed or reopened, a message, a read on another device).
+   */
+  subscribe(onSnapshot: (conversation: UTDConversation) => void): ConversationSubscription {
+    const sub = new ConversationWatch(this, (w) => this.watches.delete(w));
+    this.watches.add(sub);
+    sub.store.onChange((c) => {
+      if (c && !sub.closed) onSnapshot(c);
+    });
+    void sub.reload();
+    return sub;
+  }
+
+  /** Renames the conversation (owner or admin); `null` clears the name. */
+  rename(name: string | null): Promise<UTDConversation> {
+    return this.update({ name });
+  }
+
+  /** Changes the name and/or custom data (owner or admin); `null` clears a field. */
+  update(change: { name?: string | null; custom?: UTDCustom | null }): Promise<UTDConversation> {
+    return this.host.chat.update(this.id, change);
+  }
+
+  /** Adds members to a group (owner or admin; the plan's `max_group_members` applies); resolves to every member. */
+  addMembers(identities: readonly string[]): Promise<UTDMember[]> {
+    return this.host.chat.addMembers(this.id, identities);
+  }
+
+  /** Removes a member (owner: anyone; admin: members); removing yourself leaves. */
+  removeMember(identity: string): Promise<void> {
+    return this.host.chat.removeMember(this.id, identity);
+  }
+
+  /** Makes a member an admin or a plain member again (owner only). */
+  setRole(identity: string, role: "admin" | "member"): Promise<UTDMember[]> {
+    return this.host.chat.setRole(this.id, identity, role);
+  }
+
+  /** Closes a group or chatroom: no more messages, history stays (owner). A closed chatroom frees its `max_chatrooms` slot. */
+  close(): Promise<UTDConversation> {
+    return this.host.chat.setClosed(this.id, true);
+  }
+
+  /** Reopens a closed group or chatroom (owner; `max_chatrooms` applies). */
+  reopen(): Promise<UTDConversation> {
+    return this.host.chat.setClosed(this.id, false);
   }
 
   /** This conversation's unread count, kept current from the live stream. */
@@ -298,6 +421,12 @@ export class ConversationRef {
   onNew(m: UTDMessage): void {
     if (m.seq !== null && m.seq > this.highestSeen) this.highestSeen = m.seq;
     for (const w of this.windows) w.onNew(m);
+    for (const w of this.watches) w.onMessage(m, this.host.me);
+  }
+
+  /** @internal This user's read position moved (on any device). */
+  onRead(lastReadSeq: number, unread: number): void {
+    for (const w of this.watches) w.onRead(lastReadSeq, unread);
   }
 
   /** @internal */
@@ -317,8 +446,14 @@ export class ConversationRef {
     if (!typing && cur.includes(identity)) this.typingStore.set(cur.filter((i) => i !== identity));
   }
 
+  /** @internal The conversation changed (an event named it): live subscriptions re-read it. */
+  onConversationChanged(): void {
+    for (const w of this.watches) void w.reload();
+  }
+
   /** @internal Re-reads what may have been missed (after `resync`). */
   resync(): void {
     for (const w of this.windows) void w.catchUp();
+    this.onConversationChanged();
   }
 }

@@ -1,5 +1,4 @@
 import type { UTDSignaling } from "../signaling.js";
-import type { BinaryFetch } from "./api.js";
 import { ChatSession } from "./session.js";
 
 /**
@@ -13,11 +12,8 @@ import { ChatSession } from "./session.js";
  * const chat = chatSessionFor(signaling);
  * chat.unread.subscribe((u) => setBadge(u.total));
  */
-export function chatSessionFor(signaling: UTDSignaling, opts: { fetch?: BinaryFetch } = {}): ChatSession {
+export function chatSessionFor(signaling: UTDSignaling): ChatSession {
   const client = signaling.client;
   if (!client) throw new Error("chatSessionFor: call signaling.connect() first");
-  const appId = client.session.value?.appId ?? "";
-  const o: ConstructorParameters<typeof ChatSession>[0] = { appId, userId: signaling.userId, api: signaling.api, client };
-  if (opts.fetch) o.fetch = opts.fetch;
-  return new ChatSession(o);
+  return new ChatSession({ appId: signaling.appId, userId: signaling.userId, api: signaling.api, client });
 }

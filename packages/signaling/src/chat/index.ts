@@ -1,33 +1,20 @@
 /** Chat data API (TalkJS-style): sessions, conversation and user references, live lists, unread stores, uploads. */
 export {
-  type BinaryFetch,
   ChatApi,
   highlightParts,
-  type UploadData,
-  type UTDHistoryPage,
+  type UTDConversationPage,
   type UTDSearchHit,
   type UTDSearchOptions,
   type UTDSearchPage,
   type UTDUnread,
 } from "./api.js";
-export { ConversationRef, type MessageSubscription } from "./conversation.js";
+export { ConversationRef, type ConversationSubscription, type MessageSubscription } from "./conversation.js";
 export { chatSessionFor } from "./facade.js";
 export { ChatSessionRegistry, defaultRegistry, type GetSessionParams, getSession } from "./registry.js";
 export {
   ChatSession,
   type ChatSessionOptions,
   type ConversationListSubscription,
-  type UserRef,
   type UTDUploadMetadata,
 } from "./session.js";
-export type {
-  UTDAttachment,
-  UTDChatSettings,
-  UTDConversation,
-  UTDCustom,
-  UTDFileMetadata,
-  UTDFriend,
-  UTDMember,
-  UTDMessage,
-  UTDSendParams,
-} from "./wire.js";
+export type { UserProfileSubscription, UserRef, UTDUserProfile } from "./user.js";

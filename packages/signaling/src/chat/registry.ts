@@ -1,6 +1,8 @@
-import { type FetchLike, UTDApi } from "../api.js";
+import { UTDStreamException } from "@utd-stream/protocol";
 import { UTDSignalClient, type WebSocketConstructor } from "../client.js";
-import type { BinaryFetch } from "./api.js";
+import { type BinaryFetch, type FetchLike, sessionCredentials, trimSlash, UTDApi } from "../core/api.js";
+import { jwtExpiry } from "../core/jwt.js";
+import { type CredentialsFetcher, TokenSource } from "../core/token-source.js";
 import { ChatSession } from "./session.js";
 
 export interface GetSessionParams {
@@ -10,6 +12,11 @@ export interface GetSessionParams {
   userId: string;
   /** A user token (`user_token` from `POST /api/v1/auth/session`). Ignored when the registry already has a session. */
   token?: string;
+  /**
+   * With `token`: returns a new user token when it expires or is refused (your backend mints it). Without
+   * one, a session whose token expired is marked `failed` and the next `getSession` builds a new one.
+   */
+  tokenFetcher?: () => Promise<string>;
   /** Or mint one here: the publishable app key (open mode) … */
   appKey?: string;
   /** … plus, in signed mode, a function returning an identity token from your backend. */
@@ -28,8 +35,9 @@ interface Entry {
 
 /**
  * The session registry (TalkJS `getTalkSession`): the same app + user returns the same session object;
- * after an unrecoverable error or `dispose()` the next call makes a fresh one. No module-level state:
- * create one registry per app (or use {@link defaultRegistry}).
+ * after an unrecoverable error (banned, a token that expired with no way to renew it) or `dispose()` the
+ * next call makes a fresh one. No module-level state: create one registry per app (or use
+ * {@link defaultRegistry}).
  */
 export class ChatSessionRegistry {
   private readonly entries = new Map<string, Entry>();
@@ -37,7 +45,7 @@ export class ChatSessionRegistry {
 
   /** Returns the live session for this app + user, creating (and connecting) one when there is none. */
   async getSession(p: GetSessionParams): Promise<ChatSession> {
-    const baseUrl = (p.baseUrl ?? "http://127.0.0.1:7800").replace(/\/+$/, "");
+    const baseUrl = trimSlash(p.baseUrl ?? "http://127.0.0.1:7800");
     const key = `${baseUrl}\n${p.appId}\n${p.userId}`;
     const e = this.entries.get(key);
     if (e && !e.session.disposed && !e.session.failed) return e.session;
@@ -51,35 +59,25 @@ export class ChatSessionRegistry {
   }
 
   private async create(key: string, baseUrl: string, p: GetSessionParams): Promise<ChatSession> {
-    const apiOpts: { baseUrl: string; fetch?: FetchLike } = { baseUrl };
-    if (p.fetch) apiOpts.fetch = p.fetch;
+    const apiOpts: ConstructorParameters<typeof UTDApi>[0] = { baseUrl };
+    if (p.fetch) {
+      apiOpts.fetch = p.fetch;
+      apiOpts.fetchBinary = p.fetch;
+    }
     const api = new UTDApi(apiOpts);
-    let token = p.token;
-    let wsUrl = `${baseUrl.replace(/^http/, "ws")}/api/v1/ws`;
-    const mint = async (): Promise<string> => {
-      if (!p.appKey) throw new Error("getSession: pass token or appKey");
-      const s = await api.mintSession({
-        appId: p.appId,
-        appKey: p.appKey,
-        identity: p.userId,
-        ...(p.deviceId ? { deviceId: p.deviceId } : {}),
-        ...(p.identityToken ? { identityToken: await p.identityToken() } : {}),
-      });
-      wsUrl = s.wsUrl;
-      token = s.userToken;
-      return s.userToken;
+    const tokens = new TokenSource(tokenOptions(api, p));
+    api.tokens = tokens;
+    // Minting here (when there is no token) makes a bad key or a ban fail getSession itself.
+    await tokens.credentials();
+    const clientOpts: ConstructorParameters<typeof UTDSignalClient>[0] = {
+      url: () => tokens.session.value?.wsUrl ?? `${baseUrl.replace(/^http/, "ws")}/api/v1/ws`,
+      token: () => tokens.token(),
+      refreshToken: (failed) => tokens.refresh(failed),
     };
-    if (token) api.setToken(token);
-    else await mint();
-    if (p.appKey) api.reauthenticate = mint;
-    const clientOpts: ConstructorParameters<typeof UTDSignalClient>[0] = { url: wsUrl, token: () => token as string };
-    if (p.appKey) clientOpts.refreshToken = mint;
     if (p.deviceId) clientOpts.deviceId = p.deviceId;
     if (p.WebSocket) clientOpts.WebSocket = p.WebSocket;
     const client = new UTDSignalClient(clientOpts);
-    const sessionOpts: ConstructorParameters<typeof ChatSession>[0] = { appId: p.appId, userId: p.userId, api, client };
-    if (p.fetch) sessionOpts.fetch = p.fetch;
-    const session = new ChatSession(sessionOpts);
+    const session = new ChatSession({ appId: p.appId, userId: p.userId, api, client });
     const dispose = session.dispose.bind(session);
     // Disposing the session also closes the socket the registry opened for it.
     session.dispose = () => {
@@ -102,6 +100,30 @@ export class ChatSessionRegistry {
   disposeAll(): void {
     for (const [k, e] of [...this.entries]) this.drop(k, e);
   }
+}
+
+/** Where a registry session's tokens come from: a session mint (app key), or the given token and your fetcher. */
+function tokenOptions(api: UTDApi, p: GetSessionParams): ConstructorParameters<typeof TokenSource>[0] {
+  const initial = p.token !== undefined ? { token: p.token, expiresAt: jwtExpiry(p.token) } : undefined;
+  let fetch: CredentialsFetcher | undefined;
+  if (p.appKey) {
+    const mint: Parameters<typeof sessionCredentials>[1] = { appId: p.appId, appKey: p.appKey, identity: p.userId };
+    if (p.deviceId) mint.deviceId = p.deviceId;
+    if (p.identityToken) mint.identityToken = p.identityToken;
+    fetch = sessionCredentials(api, mint);
+  } else if (p.tokenFetcher) {
+    const fetcher = p.tokenFetcher;
+    fetch = async () => {
+      const token = await fetcher();
+      return { token, expiresAt: jwtExpiry(token) };
+    };
+  } else if (!initial) {
+    throw new UTDStreamException(400, "invalid_argument", "getSession: pass token (and tokenFetcher) or appKey");
+  }
+  const o: ConstructorParameters<typeof TokenSource>[0] = {};
+  if (initial) o.initial = initial;
+  if (fetch) o.fetch = fetch;
+  return o;
 }
 
 /** A registry for apps that want the TalkJS-style free function. */

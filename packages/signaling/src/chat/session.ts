@@ -1,11 +1,20 @@
 import { CHAT_EVENTS, type ConversationKind, isWsEvent, UTDStreamException, type WsEvent } from "@utd-stream/protocol";
-import type { UTDApi } from "../api.js";
-import type { UTDSignalClient } from "../client.js";
+import type { ConnectionState, UTDSignalClient } from "../client.js";
+import type { UploadData, UTDApi } from "../core/api.js";
 import { Emitter } from "../emitter.js";
 import { type ReadableStore, Store } from "../store.js";
-import { type BinaryFetch, ChatApi, type UploadData, type UTDSearchOptions, type UTDSearchPage, type UTDUnread } from "./api.js";
+import { UsersApi } from "../users/api.js";
+import {
+  messageFromWire,
+  type UTDConversation,
+  type UTDCustom,
+  type UTDFileMetadata,
+  type UTDFriend,
+  type UTDMessage,
+} from "../wire/chat.js";
+import { ChatApi, type UTDConversationPage, type UTDSearchOptions, type UTDSearchPage, type UTDUnread } from "./api.js";
 import { ConversationRef, type RefHost } from "./conversation.js";
-import { messageFromWire, type UTDConversation, type UTDCustom, type UTDFileMetadata, type UTDFriend, type UTDMessage } from "./wire.js";
+import { type UserRef, userRef } from "./user.js";
 
 export interface ChatSessionOptions {
   appId: string;
@@ -14,20 +23,6 @@ export interface ChatSessionOptions {
   api: UTDApi;
   /** The WebSocket client (live events, resume). The session does not connect or close it. */
   client: UTDSignalClient;
-  /** A binary-capable fetch for uploads (the global one by default). */
-  fetch?: BinaryFetch;
-}
-
-/** A reference to a user (TalkJS `UserRef`): friendship and the direct conversation with them. */
-export interface UserRef {
-  readonly id: string;
-  /** Asks to be friends (accepts when they already asked). */
-  befriend(): Promise<UTDFriend>;
-  acceptFriend(): Promise<UTDFriend>;
-  declineFriend(): Promise<void>;
-  unfriend(): Promise<void>;
-  /** The one direct conversation with this user (created on first use). */
-  directConversation(): Promise<ConversationRef>;
 }
 
 /** A live list of the user's most recently active conversations. */
@@ -55,6 +50,8 @@ export class ChatSession {
   /** The user this session acts as. */
   readonly me: UserRef;
   readonly chat: ChatApi;
+  /** Presence and push-token endpoints. */
+  readonly users: UsersApi;
   private readonly client: UTDSignalClient;
   private readonly refs = new Map<string, ConversationRef>();
   private readonly errors = new Emitter<{ error: UTDStreamException }>();
@@ -72,7 +69,8 @@ export class ChatSession {
     this.appId = o.appId;
     this.userId = o.userId;
     this.client = o.client;
-    this.chat = new ChatApi(o.api, o.fetch);
+    this.chat = new ChatApi(o.api);
+    this.users = new UsersApi(o.api);
     const self = this;
     this.host = {
       me: o.userId,
@@ -102,6 +100,11 @@ export class ChatSession {
       }),
     );
     void this.refreshUnread();
+  }
+
+  /** The socket's connection state (shared with the signalling facade for `chatSessionFor` sessions). */
+  get state(): ReadableStore<ConnectionState> {
+    return this.client.state;
   }
 
   /** True once disposed. */
@@ -156,16 +159,20 @@ export class ChatSession {
     return this.conversation(c.id);
   }
 
-  /** A reference to a user of the app. */
+  /** A reference to a user of the app: profile (presence, friendship), friend requests, the direct conversation. */
   user(id: string): UserRef {
-    return {
-      id,
-      befriend: () => this.chat.requestFriend(id),
-      acceptFriend: () => this.chat.acceptFriend(id),
-      declineFriend: () => this.chat.declineFriend(id),
-      unfriend: () => this.chat.removeFriend(id),
-      directConversation: () => this.createConversation("direct", { members: [id] }),
-    };
+    return userRef(id, {
+      chat: this.chat,
+      users: this.users,
+      client: this.client,
+      reportError: (e) => this.reportError(e),
+      direct: (identity) => this.createConversation("direct", { members: [identity] }),
+    });
+  }
+
+  /** The app's open chatrooms (join one with `conversation(id).join()`), newest first; `before` pages back. */
+  chatrooms(q: { limit?: number; before?: string } = {}): Promise<UTDConversationPage> {
+    return this.chat.chatrooms(q);
   }
 
   /** Friends and pending requests. */
@@ -349,6 +356,7 @@ export class ChatSession {
         else delete conversations[r.conversation_id];
         this.setUnread({ total: r.total_unread, conversations });
         for (const l of this.lists) l.onRead(r.conversation_id, r.last_read_seq, r.unread_count);
+        this.refs.get(r.conversation_id)?.onRead(r.last_read_seq, r.unread_count);
         return;
       }
       case "typing.started":
@@ -361,6 +369,7 @@ export class ChatSession {
       case CHAT_EVENTS.memberAdded:
       case CHAT_EVENTS.memberRemoved:
       case CHAT_EVENTS.memberUpdated:
+        this.refs.get(ev.data.conversation_id)?.onConversationChanged();
         for (const l of this.lists) void l.reload();
         return;
     }

@@ -1,33 +1,5 @@
 import { describe, expect, it } from "vitest";
 import { Store } from "../src/store.js";
-import { camelize, snakeBody } from "../src/wire.js";
-
-describe("wire mapping", () => {
-  it("camelizes keys deeply, keeps free-form metadata keys, and leaves values alone", () => {
-    const wire = {
-      room_name: "show",
-      user_token: "t",
-      permission: { can_publish: false, can_publish_sources: ["microphone"] },
-      seats: [{ seat_index: 1, identity: "user_1" }],
-      metadata: { app_key_like: 1 },
-    };
-    expect(camelize(wire)).toEqual({
-      roomName: "show",
-      userToken: "t",
-      permission: { canPublish: false, canPublishSources: ["microphone"] },
-      seats: [{ seatIndex: 1, identity: "user_1" }],
-      metadata: { app_key_like: 1 },
-    });
-  });
-
-  it("snake_cases request bodies and drops undefined fields", () => {
-    expect(snakeBody({ calleeIdentity: "bob", seatIndex: 0, modeId: undefined, type: "audio_call" })).toEqual({
-      callee_identity: "bob",
-      seat_index: 0,
-      type: "audio_call",
-    });
-  });
-});
 
 describe("Store", () => {
   it("delivers the current value first, then changes only; `when` resolves on a matching value or rejects after the timeout", async () => {

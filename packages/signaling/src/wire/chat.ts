@@ -9,12 +9,14 @@ import type {
   ConversationKind,
   Friend,
   FriendState,
+  HistoryResponse,
   Member,
   MemberRole,
   Message,
   MessageType,
   UploadKind,
 } from "@utd-stream/protocol";
+import { date, dateOrNull } from "./dates.js";
 
 /** App-defined JSON data on conversations and messages. */
 export type UTDCustom = Record<string, unknown>;
@@ -100,9 +102,6 @@ export interface UTDChatSettings {
   shareReadReceipts: boolean;
 }
 
-const date = (s: string) => new Date(s);
-const maybeDate = (s: string | null) => (s === null ? null : new Date(s));
-
 export function attachmentFromWire(a: Attachment): UTDAttachment {
   return {
     fileToken: a.file_token,
@@ -128,9 +127,9 @@ export function messageFromWire(m: Message): UTDMessage {
     clientMsgId: m.client_msg_id,
     reactions: m.reactions,
     createdAt: date(m.created_at),
-    editedAt: maybeDate(m.edited_at),
+    editedAt: dateOrNull(m.edited_at),
     deleted: m.deleted,
-    deletedAt: maybeDate(m.deleted_at),
+    deletedAt: dateOrNull(m.deleted_at),
   };
 }
 
@@ -144,7 +143,7 @@ export function conversationFromWire(c: Conversation): UTDConversation {
     createdAt: date(c.created_at),
     lastActiveAt: date(c.last_active_at),
     closed: c.closed,
-    closedAt: maybeDate(c.closed_at),
+    closedAt: dateOrNull(c.closed_at),
     memberCount: c.member_count,
     members: c.members,
     role: c.role,
@@ -185,4 +184,33 @@ export function sendToWire(p: UTDSendParams, clientMsgId: string): Record<string
   if (p.files?.length) body.attachments = p.files.map((file_token) => ({ file_token }));
   if (p.replyTo !== undefined) body.reply_to = p.replyTo;
   return body;
+}
+
+/** A page of history, oldest first. */
+export interface UTDHistoryPage {
+  messages: UTDMessage[];
+  hasMore: boolean;
+  lastSeq: number;
+}
+
+/** Wire → SDK: a history page. */
+export function historyFromWire(r: HistoryResponse): UTDHistoryPage {
+  return { messages: r.messages.map(messageFromWire), hasMore: r.has_more, lastSeq: r.last_seq };
+}
+
+/** History paging: `before`/`after` a seq, at most `limit` messages. */
+export interface UTDHistoryQuery {
+  before?: number;
+  after?: number;
+  limit?: number;
+}
+
+/** The query string of a history request (empty, or `?…`). */
+export function historyQuery(q: UTDHistoryQuery): string {
+  const s = new URLSearchParams();
+  if (q.before !== undefined) s.set("before", String(q.before));
+  if (q.after !== undefined) s.set("after", String(q.after));
+  if (q.limit !== undefined) s.set("limit", String(q.limit));
+  const qs = s.toString();
+  return qs ? `?${qs}` : "";
 }
