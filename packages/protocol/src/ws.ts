@@ -8,6 +8,12 @@ export const CLOSE_CODES = {
   heartbeatTimeout: 4408,
   /** A frame exceeded the size limit. */
   frameTooLarge: 4413,
+  /**
+   * This identity opened more sockets than allowed (`UTD_WS_MAX_SOCKETS_PER_IDENTITY`, 20 by default, per
+   * engine node): the engine keeps the newest and closes the oldest with this code. Do not reconnect
+   * automatically — that would close another of the user's sockets in turn.
+   */
+  tooManySockets: 4409,
   /** Too many frames; reconnect after a pause. */
   rateLimited: 4429,
   /**

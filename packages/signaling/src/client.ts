@@ -393,6 +393,12 @@ export class UTDSignalClient {
       this.stop(code, reason, refusal(reason));
       return;
     }
+    // The user's newer sockets pushed this one out (too many for one identity): reconnecting would push
+    // out another in turn, so this client stops and says why.
+    if (code === CLOSE_CODES.tooManySockets) {
+      this.stop(code, reason, new UTDStreamException(403, "limit_exceeded", reason || "too many sockets for this identity"));
+      return;
+    }
     if (code === CLOSE_CODES.unauthorized) this.needFreshToken = true;
     this.scheduleReconnect(code === CLOSE_CODES.rateLimited ? 5000 : undefined);
   }

@@ -363,6 +363,16 @@ export const SETTINGS: readonly Setting[] = [
     doc: "unsent bytes a socket may queue before it is closed with 4507 (slow consumer)",
   },
   {
+    env: "UTD_WS_MAX_SOCKETS_PER_IDENTITY",
+    key: "ws_max_sockets_per_identity",
+    flag: "ws-max-sockets-per-identity",
+    type: "int",
+    default: "20",
+    min: 1,
+    defaultDoc: "`20`",
+    doc: "open sockets one identity may hold on a node; a newer one closes the oldest with 4409",
+  },
+  {
     env: "UTD_ROOMS_GRACE_S",
     key: "rooms_grace_s",
     flag: "rooms-grace-s",

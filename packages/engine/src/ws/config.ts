@@ -24,6 +24,8 @@ export interface GatewayConfig {
   typingTtlS: number;
   /** `UTD_WS_MAX_BUFFERED_BYTES`: a socket whose unsent data passes this is closed with 4507 (slow consumer). */
   maxBufferedBytes: number;
+  /** `UTD_WS_MAX_SOCKETS_PER_IDENTITY`: past it (on one node) the identity's oldest socket is closed with 4409. */
+  maxSocketsPerIdentity: number;
 }
 
 /** Reads the gateway configuration from the environment. */
@@ -41,5 +43,6 @@ export function loadGatewayConfig(env: Record<string, string | undefined> = proc
     presenceLeaseS: int(env, "UTD_PRESENCE_LEASE_S", 60, 3),
     typingTtlS: int(env, "UTD_TYPING_TTL_S", TYPING_TTL_S, 1),
     maxBufferedBytes: int(env, "UTD_WS_MAX_BUFFERED_BYTES", WS_DEFAULTS.maxBufferedBytes, 1024),
+    maxSocketsPerIdentity: int(env, "UTD_WS_MAX_SOCKETS_PER_IDENTITY", 20, 1),
   };
 }

@@ -15,7 +15,7 @@ import { Conn, type ConnectionListener, frameSize, heartbeatVerdict } from "./co
 import { FanOut } from "./fanout.js";
 import { Handshake } from "./handshake.js";
 import type { GatewayMetrics } from "./metrics.js";
-import { decodeFrame, sendError, Verbs, type WsHandler } from "./verbs.js";
+import { type ChargeRequest, decodeFrame, sendError, Verbs, type WsHandler } from "./verbs.js";
 
 export type { ConnectionListener, WsConnection } from "./connection.js";
 export type { WsHandler } from "./verbs.js";
@@ -26,6 +26,11 @@ export interface GatewayDeps {
   authenticate: Authenticate;
   /** Re-reads an app when its settings change (sockets follow capability switches). */
   findApp: FindApp;
+  /**
+   * Charges a request frame to its user's and app's request budgets, the ones REST requests spend
+   * (throws `rate_limited`). Absent: frames pay only the per-socket frame budget.
+   */
+  chargeRequest?: ChargeRequest;
   hooks: Hooks;
   bus: Bus;
   clock: Clock;
@@ -61,7 +66,7 @@ export class Gateway implements EventSink {
 
   constructor(private readonly d: GatewayDeps) {
     this.fanout = new FanOut({ bus: d.bus, resumeMaxEvents: d.config.resumeMaxEvents, now: () => d.clock.now(), metrics: d.metrics });
-    this.verbs = new Verbs(d.log);
+    this.verbs = new Verbs(d.log, d.chargeRequest);
     this.handshake = new Handshake({ ...d, fanout: this.fanout, listeners: this.listeners });
     // The transport's own cap sits well above the documented limit so oversized frames get our 4413, not 1009.
     this.wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(d.config.maxFrameBytes * 4, 1024 * 1024) });

@@ -125,6 +125,11 @@ export class Handshake {
     else if (hello.resume) c.send({ type: "resync_required", reason: s.epoch === hello.resume.epoch ? "gap too large" : "epoch changed" });
     if (hello.resume) this.d.metrics?.resumes.inc({ result: resumed ? "resumed" : "resync" });
     this.d.metrics?.connections.inc();
+    // One identity holds at most maxSocketsPerIdentity sockets here: the newest stays, the oldest go (4409).
+    const open = [...s.sinks].filter((x) => !(x as Conn).closed) as Conn[];
+    for (const old of open.slice(0, Math.max(0, open.length - this.d.config.maxSocketsPerIdentity + 1))) {
+      old.close(CLOSE_CODES.tooManySockets, `more than ${this.d.config.maxSocketsPerIdentity} sockets for this identity`);
+    }
     s.sinks.add(c);
     s.idleSince = null;
     for (const l of this.d.listeners) l.connected(ctx, c);

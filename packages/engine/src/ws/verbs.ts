@@ -42,6 +42,9 @@ export function sendError(c: ReplySink, id: string | undefined, err: unknown): v
   c.send(id ? { type: "reply", id, ok: false, error } : { type: "error", error });
 }
 
+/** Charges one request frame to its caller's budgets; throws `rate_limited` when one is spent. */
+export type ChargeRequest = (ctx: AuthContext) => Promise<unknown>;
+
 /**
  * Decodes one client message into a frame `{type, id?, …}`, or the typed error to answer with (and
  * the request id, when the message had a usable one).
@@ -70,7 +73,11 @@ export function decodeFrame(data: RawData, isBinary: boolean): { frame: ClientFr
 export class Verbs {
   private readonly handlers = new Map<string, { schema: z.ZodType; fn: WsHandler<never> }>();
 
-  constructor(private readonly log: FastifyBaseLogger) {}
+  constructor(
+    private readonly log: FastifyBaseLogger,
+    /** Spends the request budgets of the frame's user and app (see GatewayDeps.chargeRequest). */
+    private readonly charge?: ChargeRequest,
+  ) {}
 
   /** The registered verbs (the authorization matrix holds a row for each). */
   list(): string[] {
@@ -107,6 +114,8 @@ export class Verbs {
       if (settle) await settle;
       const ctx = c.ctx;
       if (!ctx || c.closed) return;
+      // A request over the socket costs what it costs over REST: no way around the per-user/per-app budgets.
+      if (this.charge) await this.charge(ctx);
       const parsed = parseOr400(h.schema, frame, "frame");
       const data = await h.fn(ctx, parsed as never, c);
       if (id) c.send({ type: "reply", id, ok: true, data: data ?? null });

@@ -115,6 +115,65 @@ describeBackends(await backends("store"), "abuse budgets", (store) => {
     expect((await e.request("GET", "/api/v1/calls", { token: outsider })).status).toBe(200);
   });
 
+  it("requests per user over WebSocket: frames spend the REST budget, across all of the user's sockets", async () => {
+    refill();
+    const { app } = await fresh();
+    const { wsUrl } = await e.listen();
+    const abuserToken = (await e.session(app, "ws-abuser")).user_token;
+    const sockets = await Promise.all([1, 2, 3].map(() => WsClient.connect(wsUrl, abuserToken)));
+    const nice = await WsClient.connect(wsUrl, (await e.session(app, "ws-nice")).user_token);
+    const replies = [];
+    for (let i = 0; i < 12; i++) replies.push(await (sockets[i % 3] as WsClient).request("presence.watch", { identities: ["x"] }));
+    expect(replies.filter((r) => r.ok === true)).toHaveLength(6);
+    const refused = replies.filter((r) => r.ok === false);
+    expect(refused).toHaveLength(6);
+    for (const r of refused) {
+      expect(r.error).toMatchObject({ code: "rate_limited" });
+      expect((r.error as { retry_after_s?: number }).retry_after_s).toBeGreaterThan(0);
+    }
+    // The same budget as REST: spent over the socket, REST refuses too.
+    expectRefused((await e.request<Err>("GET", "/api/v1/calls", { token: abuserToken })) as Reply, "rate_limited");
+    // Another user of the app is not hurt.
+    expect(await nice.request("presence.watch", { identities: ["x"] })).toMatchObject({ ok: true });
+    for (const c of [...sockets, nice]) c.close();
+  });
+
+  it("requests per app over WebSocket: past it the app's frames are refused; another app's are not", async () => {
+    refill();
+    const { app } = await fresh();
+    const { wsUrl } = await e.listen();
+    const users = await Promise.all(
+      ["w1", "w2", "w3", "w4"].map(async (i) => WsClient.connect(wsUrl, (await e.session(app, i)).user_token)),
+    );
+    let refused: Record<string, unknown> | undefined;
+    for (let i = 0; i < 20 && !refused; i++) {
+      const r = await (users[i % 4] as WsClient).request("presence.watch", { identities: ["x"] });
+      if (r.ok === false) refused = r;
+    }
+    expect(refused?.error).toMatchObject({ code: "rate_limited" });
+    const other = await fresh();
+    const outsider = await WsClient.connect(wsUrl, (await e.session(other.app, "x")).user_token);
+    expect(await outsider.request("presence.watch", { identities: ["y"] })).toMatchObject({ ok: true });
+    for (const c of [...users, outsider]) c.close();
+  });
+
+  it("sockets per identity: the 21st socket closes the oldest with 4409; another identity keeps its sockets", async () => {
+    refill();
+    const { app } = await fresh();
+    const { wsUrl } = await e.listen();
+    const token = (await e.session(app, "many-tabs")).user_token;
+    const nice = await WsClient.connect(wsUrl, (await e.session(app, "one-tab")).user_token);
+    const tabs: WsClient[] = [];
+    for (let i = 0; i < 20; i++) tabs.push(await WsClient.connect(wsUrl, token));
+    const newest = await WsClient.connect(wsUrl, token);
+    expect((await (tabs[0] as WsClient).closed).code).toBe(CLOSE_CODES.tooManySockets);
+    // The rest, the newest and the other identity's socket stay up.
+    for (const c of [tabs[1], tabs[19], newest, nice] as WsClient[]) expect(await c.request("ping")).toMatchObject({ type: "pong" });
+    const more = await WsClient.connect(wsUrl, token);
+    expect((await (tabs[1] as WsClient).closed).code).toBe(CLOSE_CODES.tooManySockets);
+    for (const c of [...tabs.slice(2), newest, more, nice]) c.close();
+  });
+
   it("bytes stored per user and per app: limit_exceeded, and the rest of the app keeps uploading", async () => {
     refill();
     const { app } = await fresh();

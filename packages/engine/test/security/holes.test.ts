@@ -464,3 +464,44 @@ describe("found by the WebSocket fuzz: deep JSON and ill-formed Unicode", () => 
     expect((await e.session(app, "x\u{1F600}")).user_token).toBeTruthy();
   });
 });
+
+describe("hole 4: WebSocket requests pay the REST budgets, and sockets per identity are capped", () => {
+  let e: InProcEngine;
+  beforeAll(async () => {
+    // The shipped defaults (the in-process helper raises them for other suites).
+    e = await startInProcess({ env: { UTD_RATE_REQUESTS_USER: "120/30", UTD_RATE_REQUESTS_APP: "5000/2000" } });
+  });
+  afterAll(() => e?.close());
+
+  it("ten sockets of one user sending 900 message.send frames get through only the user's budget (120)", async () => {
+    const app = await e.createApp({ plan: "pro" });
+    const { wsUrl } = await e.listen();
+    const token = (await e.session(app, "spammer")).user_token;
+    await e.session(app, "b");
+    const conv = (await e.request<{ id: string }>("POST", "/api/v1/conversations", { token, body: { kind: "group", members: ["b"] } })).body
+      .id;
+    const sockets = await Promise.all(Array.from({ length: 10 }, () => WsClient.connect(wsUrl, token)));
+    const replies = await Promise.all(
+      Array.from({ length: 900 }, (_, i) =>
+        (sockets[i % 10] as WsClient).request("message.send", { conversation_id: conv, client_msg_id: `s${i}`, text: "spam" }),
+      ),
+    );
+    const ok = replies.filter((r) => r.ok === true).length;
+    // The clock does not move: exactly the burst (minus the REST call that created the group) goes through.
+    expect(ok).toBe(119);
+    expect(replies.filter((r) => (r.error as { code?: string } | undefined)?.code === "rate_limited")).toHaveLength(900 - ok);
+    for (const s of sockets) s.close();
+  }, 60_000);
+
+  it("300 sockets for one identity: only the newest 20 stay open", async () => {
+    const app = await e.createApp({ plan: "pro" });
+    const { wsUrl } = await e.listen();
+    const token = (await e.session(app, "hoarder")).user_token;
+    const sockets: WsClient[] = [];
+    for (let i = 0; i < 300; i++) sockets.push(await WsClient.connect(wsUrl, token));
+    const closed = await Promise.all(sockets.slice(0, 280).map((s) => s.closed));
+    expect(new Set(closed.map((c) => c.code))).toEqual(new Set([4409]));
+    for (const s of sockets.slice(280)) expect(await s.request("ping")).toMatchObject({ type: "pong" });
+    for (const s of sockets.slice(280)) s.close();
+  }, 60_000);
+});

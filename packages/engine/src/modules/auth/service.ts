@@ -134,14 +134,20 @@ export class AuthService {
     if (!user) throw ApiError.unauthorized("unknown user");
     if (user.banned_at != null) throw banned(user);
     if (claims.issuedAt < user.tokens_valid_after) throw ApiError.unauthorized("user token revoked");
-    let rate: RateDecision | undefined;
-    if (opts.rateLimit !== false) {
-      // The user's budget first: a user over it must not drain the app's budget for everyone else.
-      rate = await this.limit(`req:user:${app.id}:${claims.identity}`, this.d.limits.requestsPerUser);
-      await this.limit(`req:app:${app.id}`, this.d.limits.requestsPerApp);
-    }
+    const rate = opts.rateLimit !== false ? await this.chargeRequest(app.id, claims.identity) : undefined;
     const ctx: AuthContext = { app, user, claims, identity: claims.identity, deviceId: claims.deviceId };
     return rate ? { ctx, rate } : { ctx };
+  }
+
+  /**
+   * Charges one request to the user's and the app's request budgets (`rate_limited` when either is spent).
+   * REST requests and WebSocket request frames pay the same. The user's bucket first: a user over it
+   * must not drain the app's budget for everyone else. Resolves to the user's bucket state.
+   */
+  async chargeRequest(appId: string, identity: string): Promise<RateDecision> {
+    const rate = await this.limit(`req:user:${appId}:${identity}`, this.d.limits.requestsPerUser);
+    await this.limit(`req:app:${appId}`, this.d.limits.requestsPerApp);
+    return rate;
   }
 
   private async limit(key: string, cfg: { burst: number; perSecond: number }): Promise<RateDecision> {

@@ -32,6 +32,7 @@ export const realtimeModule = defineModule({
       config,
       authenticate: (token, opts) => auth.authenticate(token, opts),
       findApp: (appId) => apps.find(appId),
+      chargeRequest: (ctx) => auth.chargeRequest(ctx.app.id, ctx.identity),
       hooks,
       bus,
       clock,
