@@ -167,7 +167,7 @@ export class FakeMedia implements MediaPort {
     if (max > 0 && !r.participants.has(g.identity) && r.participants.size >= max) throw new Error("fake media: the room is full");
     const p: FakeParticipant = { identity: g.identity, name: g.name, permission: clone(g.permission), attributes: { ...g.attributes } };
     r.participants.set(g.identity, p);
-    await this.webhook("participant_joined", r, g.identity);
+    await this.webhook("participant_joined", r, g.identity, { ...p.attributes });
     return p;
   }
 
@@ -204,10 +204,16 @@ export class FakeMedia implements MediaPort {
     return createHmac("sha256", this.secret).update(body).digest("base64url");
   }
 
-  private async webhook(event: string, r: FakeRoom, identity: string): Promise<void> {
+  private async webhook(event: string, r: FakeRoom, identity: string, attributes?: Record<string, string>): Promise<void> {
     const sink = this.opts.webhooks;
     if (!sink) return;
-    const { body, authorization } = this.signedWebhook({ event, room: r.name, identity, roomMetadata: r.opts.metadata ?? "" });
+    const { body, authorization } = this.signedWebhook({
+      event,
+      room: r.name,
+      identity,
+      roomMetadata: r.opts.metadata ?? "",
+      ...(attributes ? { attributes } : {}),
+    });
     await sink(body, authorization);
   }
 }

@@ -156,6 +156,7 @@ export class LiveKitMedia implements MediaPort {
       roomMetadata: ev.room?.metadata ?? "",
       id: ev.id,
       createdAt: Number(ev.createdAt),
+      attributes: { ...(ev.participant?.attributes ?? {}) },
     };
   }
 

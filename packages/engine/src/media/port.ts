@@ -34,6 +34,8 @@ export interface MediaWebhookEvent {
   id: string;
   /** Seconds since epoch, as LiveKit stamps it. */
   createdAt: number;
+  /** The participant's attributes (from its token) for participant events. */
+  attributes?: Record<string, string>;
 }
 
 /**

@@ -200,6 +200,16 @@ export class CallsService {
     throw new ApiError("unavailable", "the call changed too often; retry");
   }
 
+  /** A call's state and parties on the engine's own authority (the media join guard); undefined when there is none. */
+  async peek(appId: string, id: string): Promise<{ status: string; caller_identity: string; callee_identity: string } | undefined> {
+    return this.d.store.db
+      .selectFrom("calls")
+      .select(["status", "caller_identity", "callee_identity"])
+      .where("id", "=", id)
+      .where("app_id", "=", appId)
+      .executeTakeFirst();
+  }
+
   /**
    * Ends an active call on the engine's own authority (its media room emptied or closed). `by` is the party
    * who left last, or null. Calls in any other state are left alone; repeating is harmless.

@@ -8,7 +8,7 @@ import type { MediaWebhookHub } from "../../media/hub.js";
 import { callRoomKey, parseRoomKey } from "../../media/names.js";
 import { type MediaPort, requireMedia } from "../../media/port.js";
 import type { CallsService } from "../calls/index.js";
-import { permissionWith } from "./permissions.js";
+import { ISSUED_AT_ATTRIBUTE, permissionWith } from "./permissions.js";
 
 /** Seconds a call room stays open after the last participant leaves. */
 const CALL_DEPARTURE_TIMEOUT_S = 10;
@@ -85,7 +85,7 @@ export class CallMediaService {
       name: name ?? undefined,
       permission,
       ttlS: this.tokenTtlS,
-      attributes: { type: call.type, call_id: call.id },
+      attributes: { type: call.type, call_id: call.id, [ISSUED_AT_ATTRIBUTE]: String(ctx.claims.issuedAt) },
     });
     return { token, url: media.url, room_name: call.id, expires_at: iso(expiresAt) };
   }

@@ -1,6 +1,7 @@
 import { MediaWebhookHub } from "../../media/hub.js";
 import { defineModule } from "../module.js";
 import { CallMediaService, registerCallMediaRoutes } from "./call-media.js";
+import { JoinGuard } from "./join-guard.js";
 import { type RoomsTables, roomsMigrations } from "./migrations.js";
 import { registerRoomsRoutes, registerWebhookRoute } from "./routes.js";
 import { RoomsService } from "./service.js";
@@ -25,13 +26,23 @@ declare module "../module.js" {
  */
 export const roomsModule = defineModule({
   name: "rooms",
-  needs: ["auth", "realtime", "calls"],
+  needs: ["auth", "realtime", "calls", "users", "apps"],
   migrations: roomsMigrations,
-  create: ({ store, clock, config, media, hooks, log, auth, realtime, calls }) => {
+  create: ({ store, clock, config, media, hooks, log, auth, realtime, calls, users, apps }) => {
     const hub = new MediaWebhookHub();
     const rooms = new RoomsService({ store, clock, auth, media, events: realtime.events, hub, tokenTtlS: config.mediaTokenTtlS });
     const callMedia = new CallMediaService(media, calls, config.mediaTokenTtlS, config.callRingTimeoutS, hub, log);
     if (media) {
+      // Whoever joins with a token that no longer reflects the truth (banned, revoked, demoted, call over) is corrected.
+      new JoinGuard({
+        hub,
+        media,
+        rooms,
+        log,
+        findUser: (appId, identity) => users.find(appId, identity),
+        findApp: (appId) => apps.find(appId),
+        findCall: (appId, callId) => calls.peek(appId, callId),
+      });
       // A banned or signed-out user is removed from every media room of the app.
       const kick = async (appId: string, identity: string) => {
         for (const room of await media.listRooms(`${appId}:`)) await media.removeParticipant(room, identity);

@@ -12,3 +12,9 @@ export const AUDIENCE: MediaPermission = Object.freeze({
 export function permissionWith(sources: readonly TrackSourceName[]): MediaPermission {
   return { can_publish: true, can_subscribe: true, can_publish_data: true, can_publish_sources: [...sources].sort() };
 }
+
+/**
+ * The attribute every room token carries: the issue time (ms) of the user session it was minted for, so
+ * a join can be dated against revocations (a room token dies with its session; see join-guard.ts).
+ */
+export const ISSUED_AT_ATTRIBUTE = "utd_iat";

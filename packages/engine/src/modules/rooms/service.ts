@@ -24,7 +24,7 @@ import { type MediaPort, requireMedia } from "../../media/port.js";
 import type { Store } from "../../store/port.js";
 import type { AuthService } from "../auth/index.js";
 import type { MediaRoomsTable } from "./migrations.js";
-import { AUDIENCE, permissionWith } from "./permissions.js";
+import { AUDIENCE, ISSUED_AT_ATTRIBUTE, permissionWith } from "./permissions.js";
 import { inRoom, isRoom, roomColumns } from "./scope.js";
 
 export type RoomRow = Selectable<MediaRoomsTable>;
@@ -120,7 +120,7 @@ export class RoomsService {
       name,
       permission,
       ttlS: this.d.tokenTtlS,
-      attributes: { role, type: room.type },
+      attributes: { role, type: room.type, [ISSUED_AT_ATTRIBUTE]: String(ctx.claims.issuedAt) },
     });
     return {
       token,
