@@ -99,6 +99,8 @@ export interface ApnsServer {
   unregistered: Set<string>;
   /** While set, every request gets this status (e.g. 503) and is not counted as delivered. */
   failWith: number | undefined;
+  /** Answer each accepted push after this long (it is recorded on arrival, as APNs would deliver it). */
+  delayMs: number;
   close(): Promise<void>;
 }
 
@@ -109,6 +111,7 @@ export async function startApnsServer(tls: Tls, keys: ApnsKeys): Promise<ApnsSer
     refused: [],
     unregistered: new Set(),
     failWith: undefined,
+    delayMs: 0,
     close: async () => {},
   };
   const server = http2.createSecureServer({ key: tls.key, cert: tls.cert });
@@ -167,7 +170,8 @@ export async function startApnsServer(tls: Tls, keys: ApnsKeys): Promise<ApnsSer
       const hs: Record<string, string> = {};
       for (const [k, v] of Object.entries(headers)) if (!k.startsWith(":") && typeof v === "string") hs[k] = v;
       state.pushes.push({ token, headers: hs, payload });
-      return reply(200);
+      if (state.delayMs > 0) await new Promise((r) => setTimeout(r, state.delayMs));
+      if (!stream.destroyed) reply(200);
     })();
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));

@@ -81,6 +81,17 @@ export class Calls {
     }
   }
 
+  /** Takes a call by id (a notification's Answer): accepted if it still rings for us. */
+  async answer(callId: string): Promise<void> {
+    try {
+      const call = await this.ctx.signaling.getCall(callId);
+      if (call.status === "initiating" || call.status === "ringing") await this.accept(call);
+      else this.ctx.toast(t("call.missedFrom", { name: call.callerIdentity }));
+    } catch (err) {
+      this.ctx.toast(explain(err));
+    }
+  }
+
   private async accept(call: UTDCall): Promise<void> {
     if (this.current && !isTerminal(this.current.status)) await this.hangUp();
     const type = call.type as CallType;

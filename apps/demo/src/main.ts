@@ -19,6 +19,12 @@ import { WatchPanel } from "./watch.js";
 import "./style.css";
 
 const USER_KEY = "utd-demo-user";
+/** The last name signed in on this browser: an Answer on a call notification signs in as them. */
+const LAST_USER_KEY = "utd-demo-last-user";
+
+/** A call to answer once signed in (from a notification's Answer: `?answer=<call id>` or a message from the service worker). */
+let pendingAnswer: string | null = new URLSearchParams(location.search).get("answer");
+let answerNow: ((callId: string) => void) | undefined;
 const DEVICE_KEY = "utd-demo-device";
 
 const root = document.getElementById("app") as HTMLElement;
@@ -92,6 +98,9 @@ async function signIn(cfg: DemoConfig, display: string): Promise<void> {
     return;
   }
   sessionStorage.setItem(USER_KEY, display);
+  localStorage.setItem(LAST_USER_KEY, display);
+  // The service worker shows the call and message notifications Web Push brings while no tab is open.
+  if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch((err: unknown) => console.warn("service worker", err));
   // One session for this user: chat shares the facade's WebSocket, REST client and token; it is off when
   // the app's plan has no chat.
   const chat = signaling.chatEnabled !== false ? chatSessionFor(signaling) : undefined;
@@ -136,6 +145,12 @@ function shell(base: Pick<Ctx, "cfg" | "me" | "deviceId" | "signaling" | "media"
   const people = new People(ctx);
   const chatPanel = ctx.chat ? new ChatPanel(ctx, ctx.chat) : undefined;
   const calls = new Calls(ctx);
+  answerNow = (id) => void calls.answer(id);
+  if (pendingAnswer) {
+    answerNow(pendingAnswer);
+    pendingAnswer = null;
+    history.replaceState(null, "", location.pathname);
+  }
   const panels = {
     // Chat off for this app's plan: the tab shows the upsell the SDK's typed error describes.
     chat: chatPanel?.el ?? explain(capabilityOff("chat")),
@@ -217,7 +232,17 @@ async function boot(): Promise<void> {
     );
     return;
   }
-  const saved = sessionStorage.getItem(USER_KEY);
+  // Answer on a call notification: take the call, signing in as the last user of this browser if needed.
+  navigator.serviceWorker?.addEventListener("message", (ev: MessageEvent<{ type?: string; call_id?: string }>) => {
+    if (ev.data?.type !== "answer" || !ev.data.call_id) return;
+    if (answerNow) answerNow(ev.data.call_id);
+    else {
+      pendingAnswer = ev.data.call_id;
+      const last = localStorage.getItem(LAST_USER_KEY);
+      if (last) void signIn(cfg, last);
+    }
+  });
+  const saved = sessionStorage.getItem(USER_KEY) ?? (pendingAnswer ? localStorage.getItem(LAST_USER_KEY) : null);
   if (saved) await signIn(cfg, saved);
   else renderSignIn(cfg);
 }

@@ -3,6 +3,7 @@ import { join } from "node:path";
 import {
   AUTH_MODES,
   type AuthMode,
+  type CreateWebhookRequest,
   Identity,
   PLANS,
   type Plan,
@@ -505,6 +506,141 @@ function buildProgram(io: Out, env: Env, setCode: (c: number) => void): Command 
           .filter(Boolean)
           .join("\n"),
       );
+    },
+  );
+
+  // ----- webhooks and the before-send hook (through a running engine: they need its dispatcher) -----
+  const webhook = program.command("webhook").description("outgoing webhook endpoints, their delivery log and replay");
+  const hooksOf = (b: AdminBackend) => {
+    if (!b.webhook) throw new CliError("webhook and hook commands need a running engine (utd serve), not the storage");
+    return b.webhook;
+  };
+  const events = (v: string): CreateWebhookRequest["events"] =>
+    v
+      .split(",")
+      .map((e) => e.trim())
+      .filter(Boolean) as CreateWebhookRequest["events"];
+  admin(
+    webhook
+      .command("add")
+      .description("add an endpoint (prints its signing secret once)")
+      .requiredOption("--app <app-id>", "the app", appId)
+      .requiredOption("--target-url <https-url>", "where deliveries go", nonEmpty)
+      .requiredOption("--events <list>", "comma-separated event types (docs/webhooks.md)", nonEmpty),
+    async (b, _a, o, print) => {
+      const ep = await hooksOf(b).add(o.app as string, { url: o.targetUrl as string, events: events(o.events as string) });
+      print(ep, `added ${ep.id} → ${ep.url}\nsecret: ${ep.secret}\n(the secret is shown only now)`);
+    },
+  );
+  admin(
+    webhook.command("list").description("list endpoints").requiredOption("--app <app-id>", "the app", appId),
+    async (b, _a, o, print) => {
+      const eps = await hooksOf(b).list(o.app as string);
+      print(
+        eps,
+        eps.length
+          ? eps.map((e) => `${e.id}  ${e.enabled ? "enabled " : "DISABLED"} ${e.url}  ${e.events.join(",")}`).join("\n")
+          : "no webhook endpoints",
+      );
+    },
+  );
+  for (const [name, what] of [
+    ["remove", "remove an endpoint and its queue"],
+    ["enable", "enable an endpoint (its queue resumes)"],
+    ["disable", "disable an endpoint"],
+  ] as const) {
+    admin(
+      webhook
+        .command(name)
+        .description(what)
+        .requiredOption("--app <app-id>", "the app", appId)
+        .requiredOption("--id <endpoint-id>", "the endpoint", nonEmpty),
+      async (b, _a, o, print) => {
+        const w = hooksOf(b);
+        if (name === "remove") {
+          await w.remove(o.app as string, o.id as string);
+          print({ id: o.id, removed: true }, `removed ${o.id}`);
+          return;
+        }
+        const ep = await w.enable(o.app as string, o.id as string, name === "enable");
+        print(ep, `${ep.id} ${ep.enabled ? "enabled" : "disabled"}`);
+      },
+    );
+  }
+  admin(
+    webhook
+      .command("rotate-secret")
+      .description("new signing secret; the old one also signs for --overlap-s seconds")
+      .requiredOption("--app <app-id>", "the app", appId)
+      .requiredOption("--id <endpoint-id>", "the endpoint", nonEmpty)
+      .option("--overlap-s <seconds>", "how long the old secret keeps signing (default 86400)", nonEmpty),
+    async (b, _a, o, print) => {
+      const ep = await hooksOf(b).rotate(o.app as string, o.id as string, Number(o.overlapS ?? 86400));
+      print(ep, `rotated ${ep.id}\nsecret: ${ep.secret}\n(the old secret also signs until ${ep.previous_secret_expires_at ?? "now"})`);
+    },
+  );
+  admin(
+    webhook
+      .command("deliveries")
+      .description("the delivery log (state dead = the dead-letter list)")
+      .requiredOption("--app <app-id>", "the app", appId)
+      .requiredOption("--id <endpoint-id>", "the endpoint", nonEmpty)
+      .option("--state <state>", "pending, sending, delivered, dead or replayed", nonEmpty),
+    async (b, _a, o, print) => {
+      const d = await hooksOf(b).deliveries(o.app as string, o.id as string, o.state as string | undefined);
+      print(
+        d,
+        d.messages
+          .map((m) => `${m.event_id}  ${m.type.padEnd(20)} ${m.state.padEnd(9)} attempts ${m.attempts}  ${m.last_error ?? ""}`)
+          .join("\n") || "no deliveries",
+      );
+    },
+  );
+  admin(
+    webhook
+      .command("replay")
+      .description("send an event again (same webhook-id), or every dead-lettered one")
+      .requiredOption("--app <app-id>", "the app", appId)
+      .requiredOption("--id <endpoint-id>", "the endpoint", nonEmpty)
+      .option("--event <event-id>", "the event to send again", nonEmpty)
+      .option("--dead", "every dead-lettered event"),
+    async (b, _a, o, print) => {
+      if (o.dead !== true && !o.event) throw new CliError("name --event EVT or --dead");
+      const by = o.dead === true ? ({ dead: true } as const) : { event_id: o.event as string };
+      const r = await hooksOf(b).replay(o.app as string, o.id as string, by);
+      print(r, `replayed ${r.replayed}`);
+    },
+  );
+  const hook = program.command("hook").description("the app's before-send hook (allow / reject / replace)");
+  admin(
+    hook
+      .command("set-before-send")
+      .description("set the hook (prints its signing secret once)")
+      .requiredOption("--app <app-id>", "the app", appId)
+      .requiredOption("--target-url <https-url>", "the hook's URL", nonEmpty)
+      .option("--timeout-ms <ms>", "how long to wait for the answer (default 2000)", nonEmpty)
+      .option("--fail-closed", "refuse messages when the hook fails or times out (default: store them)"),
+    async (b, _a, o, print) => {
+      const h = await hooksOf(b).setHook(o.app as string, {
+        url: o.targetUrl as string,
+        policy: o.failClosed === true ? "fail_closed" : "fail_open",
+        ...(o.timeoutMs ? { timeout_ms: Number(o.timeoutMs) } : {}),
+      });
+      print(h, `before-send hook: ${h.url} (${h.policy}, ${h.timeout_ms} ms)\nsecret: ${h.secret}\n(the secret is shown only now)`);
+    },
+  );
+  admin(
+    hook.command("show").description("show the hook (not its secret)").requiredOption("--app <app-id>", "the app", appId),
+    async (b, _a, o, print) => {
+      const h = await hooksOf(b).showHook(o.app as string);
+      print(h, `before-send hook: ${h.url} (${h.policy}, ${h.timeout_ms} ms)`);
+    },
+  );
+  admin(
+    hook.command("remove").description("remove the hook").requiredOption("--app <app-id>", "the app", appId),
+    async (b, _a, o, print) => {
+      await hooksOf(b).removeHook(o.app as string);
+      print({ removed: true }, "before-send hook removed");
     },
   );
 

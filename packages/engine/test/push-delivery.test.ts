@@ -1,6 +1,7 @@
 import type { PushCredentialInfo, PushToken } from "@utd-stream/protocol";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import webpush from "web-push";
+import { freshPostgres } from "../../../test/helpers/backends.js";
 import { utd } from "../../../test/helpers/cli.js";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
 import {
@@ -27,7 +28,11 @@ async function until<T>(fn: () => T | undefined | false, what: string, ms = 10_0
   }
 }
 
-describe("push delivery through a real engine to loopback APNs, FCM and Web Push servers", () => {
+const pg = await freshPostgres("push delivery on PostgreSQL");
+const stores: [string, Awaited<ReturnType<typeof freshPostgres>>][] = [["SQLite", undefined]];
+if (pg) stores.push(["PostgreSQL", pg]);
+
+describe.each(stores)("push delivery (%s) through a real engine to loopback APNs, FCM and Web Push servers", (_name, db) => {
   const tls = selfSignedTls();
   const keys = apnsKeys();
   const account = fcmAccount();
@@ -37,7 +42,14 @@ describe("push delivery through a real engine to loopback APNs, FCM and Web Push
   let web: WebPushServer;
   let e: RunningEngine;
   let app: TestApp;
-  const env = () => ({ UTD_APNS_HOST: apns.host, UTD_FCM_URL: fcm.url, UTD_PUSH_CA_FILE: tls.caFile, UTD_PUSH_COLLAPSE_MS: "400" });
+  // Message pushes wait 3 s for a burst to collapse: long enough for the test's five sends on a busy machine.
+  const env = () => ({
+    UTD_APNS_HOST: apns.host,
+    UTD_FCM_URL: fcm.url,
+    UTD_PUSH_CA_FILE: tls.caFile,
+    UTD_PUSH_COLLAPSE_MS: "3000",
+    ...(db ? { DATABASE_URL: db.url } : {}),
+  });
 
   beforeAll(async () => {
     apns = await startApnsServer(tls, keys);
@@ -49,6 +61,7 @@ describe("push delivery through a real engine to loopback APNs, FCM and Web Push
   afterAll(async () => {
     await e?.stop();
     await Promise.all([apns?.close(), fcm?.close(), web?.close()]);
+    await db?.drop();
   });
 
   test("credentials: set by admin API and CLI, encrypted at rest, shown as fingerprints only; bad keys refused and nothing stored", async () => {

@@ -33,6 +33,7 @@ export * from "./streams.js";
 export type * from "./support.js";
 export type * from "./typing.js";
 export type * from "./uploads.js";
+export type * from "./webhooks.js";
 export * from "./ws.js";
 export * from "./ws-events.js";
 export type * from "./ws-frames.js";

@@ -22,4 +22,5 @@ export * from "./stage.js";
 export * from "./support.js";
 export * from "./typing.js";
 export * from "./uploads.js";
+export * from "./webhooks.js";
 export * from "./ws-frames.js";

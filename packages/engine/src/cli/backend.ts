@@ -6,18 +6,24 @@ import type {
   AppWithSecret,
   Ban,
   CreateAppRequest,
+  CreateWebhookRequest,
   ErrorBody,
   Operator,
   PushConfig,
   PushCredentialInfo,
   PushProvider,
   SetApnsCredentialsRequest,
+  SetBeforeSendHookRequest,
   SetFcmCredentialsRequest,
   SetVapidCredentialsRequest,
   UpdateAppRequest,
   Usage,
   UserErasure,
   UserExport,
+  WebhookAttempt,
+  WebhookEndpoint,
+  WebhookEndpointWithSecret,
+  WebhookMessage,
 } from "@utd-stream/protocol";
 import { systemClock } from "../core/clock.js";
 import type { EngineConfig } from "../core/config.js";
@@ -61,6 +67,19 @@ export interface AdminBackend {
   setPush(appId: string, provider: "fcm", body: SetFcmCredentialsRequest): Promise<PushCredentialInfo>;
   setPush(appId: string, provider: "vapid", body: SetVapidCredentialsRequest): Promise<PushCredentialInfo>;
   pushConfig(appId: string): Promise<PushConfig>;
+  /** Webhook endpoints (`utd webhook …`) and the before-send hook (`utd hook …`): engine only (they need its dispatcher). */
+  webhook?: {
+    add(appId: string, req: CreateWebhookRequest): Promise<WebhookEndpointWithSecret>;
+    list(appId: string): Promise<WebhookEndpoint[]>;
+    remove(appId: string, id: string): Promise<void>;
+    rotate(appId: string, id: string, overlapS: number): Promise<WebhookEndpointWithSecret>;
+    enable(appId: string, id: string, enabled: boolean): Promise<WebhookEndpoint>;
+    deliveries(appId: string, id: string, state?: string): Promise<{ messages: WebhookMessage[]; attempts: WebhookAttempt[] }>;
+    replay(appId: string, id: string, by: { event_id: string } | { dead: true }): Promise<{ replayed: number }>;
+    setHook(appId: string, req: SetBeforeSendHookRequest): Promise<{ url: string; policy: string; timeout_ms: number; secret: string }>;
+    showHook(appId: string): Promise<{ url: string; policy: string; timeout_ms: number }>;
+    removeHook(appId: string): Promise<void>;
+  };
   close(): Promise<void>;
 }
 
@@ -117,6 +136,19 @@ export function httpBackend(baseUrl: string, adminToken: string): AdminBackend {
     setPush: (appId: string, provider: PushProvider, body: unknown) =>
       call<PushCredentialInfo>("PUT", `/admin/v1/apps/${enc(appId)}/push/${provider}`, body),
     pushConfig: (appId) => call("GET", `/admin/v1/apps/${enc(appId)}/push`),
+    webhook: {
+      add: (appId, req) => call("POST", `/admin/v1/apps/${enc(appId)}/webhooks`, req),
+      list: async (appId) => (await call<{ endpoints: WebhookEndpoint[] }>("GET", `/admin/v1/apps/${enc(appId)}/webhooks`)).endpoints,
+      remove: (appId, id) => call("DELETE", `/admin/v1/apps/${enc(appId)}/webhooks/${enc(id)}`),
+      rotate: (appId, id, overlap_s) => call("POST", `/admin/v1/apps/${enc(appId)}/webhooks/${enc(id)}/rotate-secret`, { overlap_s }),
+      enable: (appId, id, enabled) => call("PATCH", `/admin/v1/apps/${enc(appId)}/webhooks/${enc(id)}`, { enabled }),
+      deliveries: (appId, id, state) =>
+        call("GET", `/admin/v1/apps/${enc(appId)}/webhooks/${enc(id)}/deliveries${state ? `?state=${enc(state)}` : ""}`),
+      replay: (appId, id, by) => call("POST", `/admin/v1/apps/${enc(appId)}/webhooks/${enc(id)}/replay`, by),
+      setHook: (appId, req) => call("PUT", `/admin/v1/apps/${enc(appId)}/hooks/before-send`, req),
+      showHook: (appId) => call("GET", `/admin/v1/apps/${enc(appId)}/hooks/before-send`),
+      removeHook: (appId) => call("DELETE", `/admin/v1/apps/${enc(appId)}/hooks/before-send`),
+    },
     close: async () => {},
   };
 }

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { loadPushConfig, type PushConfig } from "./delivery-config.js";
+import { loadPushConfig, loadWebhookConfig, type PushConfig, type WebhookConfig } from "./delivery-config.js";
 import { type BucketConfig, bucket, ConfigError, int } from "./env.js";
 
 export { type BucketConfig, bucket, ConfigError, int } from "./env.js";
@@ -64,6 +64,8 @@ export interface EngineConfig {
   dbPoolMax: number;
   /** Push delivery: provider endpoints, collapse window, retries (`UTD_PUSH_*`, `UTD_APNS_HOST`, `UTD_FCM_URL`). */
   push: PushConfig;
+  /** Outgoing webhooks and the before-send hook (`UTD_WEBHOOK_*`). */
+  webhooks: WebhookConfig;
 }
 
 /**
@@ -195,6 +197,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     sqliteSync: sqliteSync(opt(env, "UTD_SQLITE_SYNC")),
     dbPoolMax: int(env, "UTD_DB_POOL_MAX", 20, 1),
     push: loadPushConfig(env),
+    webhooks: loadWebhookConfig(env),
     rateLimits: {
       sessionPerIdentity: bucket(env, "UTD_RATE_SESSION_IDENTITY", { burst: 10, perSecond: 1 }),
       sessionFailuresPerAddress: bucket(env, "UTD_RATE_SESSION_FAILURES_ADDRESS", { burst: 20, perSecond: 0.2 }),

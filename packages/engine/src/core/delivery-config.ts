@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { ConfigError, int } from "./env.js";
+import { NETWORK_CLASSES, type NetworkClass } from "./ssrf.js";
 
 /** Push delivery settings (environment variables in the README's "Notifications and webhooks"). */
 export interface PushConfig {
@@ -45,5 +46,37 @@ export function loadPushConfig(env: Record<string, string | undefined>): PushCon
     maxAttempts: int(env, "UTD_PUSH_MAX_ATTEMPTS", 8, 1),
     leaseMs: int(env, "UTD_PUSH_LEASE_MS", 30_000, 100),
     pollMs: int(env, "UTD_PUSH_POLL_MS", 250, 10),
+  };
+}
+
+/** Outgoing webhooks and the before-send hook. */
+export interface WebhookConfig {
+  /** `UTD_WEBHOOK_ALLOW_NETWORKS`: address classes targets may be in (`loopback`, `private`, `link-local`); none by default. */
+  allowNetworks: NetworkClass[];
+  /** `UTD_WEBHOOK_TIMEOUT_MS` (10000): one delivery attempt. */
+  timeoutMs: number;
+  /** `UTD_WEBHOOK_RETRY_WINDOW_S` (86400): retries go on this long, then the event is dead-lettered. */
+  retryWindowS: number;
+  /** `UTD_WEBHOOK_LEASE_MS` (30000): a delivery in flight on a node that died is retried after this. */
+  leaseMs: number;
+  /** `UTD_WEBHOOK_POLL_MS` (250). */
+  pollMs: number;
+}
+
+export function loadWebhookConfig(env: Record<string, string | undefined>): WebhookConfig {
+  const raw = (env.UTD_WEBHOOK_ALLOW_NETWORKS ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const c of raw) {
+    if (!(NETWORK_CLASSES as readonly string[]).includes(c))
+      throw new ConfigError(`UTD_WEBHOOK_ALLOW_NETWORKS: "${c}" is not one of ${NETWORK_CLASSES.join(", ")}`);
+  }
+  return {
+    allowNetworks: raw as NetworkClass[],
+    timeoutMs: int(env, "UTD_WEBHOOK_TIMEOUT_MS", 10_000, 100),
+    retryWindowS: int(env, "UTD_WEBHOOK_RETRY_WINDOW_S", 86_400, 1),
+    leaseMs: int(env, "UTD_WEBHOOK_LEASE_MS", 30_000, 100),
+    pollMs: int(env, "UTD_WEBHOOK_POLL_MS", 250, 10),
   };
 }

@@ -1,4 +1,4 @@
-import type { Call, CallStatus, Message } from "@utd-stream/protocol";
+import type { Call, CallStatus, Message, WebhookEventData, WebhookEventType } from "@utd-stream/protocol";
 import type { Kysely } from "kysely";
 import type { Database } from "../store/schema.js";
 
@@ -12,6 +12,8 @@ export interface OutboxEventMap {
   "call.changed": { call: Call; from: CallStatus | null };
   /** A message was stored (`conversation_kind` for payload wording). */
   "message.new": { message: Message; conversation_kind: string; conversation_name: string | null };
+  /** Anything else an app's webhooks hear about; `orderKey` keeps deliveries in order (conversation, call, room, user). */
+  "webhook.event": { event: WebhookEventType; payload: unknown; orderKey: string | null };
 }
 
 export type OutboxEvent = { [K in keyof OutboxEventMap]: { type: K; appId: string; data: OutboxEventMap[K] } }[keyof OutboxEventMap];
@@ -43,4 +45,14 @@ export class Outbox implements OutboxWriter {
   wake(): void {
     for (const fn of this.committed) fn();
   }
+}
+
+/** A typed `webhook.event` outbox event. */
+export function webhookEvent<K extends WebhookEventType>(
+  appId: string,
+  event: K,
+  payload: WebhookEventData<K>,
+  orderKey: string | null,
+): OutboxEvent {
+  return { type: "webhook.event", appId, data: { event, payload, orderKey } };
 }

@@ -18,6 +18,7 @@ import { supportModule } from "./support/index.js";
 import { typingModule } from "./typing/index.js";
 import { uploadsModule } from "./uploads/index.js";
 import { usersModule } from "./users/index.js";
+import { webhooksModule } from "./webhooks/index.js";
 
 /**
  * Every domain module, in dependency order: a module may use the services of the modules above it
@@ -27,6 +28,7 @@ import { usersModule } from "./users/index.js";
 export const MODULES: readonly AnyModule[] = [
   appsModule,
   usersModule,
+  webhooksModule,
   authModule,
   realtimeModule,
   friendsModule,

@@ -1,6 +1,7 @@
 import {
   CHAT_EVENTS,
   type Conversation,
+  type ConversationEvent,
   type CreateConversationRequest,
   type MemberEvent,
   type UpdateConversationRequest,
@@ -9,6 +10,7 @@ import { type Kysely, sql, type Transaction } from "kysely";
 import { type AppRecord, requireCapability } from "../../core/caller.js";
 import { ApiError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
+import { webhookEvent } from "../../core/outbox.js";
 import type { Database } from "../../store/schema.js";
 import { type Caller, type Db, requireRole } from "./access.js";
 import type { ChatParts } from "./deps.js";
@@ -50,9 +52,21 @@ export class ConversationsService {
       await this.d.records.requireUsers(caller.app.id, [peer]);
       const directKey = [caller.identity, peer].sort().join(" ");
       const members = [caller.identity, peer].map((identity) => ({ identity, role: "member" as const }));
-      const created = await this.db
-        .transaction()
-        .execute((trx) => this.d.records.createConversation(trx, { ...base, directKey, members }, now));
+      const created = await this.db.transaction().execute(async (trx) => {
+        const made = await this.d.records.createConversation(trx, { ...base, directKey, members }, now);
+        if (made)
+          await this.d.outbox?.write(
+            trx,
+            webhookEvent(
+              caller.app.id,
+              "conversation.created",
+              { conversation: newConversationEvent(base, caller.identity) },
+              `conv:${base.id}`,
+            ),
+          );
+        return made;
+      });
+      this.d.outbox?.wake();
       const row = await this.db
         .selectFrom("conversations")
         .select("id")
@@ -83,7 +97,17 @@ export class ConversationsService {
     await this.db.transaction().execute(async (trx) => {
       if (req.kind === "chatroom") await this.checkChatroomLimit(trx, caller.app);
       await this.d.records.createConversation(trx, { ...base, members }, now);
+      await this.d.outbox?.write(
+        trx,
+        webhookEvent(
+          caller.app.id,
+          "conversation.created",
+          { conversation: newConversationEvent(base, caller.identity) },
+          `conv:${base.id}`,
+        ),
+      );
     });
+    this.d.outbox?.wake();
     const conversation = await this.view(caller, base.id);
     notify(
       this.d.events,
@@ -169,8 +193,21 @@ export class ConversationsService {
     const patch: { updated_at: number; name?: string | null; custom?: string | null } = { updated_at: this.d.clock.now() };
     if (req.name !== undefined) patch.name = req.name;
     if (req.custom !== undefined) patch.custom = req.custom === null ? null : JSON.stringify(req.custom);
-    await this.db.updateTable("conversations").set(patch).where("id", "=", id).execute();
-    const after = await this.d.access.conversation(this.db, caller, id);
+    const after = await this.db.transaction().execute(async (trx) => {
+      await trx.updateTable("conversations").set(patch).where("id", "=", id).execute();
+      const row = await this.d.access.conversation(trx, caller, id);
+      await this.d.outbox?.write(
+        trx,
+        webhookEvent(
+          caller.app.id,
+          "conversation.updated",
+          { conversation: conversationEvent(row, "updated", caller.identity) },
+          `conv:${id}`,
+        ),
+      );
+      return row;
+    });
+    this.d.outbox?.wake();
     const to = await memberIdentities(this.db, id);
     notify(this.d.events, caller.app.id, to, CHAT_EVENTS.conversationUpdated, conversationEvent(after, "updated", caller.identity));
     return this.view(caller, id);
@@ -185,9 +222,20 @@ export class ConversationsService {
       if (!closed && conv.kind === "chatroom") await this.checkChatroomLimit(trx, caller.app);
       const now = this.d.clock.now();
       await this.d.records.setClosed(trx, id, closed, now);
-      return { ...conv, closed_at: closed ? now : null };
+      const after = { ...conv, closed_at: closed ? now : null };
+      await this.d.outbox?.write(
+        trx,
+        webhookEvent(
+          caller.app.id,
+          "conversation.updated",
+          { conversation: conversationEvent(after, closed ? "closed" : "reopened", caller.identity) },
+          `conv:${id}`,
+        ),
+      );
+      return after;
     });
     if (changed) {
+      this.d.outbox?.wake();
       const ev = conversationEvent(changed, closed ? "closed" : "reopened", caller.identity);
       notify(this.d.events, caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.conversationUpdated, ev);
     }
@@ -210,9 +258,21 @@ export class ConversationsService {
       if (await this.d.access.membership(trx, id, caller.identity)) return false;
       if (conv.closed_at !== null) throw ApiError.conflict("this chatroom is closed", "closed");
       // A newcomer starts with everything so far read: unread counts what arrives after joining.
-      return (await this.d.records.addMembers(trx, conv, [caller.identity], this.d.clock.now(), Number(conv.last_seq))) > 0;
+      const added = (await this.d.records.addMembers(trx, conv, [caller.identity], this.d.clock.now(), Number(conv.last_seq))) > 0;
+      if (added)
+        await this.d.outbox?.write(
+          trx,
+          webhookEvent(
+            caller.app.id,
+            "member.added",
+            { conversation_id: id, identity: caller.identity, role: "member", by: caller.identity },
+            `conv:${id}`,
+          ),
+        );
+      return added;
     });
     if (joined) {
+      this.d.outbox?.wake();
       const ev: MemberEvent = { conversation_id: id, identity: caller.identity, role: "member", by: caller.identity };
       notify(this.d.events, caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.memberAdded, ev);
     }
@@ -245,4 +305,20 @@ function olderThan(before: string | undefined) {
   const p = parseCursor(before);
   if (!p) return undefined;
   return sql<boolean>`(c.last_active_at < ${p.at} or (c.last_active_at = ${p.at} and c.id < ${p.key}))`;
+}
+
+/** The `conversation.created` view of a conversation being created (inside its transaction, before any read-back). */
+function newConversationEvent(
+  base: { id: string; kind: string; name?: string | null | undefined; custom?: Record<string, unknown> | null | undefined },
+  by: string,
+): ConversationEvent {
+  return {
+    conversation_id: base.id,
+    change: "created",
+    by,
+    name: base.name ?? null,
+    custom: (base.custom ?? null) as ConversationEvent["custom"],
+    closed: false,
+    kind: base.kind as ConversationEvent["kind"],
+  };
 }

@@ -1,4 +1,4 @@
-import type { Attachment } from "@utd-stream/protocol";
+import type { Attachment, SendMessageRequest } from "@utd-stream/protocol";
 import type { AppRecord } from "../../core/caller.js";
 import type { Clock } from "../../core/clock.js";
 import type { EventSink } from "../../core/events.js";
@@ -23,10 +23,25 @@ export interface ChatDeps {
   attachments: AttachmentResolver;
   /** Pushes and webhooks a change causes are written here, inside its transaction. */
   outbox?: Outbox | undefined;
+  /** The app's before-send hook (the webhooks module); absent: every message is stored as sent. */
+  beforeSend?: BeforeSendCheck | undefined;
 }
 
 /** What each chat service is composed over: the ports, the one access check and the shared writes. */
 export interface ChatParts extends ChatDeps {
   access: ChatAccess;
   records: ChatRecords;
+}
+
+/**
+ * The seam for an app's before-send hook in the message send path: returns the message to store, or throws
+ * (`rejected_by_app`, or `unavailable` when a fail-closed hook does not answer). Implemented by the webhooks module.
+ */
+export interface BeforeSendCheck {
+  /** Whether the app has a hook (so the send path skips the idempotency lookup when it has none). */
+  has(appId: string): Promise<boolean>;
+  check(
+    ctx: { appId: string; conversationId: string; conversationKind: string; sender: string },
+    req: SendMessageRequest,
+  ): Promise<SendMessageRequest>;
 }

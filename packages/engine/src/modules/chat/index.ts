@@ -24,10 +24,10 @@ declare module "../module.js" {
 /** Conversations (direct, group, chatroom), messages, receipts and reactions, message search; retention by plan. */
 export const chatModule = defineModule({
   name: "chat",
-  needs: ["realtime", "apps", "uploads"],
+  needs: ["realtime", "apps", "uploads", "webhooks"],
   migrations: (dialect) => ({ ...chatMigrations(dialect), ...chatSearchMigrations(dialect) }),
-  create: ({ store, clock, config, log, outbox, realtime, apps, uploads }) => {
-    const chat = new ChatService({ store, clock, events: realtime.events, attachments: uploads, outbox });
+  create: ({ store, clock, config, log, outbox, realtime, apps, uploads, webhooks }) => {
+    const chat = new ChatService({ store, clock, events: realtime.events, attachments: uploads, outbox, beforeSend: webhooks.beforeSend });
     const retention = new ChatRetention({ chat, uploads, apps, sweepS: config.chatRetentionSweepS, log });
     return {
       service: chat,

@@ -2,6 +2,7 @@ import { CHAT_EVENTS, type Member, type MemberEvent, type MemberPage, type Membe
 import { type Kysely, sql } from "kysely";
 import { iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
+import { webhookEvent } from "../../core/outbox.js";
 import type { Database } from "../../store/schema.js";
 import { type Caller, ROLE_RANK, requireRole } from "./access.js";
 import type { ChatParts } from "./deps.js";
@@ -79,6 +80,12 @@ export class MembersService {
       const now = this.d.clock.now();
       // Newcomers can read the history, but it does not count as unread for them.
       await this.d.records.addMembers(trx, conv, fresh, now, Number(conv.last_seq));
+      for (const identity of fresh) {
+        await this.d.outbox?.write(
+          trx,
+          webhookEvent(caller.app.id, "member.added", { conversation_id: id, identity, role: "member", by: caller.identity }, `conv:${id}`),
+        );
+      }
       const sys = await this.d.records.appendSystem(trx, conv, now, `${caller.identity} added ${fresh.join(", ")}`, {
         event: "member.added",
         identities: fresh,
@@ -87,6 +94,7 @@ export class MembersService {
       return { fresh, sys };
     });
     if (added) {
+      this.d.outbox?.wake();
       const to = await memberIdentities(this.db, id);
       for (const identity of added.fresh) {
         const ev: MemberEvent = { conversation_id: id, identity, role: "member", by: caller.identity };
@@ -121,6 +129,10 @@ export class MembersService {
       }
       const now = this.d.clock.now();
       await this.d.records.removeMember(trx, [id], identity, now);
+      await this.d.outbox?.write(
+        trx,
+        webhookEvent(caller.app.id, "member.removed", { conversation_id: id, identity, by: caller.identity }, `conv:${id}`),
+      );
       let newOwner: string | undefined;
       if (target.role === "owner") {
         const next = await trx
@@ -151,6 +163,7 @@ export class MembersService {
           : undefined;
       return { role: target.role, newOwner, sys };
     });
+    this.d.outbox?.wake();
     const remaining = await memberIdentities(this.db, id);
     const ev: MemberEvent = { conversation_id: id, identity, role: res.role, by: caller.identity };
     notify(this.d.events, caller.app.id, [...remaining, identity], CHAT_EVENTS.memberRemoved, ev);

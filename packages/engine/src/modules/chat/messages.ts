@@ -12,6 +12,7 @@ import type { Kysely } from "kysely";
 import { type AppRecord, requireCapability } from "../../core/caller.js";
 import { ApiError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
+import { webhookEvent } from "../../core/outbox.js";
 import type { Database } from "../../store/schema.js";
 import { type Caller, type Db, ROLE_RANK } from "./access.js";
 import type { ChatParts } from "./deps.js";
@@ -48,6 +49,15 @@ export class MessagesService {
     // Checks that need no lock come first, so the conversation row is locked only for the writes.
     const { conv } = await this.d.access.member(this.db, caller, id);
     if (conv.closed_at !== null) return this.sendToClosed(caller, id, req);
+    if (attempt === 0 && this.d.beforeSend && (await this.d.beforeSend.has(caller.app.id))) {
+      // A resend of a stored client_msg_id answers with that message and does not ask the hook again.
+      const again = await this.findByClientId(id, caller, req.client_msg_id);
+      if (again) return { message: (await messagesToWire(this.db, [again]))[0] as Message, created: false };
+      req = await this.d.beforeSend.check(
+        { appId: caller.app.id, conversationId: id, conversationKind: conv.kind, sender: caller.identity },
+        req,
+      );
+    }
     if (req.reply_to) {
       const parent = await this.db
         .selectFrom("messages")
@@ -239,12 +249,16 @@ export class MessagesService {
     if (req.custom !== undefined) patch.custom = req.custom === null ? null : JSON.stringify(req.custom);
     if (patch.text === null && patch.custom === null && row.attachments === "[]")
       throw ApiError.invalid("a message needs text, custom or attachments");
-    await this.db
-      .updateTable("messages")
-      .set({ text: patch.text, custom: patch.custom, edited_at: patch.edited_at })
-      .where("id", "=", messageId)
-      .execute();
     const [message] = (await messagesToWire(this.db, [patch])) as [Message];
+    await this.db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable("messages")
+        .set({ text: patch.text, custom: patch.custom, edited_at: patch.edited_at })
+        .where("id", "=", messageId)
+        .execute();
+      await this.d.outbox?.write(trx, webhookEvent(caller.app.id, "message.updated", { message }, `conv:${id}`));
+    });
+    this.d.outbox?.wake();
     notify(this.d.events, caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.messageUpdated, message);
     return message;
   }
@@ -256,13 +270,17 @@ export class MessagesService {
     if (row.sender !== caller.identity && ROLE_RANK[me.role] < ROLE_RANK.admin)
       throw ApiError.forbidden("only the sender or an admin may delete a message");
     const now = this.d.clock.now();
-    await this.db.deleteFrom("message_reactions").where("message_id", "=", messageId).execute();
-    await this.db
-      .updateTable("messages")
-      .set({ deleted_at: now, text: null, custom: null, attachments: "[]" })
-      .where("id", "=", messageId)
-      .execute();
     const message = toMessage({ ...row, deleted_at: now }, undefined);
+    await this.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("message_reactions").where("message_id", "=", messageId).execute();
+      await trx
+        .updateTable("messages")
+        .set({ deleted_at: now, text: null, custom: null, attachments: "[]" })
+        .where("id", "=", messageId)
+        .execute();
+      await this.d.outbox?.write(trx, webhookEvent(caller.app.id, "message.deleted", { message }, `conv:${id}`));
+    });
+    this.d.outbox?.wake();
     notify(this.d.events, caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.messageDeleted, message);
     return message;
   }

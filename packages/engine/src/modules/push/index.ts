@@ -1,3 +1,4 @@
+import { webhookEvent } from "../../core/outbox.js";
 import { defineModule } from "../module.js";
 import { registerPushAdminRoutes } from "./admin-routes.js";
 import { PushCredentials } from "./credentials.js";
@@ -41,9 +42,9 @@ declare module "../module.js" {
  */
 export const pushModule = defineModule({
   name: "push",
-  needs: ["apps"],
+  needs: ["apps", "webhooks"],
   migrations: pushMigrations,
-  create: ({ store, clock, hooks, log, keys, config, outbox, pushSenders: senders, metrics, apps }) => {
+  create: ({ store, clock, hooks, log, keys, config, outbox, pushSenders: senders, metrics, apps, webhooks }) => {
     const tokens = new PushService(store, clock, hooks, log);
     const credentials = new PushCredentials(store, keys.sealKey, clock, (appId) => {
       senders.apns.forget(appId);
@@ -60,6 +61,29 @@ export const pushModule = defineModule({
       pollMs: config.push.pollMs,
       metrics,
       log,
+      // A push given up becomes a `push.failed` webhook (its own transaction: the give-up is the event).
+      onFailed: async (f) => {
+        await store.db.transaction().execute((trx) =>
+          webhooks.writer.write(
+            trx,
+            webhookEvent(
+              f.appId,
+              "push.failed",
+              {
+                push_id: f.pushId,
+                identity: f.identity,
+                platform: f.platform,
+                kind: f.kind,
+                ref_id: f.refId,
+                reason: f.reason,
+                attempts: f.attempts,
+              },
+              `user:${f.identity}`,
+            ),
+          ),
+        );
+        webhooks.dispatcher.wake();
+      },
     });
     // Calls and messages write their pushes into the outbox in their own transaction; a commit wakes the dispatcher.
     outbox.add(new PushTriggers({ clock, collapseMs: config.push.collapseMs }));

@@ -19,8 +19,8 @@ export const seatsModule = defineModule({
   name: "seats",
   needs: ["rooms"],
   migrations: seatsMigrations,
-  create: ({ store, clock, rooms }) => {
-    const seats = new SeatsService(store, clock, rooms);
+  create: ({ store, clock, outbox, rooms }) => {
+    const seats = new SeatsService(store, clock, rooms, outbox);
     return { service: seats, routes: (http, deps) => registerSeatsRoutes(http, deps, seats) };
   },
 });

@@ -3,6 +3,7 @@ import type { Selectable } from "kysely";
 import { type AuthContext, requireCapability } from "../../core/caller.js";
 import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
+import { type Outbox, webhookEvent } from "../../core/outbox.js";
 import type { Store } from "../../store/port.js";
 import { inRoom, isRoom, type RoomRow, type RoomsService, roomColumns } from "../rooms/index.js";
 import type { MediaSpeakRequestsTable } from "./migrations.js";
@@ -19,6 +20,8 @@ export class SeatsService {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly rooms: RoomsService,
+    /** `seat.updated` webhooks (a snapshot written right after the change commits). */
+    private readonly outbox?: Outbox,
   ) {
     rooms.addGrantSource(async (room, identity) => ((await this.seatOf(room, identity)) === undefined ? null : ["microphone"]));
     rooms.addListener({
@@ -223,6 +226,15 @@ export class SeatsService {
 
   private async announce(room: RoomRow): Promise<SeatsState> {
     const state = await this.state(await this.rooms.require(room.app_id, room.name));
+    if (this.outbox) {
+      const o = this.outbox;
+      await this.store.db
+        .transaction()
+        .execute((trx) =>
+          o.write(trx, webhookEvent(room.app_id, "seat.updated", { room_name: room.name, seats: state }, `room:${room.name}`)),
+        );
+      o.wake();
+    }
     await this.rooms.broadcast(room, "seats.updated", state);
     return state;
   }

@@ -14,8 +14,8 @@ declare module "../module.js" {
 export const stageModule = defineModule({
   name: "stage",
   needs: ["rooms"],
-  create: ({ store, clock, rooms }) => {
-    const stage = new StageService(store, clock, rooms);
+  create: ({ store, clock, outbox, rooms }) => {
+    const stage = new StageService(store, clock, rooms, outbox);
     return { service: stage, routes: (http, deps) => registerStageRoutes(http, deps, stage) };
   },
 });

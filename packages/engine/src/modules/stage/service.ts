@@ -2,6 +2,7 @@ import type { Stage, StageMember, StageRole } from "@utd-stream/protocol";
 import { type AuthContext, requireCapability } from "../../core/caller.js";
 import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
+import { type Outbox, webhookEvent } from "../../core/outbox.js";
 import type { Store } from "../../store/port.js";
 import { inRoom, type RoomRow, type RoomsService, roomColumns } from "../rooms/index.js";
 
@@ -15,6 +16,8 @@ export class StageService {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly rooms: RoomsService,
+    /** `stage.updated` webhooks (a snapshot written right after the change commits). */
+    private readonly outbox?: Outbox,
   ) {
     // A co-host who leaves the room leaves the stage; hosts stay hosts.
     rooms.addListener({
@@ -129,6 +132,13 @@ export class StageService {
 
   private async announce(room: RoomRow): Promise<Stage> {
     const stage = await this.roster(room);
+    if (this.outbox) {
+      const o = this.outbox;
+      await this.store.db
+        .transaction()
+        .execute((trx) => o.write(trx, webhookEvent(room.app_id, "stage.updated", { room_name: room.name, stage }, `room:${room.name}`)));
+      o.wake();
+    }
     await this.rooms.broadcast(room, "stage.updated", stage);
     return stage;
   }

@@ -19,12 +19,13 @@ export const uploadsModule = defineModule({
   name: "uploads",
   needs: [],
   migrations: uploadsMigrations,
-  create: ({ store, files, clock, config, later }) => {
+  create: ({ store, files, clock, config, outbox, later }) => {
     // A true cycle: chat resolves a message's file tokens through uploads when it is sent, and uploads
     // asks chat, when a file is downloaded, whether the caller is a member of a conversation it was sent
     // in. Uploads is built first and reads the chat service at download time.
     const chat = later("chat");
     const uploads = new UploadsService({
+      outbox,
       store,
       files,
       clock,

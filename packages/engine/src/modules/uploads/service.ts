@@ -14,6 +14,7 @@ import { requireCapability } from "../../core/caller.js";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
+import { type Outbox, webhookEvent } from "../../core/outbox.js";
 import type { FileStore } from "../../files/port.js";
 import type { Store } from "../../store/port.js";
 import type { UploadsTable } from "./migrations.js";
@@ -34,6 +35,8 @@ export interface UploadsDeps {
   /** Seconds an uploaded file that no message references is kept (`UTD_UPLOAD_UNATTACHED_GRACE_S`). */
   unattachedGraceS: number;
   policy: DownloadPolicy;
+  /** `upload.created` webhooks, written with the row that marks the file uploaded. */
+  outbox?: Outbox | undefined;
 }
 
 /**
@@ -113,7 +116,31 @@ export class UploadsService {
     const st = await this.d.files.stat(row.storage_key);
     if (!st || st.size !== Number(row.size)) return false;
     const now = this.d.clock.now();
-    await this.d.store.db.updateTable("uploads").set({ uploaded_at: now }).where("id", "=", row.id).execute();
+    const first = await this.d.store.db.transaction().execute(async (trx) => {
+      const r = await trx
+        .updateTable("uploads")
+        .set({ uploaded_at: now })
+        .where("id", "=", row.id)
+        .where("uploaded_at", "is", null)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      const file: UploadInfo = {
+        file_token: row.id,
+        kind: row.kind as UploadKind,
+        filename: row.filename,
+        content_type: row.content_type,
+        size: Number(row.size),
+        metadata: JSON.parse(row.metadata) as UploadMetadata,
+        uploaded: true,
+        uploader: row.uploader,
+        created_at: iso(Number(row.created_at)),
+        download_url: null,
+        download_expires_at: null,
+      };
+      await this.d.outbox?.write(trx, webhookEvent(row.app_id, "upload.created", { identity: row.uploader, file }, `user:${row.uploader}`));
+      return true;
+    });
+    if (first) this.d.outbox?.wake();
     row.uploaded_at = now;
     return true;
   }

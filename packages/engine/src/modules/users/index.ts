@@ -13,5 +13,5 @@ declare module "../module.js" {
 export const usersModule = defineModule({
   name: "users",
   needs: [],
-  create: ({ store, clock, hooks }) => ({ service: new UsersService(store, clock, hooks) }),
+  create: ({ store, clock, hooks, outbox }) => ({ service: new UsersService(store, clock, hooks, outbox) }),
 });

@@ -3,6 +3,7 @@ import { type Selectable, sql } from "kysely";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { Hooks } from "../../core/hooks.js";
+import { type Outbox, webhookEvent } from "../../core/outbox.js";
 import type { Store } from "../../store/port.js";
 import type { UsersTable } from "../apps/index.js";
 
@@ -15,6 +16,8 @@ export class UsersService {
     private readonly store: Store,
     private readonly clock: Clock,
     private readonly hooks: Hooks,
+    /** Bans and unbans write their webhooks here, in their transaction. */
+    private readonly outbox?: Outbox,
   ) {}
 
   async find(appId: string, identity: string): Promise<UserRow | undefined> {
@@ -82,33 +85,43 @@ export class UsersService {
   /** Bans an identity: its tokens stop working at once and its open sockets are closed (4403). */
   async ban(appId: string, identity: string, reason: string | undefined): Promise<Ban> {
     const now = this.clock.now();
-    await this.store.db
-      .insertInto("users")
-      .values({
-        app_id: appId,
-        identity,
-        name: null,
-        created_at: now,
-        last_seen_at: now,
-        banned_at: now,
-        ban_reason: reason ?? null,
-        tokens_valid_after: now + 1,
-      })
-      .onConflict((oc) =>
-        oc.columns(["app_id", "identity"]).doUpdateSet({ banned_at: now, ban_reason: reason ?? null, tokens_valid_after: now + 1 }),
-      )
-      .execute();
+    await this.store.db.transaction().execute(async (trx) => {
+      await trx
+        .insertInto("users")
+        .values({
+          app_id: appId,
+          identity,
+          name: null,
+          created_at: now,
+          last_seen_at: now,
+          banned_at: now,
+          ban_reason: reason ?? null,
+          tokens_valid_after: now + 1,
+        })
+        .onConflict((oc) =>
+          oc.columns(["app_id", "identity"]).doUpdateSet({ banned_at: now, ban_reason: reason ?? null, tokens_valid_after: now + 1 }),
+        )
+        .execute();
+      await this.outbox?.write(trx, webhookEvent(appId, "user.banned", { identity, reason: reason ?? null }, `user:${identity}`));
+    });
+    this.outbox?.wake();
     this.hooks.emit("user.banned", { appId, identity });
     return { app_id: appId, identity, banned: true, reason: reason ?? null, banned_at: iso(now) };
   }
 
   async unban(appId: string, identity: string): Promise<Ban> {
-    await this.store.db
-      .updateTable("users")
-      .set({ banned_at: null, ban_reason: null })
-      .where("app_id", "=", appId)
-      .where("identity", "=", identity)
-      .execute();
+    await this.store.db.transaction().execute(async (trx) => {
+      const r = await trx
+        .updateTable("users")
+        .set({ banned_at: null, ban_reason: null })
+        .where("app_id", "=", appId)
+        .where("identity", "=", identity)
+        .where("banned_at", "is not", null)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) > 0)
+        await this.outbox?.write(trx, webhookEvent(appId, "user.unbanned", { identity }, `user:${identity}`));
+    });
+    this.outbox?.wake();
     return { app_id: appId, identity, banned: false, reason: null, banned_at: null };
   }
 

@@ -1,0 +1,75 @@
+import type { Call, WebhookEventType } from "@utd-stream/protocol/schemas";
+import type { Insertable, Kysely } from "kysely";
+import { type Clock, iso } from "../../core/clock.js";
+import { newId } from "../../core/ids.js";
+import type { OutboxEvent, OutboxWriter } from "../../core/outbox.js";
+import type { Database } from "../../store/schema.js";
+import type { WebhookOutboxTable } from "./migrations.js";
+
+type Mapped = { type: WebhookEventType; data: unknown; orderKey: string | null };
+
+/** Which webhook event a call change is, if any. */
+function callEvent(call: Call, from: string | null): Mapped | undefined {
+  const orderKey = `call:${call.id}`;
+  if (call.status === "active" && from !== "active") return { type: "call.started", data: { call }, orderKey };
+  if (call.status === "missed") return { type: "call.missed", data: { call }, orderKey };
+  if (call.status === "ended" || call.status === "rejected" || call.status === "busy") {
+    const answered = call.answered_at ? Date.parse(call.answered_at) : null;
+    const ended = call.ended_at ? Date.parse(call.ended_at) : null;
+    const duration_s = answered !== null && ended !== null ? Math.max(0, Math.round((ended - answered) / 1000)) : 0;
+    return { type: "call.ended", data: { call, duration_s, end_reason: call.end_reason ?? call.status }, orderKey };
+  }
+  return undefined;
+}
+
+function map(e: OutboxEvent): Mapped | undefined {
+  switch (e.type) {
+    case "message.new":
+      return { type: "message.new", data: { message: e.data.message }, orderKey: `conv:${e.data.message.conversation_id}` };
+    case "call.changed":
+      return callEvent(e.data.call, e.data.from);
+    case "webhook.event":
+      return { type: e.data.event, data: e.data.payload, orderKey: e.data.orderKey };
+  }
+}
+
+/**
+ * Writes the webhook outbox inside the event's transaction: one row per enabled endpoint of the app that asked
+ * for the event type, all with the same event id (the `webhook-id`) and the exact body that will be signed.
+ */
+export class WebhookWriter implements OutboxWriter {
+  constructor(private readonly clock: Clock) {}
+
+  async write(trx: Kysely<Database>, e: OutboxEvent): Promise<void> {
+    const m = map(e);
+    if (!m) return;
+    const endpoints = await trx
+      .selectFrom("webhook_endpoints")
+      .select(["id", "events"])
+      .where("app_id", "=", e.appId)
+      .where("enabled", "=", 1)
+      .execute();
+    const targets = endpoints.filter((ep) => (JSON.parse(ep.events) as string[]).includes(m.type));
+    if (targets.length === 0) return;
+    const now = this.clock.now();
+    const eventId = newId("evt", now);
+    const body = JSON.stringify({ type: m.type, timestamp: iso(now), data: m.data });
+    const rows: Insertable<WebhookOutboxTable>[] = targets.map((ep) => ({
+      event_id: eventId,
+      endpoint_id: ep.id,
+      app_id: e.appId,
+      type: m.type,
+      body,
+      order_key: m.orderKey,
+      state: "pending",
+      attempts: 0,
+      next_at: now,
+      lease_until: null,
+      created_at: now,
+      delivered_at: null,
+      last_status: null,
+      last_error: null,
+    }));
+    await trx.insertInto("webhook_outbox").values(rows).execute();
+  }
+}
