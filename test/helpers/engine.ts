@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll } from "vitest";
 
 const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 const CLI = join(ROOT, "packages/engine/src/main.ts");
@@ -66,6 +67,20 @@ export interface SessionBody {
  */
 const START_TIMEOUT_MS = 90_000;
 
+/**
+ * Every engine process this test file started and that still runs. A test that times out while its
+ * engine is starting never gets the handle to stop it; killing what is left when the worker exits keeps
+ * such a process from outliving the run (holding a port and a data dir).
+ */
+const running = new Set<ChildProcess>();
+const killAll = () => {
+  for (const p of running) p.kill("SIGKILL");
+};
+// At the end of the test file (this module is evaluated per file; benchmarks import it outside Vitest),
+// and if the process exits first.
+if (process.env.VITEST) afterAll(killAll);
+process.once("exit", killAll);
+
 /** Starts `utd serve` and resolves once it logs "utd engine ready". */
 export async function startEngine(options: EngineOptions = {}): Promise<RunningEngine> {
   const opts = options as InternalOptions;
@@ -87,6 +102,8 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     env,
     stdio: ["ignore", "pipe", "pipe"],
   });
+  running.add(proc);
+  proc.once("exit", () => running.delete(proc));
   const logs: string[] = [];
   const url = await new Promise<string>((resolveUrl, reject) => {
     const timer = setTimeout(() => {
