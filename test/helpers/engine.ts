@@ -78,7 +78,15 @@ const killAll = () => {
 };
 // At the end of the test file (this module is evaluated per file; benchmarks import it outside Vitest),
 // and if the process exits first.
-if (process.env.VITEST) afterAll(killAll);
+// `VITEST` is inherited by processes a test spawns (bench/rooms/run.ts under test/bench-rooms.test.ts), so
+// the check is for the worker's own global, and a registration refused outside a collecting file is fine.
+if ("__vitest_worker__" in globalThis) {
+  try {
+    afterAll(killAll);
+  } catch {
+    // not inside a test file's collection: the exit hook below still runs
+  }
+}
 process.once("exit", killAll);
 
 /** Starts `utd serve` and resolves once it logs "utd engine ready". */
