@@ -12,7 +12,6 @@ import { mountTiles } from "./tiles.js";
 export class LivePanel {
   readonly el = h("section", { class: "live", "data-testid": "live" });
   private session: UTDLiveStreamSession | undefined;
-  private readonly hands = new Set<string>();
   private readonly offs: (() => unknown)[] = [];
   private stopTiles: (() => void) | undefined;
   private handRaised = false;
@@ -61,19 +60,11 @@ export class LivePanel {
   private attach(s: UTDLiveStreamSession): void {
     this.session = s;
     this.handRaised = false;
-    this.hands.clear();
-    const onHandRaised = (d: { identity: string; room_name: string }) => {
-      if (!s.isHost) return;
-      if (d.room_name !== s.roomName) return;
-      this.hands.add(d.identity);
-      this.render();
-    };
+    // Raised hands are stored by the engine: a host who reloads sees them again.
+    if (s.isHost) void s.refreshStage().catch(() => {});
     this.offs.push(
-      s.room.serverEvents.subscribe((e) => {
-        if (e.type === "stage.requested") onHandRaised(e.data);
-      }),
-      this.ctx.signaling.client?.on("stage.requested", onHandRaised) ?? (() => {}),
       s.stage.subscribe(() => this.render()),
+      s.raisedHands.subscribe(() => this.render()),
       s.remoteParticipants.subscribe(() => this.render()),
       s.canPublish.subscribe((can) => {
         // Promoted by the host: publish camera and microphone; demoted: the SDK stops them.
@@ -155,7 +146,9 @@ export class LivePanel {
                   "li",
                   { "data-testid": "viewer", "data-identity": v },
                   h("bdi", {}, v),
-                  this.hands.has(v) ? h("span", { class: "hand", "data-testid": "hand-raised" }, " ✋") : null,
+                  this.session?.raisedHands.value.some((r) => r.identity === v)
+                    ? h("span", { class: "hand", "data-testid": "hand-raised" }, " ✋")
+                    : null,
                   h("button", { "data-testid": "promote", onclick: this.act(() => s.inviteToStage(v)) }, t("live.bringOnStage")),
                 ),
               ),

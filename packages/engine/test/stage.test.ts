@@ -70,6 +70,17 @@ describeBackends(await backends("store"), "live stream stage on a real LiveKit",
       identity: "viewer",
       name: "VIEWER",
     });
+    // The hand is stored: a host who reloads reads it back (the stage and the host-only list), and raising it
+    // again adds nothing.
+    expect((await stage("show", viewer.bearer, "request")).status).toBe(204);
+    const reloaded = await stage("show", host.bearer);
+    expect(reloaded.body.requests.map((r) => [r.identity, r.name])).toEqual([["viewer", "VIEWER"]]);
+    const hands = await engine.request<{ requests: { identity: string }[] } & ErrBody>("GET", "/api/v1/rooms/show/stage/requests", {
+      token: host.bearer,
+    });
+    expect(hands.body.requests.map((r) => r.identity)).toEqual(["viewer"]);
+    const notHost = await engine.request<ErrBody>("GET", "/api/v1/rooms/show/stage/requests", { token: viewer.bearer });
+    expect([notHost.status, notHost.body.error.code]).toEqual([403, "forbidden"]);
 
     const promoted = await stage("show", host.bearer, "invite", { identity: "viewer" });
     expect(promoted.status).toBe(200);
@@ -77,6 +88,7 @@ describeBackends(await backends("store"), "live stream stage on a real LiveKit",
       ["host", "host"],
       ["viewer", "co_host"],
     ]);
+    expect(promoted.body.requests).toEqual([]); // invited: the hand comes down
     await viewer.events.next<Stage>("stage.updated", (s) => s.members.some((m) => m.identity === "viewer"));
     await viewer.peer.publishTone(523);
     await host.peer.detectTone("viewer", 523);

@@ -1,4 +1,4 @@
-import { type MediaApi, stageFromWire, type UTDStageMember } from "@utd-stream/signaling";
+import { type MediaApi, stageFromWire, type UTDStage, type UTDStageMember, type UTDStageRequest } from "@utd-stream/signaling";
 import { type RoomTicket, UTDSession } from "./session.js";
 import { Store } from "./store.js";
 import { UTDStreamType } from "./types.js";
@@ -10,6 +10,11 @@ import { UTDStreamType } from "./types.js";
 export class UTDLiveStreamSession extends UTDSession {
   /** Host + co-hosts, refreshed by `refreshStage()` and by the engine's `stage.updated`. */
   readonly stage = new Store<UTDStageMember[]>([]);
+  /**
+   * Raised hands, oldest first (the host's queue). The engine stores them, so a host who reloads sees them
+   * again after `refreshStage()`; kept current by `stage.updated`.
+   */
+  readonly raisedHands = new Store<UTDStageRequest[]>([]);
 
   constructor(
     private readonly media: MediaApi,
@@ -19,7 +24,7 @@ export class UTDLiveStreamSession extends UTDSession {
   ) {
     super(UTDStreamType.liveStream);
     this.room.serverEvents.subscribe((e) => {
-      if (e.type === "stage.updated") this.stage.set(stageFromWire(e.data).members);
+      if (e.type === "stage.updated") this.setStage(stageFromWire(e.data));
     });
     // Demoted by the host: stop what we were publishing (the SFU already unpublished it).
     this.room.canPublish.subscribe((can) => {
@@ -39,17 +44,22 @@ export class UTDLiveStreamSession extends UTDSession {
 
   /** Re-reads the stage. */
   async refreshStage(): Promise<void> {
-    this.stage.set((await this.media.stage(this.roomName)).members);
+    this.setStage(await this.media.stage(this.roomName));
+  }
+
+  private setStage(stage: UTDStage): void {
+    this.stage.set(stage.members);
+    this.raisedHands.set(stage.requests);
   }
 
   /** Host: promote a viewer to co-publish (audio + video). */
   async inviteToStage(identity: string): Promise<void> {
-    this.stage.set((await this.media.inviteToStage(this.roomName, identity)).members);
+    this.setStage(await this.media.inviteToStage(this.roomName, identity));
   }
 
   /** Host: send a co-host back to the audience. */
   async removeFromStage(identity: string): Promise<void> {
-    this.stage.set((await this.media.removeFromStage(this.roomName, identity)).members);
+    this.setStage(await this.media.removeFromStage(this.roomName, identity));
   }
 
   /** Viewer: raise a hand (the host gets `stage.requested`). */
@@ -60,7 +70,7 @@ export class UTDLiveStreamSession extends UTDSession {
   /** Co-host: step down, stopping camera and microphone. */
   async leaveStage(): Promise<void> {
     await this.stopMedia();
-    this.stage.set((await this.media.leaveStage(this.roomName)).members);
+    this.setStage(await this.media.leaveStage(this.roomName));
   }
 
   private async stopMedia(): Promise<void> {

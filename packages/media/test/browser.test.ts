@@ -148,7 +148,15 @@ describe("@utd-stream/media in headless Chromium on a real LiveKit", () => {
     expect(refused).not.toBe("published");
 
     await v.evaluate(() => window.t.live.requestStage());
+    // The host's queue of raised hands follows `stage.updated`, and is read back from the engine on refresh.
+    await until("the host's raised hands", async () =>
+      (await h.evaluate(() => window.t.live.raisedHands.value.map((r: { identity: string }) => r.identity))).includes("viewer"),
+    );
+    await h.evaluate(() => window.t.live.raisedHands.set([]));
+    await h.evaluate(() => window.t.live.refreshStage());
+    expect(await h.evaluate(() => window.t.live.raisedHands.value.map((r: { identity: string }) => r.identity))).toEqual(["viewer"]);
     await h.evaluate(() => window.t.live.inviteToStage("viewer"));
+    expect(await h.evaluate(() => window.t.live.raisedHands.value)).toEqual([]);
     expect(await h.evaluate(() => window.t.live.stage.value.map((m: { identity: string }) => m.identity))).toEqual(["host", "viewer"]);
     await v.evaluate(async () => {
       await window.t.live.canPublish.when((x: boolean) => x, 10_000);

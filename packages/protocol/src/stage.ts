@@ -10,12 +10,27 @@ export const StageMemberSchema = z.object({
 });
 export type StageMember = z.infer<typeof StageMemberSchema>;
 
+/** A viewer's raised hand, kept by the engine until the host invites them or they leave the room. */
+export const StageRequestSchema = z.object({
+  identity: z.string(),
+  name: z.string().nullable(),
+  /** Epoch milliseconds. */
+  requested_at: z.number().int(),
+});
+export type StageRequest = z.infer<typeof StageRequestSchema>;
+
 /** `GET /api/v1/rooms/{room_name}/stage`, and the `stage.updated` event's data. */
 export const StageSchema = z.object({
   room_name: z.string(),
   members: z.array(StageMemberSchema),
+  /** Raised hands, oldest first: stored, so a host who reloads still sees them. */
+  requests: z.array(StageRequestSchema),
 });
 export type Stage = z.infer<typeof StageSchema>;
+
+/** `GET /api/v1/rooms/{room_name}/stage/requests` (host only): the raised hands, oldest first. */
+export const StageRequestListSchema = z.object({ requests: z.array(StageRequestSchema) });
+export type StageRequestList = z.infer<typeof StageRequestListSchema>;
 
 /** `POST /api/v1/rooms/{room_name}/stage/invite|remove` (host only). */
 export const StageTargetRequestSchema = z.strictObject({ identity: Identity });

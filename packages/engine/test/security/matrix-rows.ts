@@ -238,6 +238,13 @@ export const REST_ROWS: Record<string, RestRow> = {
     otherApp: "not_found",
   },
   "GET /api/v1/rooms/{room_name}/stage": { cap: "signaling", req: (w) => ({ path: room(w.rooms.live, "/stage") }), otherApp: "not_found" },
+  "GET /api/v1/rooms/{room_name}/stage/requests": {
+    cap: "signaling",
+    req: (w) => ({ path: room(w.rooms.live, "/stage/requests") }),
+    nonMember: "forbidden",
+    noRole: "forbidden",
+    otherApp: "not_found",
+  },
   "POST /api/v1/rooms/{room_name}/stage/invite": {
     cap: "signaling",
     req: (w) => ({ path: room(w.rooms.live, "/stage/invite"), body: { identity: "mem" } }),

@@ -1,13 +1,15 @@
-import type { MediaRole, RoomType, SeatMode, SeatsState, SpeakRequest, Stage, TokenResponse } from "@utd-stream/protocol";
+import type { MediaRole, RoomType, SeatMode, SeatsState, SpeakRequest, Stage, StageRequestList, TokenResponse } from "@utd-stream/protocol";
 import type { UTDApi } from "../core/api.js";
 import {
   seatsFromWire,
   speakRequestFromWire,
   stageFromWire,
+  stageRequestFromWire,
   tokenResponseFromWire,
   type UTDSeats,
   type UTDSpeakRequest,
   type UTDStage,
+  type UTDStageRequest,
   type UTDTokenResponse,
 } from "../wire/media.js";
 
@@ -57,6 +59,12 @@ export class MediaApi {
   /** `GET …/stage`: the host and co-hosts. */
   async stage(room: string): Promise<UTDStage> {
     return stageFromWire(await this.api.request<Stage>("GET", this.stagePath(room)));
+  }
+
+  /** Host: the raised hands, oldest first (`GET …/stage/requests`). */
+  async stageRequests(room: string): Promise<UTDStageRequest[]> {
+    const res = await this.api.request<StageRequestList>("GET", `${this.stagePath(room)}/requests`);
+    return res.requests.map(stageRequestFromWire);
   }
 
   /** Host: promote a viewer to co-publish. */

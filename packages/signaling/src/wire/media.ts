@@ -6,6 +6,7 @@ import type {
   SpeakRequest,
   Stage,
   StageMember,
+  StageRequest,
   StageRole,
   TokenResponse,
 } from "@utd-stream/protocol";
@@ -34,10 +35,20 @@ export interface UTDStageMember {
   role: StageRole;
 }
 
-/** A live stream's stage: the host and co-hosts. */
+/** A viewer's raised hand in a live stream (stored by the engine until invited or gone). */
+export interface UTDStageRequest {
+  identity: string;
+  name: string | null;
+  /** When the hand went up (epoch milliseconds). */
+  requestedAt: number;
+}
+
+/** A live stream's stage: the host and co-hosts, and the raised hands. */
 export interface UTDStage {
   roomName: string;
   members: UTDStageMember[];
+  /** Raised hands, oldest first. */
+  requests: UTDStageRequest[];
 }
 
 /** One seat of an audio room. */
@@ -91,9 +102,14 @@ export function stageMemberFromWire(m: StageMember): UTDStageMember {
   return { identity: m.identity, name: m.name, role: m.role };
 }
 
+/** Wire → SDK: a raised hand. */
+export function stageRequestFromWire(r: StageRequest): UTDStageRequest {
+  return { identity: r.identity, name: r.name, requestedAt: r.requested_at };
+}
+
 /** Wire → SDK: a stage. */
 export function stageFromWire(s: Stage): UTDStage {
-  return { roomName: s.room_name, members: s.members.map(stageMemberFromWire) };
+  return { roomName: s.room_name, members: s.members.map(stageMemberFromWire), requests: (s.requests ?? []).map(stageRequestFromWire) };
 }
 
 /** Wire → SDK: a speak request or invitation. */

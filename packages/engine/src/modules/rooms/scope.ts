@@ -8,7 +8,7 @@ export interface RoomRef {
 }
 
 /** The tables whose rows belong to one room, keyed by (`app_id`, `room_name`, …): stage roles, seats, speak requests. */
-export type RoomTable = "media_room_members" | "media_seats" | "media_speak_requests";
+export type RoomTable = "media_room_members" | "media_seats" | "media_speak_requests" | "media_stage_requests";
 
 /**
  * Scopes a query on a room's table to that room: `db.selectFrom("media_seats").where(inRoom(room))`.

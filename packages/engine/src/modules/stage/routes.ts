@@ -1,4 +1,10 @@
-import { AdminRoomParamsSchema, RoomParamsSchema, StageSchema, StageTargetRequestSchema } from "@utd-stream/protocol/schemas";
+import {
+  AdminRoomParamsSchema,
+  RoomParamsSchema,
+  StageRequestListSchema,
+  StageSchema,
+  StageTargetRequestSchema,
+} from "@utd-stream/protocol/schemas";
 import type { FastifyInstance } from "fastify";
 import { type RouteDeps, route } from "../../http/route.js";
 import type { StageService } from "./service.js";
@@ -14,6 +20,16 @@ export function registerStageRoutes(app: FastifyInstance, deps: RouteDeps, stage
     params: RoomParamsSchema,
     response: StageSchema,
     handler: async ({ auth, params }) => stage.get(auth, params.room_name),
+  });
+  route(app, deps, {
+    method: "GET",
+    url: `${base}/requests`,
+    summary: "Host: the raised hands, oldest first (kept until invited or the viewer leaves the room)",
+    tags: ["stage"],
+    auth: "user",
+    params: RoomParamsSchema,
+    response: StageRequestListSchema,
+    handler: async ({ auth, params }) => ({ requests: await stage.requests(auth, params.room_name) }),
   });
   route(app, deps, {
     method: "POST",

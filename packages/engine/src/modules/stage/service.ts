@@ -1,4 +1,4 @@
-import type { Stage, StageMember, StageRole } from "@utd-stream/protocol";
+import type { Stage, StageMember, StageRequest, StageRole } from "@utd-stream/protocol";
 import { type AuthContext, requireCapability } from "../../core/caller.js";
 import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
@@ -19,12 +19,14 @@ export class StageService {
     /** `stage.updated` webhooks (a snapshot written right after the change commits). */
     private readonly outbox?: Outbox,
   ) {
-    // A co-host who leaves the room leaves the stage; hosts stay hosts.
+    // A co-host who leaves the room leaves the stage, and a viewer who leaves lowers their hand; hosts stay hosts.
     rooms.addListener({
       participantLeft: async (room, identity) => {
-        if (room.type !== "live_stream" || (await rooms.roleOf(room, identity)) !== "co_host") return;
-        await this.deleteMember(room, identity);
-        await this.announce(room);
+        if (room.type !== "live_stream") return;
+        const lowered = await this.lowerHand(room, identity);
+        const wasCoHost = (await rooms.roleOf(room, identity)) === "co_host";
+        if (wasCoHost) await this.deleteMember(room, identity);
+        if (wasCoHost || lowered) await this.announce(room);
       },
     });
   }
@@ -38,6 +40,13 @@ export class StageService {
   /** `GET /api/v1/rooms/{room}/stage`. */
   async get(ctx: AuthContext, roomName: string): Promise<Stage> {
     return this.roster(await this.liveRoom(ctx, roomName));
+  }
+
+  /** Host: the raised hands, oldest first (`GET /api/v1/rooms/{room}/stage/requests`). */
+  async requests(ctx: AuthContext, roomName: string): Promise<StageRequest[]> {
+    const room = await this.liveRoom(ctx, roomName);
+    await this.rooms.requireHost(room, ctx.identity);
+    return this.raisedHands(room);
   }
 
   /** Host: promote a viewer who is in the room to co-publish (audio + video). */
@@ -84,6 +93,7 @@ export class StageService {
         .execute();
     }
     await this.pushOrUndo(room, identity, () => this.deleteMember(room, identity));
+    await this.lowerHand(room, identity);
     return this.announce(room);
   }
 
@@ -96,12 +106,22 @@ export class StageService {
     return this.announce(room);
   }
 
-  /** Viewer: raise a hand; the host(s) get `stage.requested`. */
+  /**
+   * Viewer: raise a hand. It is stored (a host who reloads still sees it) until the host invites them or they
+   * leave the room; the host(s) get `stage.requested` and everyone `stage.updated`. Raising it again is a no-op.
+   */
   async request(ctx: AuthContext, roomName: string): Promise<void> {
     const room = await this.liveRoom(ctx, roomName);
     if ((await this.rooms.roleOf(room, ctx.identity)) !== undefined) throw ApiError.conflict("already on the stage");
     await this.rooms.requirePresent(room, ctx.identity);
+    const inserted = await this.store.db
+      .insertInto("media_stage_requests")
+      .values({ ...roomColumns(room), identity: ctx.identity, name: ctx.user.name, requested_at: this.clock.now() })
+      .onConflict((oc) => oc.columns(["app_id", "room_name", "identity"]).doNothing())
+      .executeTakeFirst();
+    if (Number(inserted.numInsertedOrUpdatedRows ?? 0) === 0) return;
     await this.rooms.toHosts(room, "stage.requested", { room_name: room.name, identity: ctx.identity, name: ctx.user.name });
+    await this.announce(room);
   }
 
   /** Co-host: step down to the audience. */
@@ -127,7 +147,28 @@ export class StageService {
     const members: StageMember[] = rows
       .map((r) => ({ identity: r.identity, name: r.name, role: r.role as StageRole }))
       .sort((a, b) => (a.role === b.role ? 0 : a.role === "host" ? -1 : 1));
-    return { room_name: room.name, members };
+    return { room_name: room.name, members, requests: await this.raisedHands(room) };
+  }
+
+  private async raisedHands(room: RoomRow): Promise<StageRequest[]> {
+    return this.store.db
+      .selectFrom("media_stage_requests")
+      .select(["identity", "name", "requested_at"])
+      .where(inRoom(room))
+      .orderBy("requested_at")
+      .orderBy("identity")
+      .execute()
+      .then((rows) => rows.map((r) => ({ identity: r.identity, name: r.name, requested_at: Number(r.requested_at) })));
+  }
+
+  /** Removes a raised hand; true when there was one. */
+  private async lowerHand(room: RoomRow, identity: string): Promise<boolean> {
+    const res = await this.store.db
+      .deleteFrom("media_stage_requests")
+      .where(inRoom(room))
+      .where("identity", "=", identity)
+      .executeTakeFirst();
+    return Number(res.numDeletedRows) > 0;
   }
 
   private async announce(room: RoomRow): Promise<Stage> {
