@@ -1,4 +1,4 @@
-import type { UTDRoom, UTDRoomMember } from "@utd-stream/signaling";
+import type { UTDSignalRoom, UTDSignalRoomMember } from "@utd-stream/signaling";
 import type { Ctx } from "./context.js";
 import { h, replace } from "./dom.js";
 import { t } from "./i18n.js";
@@ -37,7 +37,7 @@ const clock = (s: number) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60))
  */
 export class WatchPanel {
   readonly el = h("section", { class: "watch", "data-testid": "watch-panel" });
-  private room: UTDRoom | undefined;
+  private room: UTDSignalRoom | undefined;
   private state: PlayState = { playing: false, at: 0, since: Date.now(), by: null };
   private readonly offs: (() => unknown)[] = [];
   private ticker: ReturnType<typeof setInterval> | undefined;
@@ -64,7 +64,7 @@ export class WatchPanel {
   }
 
   private async join(name: string): Promise<void> {
-    let room: UTDRoom;
+    let room: UTDSignalRoom;
     try {
       room = await this.ctx.signaling.room(name);
     } catch (err) {
@@ -146,7 +146,7 @@ export class WatchPanel {
       : t("watch.ready", { at: where });
   }
 
-  private renderMembers(ms: readonly UTDRoomMember[]): void {
+  private renderMembers(ms: readonly UTDSignalRoomMember[]): void {
     replace(
       this.members,
       ms.map((m) =>

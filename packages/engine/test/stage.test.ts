@@ -8,6 +8,7 @@ import { RtcPeer } from "../../../test/helpers/rtc-peer.js";
 interface Stage {
   room_name: string;
   members: { identity: string; name: string | null; role: string }[];
+  requests: { identity: string; name: string | null; requested_at: number }[];
 }
 interface ErrBody {
   error: { code: string; message: string };

@@ -15,7 +15,7 @@ import { UTDCallSession } from "./call.js";
 import { UTDLiveStreamSession } from "./live.js";
 import { isCallType, type UTDStreamType } from "./types.js";
 
-/** Options of a media client that shares a signed-in {@link UTDSignaling} (one session per user). */
+/** Options of a media client that shares a signed-in `UTDSignaling` (from `@utd-stream/signaling`) (one session per user). */
 export interface UTDStreamClientSharedOptions {
   /** The signed-in user: its session, REST client, token renewal and socket (call events) are shared. */
   signaling: UTDSignaling;
@@ -63,7 +63,7 @@ function sameOrigin(): string {
 
 /**
  * Entry point (seed: `UTDStreamClient`): produces headless media sessions for one user. Give it the
- * user's {@link UTDSignaling} (`new UTDStreamClient({ signaling })`) and it shares that session, REST
+ * user's `UTDSignaling` (from `@utd-stream/signaling`) (`new UTDStreamClient({ signaling })`) and it shares that session, REST
  * client and socket; or give it the publishable app id and key, and it signs the user in itself on
  * `authenticate()` (or on a join). No secret ever ships in the app.
  */

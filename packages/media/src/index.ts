@@ -3,6 +3,8 @@
  * 1:1 audio/video calls, live streams with a server-controlled stage, and audio rooms with seats.
  * State is exposed as small stores (`value` + `subscribe`) and raw event streams; you build the UI.
  * Built on the client core of `@utd-stream/signaling` (one session per user for chat, calls and media).
+ *
+ * @module @utd-stream/media
  */
 export { UTDStreamException } from "@utd-stream/protocol";
 export type {

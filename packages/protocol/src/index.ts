@@ -6,6 +6,8 @@
  * the stores and the event guards — and no zod at run time (the types are derived from the schemas, which
  * only the type checker reads). The zod schemas themselves, for runtime validation, are in
  * `@utd-stream/protocol/schemas`.
+ *
+ * @module @utd-stream/protocol
  */
 
 // Types only: these modules define zod schemas, and `export type` keeps zod out of a client's bundle.

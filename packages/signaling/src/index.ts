@@ -3,6 +3,8 @@
  * client core the media SDK and the widget build on: one token source, one REST client with typed errors,
  * one wire mapper, the calls, chat, support and media APIs; the WebSocket with reconnect and resume;
  * presence, 1:1 call invitations, typing, push tokens and chat. Only `fetch` and `WebSocket` are used.
+ *
+ * @module @utd-stream/signaling
  */
 export { CLOSE_CODES, UTDStreamException } from "@utd-stream/protocol";
 export { CallsApi, type CreateCallParams, type UTDCallPage } from "./calls/api.js";
@@ -34,11 +36,11 @@ export { Emitter } from "./emitter.js";
 export { MediaApi, type RoomTokenParams } from "./media/api.js";
 export {
   type UTDJson,
-  UTDRoom,
-  type UTDRoomEvents,
-  type UTDRoomMember,
-  type UTDRoomMessage,
-  type UTDRoomOptions,
+  UTDSignalRoom,
+  type UTDSignalRoomEvents,
+  type UTDSignalRoomMember,
+  type UTDSignalRoomMessage,
+  type UTDSignalRoomOptions,
 } from "./rooms.js";
 export { type UTDCallEvent, UTDSignaling, type UTDSignalingEvents, type UTDSignalingOptions } from "./signaling.js";
 export { type ReadableStore, Store } from "./store.js";

@@ -17,7 +17,7 @@ import { type ReadableStore, Store } from "./store.js";
 export type UTDJson = RoomMessageData["data"];
 
 /** A member of a signalling room. Several devices of one identity are one member. */
-export interface UTDRoomMember {
+export interface UTDSignalRoomMember {
   identity: string;
   name: string | null;
   /** Custom member data (what the member's latest join sent). */
@@ -28,7 +28,7 @@ export interface UTDRoomMember {
 }
 
 /** A broadcast. `from` is null when the app's backend sent it. */
-export interface UTDRoomMessage {
+export interface UTDSignalRoomMessage {
   room: string;
   epoch: string;
   offset: number;
@@ -37,10 +37,10 @@ export interface UTDRoomMessage {
   sentAt: Date;
 }
 
-/** Events of a {@link UTDRoom} besides messages. */
-export interface UTDRoomEvents {
+/** Events of a {@link UTDSignalRoom} besides messages. */
+export interface UTDSignalRoomEvents {
   /** Someone became a member (not: another device of a member). */
-  memberJoined: UTDRoomMember;
+  memberJoined: UTDSignalRoomMember;
   /** A member is gone (its last device left). */
   memberLeft: { identity: string; reason: RoomLeaveReason };
   /** The engine removed this socket (kicked, or the signalling capability was switched off); no rejoin follows. */
@@ -51,7 +51,7 @@ export interface UTDRoomEvents {
   gap: { epoch: string; offset: number };
 }
 
-export interface UTDRoomOptions {
+export interface UTDSignalRoomOptions {
   /** Custom member data (≤ 1 KiB of JSON), shown to the other members. */
   data?: UTDJson;
   /**
@@ -68,11 +68,11 @@ export interface RoomTransport {
   request<T>(verb: string, body: Record<string, unknown>): Promise<T>;
 }
 
-export function roomMemberFromWire(m: RoomMember): UTDRoomMember {
+export function roomMemberFromWire(m: RoomMember): UTDSignalRoomMember {
   return { identity: m.identity, name: m.name, data: m.data, role: m.role, devices: m.devices, joinedAt: new Date(m.joined_at) };
 }
 
-export function roomMessageFromWire(m: RoomMessageData): UTDRoomMessage {
+export function roomMessageFromWire(m: RoomMessageData): UTDSignalRoomMessage {
   return { room: m.room, epoch: m.epoch, offset: m.offset, from: m.from, data: m.data, sentAt: new Date(m.sent_at) };
 }
 
@@ -88,12 +88,12 @@ export function roomMessageFromWire(m: RoomMessageData): UTDRoomMessage {
  * room.messages.subscribe((m) => moveCursor(m.from?.identity, m.data));
  * await room.publish({ x: 10, y: 20 });
  */
-export class UTDRoom {
-  private readonly membersStore = new Store<readonly UTDRoomMember[]>([]);
+export class UTDSignalRoom {
+  private readonly membersStore = new Store<readonly UTDSignalRoomMember[]>([]);
   private readonly joinedStore = new Store<boolean>(false);
-  private readonly emitter = new Emitter<UTDRoomEvents>();
+  private readonly emitter = new Emitter<UTDSignalRoomEvents>();
   /** Every broadcast, in offset order, each once. */
-  readonly messages = new EventStream<UTDRoomMessage>();
+  readonly messages = new EventStream<UTDSignalRoomMessage>();
   private position: RoomPosition | undefined;
   private wanted = false;
   private joining: Promise<void> | undefined;
@@ -103,12 +103,12 @@ export class UTDRoom {
   constructor(
     readonly name: string,
     private readonly transport: RoomTransport,
-    private readonly opts: UTDRoomOptions,
-    private readonly onGone: (room: UTDRoom) => void,
+    private readonly opts: UTDSignalRoomOptions,
+    private readonly onGone: (room: UTDSignalRoom) => void,
   ) {}
 
   /** The members, in join order (`value` + `subscribe`). */
-  get members(): ReadableStore<readonly UTDRoomMember[]> {
+  get members(): ReadableStore<readonly UTDSignalRoomMember[]> {
     return this.membersStore;
   }
   /** Whether this device is in the room now (false while rejoining after a drop, and after leave/close). */
@@ -125,7 +125,7 @@ export class UTDRoom {
   }
 
   /** Subscribes to a room event; returns an unsubscribe function. */
-  on<K extends keyof UTDRoomEvents>(type: K, fn: (data: UTDRoomEvents[K]) => void): () => void {
+  on<K extends keyof UTDSignalRoomEvents>(type: K, fn: (data: UTDSignalRoomEvents[K]) => void): () => void {
     return this.emitter.on(type, fn);
   }
 
@@ -248,7 +248,7 @@ export type RoomClient = Pick<UTDSignalClient, "request" | "on" | "state">;
  * reconnect (a room's membership belongs to the socket that joined).
  */
 export class RoomRegistry {
-  private readonly rooms = new Map<string, UTDRoom>();
+  private readonly rooms = new Map<string, UTDSignalRoom>();
   private client: RoomClient | undefined;
   private offs: (() => void)[] = [];
 
@@ -277,12 +277,12 @@ export class RoomRegistry {
   }
 
   /** The joined handle of `name` (joining it first when needed). */
-  async open(name: string, opts: UTDRoomOptions): Promise<UTDRoom> {
+  async open(name: string, opts: UTDSignalRoomOptions): Promise<UTDSignalRoom> {
     const client = this.client;
     if (!client) throw new Error("UTDSignaling: call connect() first");
     let room = this.rooms.get(name);
     if (!room) {
-      room = new UTDRoom(name, { request: (verb, body) => client.request(verb, body) }, opts, (r) => {
+      room = new UTDSignalRoom(name, { request: (verb, body) => client.request(verb, body) }, opts, (r) => {
         if (this.rooms.get(r.name) === r) this.rooms.delete(r.name);
       });
       this.rooms.set(name, room);

@@ -6,7 +6,7 @@ import { type ClosedInfo, type ConnectionState, UTDSignalClient, type WebSocketC
 import { type FetchLike, sessionCredentials, UTDApi } from "./core/api.js";
 import { TokenSource } from "./core/token-source.js";
 import { Emitter } from "./emitter.js";
-import { RoomRegistry, type UTDRoom, type UTDRoomOptions } from "./rooms.js";
+import { RoomRegistry, type UTDSignalRoom, type UTDSignalRoomOptions } from "./rooms.js";
 import { type ReadableStore, Store } from "./store.js";
 import { UsersApi } from "./users/api.js";
 import { callFromWire, type UTDCall } from "./wire/calls.js";
@@ -285,7 +285,7 @@ export class UTDSignaling {
    * room.messages.subscribe(({ data }) => player.apply(data));
    * await room.publish({ action: "pause", at: player.currentTime });
    */
-  room(name: string, opts: UTDRoomOptions = {}): Promise<UTDRoom> {
+  room(name: string, opts: UTDSignalRoomOptions = {}): Promise<UTDSignalRoom> {
     this.requireClient();
     return this.rooms.open(name, opts);
   }

@@ -13,6 +13,8 @@
  *   res.sendStatus(204); // answer 2xx quickly; the same webhook-id may arrive again (at-least-once)
  * });
  * ```
+ *
+ * @module @utd-stream/signaling/webhooks
  */
 import type { WebhookPayload } from "@utd-stream/protocol";
 

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
 import {
-  type UTDRoomMessage,
+  type UTDSignalRoomMessage,
   UTDSignaling,
   type UTDSignalingOptions,
   UTDStreamException,
@@ -63,7 +63,7 @@ describe("signalling rooms in the SDK (UTDSignaling.room) against a real engine"
     // Asking again returns the same handle.
     expect(await bob.room("cursor")).toBe(b);
 
-    const got: UTDRoomMessage[] = [];
+    const got: UTDSignalRoomMessage[] = [];
     a.messages.subscribe((m) => got.push(m));
     expect(await b.publish({ x: 1, y: 2 })).toMatchObject({ offset: 1 });
     await a.publish("not to myself");

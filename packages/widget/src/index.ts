@@ -10,6 +10,8 @@
  * await userLogin(jwtFromYourBackend, { appId, appKey });
  * const sub = UTDEvents.on("conversationMessageReceived", (m) => toast(m.text));
  * sub.cancel();
+ *
+ * @module @utd-stream/widget
  */
 export { configure, liveChat, startBackgroundEvents, stopBackgroundEvents, UTDEvents, userLogin, userLogout } from "./background.js";
 export { MessageDeduper, OnceSet } from "./dedup.js";
