@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import WebSocket from "ws";
 import { type RunningEngine, startEngine, type TestApp } from "../../../test/helpers/engine.js";
 import {
-  type UTDSignalRoomMessage,
   UTDSignaling,
   type UTDSignalingOptions,
+  type UTDSignalRoomMessage,
   UTDStreamException,
   type WebSocketConstructor,
 } from "../src/index.js";
