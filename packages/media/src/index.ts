@@ -27,7 +27,7 @@ export {
   type UTDStreamClientSharedOptions,
 } from "./client.js";
 export { UTDLiveStreamSession } from "./live.js";
-export { UTDRoom, type UTDRoomEvent, type UTDRoomOptions } from "./room.js";
+export { UTDRoom, type UTDRoomEvent, type UTDRoomOptions, type UTDTrackRef } from "./room.js";
 export { type RoomTicket, UTDSession } from "./session.js";
 export { EventStream, type ReadableStore, Store } from "./store.js";
 export { hasVideo, isCallType, isTerminal, type UTDCallEndReason, UTDCallStatus, UTDStreamType } from "./types.js";

@@ -1,11 +1,32 @@
 import { isRoomEventMessage, ROOM_EVENTS_TOPIC, type RoomEventMessage } from "@utd-stream/protocol";
-import { ConnectionState, type LocalParticipant, type RemoteParticipant, Room, RoomEvent } from "livekit-client";
+import {
+  ConnectionState,
+  type LocalParticipant,
+  type Participant,
+  type RemoteParticipant,
+  Room,
+  RoomEvent,
+  type Track,
+} from "livekit-client";
 import { EventStream, type ReadableStore, Store } from "./store.js";
 
 /** One raw LiveKit room event: its name and the listener arguments LiveKit passed. */
 export interface UTDRoomEvent {
   type: RoomEvent;
   args: unknown[];
+}
+
+/** One published track of a participant in the room (local or remote), as {@link UTDRoom.tracks} lists it. */
+export interface UTDTrackRef {
+  participant: Participant;
+  identity: string;
+  local: boolean;
+  /** `camera`, `microphone`, `screen_share`, `screen_share_audio` or `unknown`. */
+  source: Track.Source;
+  kind: Track.Kind;
+  /** The media track: set while subscribed (remote) or published (local). */
+  track: Track | undefined;
+  muted: boolean;
 }
 
 export interface UTDRoomOptions {
@@ -30,6 +51,7 @@ export class UTDRoom {
   private readonly _connected = new Store(false);
   private readonly _canPublish = new Store(false);
   private readonly _remote = new Store<RemoteParticipant[]>([]);
+  private readonly _tracks = new Store<readonly UTDTrackRef[]>([]);
 
   constructor(opts: UTDRoomOptions = {}) {
     this.room = new Room({ adaptiveStream: opts.adaptiveStream ?? true, dynacast: opts.dynacast ?? true });
@@ -45,6 +67,12 @@ export class UTDRoom {
       .on(RoomEvent.TrackUnsubscribed, refresh)
       .on(RoomEvent.ParticipantPermissionsChanged, refresh)
       .on(RoomEvent.Disconnected, refresh)
+      .on(RoomEvent.LocalTrackPublished, refresh)
+      .on(RoomEvent.LocalTrackUnpublished, refresh)
+      .on(RoomEvent.TrackPublished, refresh)
+      .on(RoomEvent.TrackUnpublished, refresh)
+      .on(RoomEvent.TrackMuted, refresh)
+      .on(RoomEvent.TrackUnmuted, refresh)
       .on(RoomEvent.DataReceived, (payload, participant, _kind, topic) => {
         // Only the server (no sending participant) speaks on the engine's topic.
         if (participant || topic !== ROOM_EVENTS_TOPIC) return;
@@ -70,6 +98,14 @@ export class UTDRoom {
   /** Remote participants, refreshed on (dis)connects and track subscriptions. */
   get remoteParticipants(): ReadableStore<RemoteParticipant[]> {
     return this._remote;
+  }
+
+  /**
+   * Every track in the room, local first (camera, microphone, screen share of each participant), refreshed
+   * on publish, subscribe, mute and (dis)connect: what a UI renders tiles from.
+   */
+  get tracks(): ReadableStore<readonly UTDTrackRef[]> {
+    return this._tracks;
   }
 
   get localParticipant(): LocalParticipant | undefined {
@@ -110,5 +146,30 @@ export class UTDRoom {
     this._connected.set(this.room.state === ConnectionState.Connected);
     this._canPublish.set(this._connected.value && (this.room.localParticipant.permissions?.canPublish ?? false));
     this._remote.set([...this.room.remoteParticipants.values()]);
+    const refs: UTDTrackRef[] = [];
+    if (this._connected.value) {
+      const parts: Participant[] = [this.room.localParticipant, ...this._remote.value];
+      for (const p of parts) {
+        for (const pub of p.trackPublications.values()) {
+          refs.push({
+            participant: p,
+            identity: p.identity,
+            local: p === this.room.localParticipant,
+            source: pub.source,
+            kind: pub.kind,
+            track: pub.track,
+            muted: pub.isMuted,
+          });
+        }
+      }
+    }
+    const cur = this._tracks.value;
+    const same =
+      cur.length === refs.length &&
+      cur.every((r, i) => {
+        const n = refs[i] as UTDTrackRef;
+        return r.participant === n.participant && r.source === n.source && r.track === n.track && r.muted === n.muted;
+      });
+    if (!same) this._tracks.set(refs);
   }
 }

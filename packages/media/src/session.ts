@@ -1,5 +1,5 @@
 import type { LocalParticipant, RemoteParticipant } from "livekit-client";
-import { UTDRoom, type UTDRoomEvent } from "./room.js";
+import { UTDRoom, type UTDRoomEvent, type UTDTrackRef } from "./room.js";
 import type { EventStream, ReadableStore } from "./store.js";
 import type { UTDStreamType } from "./types.js";
 
@@ -35,6 +35,11 @@ export abstract class UTDSession {
   /** The other participants of the room. */
   get remoteParticipants(): ReadableStore<RemoteParticipant[]> {
     return this.room.remoteParticipants;
+  }
+
+  /** Every track in the room, local first (see {@link UTDRoom.tracks}). */
+  get tracks(): ReadableStore<readonly UTDTrackRef[]> {
+    return this.room.tracks;
   }
 
   /** Raw LiveKit room events. */

@@ -276,8 +276,13 @@ export class ChatApi {
     await this.api.request("DELETE", `/api/v1/friends/${enc(identity)}`);
   }
 
-  /** Reserves an upload, PUTs the bytes to the signed URL and resolves to the file token. */
-  async upload(kind: UploadKind, data: UploadData, meta: { filename: string; contentType?: string } & UTDFileMetadata): Promise<string> {
+  /** Reserves an upload, PUTs the bytes to the signed URL and resolves to the file token; `onProgress` sees the bytes go. */
+  async upload(
+    kind: UploadKind,
+    data: UploadData,
+    meta: { filename: string; contentType?: string } & UTDFileMetadata,
+    onProgress?: (sent: number, total: number) => void,
+  ): Promise<string> {
     const size = data instanceof ArrayBuffer ? data.byteLength : data instanceof Uint8Array ? data.byteLength : data.size;
     const contentType =
       meta.contentType ?? (typeof Blob !== "undefined" && data instanceof Blob && data.type ? data.type : "application/octet-stream");
@@ -292,7 +297,7 @@ export class ChatApi {
       size,
       metadata,
     });
-    await this.api.put(p.upload_url, p.method, p.headers, data);
+    await this.api.put(p.upload_url, p.method, p.headers, data, onProgress);
     return p.file_token;
   }
 

@@ -133,7 +133,8 @@ class MessageWindow implements MessageSubscription {
   }
 
   addPending(m: UTDMessage): void {
-    this.pending.push(m);
+    // A retry of a failed send (same client id) replaces the failed copy instead of showing twice.
+    this.pending = [...this.pending.filter((p) => p.clientMsgId !== m.clientMsgId), m];
     this.publish();
   }
 
@@ -237,6 +238,7 @@ export class ConversationRef {
   private readonly watches = new Set<ConversationWatch>();
   private highestSeen = 0;
   private readonly typingStore = new Store<readonly string[]>([]);
+  private readonly receiptStore = new Store<Readonly<Record<string, number>>>({});
 
   constructor(
     readonly id: string,
@@ -366,6 +368,23 @@ export class ConversationRef {
     return this.typingStore;
   }
 
+  /**
+   * The other members' read positions (identity → last read seq), for "seen" marks: filled by
+   * {@link loadReceipts} and kept current by `receipt.read` events (members who share read receipts).
+   */
+  get receipts(): ReadableStore<Readonly<Record<string, number>>> {
+    return this.receiptStore;
+  }
+
+  /** Reads the members' read positions into {@link receipts} (members who hide theirs are left out). */
+  async loadReceipts(): Promise<void> {
+    const next: Record<string, number> = { ...this.receiptStore.value };
+    for (const m of await this.members()) {
+      if (m.identity !== this.host.me && m.lastReadSeq !== null) next[m.identity] = Math.max(next[m.identity] ?? 0, m.lastReadSeq);
+    }
+    this.receiptStore.set(next);
+  }
+
   /** Tells the other members you are typing (renew every few seconds while typing; it lapses otherwise). */
   async startTyping(): Promise<void> {
     await this.host.request("typing.start", { conversation_id: this.id });
@@ -422,6 +441,13 @@ export class ConversationRef {
     if (m.seq !== null && m.seq > this.highestSeen) this.highestSeen = m.seq;
     for (const w of this.windows) w.onNew(m);
     for (const w of this.watches) w.onMessage(m, this.host.me);
+  }
+
+  /** @internal Another member's read position moved. */
+  onReceipt(identity: string, lastReadSeq: number): void {
+    const cur = this.receiptStore.value;
+    if ((cur[identity] ?? -1) >= lastReadSeq) return;
+    this.receiptStore.set({ ...cur, [identity]: lastReadSeq });
   }
 
   /** @internal This user's read position moved (on any device). */

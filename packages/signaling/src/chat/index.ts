@@ -16,5 +16,7 @@ export {
   type ChatSessionOptions,
   type ConversationListSubscription,
   type UTDUploadMetadata,
+  type UTDUploadProgress,
+  type UTDUploadTask,
 } from "./session.js";
 export type { UserProfileSubscription, UserRef, UTDUserProfile } from "./user.js";

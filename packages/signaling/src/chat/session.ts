@@ -1,6 +1,6 @@
 import { CHAT_EVENTS, type ConversationKind, isWsEvent, UTDStreamException, type WsEvent } from "@utd-stream/protocol";
 import type { ConnectionState, UTDSignalClient } from "../client.js";
-import type { UploadData, UTDApi } from "../core/api.js";
+import { byteLength, type UploadData, type UTDApi } from "../core/api.js";
 import { Emitter } from "../emitter.js";
 import { type ReadableStore, Store } from "../store.js";
 import { UsersApi } from "../users/api.js";
@@ -39,6 +39,24 @@ export interface UTDUploadMetadata extends UTDFileMetadata {
   filename: string;
   /** Defaults to the Blob's type, else `application/octet-stream`. */
   contentType?: string;
+}
+
+/** Where an upload started with {@link ChatSession.startUpload} stands. */
+export interface UTDUploadProgress {
+  state: "uploading" | "done" | "failed";
+  /** Bytes sent so far, of `total`. */
+  sent: number;
+  total: number;
+  /** The file token once `done` (send it with `conversation.send({ files: [token] })`). */
+  token: string | null;
+  error: UTDStreamException | null;
+}
+
+/** One upload in flight: its progress as a store, its file token as a promise. */
+export interface UTDUploadTask {
+  readonly progress: ReadableStore<UTDUploadProgress>;
+  /** Resolves to the file token; rejects with the `UTDStreamException` the upload failed with. */
+  readonly result: Promise<string>;
 }
 
 /**
@@ -250,13 +268,39 @@ export class ChatSession {
     return this.upload("voice", data, metadata);
   }
 
+  /**
+   * Starts an upload and returns at once: `progress` (a store: bytes sent, then `done` with the token or
+   * `failed` with the error) for progress bars, `result` for the file token.
+   */
+  startUpload(kind: "file" | "image" | "video" | "audio" | "voice", data: UploadData, metadata: UTDUploadMetadata): UTDUploadTask {
+    const total = byteLength(data);
+    const progress = new Store<UTDUploadProgress>({ state: "uploading", sent: 0, total, token: null, error: null });
+    const result = this.upload(kind, data, metadata, (sent, t) => {
+      if (progress.value.state === "uploading") progress.set({ ...progress.value, sent, total: t });
+    }).then(
+      (token) => {
+        progress.set({ state: "done", sent: total, total, token, error: null });
+        return token;
+      },
+      (err: unknown) => {
+        const e = err instanceof UTDStreamException ? err : UTDStreamException.network(String(err));
+        progress.set({ ...progress.value, state: "failed", error: e });
+        throw e;
+      },
+    );
+    // The caller may watch only the store: an unobserved failure is not an unhandled rejection.
+    result.catch(() => {});
+    return { progress, result };
+  }
+
   private async upload(
     kind: "file" | "image" | "video" | "audio" | "voice",
     data: UploadData,
     metadata: UTDUploadMetadata,
+    onProgress?: (sent: number, total: number) => void,
   ): Promise<string> {
     try {
-      return await this.chat.upload(kind, data, metadata);
+      return await this.chat.upload(kind, data, metadata, onProgress);
     } catch (err) {
       if (err instanceof UTDStreamException) this.reportError(err);
       throw err;
@@ -350,7 +394,11 @@ export class ChatSession {
       }
       case CHAT_EVENTS.receiptRead: {
         const r = ev.data;
-        if (r.identity !== this.userId || r.unread_count === undefined || r.total_unread === undefined) return;
+        if (r.identity !== this.userId) {
+          this.refs.get(r.conversation_id)?.onReceipt(r.identity, r.last_read_seq);
+          return;
+        }
+        if (r.unread_count === undefined || r.total_unread === undefined) return;
         const conversations = { ...this.unreadStore.value.conversations };
         if (r.unread_count > 0) conversations[r.conversation_id] = r.unread_count;
         else delete conversations[r.conversation_id];
