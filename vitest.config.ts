@@ -4,7 +4,13 @@ export default defineConfig({
   resolve: { conditions: ["development"] },
   ssr: { resolve: { conditions: ["development"] } },
   test: {
-    include: ["test/**/*.test.ts", "packages/*/src/**/*.test.ts", "packages/*/test/**/*.test.ts", "apps/*/test/**/*.test.ts"],
+    include: [
+      "test/**/*.test.ts",
+      "packages/*/src/**/*.test.ts",
+      "packages/*/test/**/*.test.ts",
+      "packages/*/test/**/*.test.tsx",
+      "apps/*/test/**/*.test.ts",
+    ],
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: "forks",

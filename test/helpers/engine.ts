@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll } from "vitest";
 
-const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+// From the module's path, not `new URL(…)`: under a DOM test environment (happy-dom) `URL` is the DOM's.
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const CLI = join(ROOT, "packages/engine/src/main.ts");
 
 export interface EngineOptions {
