@@ -23,7 +23,7 @@ import { GENERATED_DIRS } from "./pack-manifest.mjs";
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** The packages we publish, in dependency order. */
-export const PUBLISHED = ["protocol", "engine", "signaling", "media", "widget"];
+export const PUBLISHED = ["protocol", "engine", "signaling", "media", "widget", "react"];
 
 /** `npm pack` of one package into `dest`; resolves to the tarball's path. */
 export function pack(name, dest) {

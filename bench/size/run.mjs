@@ -25,7 +25,14 @@ export const ENTRIES = [
     name: "@utd-stream/media without livekit-client",
     code: 'export * from "@utd-stream/media";',
     external: ["livekit-client"],
-    budget: 12 * KB,
+    // 12 KB until issue 13 added the room's `tracks` store and the live stream's `raisedHands` (what the React hooks read).
+    budget: 12.5 * KB,
+  },
+  {
+    name: "@utd-stream/react without React and the SDKs",
+    code: 'export * from "@utd-stream/react";',
+    external: ["react", "react-dom", "@utd-stream/protocol", "@utd-stream/signaling", "@utd-stream/media", "@utd-stream/widget"],
+    budget: 6 * KB,
   },
   {
     name: "widget browser bundle (utd-widget.js)",

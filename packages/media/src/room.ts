@@ -52,6 +52,7 @@ export class UTDRoom {
   private readonly _canPublish = new Store(false);
   private readonly _remote = new Store<RemoteParticipant[]>([]);
   private readonly _tracks = new Store<readonly UTDTrackRef[]>([]);
+  private tracksKey = "";
 
   constructor(opts: UTDRoomOptions = {}) {
     this.room = new Room({ adaptiveStream: opts.adaptiveStream ?? true, dynacast: opts.dynacast ?? true });
@@ -59,30 +60,33 @@ export class UTDRoom {
       this.room.on(type as RoomEvent.Connected, (...args: unknown[]) => this.events.emit({ type, args }));
     }
     const refresh = () => this.refresh();
-    this.room
-      .on(RoomEvent.ConnectionStateChanged, refresh)
-      .on(RoomEvent.ParticipantConnected, refresh)
-      .on(RoomEvent.ParticipantDisconnected, refresh)
-      .on(RoomEvent.TrackSubscribed, refresh)
-      .on(RoomEvent.TrackUnsubscribed, refresh)
-      .on(RoomEvent.ParticipantPermissionsChanged, refresh)
-      .on(RoomEvent.Disconnected, refresh)
-      .on(RoomEvent.LocalTrackPublished, refresh)
-      .on(RoomEvent.LocalTrackUnpublished, refresh)
-      .on(RoomEvent.TrackPublished, refresh)
-      .on(RoomEvent.TrackUnpublished, refresh)
-      .on(RoomEvent.TrackMuted, refresh)
-      .on(RoomEvent.TrackUnmuted, refresh)
-      .on(RoomEvent.DataReceived, (payload, participant, _kind, topic) => {
-        // Only the server (no sending participant) speaks on the engine's topic.
-        if (participant || topic !== ROOM_EVENTS_TOPIC) return;
-        try {
-          const msg: unknown = JSON.parse(new TextDecoder().decode(payload));
-          if (isRoomEventMessage(msg)) this.serverEvents.emit(msg);
-        } catch {
-          /* not ours */
-        }
-      });
+    for (const e of [
+      RoomEvent.ConnectionStateChanged,
+      RoomEvent.ParticipantConnected,
+      RoomEvent.ParticipantDisconnected,
+      RoomEvent.TrackSubscribed,
+      RoomEvent.TrackUnsubscribed,
+      RoomEvent.ParticipantPermissionsChanged,
+      RoomEvent.Disconnected,
+      RoomEvent.LocalTrackPublished,
+      RoomEvent.LocalTrackUnpublished,
+      RoomEvent.TrackPublished,
+      RoomEvent.TrackUnpublished,
+      RoomEvent.TrackMuted,
+      RoomEvent.TrackUnmuted,
+    ]) {
+      this.room.on(e as RoomEvent.Connected, refresh);
+    }
+    this.room.on(RoomEvent.DataReceived, (payload, participant, _kind, topic) => {
+      // Only the server (no sending participant) speaks on the engine's topic.
+      if (participant || topic !== ROOM_EVENTS_TOPIC) return;
+      try {
+        const msg: unknown = JSON.parse(new TextDecoder().decode(payload));
+        if (isRoomEventMessage(msg)) this.serverEvents.emit(msg);
+      } catch {
+        /* not ours */
+      }
+    });
   }
 
   /** Whether the media room is connected. */
@@ -148,28 +152,18 @@ export class UTDRoom {
     this._remote.set([...this.room.remoteParticipants.values()]);
     const refs: UTDTrackRef[] = [];
     if (this._connected.value) {
-      const parts: Participant[] = [this.room.localParticipant, ...this._remote.value];
-      for (const p of parts) {
+      for (const p of [this.room.localParticipant, ...this._remote.value] as Participant[]) {
         for (const pub of p.trackPublications.values()) {
-          refs.push({
-            participant: p,
-            identity: p.identity,
-            local: p === this.room.localParticipant,
-            source: pub.source,
-            kind: pub.kind,
-            track: pub.track,
-            muted: pub.isMuted,
-          });
+          const { source, kind, track, isMuted: muted } = pub;
+          refs.push({ participant: p, identity: p.identity, local: p === this.room.localParticipant, source, kind, track, muted });
         }
       }
     }
-    const cur = this._tracks.value;
-    const same =
-      cur.length === refs.length &&
-      cur.every((r, i) => {
-        const n = refs[i] as UTDTrackRef;
-        return r.participant === n.participant && r.source === n.source && r.track === n.track && r.muted === n.muted;
-      });
-    if (!same) this._tracks.set(refs);
+    // A new list only when a track came, went or changed: views re-render on real changes.
+    const key = refs.map((r) => `${r.identity}/${r.source}/${r.track?.sid}/${r.muted}`).join();
+    if (key !== this.tracksKey) {
+      this.tracksKey = key;
+      this._tracks.set(refs);
+    }
   }
 }

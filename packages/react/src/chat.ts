@@ -17,6 +17,7 @@ import type {
   UTDUploadProgress,
   UTDUploadTask,
 } from "@utd-stream/signaling";
+import { presenceStore } from "@utd-stream/signaling";
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { useChatSession, useConversationId, useSignaling } from "./context.js";
 import { type Live, useLive, useStore } from "./store.js";
@@ -64,7 +65,7 @@ export function usePresence(identities: readonly string[]): Readonly<Record<stri
     identities.length > 0 ? signaling : null,
     `presence:${key}`,
     () => {
-      const s = signaling.presenceOf(key.split("\n"));
+      const s = presenceStore(signaling, key.split("\n"));
       return { store: s.presence, close: s.unsubscribe };
     },
     NO_PRESENCE,

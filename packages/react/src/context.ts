@@ -1,5 +1,5 @@
 import type { UTDSession, UTDStreamClient } from "@utd-stream/media";
-import { type ChatSession, UTDSignaling, type UTDSignalingOptions } from "@utd-stream/signaling";
+import { type ChatSession, chatSessionStore, UTDSignaling, type UTDSignalingOptions } from "@utd-stream/signaling";
 import type { UTDEventMap } from "@utd-stream/widget";
 import { createContext, createElement, type ReactNode, useContext, useEffect, useMemo, useRef, useState } from "react";
 import { useStore } from "./store.js";
@@ -90,7 +90,6 @@ export function UTDProvider(props: UTDProviderProps): ReactNode {
       clearTimeout(t);
       closing.delete(signaling);
     }
-    signaling.enableChat();
     if (autoConnect) signaling.connect().catch((err: unknown) => errorRef.current?.(err));
     return () => {
       if (!owned) return;
@@ -121,7 +120,7 @@ export function useSignaling(): UTDSignaling {
 
 /** The chat session on the provider's socket (null until connected). */
 export function useChatSession(): ChatSession | null {
-  return useStore(useSignaling().chat);
+  return useStore(chatSessionStore(useSignaling()));
 }
 
 /** Scopes a subtree to one conversation: the chat hooks below it default to `id`. */

@@ -34,6 +34,7 @@ export { jwtClaims, jwtExpiry } from "./core/jwt.js";
 export { type CredentialsFetcher, TokenSource, type TokenSourceOptions, type UTDCredentials } from "./core/token-source.js";
 export { Emitter } from "./emitter.js";
 export { MediaApi, type RoomTokenParams } from "./media/api.js";
+export { type PresenceSubscription, presenceStore } from "./presence.js";
 export {
   type UTDJson,
   UTDSignalRoom,

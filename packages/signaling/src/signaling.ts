@@ -2,7 +2,6 @@ import type { CallAction, CallStatus, CallType, PushPlatform } from "@utd-stream
 import { UTDStreamException } from "@utd-stream/protocol";
 import { CallsApi, type UTDCallPage } from "./calls/api.js";
 import { CallTracker } from "./calls/tracker.js";
-import { ChatSession } from "./chat/session.js";
 import { type ClosedInfo, type ConnectionState, UTDSignalClient, type WebSocketConstructor } from "./client.js";
 import { type FetchLike, sessionCredentials, UTDApi } from "./core/api.js";
 import { TokenSource } from "./core/token-source.js";
@@ -97,8 +96,6 @@ export class UTDSignaling {
   private readonly watched = new Set<string>();
   private readonly rooms = new RoomRegistry();
   private connecting: Promise<void> | undefined;
-  private readonly chatStore = new Store<ChatSession | null>(null);
-  private wantChat = false;
   private flags: { signaling: boolean | null; chat: boolean | null; limits: UTDPlanLimits | null } = {
     signaling: null,
     chat: null,
@@ -159,30 +156,6 @@ export class UTDSignaling {
     return this.incoming;
   }
 
-  /**
-   * The chat session on this facade's socket once {@link enableChat} was called: null while disconnected,
-   * a {@link ChatSession} while connected (a fresh one after every `connect()`), disposed on `disconnect()`.
-   */
-  get chat(): ReadableStore<ChatSession | null> {
-    return this.chatStore;
-  }
-
-  /** Keeps a chat session in {@link chat} whenever connected (now, if connected). Calling it again is harmless. */
-  enableChat(): void {
-    this.wantChat = true;
-    this.makeChat();
-  }
-
-  private makeChat(): void {
-    if (!this.wantChat || !this.client || this.chatStore.value) return;
-    this.chatStore.set(new ChatSession({ appId: this.opts.appId, userId: this.opts.userId, api: this.api, client: this.client }));
-  }
-
-  private dropChat(): void {
-    this.chatStore.value?.dispose();
-    this.chatStore.set(null);
-  }
-
   /** Subscribes to a facade event; returns an unsubscribe function. */
   on<K extends keyof UTDSignalingEvents>(type: K, fn: (data: UTDSignalingEvents[K]) => void): () => void {
     return this.emitter.on(type, fn);
@@ -219,7 +192,6 @@ export class UTDSignaling {
     if (this.opts.backoff) clientOpts.backoff = this.opts.backoff;
     const client = new UTDSignalClient(clientOpts);
     this.client = client;
-    this.makeChat();
     client.state.subscribe((v) => this.stateStore.set(v));
     this.rooms.attach(client);
     client.on("welcome", ({ resumed }) => {
@@ -248,10 +220,7 @@ export class UTDSignaling {
         client.on("closed", (c) => {
           for (const o of offs) o();
           // A refused first connection leaves nothing behind: connect() may be called again.
-          if (this.client === client) {
-            this.client = undefined;
-            this.dropChat();
-          }
+          if (this.client === client) this.client = undefined;
           reject(c.error ?? new Error(`connection closed (${c.code})`));
         }),
       ];
@@ -299,7 +268,6 @@ export class UTDSignaling {
   /** Closes the socket; the session (token) stays cached for the next `connect()`. */
   disconnect(): void {
     this.rooms.detach();
-    this.dropChat();
     this.client?.disconnect();
     this.client = undefined;
     this.incoming.set([]);
@@ -331,43 +299,6 @@ export class UTDSignaling {
       identities: [...identities],
     });
     return r.presence.map(presenceFromWire);
-  }
-
-  /**
-   * Live presence of `identities` as a store (identity → presence; filled once watched, then on every
-   * `presenceChanged`). Waits for the connection when not connected yet. `unsubscribe()` stops updating
-   * the store (the identities stay on the socket's watch list: another view may show them).
-   */
-  presenceOf(identities: readonly string[]): {
-    presence: ReadableStore<Readonly<Record<string, UTDPresence>>>;
-    unsubscribe(): void;
-  } {
-    const ids = new Set(identities);
-    const store = new Store<Readonly<Record<string, UTDPresence>>>({});
-    let closed = false;
-    const put = (list: readonly UTDPresence[]) => {
-      if (closed) return;
-      const next = { ...store.value };
-      for (const p of list) if (ids.has(p.identity)) next[p.identity] = p;
-      store.set(next);
-    };
-    const watch = () =>
-      this.state
-        .when((s) => s === "connected" || closed)
-        .then(() => (closed ? [] : this.watchPresence([...ids])))
-        .then(put)
-        .catch((err: unknown) => {
-          if (err instanceof UTDStreamException) this.emitter.emit("error", err);
-        });
-    const offs = [this.on("presenceChanged", (p) => put([p])), this.on("resync", () => void watch())];
-    void watch();
-    return {
-      presence: store,
-      unsubscribe: () => {
-        closed = true;
-        for (const off of offs) off();
-      },
-    };
   }
 
   /** Stops watching identities. */

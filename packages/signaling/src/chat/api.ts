@@ -15,6 +15,7 @@ import type {
   UploadKind,
 } from "@utd-stream/protocol";
 import type { UploadData, UTDApi } from "../core/api.js";
+import { xhrConstructor, xhrPut } from "../core/upload.js";
 import {
   conversationFromWire,
   friendFromWire,
@@ -297,7 +298,13 @@ export class ChatApi {
       size,
       metadata,
     });
-    await this.api.put(p.upload_url, p.method, p.headers, data, onProgress);
+    // With progress wanted and XMLHttpRequest there (browsers, React Native): bytes reported as they go.
+    const XHR = onProgress ? xhrConstructor() : undefined;
+    if (XHR && onProgress) await xhrPut(XHR, p.upload_url, p.method, p.headers, data, onProgress);
+    else {
+      await this.api.put(p.upload_url, p.method, p.headers, data);
+      onProgress?.(size, size);
+    }
     return p.file_token;
   }
 

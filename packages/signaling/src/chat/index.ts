@@ -9,7 +9,7 @@ export {
   type UTDUnread,
 } from "./api.js";
 export { ConversationRef, type ConversationSubscription, type MessageSubscription } from "./conversation.js";
-export { chatSessionFor } from "./facade.js";
+export { chatSessionFor, chatSessionStore } from "./facade.js";
 export { ChatSessionRegistry, defaultRegistry, type GetSessionParams, getSession } from "./registry.js";
 export {
   ChatSession,

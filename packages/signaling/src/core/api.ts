@@ -129,24 +129,8 @@ export class UTDApi {
     return parse<T>(res.status, await res.text());
   }
 
-  /**
-   * PUTs bytes to a signed upload URL (no bearer: the URL carries its own authorization). `onProgress`
-   * gets `(sent, total)` bytes: as they go where the runtime has `XMLHttpRequest` (browsers, React
-   * Native) and no `fetchBinary` was given; once, at the end, elsewhere.
-   */
-  async put(
-    url: string,
-    method: string,
-    headers: Record<string, string>,
-    data: UploadData,
-    onProgress?: (sent: number, total: number) => void,
-  ): Promise<void> {
-    const XHR = (globalThis as { XMLHttpRequest?: XhrConstructor }).XMLHttpRequest;
-    const total = byteLength(data);
-    if (onProgress && XHR && !this.fetchBinary) {
-      await xhrPut(XHR, url, method, headers, data, onProgress);
-      return;
-    }
+  /** PUTs bytes to a signed upload URL (no bearer: the URL carries its own authorization). */
+  async put(url: string, method: string, headers: Record<string, string>, data: UploadData): Promise<void> {
     const global = (globalThis as { fetch?: BinaryFetch }).fetch;
     const f = this.fetchBinary ?? (this.fetchImpl as unknown as BinaryFetch | undefined) ?? global;
     if (!f) throw new Error("UTDApi: no fetch available for uploads");
@@ -157,7 +141,6 @@ export class UTDApi {
       throw UTDStreamException.network(err instanceof Error ? err.message : String(err));
     }
     parse(res.status, await res.text());
-    onProgress?.(total, total);
   }
 
   /** `POST /api/v1/auth/session` (no bearer). Does not change this client's token source. */
@@ -204,49 +187,8 @@ export function byteLength(data: UploadData): number {
   return data instanceof ArrayBuffer || data instanceof Uint8Array ? data.byteLength : data.size;
 }
 
-/** The part of `XMLHttpRequest` an upload with progress uses. */
-interface XhrLike {
-  open(method: string, url: string): void;
-  setRequestHeader(name: string, value: string): void;
-  send(body: unknown): void;
-  readonly status: number;
-  readonly responseText: string;
-  upload: { onprogress: ((ev: { loaded: number; total: number }) => void) | null };
-  onload: (() => void) | null;
-  onerror: (() => void) | null;
-}
-type XhrConstructor = new () => XhrLike;
-
-function xhrPut(
-  XHR: XhrConstructor,
-  url: string,
-  method: string,
-  headers: Record<string, string>,
-  data: UploadData,
-  onProgress: (sent: number, total: number) => void,
-): Promise<void> {
-  const total = byteLength(data);
-  return new Promise((resolve, reject) => {
-    const x = new XHR();
-    x.open(method, url);
-    // The browser sets Content-Length itself (a forbidden header for scripts).
-    for (const [k, v] of Object.entries(headers)) if (k.toLowerCase() !== "content-length") x.setRequestHeader(k, v);
-    x.upload.onprogress = (ev) => onProgress(ev.loaded, ev.total || total);
-    x.onload = () => {
-      try {
-        parse(x.status, x.responseText);
-        onProgress(total, total);
-        resolve();
-      } catch (err) {
-        reject(err);
-      }
-    };
-    x.onerror = () => reject(UTDStreamException.network("upload failed"));
-    x.send(data);
-  });
-}
-
-function parse<T>(status: number, text: string): T {
+/** Parses a response body; throws `UTDStreamException` for a status outside 2xx. */
+export function parse<T>(status: number, text: string): T {
   let parsed: unknown;
   try {
     parsed = text ? JSON.parse(text) : undefined;
