@@ -1,7 +1,8 @@
 // The SDKs as an app gets them: every package packed as `npm publish` would (and checked with publint, attw and
 // our tarball checks), then installed into fresh projects outside the repository and used there — the engine
 // installed alone runs `npx utd serve`; a plain Node app uses signalling, chat and media against it; `tsc
-// --strict` compiles a TypeScript consumer; a Vite app in dev mode shows a live message in Chromium.
+// --strict` compiles a TypeScript consumer; a Vite app in dev mode shows a live message in Chromium, and so does
+// a Vite + React app on @utd-stream/react.
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -131,6 +132,7 @@ describe("published packages", () => {
     const adminToken = `adm_${Math.random().toString(36).slice(2)}`;
     let engine: ReturnType<typeof startServer> | undefined;
     let vite: ReturnType<typeof startServer> | undefined;
+    let viteReact: ReturnType<typeof startServer> | undefined;
     let browser: Browser | undefined;
     let url = "";
     let app: { app_id: string; app_key: string } = { app_id: "", app_key: "" };
@@ -162,10 +164,14 @@ describe("published packages", () => {
             "@utd-stream/signaling": `file:${tarball.signaling}`,
             "@utd-stream/media": `file:${tarball.media}`,
             "@utd-stream/widget": `file:${tarball.widget}`,
+            "@utd-stream/react": `file:${tarball.react}`,
+            react: repoVersion("react"),
+            "react-dom": repoVersion("react-dom"),
             ws: repoVersion("ws"),
           },
           devDependencies: {
             vite: repoVersion("vite"),
+            "@vitejs/plugin-react": repoVersion("@vitejs/plugin-react"),
             "@types/node": repoVersion("@types/node"),
             "@types/ws": repoVersion("@types/ws"),
           },
@@ -175,6 +181,7 @@ describe("published packages", () => {
         cpSync(join(SMOKE, f), join(appDir, f.replace(/^web\//, "")));
       }
       cpSync(join(ROOT, "examples/quickstart.ts"), join(appDir, "quickstart.ts"));
+      cpSync(join(SMOKE, "react"), join(appDir, "react"), { recursive: true });
       const sqliteEnv: Record<string, string> = prebuild.tarball
         ? { npm_config_better_sqlite3_local_prebuilds: join(work, "prebuilds") }
         : {};
@@ -184,6 +191,7 @@ describe("published packages", () => {
     afterAll(async () => {
       await browser?.close();
       kill(vite?.proc);
+      kill(viteReact?.proc);
       kill(engine?.proc);
     });
 
@@ -279,6 +287,52 @@ describe("published packages", () => {
       });
       expect(sent.status).toBe(201);
       await page.locator("#log", { hasText: "hello from the installed SDK" }).waitFor({ timeout: 15_000 });
+      expect(errors).toEqual([]);
+    }, 120_000);
+
+    it("a Vite + React app in dev mode renders a live message with @utd-stream/react", async (ctx) => {
+      if (!chromiumOrSkip("packages smoke test (Vite + React in Chromium)")) return ctx.skip();
+      const port = await freePort();
+      viteReact = startServer(
+        process.execPath,
+        ["../node_modules/vite/bin/vite.js", "--host", "127.0.0.1", "--port", String(port), "--strictPort"],
+        { cwd: join(appDir, "react"), env: cleanEnv() },
+        /ready in/,
+      );
+      await viteReact.line;
+      browser ??= await launchChromium();
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(e.message));
+      const q = new URLSearchParams({ engine: url, app: app.app_id, key: app.app_key });
+      await page.goto(`http://127.0.0.1:${port}/?${q}`);
+      await page
+        .waitForFunction(() => document.title === "ready", undefined, { timeout: 30_000 })
+        .catch(() => {
+          throw new Error(`the React page did not get ready: ${errors.join("; ")}\n${viteReact?.logs.join("")}`);
+        });
+      const session = (await (
+        await fetch(`${url}/api/v1/auth/session`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ app_id: app.app_id, app_key: app.app_key, identity: "react-sender" }),
+        })
+      ).json()) as { user_token: string };
+      const auth = { authorization: `Bearer ${session.user_token}`, "content-type": "application/json" };
+      const conv = (await (
+        await fetch(`${url}/api/v1/conversations`, {
+          method: "POST",
+          headers: auth,
+          body: JSON.stringify({ kind: "direct", members: ["viewer-react"] }),
+        })
+      ).json()) as { id: string };
+      const sent = await fetch(`${url}/api/v1/conversations/${conv.id}/messages`, {
+        method: "POST",
+        headers: auth,
+        body: JSON.stringify({ client_msg_id: "smoke-react-1", text: "hello from the installed React bindings" }),
+      });
+      expect(sent.status).toBe(201);
+      await page.locator("#log", { hasText: "hello from the installed React bindings" }).waitFor({ timeout: 15_000 });
       expect(errors).toEqual([]);
     }, 120_000);
   });

@@ -7,6 +7,7 @@ import {
   Room,
   RoomEvent,
   type Track,
+  type TrackPublication,
 } from "livekit-client";
 import { EventStream, type ReadableStore, Store } from "./store.js";
 
@@ -24,6 +25,8 @@ export interface UTDTrackRef {
   /** `camera`, `microphone`, `screen_share`, `screen_share_audio` or `unknown`. */
   source: Track.Source;
   kind: Track.Kind;
+  /** LiveKit's publication (with `participant` and `source`, the shape of LiveKit's `TrackReference`). */
+  publication: TrackPublication;
   /** The media track: set while subscribed (remote) or published (local). */
   track: Track | undefined;
   muted: boolean;
@@ -155,7 +158,16 @@ export class UTDRoom {
       for (const p of [this.room.localParticipant, ...this._remote.value] as Participant[]) {
         for (const pub of p.trackPublications.values()) {
           const { source, kind, track, isMuted: muted } = pub;
-          refs.push({ participant: p, identity: p.identity, local: p === this.room.localParticipant, source, kind, track, muted });
+          refs.push({
+            participant: p,
+            publication: pub,
+            identity: p.identity,
+            local: p === this.room.localParticipant,
+            source,
+            kind,
+            track,
+            muted,
+          });
         }
       }
     }
