@@ -8,6 +8,8 @@
  * <UTDProvider options={{ baseUrl, appId, appKey, userId }} media={(s) => new UTDStreamClient({ signaling: s })}>
  *   <Inbox />
  * </UTDProvider>
+ *
+ * @module @utd-stream/react
  */
 export { type UseCall, useCall, useIncomingCalls, useOutgoingCall } from "./calls.js";
 export {

@@ -7,6 +7,7 @@ import type {
   UTDStageMember,
   UTDTrackRef,
 } from "@utd-stream/media";
+import type { UTDStageRequest } from "@utd-stream/signaling";
 import { createElement, type ReactNode, useCallback, useEffect, useMemo, useRef, type VideoHTMLAttributes } from "react";
 import { useSession } from "./context.js";
 import { useStore } from "./store.js";
@@ -111,7 +112,7 @@ export function AudioTrack(props: { trackRef?: UTDTrackRef; track?: Attachable; 
 /** A live stream's stage: members, raised hands (hosts see them), and the stage actions. */
 export function useStage(session?: UTDLiveStreamSession | null): {
   members: readonly UTDStageMember[];
-  raisedHands: readonly { identity: string; name: string | null }[];
+  raisedHands: readonly UTDStageRequest[];
   invite(identity: string): Promise<void>;
   remove(identity: string): Promise<void>;
   request(): Promise<void>;
@@ -120,7 +121,7 @@ export function useStage(session?: UTDLiveStreamSession | null): {
   const s = useSession(session) as UTDLiveStreamSession | null;
   const live = s && "stage" in s ? s : null;
   const members = useStore<readonly UTDStageMember[], readonly UTDStageMember[]>(live?.stage, NONE);
-  const raisedHands = useStore(live?.raisedHands, NONE as readonly { identity: string; name: string | null }[]);
+  const raisedHands = useStore(live?.raisedHands, NONE as readonly UTDStageRequest[]);
   const need = useCallback(() => {
     if (!live) throw new Error("useStage: no live stream session");
     return live;
