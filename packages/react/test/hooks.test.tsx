@@ -2,7 +2,7 @@
 // The hooks against a real engine (spawned from source), rendered with @testing-library/react in happy-dom.
 // Run twice: with React 19 (vitest.config.ts) and React 18 (packages/react/vitest.react18.config.ts).
 import { act, cleanup, render, renderHook, screen, waitFor } from "@testing-library/react";
-import type { UTDMessage, UTDSignaling } from "@utd-stream/signaling";
+import { type ChatSession, chatSessionStore, type UTDMessage, UTDSignaling } from "@utd-stream/signaling";
 import { UTDEventBus } from "@utd-stream/widget";
 import { type ReactNode, StrictMode, useEffect, version } from "react";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -72,6 +72,39 @@ describe(`@utd-stream/react on React ${version}`, () => {
     expect(sockets.length - before).toBe(1);
     unmount();
     await waitFor(() => expect(openSockets()).toBe(0));
+  });
+
+  it("an app-built facade: one message window per conversation under StrictMode, closed on unmount; the facade stays connected", async () => {
+    const id = await direct("own-bob", "own-alice");
+    const signaling = new UTDSignaling(optionsFor(engine, app, "own-alice"));
+    await signaling.connect();
+    const chat = chatSessionStore(signaling).value as ChatSession;
+    const ref = chat.conversation(id);
+    let open = 0;
+    const subscribe = ref.subscribeMessages.bind(ref);
+    ref.subscribeMessages = (...args) => {
+      const sub = subscribe(...args);
+      open++;
+      const close = sub.unsubscribe.bind(sub);
+      sub.unsubscribe = () => {
+        open--;
+        close();
+      };
+      return sub;
+    };
+    const wrapper = ({ children }: { children?: ReactNode }) => (
+      <StrictMode>
+        <UTDProvider signaling={signaling}>{children}</UTDProvider>
+      </StrictMode>
+    );
+    const { result, unmount } = renderHook(() => [useMessages(id), useMessages(id)], { wrapper });
+    await rest("own-bob", "POST", `/api/v1/conversations/${id}/messages`, { client_msg_id: "o-1", text: "to both views" });
+    await waitFor(() => expect(result.current.map((m) => texts(m.messages))).toEqual([["to both views"], ["to both views"]]));
+    expect(open).toBe(1);
+    unmount();
+    await waitFor(() => expect(open).toBe(0));
+    expect(signaling.state.value).toBe("connected");
+    signaling.disconnect();
   });
 
   it("useCapabilities reads the minted session's flags and plan limits", async () => {
