@@ -13,6 +13,11 @@ export interface EngineOptions {
   env?: Record<string, string>;
   /** Reuse a data dir (e.g. to restart on the same SQLite file); the caller then owns its cleanup. */
   dataDir?: string;
+  /**
+   * Stop reading the engine's stdout once it is ready (a stalled log consumer): the pipe fills and the
+   * engine's log writes find it full. `logs` then holds only what came before.
+   */
+  stallStdout?: boolean;
 }
 
 interface InternalOptions extends EngineOptions {
@@ -103,6 +108,9 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     UTD_DATA_DIR: dataDir,
     UTD_ADMIN_TOKEN: adminToken,
     UTD_LOG_LEVEL: "info",
+    // Tests stop engines at once unless they test the graceful exit (then they pass their own periods).
+    UTD_SHUTDOWN_UNREADY_S: "0",
+    UTD_SHUTDOWN_DRAIN_S: "0",
     ...opts.env,
   };
   const proc = spawn(process.execPath, ["--conditions=development", "--import", "tsx", CLI, "serve"], {
@@ -129,6 +137,10 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
         logs.push(line);
         if (line.includes('"utd engine ready"')) {
           clearTimeout(timer);
+          if (opts.stallStdout) {
+            proc.stdout?.off("data", onData);
+            proc.stdout?.pause();
+          }
           resolveUrl((JSON.parse(line) as { url: string }).url);
         }
         i = buf.indexOf("\n");
