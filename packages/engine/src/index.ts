@@ -256,7 +256,8 @@ export async function createEngine(
           const watched = clock.now() - lastReadyProbe < READY_PROBE_RECENT_MS;
           log.info({ unready_s: watched ? unreadyS : 0, drain_s: drainS, sockets: realtime.events.connectionCount }, "draining");
           if (watched && unreadyS > 0) await new Promise((r) => setTimeout(r, unreadyS * 1000));
-          await realtime.events.drain(drainS * 1000);
+          // 0: no drain; the sockets are closed at once with 1001 when the HTTP server closes.
+          if (drainS > 0) await realtime.events.drain(drainS * 1000);
           log.info("drained: sockets closed, finishing in-flight requests");
         })();
         return draining;

@@ -274,7 +274,7 @@ export const SETTINGS: readonly Setting[] = [
     default: "10",
     min: 0,
     defaultDoc: "`10`",
-    doc: "on SIGTERM, the period over which open sockets are closed with 4503 (reconnect elsewhere), evenly, so clients do not stampede the other nodes; then in-flight requests finish and the process exits (forced `UTD_SHUTDOWN_UNREADY_S` + this + 10 s after the signal, whatever the event loop is doing)",
+    doc: "on SIGTERM, the period over which open sockets are closed with 4503 (reconnect elsewhere), evenly, so clients do not stampede the other nodes; then in-flight requests finish and the process exits (forced `UTD_SHUTDOWN_UNREADY_S` + this + 10 s after the signal, whatever the event loop is doing); `0` closes them all at once with 1001",
   },
   {
     env: "UTD_CORS_ORIGINS",
