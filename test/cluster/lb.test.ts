@@ -165,10 +165,11 @@ describe.skipIf(!cluster)("three engine nodes behind HAProxy", () => {
     );
     expect(before[1]).toBeGreaterThan(0);
     // Until the health check notices, a request the dead node was processing, or one HAProxy sent on a
-    // kept-alive connection to it, fails with the connection closed (a client retries such a request;
-    // at most one per loop). Connections refused are retried on another node by HAProxy. Once the node
-    // is out, every request succeeds.
-    expect(window.length).toBeLessThanOrEqual(4);
+    // kept-alive connection to it, fails with the connection closed (a client retries such a request);
+    // that is a handful (the 4 loops' requests in flight, and races right after the kill), never a
+    // stream of failures: connections refused are retried on another node by HAProxy. Once the node is
+    // out, every request succeeds.
+    expect(window.length).toBeLessThanOrEqual(8);
     for (const f of window) expect(f.status).toMatch(/other side closed|socket hang up|terminated|^502$/);
     expect(load.failures(downAt)).toEqual([]);
   });
@@ -210,6 +211,7 @@ describe.skipIf(!cluster)("three engine nodes behind HAProxy", () => {
     );
     await new Promise((r) => setTimeout(r, 300));
     await load.stop();
+    const [onA, onB] = await perNode();
 
     const drained = clients
       .map((x, i) => x.closes.slice(closesBefore[i]).filter((e) => e.code === 4503))
@@ -222,7 +224,7 @@ describe.skipIf(!cluster)("three engine nodes behind HAProxy", () => {
         drained[drained.length - 1]
       } ms (span ${span} ms, drain period ${DRAIN_S * 1000} ms); exit after ${exit.at - t0} ms with code ${exit.code}; ${
         load.results.length
-      } REST calls during it\n`,
+      } REST calls during it; sockets now ${onA} + ${onB} on the survivors\n`,
     );
     // Every socket the node held was told to reconnect elsewhere, none before HAProxy took the node out.
     expect(drained.length).toBe(onVictim);

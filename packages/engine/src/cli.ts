@@ -672,7 +672,7 @@ async function serve(opts: Record<string, string | boolean | undefined>, io: Out
   let stopping = false;
   const exit = async (code: number) => {
     // What the log reader has not taken yet is given a moment, never more (it may have stalled).
-    await stdoutSink().flush(1000);
+    await stdoutSink().waitForReader(1000);
     process.exit(code);
   };
   const stop = (signal: string) => {

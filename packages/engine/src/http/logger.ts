@@ -61,7 +61,7 @@ export class StdoutSink {
   }
 
   /** Waits until the reader has taken what is buffered, or `ms` passed (before a process exit). */
-  async flush(ms: number): Promise<void> {
+  async waitForReader(ms: number): Promise<void> {
     const out = this.out;
     if (out.writableLength === 0) return;
     await new Promise<void>((resolve) => {
