@@ -18,6 +18,8 @@ export interface EngineOptions {
    * engine's log writes find it full. `logs` then holds only what came before.
    */
   stallStdout?: boolean;
+  /** Close our end of the engine's stdout once it is ready (a log reader gone: its writes get EPIPE). */
+  closeStdout?: boolean;
 }
 
 interface InternalOptions extends EngineOptions {
@@ -140,6 +142,10 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
           if (opts.stallStdout) {
             proc.stdout?.off("data", onData);
             proc.stdout?.pause();
+          }
+          if (opts.closeStdout) {
+            proc.stdout?.off("data", onData);
+            proc.stdout?.destroy();
           }
           resolveUrl((JSON.parse(line) as { url: string }).url);
         }

@@ -3,15 +3,16 @@ import { startEngine } from "../../../test/helpers/engine.js";
 
 /**
  * A stalled log consumer never costs liveness (issue 15): the engine's stdout goes to a pipe nobody
- * reads after the ready line. Under load the pipe fills; the engine keeps answering, drops log lines
- * (counted in `utd_log_lines_dropped_total`) and still exits cleanly on SIGTERM, within its drain period
- * plus the margin (a clean exit code 0, not the watchdog's SIGKILL).
+ * reads after the ready line (or whose reader is gone). Under load the engine keeps answering, drops log
+ * lines (counted in `utd_log_lines_dropped_total`) and still exits cleanly on SIGTERM, within its drain
+ * period plus the margin (a clean exit code 0, not the watchdog's SIGKILL).
  */
-describe("stalled stdout reader", () => {
-  it("keeps serving under load, counts dropped lines, exits on SIGTERM", async () => {
-    const drainS = 2;
+describe("a log reader that stops reading", () => {
+  const drainS = 2;
+
+  async function scenario(reader: "stalled" | "gone") {
     const engine = await startEngine({
-      stallStdout: true,
+      ...(reader === "stalled" ? { stallStdout: true } : { closeStdout: true }),
       env: {
         UTD_LOG_LEVEL: "info",
         // A small bound so the test fills it with a few hundred requests (the default is 4 MiB).
@@ -50,7 +51,7 @@ describe("stalled stdout reader", () => {
     // The exit: a clean one (0), not the watchdog's kill, and within unready + drain + margin.
     const t0 = Date.now();
     engine.proc.kill("SIGTERM");
-    // /readyz fails at once (a balancer probed it above), while REST still answers during the drain.
+    // /readyz fails (a balancer probed it above: the node waits UTD_SHUTDOWN_UNREADY_S), REST still answers.
     let ready = 200;
     for (let i = 0; i < 50 && ready === 200; i++) {
       ready = (await engine.request("GET", "/readyz")).status;
@@ -64,8 +65,11 @@ describe("stalled stdout reader", () => {
       else engine.proc.once("exit", (code, signal) => r({ code, signal }));
     });
     const took = (Date.now() - t0) / 1000;
-    process.stderr.write(`\n[stalled-log] ${rounds * 16} requests with a stalled reader; exit after SIGTERM: ${took.toFixed(1)} s\n`);
+    process.stderr.write(`\n[log reader ${reader}] ${rounds * 16} requests, all answered; exit after SIGTERM: ${took.toFixed(1)} s\n`);
     expect(exit).toEqual({ code: 0, signal: null });
     expect(took).toBeLessThan(1 + drainS + 10);
-  });
+  }
+
+  it("stalled (a paused pipe): keeps serving under load, counts dropped lines, exits on SIGTERM", () => scenario("stalled"));
+  it("gone (the read end closed, EPIPE): keeps serving under load, counts dropped lines, exits on SIGTERM", () => scenario("gone"));
 });

@@ -30,23 +30,31 @@ export const LOG_BUFFER_BYTES = 4 * 1024 * 1024;
  * `maxBuffered` bytes wait, new lines are dropped and counted (`utd_log_lines_dropped_total`) instead
  * of waiting for the reader. A stalled log shipper, a paused pipe or a parent gone therefore cost log
  * lines, never liveness (pino's default sonic-boom destination retries EAGAIN with a blocking
- * `Atomics.wait`, for ever). Files and terminals are written synchronously, as before.
+ * `Atomics.wait`, for ever, in its exit flush). A reader that is gone for good (EPIPE) makes every
+ * later line a dropped one instead of an unhandled error. Files and terminals are written
+ * synchronously, as before.
  */
 export class StdoutSink {
   /** Lines dropped because the reader fell behind. */
   dropped = 0;
   /** Dropped since the reader last caught up (reported in one line once it does). */
   private unreported = 0;
+  /** The stream failed (EPIPE: nobody reads it any more); nothing is written to it again. */
+  private broken = false;
 
   constructor(
     private readonly out: NodeJS.WritableStream & { writableLength: number } = process.stdout,
     /** Bytes waiting for the reader past which new lines are dropped. */
     public maxBuffered = LOG_BUFFER_BYTES,
-  ) {}
+  ) {
+    out.on("error", () => {
+      this.broken = true;
+    });
+  }
 
   /** pino calls this with one serialised line. */
   write(line: string): void {
-    if (this.out.writableLength > this.maxBuffered) {
+    if (this.broken || this.out.writableLength > this.maxBuffered) {
       this.dropped++;
       this.unreported++;
       return;
@@ -63,7 +71,7 @@ export class StdoutSink {
   /** Waits until the reader has taken what is buffered, or `ms` passed (before a process exit). */
   async waitForReader(ms: number): Promise<void> {
     const out = this.out;
-    if (out.writableLength === 0) return;
+    if (this.broken || out.writableLength === 0) return;
     await new Promise<void>((resolve) => {
       const done = () => {
         clearTimeout(t);
