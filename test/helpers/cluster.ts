@@ -18,6 +18,8 @@ export interface ClusterOptions {
   nodes?: number;
   /** Environment for every node (on top of the shared DATABASE_URL, REDIS_URL, secrets). */
   env?: Record<string, string>;
+  /** Extra environment of node `i` (0-based), on top of `env`; kept across `restart(i)`. */
+  nodeEnv?: (i: number) => Record<string, string>;
   /** Named in the loud skip message when a service is absent. */
   what?: string;
 }
@@ -119,7 +121,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster |
     ...opts.env,
   };
   const dirs = Array.from({ length: n }, (_, i) => mkdtempSync(join(tmpdir(), `utd-cluster-n${i + 1}-`)));
-  const envOf = (port: number): Record<string, string> => ({ ...shared, UTD_PORT: String(port) });
+  const envOf = (i: number, port: number): Record<string, string> => ({ ...shared, ...opts.nodeEnv?.(i), UTD_PORT: String(port) });
   let nodes: RunningEngine[] = [];
   let haproxy: ChildProcess | undefined;
   const cleanup = async () => {
@@ -130,8 +132,8 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster |
   };
   try {
     // Migrations once, then the other nodes (concurrent first starts would all migrate one schema).
-    nodes.push(await startEngine({ env: envOf(0), dataDir: dirs[0] }));
-    nodes.push(...(await Promise.all(dirs.slice(1).map((d) => startEngine({ env: envOf(0), dataDir: d })))));
+    nodes.push(await startEngine({ env: envOf(0, 0), dataDir: dirs[0] }));
+    nodes.push(...(await Promise.all(dirs.slice(1).map((d, i) => startEngine({ env: envOf(i + 1, 0), dataDir: d })))));
     const ports = nodes.map((e) => Number(new URL(e.url).port));
     const [lbPort, statsPort] = (await freePorts(2)) as [number, number];
     const cfgDir = mkdtempSync(join(tmpdir(), "utd-haproxy-"));
@@ -248,7 +250,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster |
       async restart(i) {
         const old = nodes[i];
         if (old) await old.stop("SIGKILL");
-        const e = await startEngine({ env: envOf(ports[i] as number), dataDir: dirs[i] as string });
+        const e = await startEngine({ env: envOf(i, ports[i] as number), dataDir: dirs[i] as string });
         nodes[i] = e;
         await waitForStates((s) => s[i] === "UP", 30_000, `engine${i + 1} UP again`);
         return e;
