@@ -12,6 +12,8 @@
 #   LIVEKIT_API_SECRET   default: a random 48-char secret generated once and kept in $CACHE/api-secret
 #   UTD_WEBHOOK_URL      default http://127.0.0.1:7800/api/v1/livekit/webhook
 #   UTD_LIVEKIT_CACHE    default $HOME/.cache/utd-livekit
+#   LIVEKIT_REDIS_ADDRESS  host:port of a Redis shared by several LiveKit nodes (multi-node mode: rooms are
+#                        placed on any node, signalling is relayed through Redis); default none (one node)
 #   LIVEKIT_START_TIMEOUT seconds to wait for GET / == 200 (default 30)
 #
 # Stdout: exactly three shell-evaluable lines LIVEKIT_URL=…, LIVEKIT_API_KEY=…, LIVEKIT_API_SECRET=…
@@ -121,6 +123,11 @@ logging:
   level: info
 EOF
 )"
+if [[ -n "${LIVEKIT_REDIS_ADDRESS:-}" ]]; then
+  NEW_CFG+="
+redis:
+  address: $(yq "$LIVEKIT_REDIS_ADDRESS")"
+fi
 
 # --- reuse / replace an existing server -------------------------------------------------------
 OLD_PID=""

@@ -15,17 +15,20 @@ import { describe } from "vitest";
  *
  * Service locations: `UTD_TEST_PG_URL` (default postgres://postgres@127.0.0.1:5432/postgres),
  * `UTD_TEST_REDIS_URL` (default redis://127.0.0.1:6379), the LiveKit binary in `UTD_LIVEKIT_CACHE`
- * (scripts/livekit/install.sh), Chromium at `UTD_CHROMIUM` (default /usr/bin/chromium).
+ * (scripts/livekit/install.sh), Chromium at `UTD_CHROMIUM` (default /usr/bin/chromium), HAProxy at `UTD_HAPROXY`
+ * (default /usr/sbin/haproxy).
  */
 export const IN_CI = process.env.CI === "true";
 
-export type Service = "postgres" | "redis" | "livekit" | "chromium";
+export type Service = "postgres" | "redis" | "livekit" | "chromium" | "haproxy";
 
 export const PG_ADMIN_URL = process.env.UTD_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 export const REDIS_URL = process.env.UTD_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 export const LIVEKIT_VERSION = process.env.UTD_LIVEKIT_VERSION ?? "v1.13.3";
 export const LIVEKIT_CACHE = process.env.UTD_LIVEKIT_CACHE ?? join(homedir(), ".cache/utd-livekit");
 export const LIVEKIT_BIN = join(LIVEKIT_CACHE, LIVEKIT_VERSION, "livekit-server");
+/** Debian's HAProxy (`apt-get install -y haproxy`), for the load-balanced cluster suites. */
+export const HAPROXY = process.env.UTD_HAPROXY ?? "/usr/sbin/haproxy";
 /** Debian's Chromium (`apt-get install -y chromium`); never a downloaded browser. */
 export const CHROMIUM = process.env.UTD_CHROMIUM ?? "/usr/bin/chromium";
 
@@ -61,6 +64,10 @@ const PROBES: Record<Service, () => Promise<Probe>> = {
     // Under CI scripts/livekit/start.sh installs the pinned binary on first use (a failure there is fatal).
     if (existsSync(LIVEKIT_BIN) || IN_CI) return { ok: true };
     return { ok: false, why: `no livekit-server binary at ${LIVEKIT_BIN} (run scripts/livekit/install.sh; needs Go >= 1.26)` };
+  },
+  async haproxy() {
+    if (existsSync(HAPROXY)) return { ok: true };
+    return { ok: false, why: `HAProxy not found at ${HAPROXY} (apt-get install -y haproxy)` };
   },
   async chromium() {
     if (existsSync(CHROMIUM)) return { ok: true };

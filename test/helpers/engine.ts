@@ -14,6 +14,13 @@ export interface EngineOptions {
   env?: Record<string, string>;
   /** Reuse a data dir (e.g. to restart on the same SQLite file); the caller then owns its cleanup. */
   dataDir?: string;
+  /**
+   * Stop reading the engine's stdout once it is ready (a stalled log consumer): the pipe fills and the
+   * engine's log writes find it full. `logs` then holds only what came before.
+   */
+  stallStdout?: boolean;
+  /** Close our end of the engine's stdout once it is ready (a log reader gone: its writes get EPIPE). */
+  closeStdout?: boolean;
 }
 
 interface InternalOptions extends EngineOptions {
@@ -104,6 +111,9 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     UTD_DATA_DIR: dataDir,
     UTD_ADMIN_TOKEN: adminToken,
     UTD_LOG_LEVEL: "info",
+    // Tests stop engines at once unless they test the graceful exit (then they pass their own periods).
+    UTD_SHUTDOWN_UNREADY_S: "0",
+    UTD_SHUTDOWN_DRAIN_S: "0",
     ...opts.env,
   };
   const proc = spawn(process.execPath, ["--conditions=development", "--import", "tsx", CLI, "serve"], {
@@ -130,6 +140,14 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
         logs.push(line);
         if (line.includes('"utd engine ready"')) {
           clearTimeout(timer);
+          if (opts.stallStdout) {
+            proc.stdout?.off("data", onData);
+            proc.stdout?.pause();
+          }
+          if (opts.closeStdout) {
+            proc.stdout?.off("data", onData);
+            proc.stdout?.destroy();
+          }
           resolveUrl((JSON.parse(line) as { url: string }).url);
         }
         i = buf.indexOf("\n");

@@ -39,18 +39,28 @@ export interface MediaStack {
  * concurrent runs never collide; its webhooks go to `webhookUrl`. Without the binary it skips loudly —
  * except under CI=true, where start.sh installs it and any failure is fatal.
  */
-export async function startLiveKit(webhookUrl: string): Promise<LiveKitServer | undefined> {
-  if (!(await has("livekit", "LiveKit tests"))) return undefined;
+export async function startLiveKit(webhookUrl: string, opts: LiveKitOptions = {}): Promise<LiveKitServer | undefined> {
+  if (!(await has("livekit", opts.what ?? "LiveKit tests"))) return undefined;
   try {
-    return await startOnFreePorts(webhookUrl);
+    return await startOnFreePorts(webhookUrl, opts);
   } catch (err) {
     // One retry on new ports: between asking the OS and LiveKit binding, another process may take one.
     process.stderr.write(`[livekit helper] start failed once, retrying on other ports: ${(err as Error).message}\n`);
-    return startOnFreePorts(webhookUrl);
+    return startOnFreePorts(webhookUrl, opts);
   }
 }
 
-async function startOnFreePorts(webhookUrl: string): Promise<LiveKitServer> {
+export interface LiveKitOptions {
+  /**
+   * `host:port` of a Redis the LiveKit nodes share: LiveKit's multi-node mode (give each node of a
+   * cluster the same one; LiveKit's keys have no prefix, so use a Redis of the cluster's own).
+   */
+  redisAddress?: string;
+  /** Named in the loud skip message when the binary is absent. */
+  what?: string;
+}
+
+async function startOnFreePorts(webhookUrl: string, opts: LiveKitOptions = {}): Promise<LiveKitServer> {
   const [port, rtcTcpPort] = (await freePorts(2)) as [number, number];
   const rtcUdpPort = await freeUdpPort();
   const env: NodeJS.ProcessEnv = {
@@ -62,6 +72,8 @@ async function startOnFreePorts(webhookUrl: string): Promise<LiveKitServer> {
     LIVEKIT_RTC_UDP_PORT: String(rtcUdpPort),
     UTD_WEBHOOK_URL: webhookUrl,
   };
+  if (opts.redisAddress) env.LIVEKIT_REDIS_ADDRESS = opts.redisAddress;
+  else delete env.LIVEKIT_REDIS_ADDRESS;
   delete env.LIVEKIT_API_SECRET;
   const stop = async () => {
     await run(join(SCRIPTS, "stop.sh"), { env: { ...process.env, UTD_LIVEKIT_CACHE: LIVEKIT_CACHE, LIVEKIT_PORT: String(port) } });

@@ -14,6 +14,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { type AdminBackend, CliError, httpBackend, storeBackend } from "./cli/backend.js";
 import { ensureAdminToken, readAdminToken } from "./core/admin-token.js";
 import { ConfigError, type EngineConfig, loadConfig } from "./core/config.js";
+import { armExitWatchdog } from "./core/exit-watchdog.js";
 import { readConfigFile, SETTINGS } from "./core/settings.js";
 import type { AppsService } from "./modules/apps/index.js";
 import { VERSION } from "./version.js";
@@ -647,6 +648,9 @@ function buildProgram(io: Out, env: Env, setCode: (c: number) => void): Command 
   return program;
 }
 
+/** Seconds a stopping node gets, after its unready and drain periods, to finish requests before it is killed. */
+const SHUTDOWN_MARGIN_S = 10;
+
 async function serve(opts: Record<string, string | boolean | undefined>, io: Out, processEnv: Env): Promise<void> {
   const file = typeof opts.config === "string" ? await readConfigFile(opts.config) : {};
   // Set (non-empty) environment variables win over the file.
@@ -662,28 +666,46 @@ async function serve(opts: Record<string, string | boolean | undefined>, io: Out
   // Loaded here, not at the top: the admin commands need only the store, and loading the whole engine
   // (Fastify, LiveKit SDK, Redis…) roughly doubled the start-up time of every `utd app …` call.
   const { createEngine } = await import("./index.js");
+  const { stdoutSink } = await import("./http/logger.js");
   const engine = await createEngine(config);
   const log = engine.http.log;
   let stopping = false;
+  const exit = async (code: number) => {
+    // What the log reader has not taken yet is given a moment, never more (it may have stalled).
+    await stdoutSink().waitForReader(1000);
+    process.exit(code);
+  };
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal (Ctrl-C twice): skip the drain.
+      log.warn({ signal }, "second signal: exiting now");
+      void exit(1);
+      return;
+    }
     stopping = true;
-    log.info({ signal }, "shutting down: draining requests");
+    const { unreadyS, drainS } = config.shutdown;
+    // The deadline holds even when the event loop is stuck (see armExitWatchdog).
+    const deadlineMs = (unreadyS + drainS + SHUTDOWN_MARGIN_S) * 1000;
+    armExitWatchdog(deadlineMs);
     const force = setTimeout(() => {
-      log.warn("shutdown took longer than 10s; exiting");
-      process.exit(1);
-    }, 10_000);
+      log.warn(`shutdown took longer than ${deadlineMs / 1000}s; exiting`);
+      void exit(1);
+    }, deadlineMs - 500);
     force.unref();
-    engine.close().then(
-      () => {
-        log.info("stopped");
-        process.exit(0);
-      },
-      (err: unknown) => {
-        log.error({ err }, "error while stopping");
-        process.exit(1);
-      },
-    );
+    log.info({ signal }, "shutting down: draining sockets, then requests");
+    engine
+      .drain()
+      .then(() => engine.close())
+      .then(
+        () => {
+          log.info("stopped");
+          return exit(0);
+        },
+        (err: unknown) => {
+          log.error({ err }, "error while stopping");
+          return exit(1);
+        },
+      );
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

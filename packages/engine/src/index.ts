@@ -18,8 +18,8 @@ import { LocalFileStore, openFileStore } from "./files/index.js";
 import type { FileStore } from "./files/port.js";
 import { registerLocalFileRoutes } from "./files/routes.js";
 import { countRefusals, livekitLatency, registerStoreGauges } from "./http/domain-metrics.js";
-import { createLogger } from "./http/logger.js";
-import { createMetrics, listenMetrics } from "./http/metrics.js";
+import { createLogger, stdoutSink } from "./http/logger.js";
+import { createMetrics, listenMetrics, registerLogMetrics } from "./http/metrics.js";
 import type { RouteDeps } from "./http/route.js";
 import { createHttp } from "./http/server.js";
 import { registerDemoPage } from "./http/static.js";
@@ -93,9 +93,19 @@ export interface Engine {
   listen(): Promise<string>;
   /** Where `/metrics` is served when it has its own listener (`UTD_METRICS_PORT`), once listening. */
   metricsUrl: string | undefined;
+  /**
+   * The first half of a graceful exit (SIGTERM): `/readyz` answers 503 from now on; when a balancer
+   * probed it in the last minute, waits `UTD_SHUTDOWN_UNREADY_S` for it to notice; then closes the
+   * sockets with 4503 (reconnect elsewhere) spread over `UTD_SHUTDOWN_DRAIN_S`. REST keeps being served
+   * meanwhile. Call {@link Engine.close} after it.
+   */
+  drain(): Promise<void>;
   /** Graceful stop: refuse new work, drain in-flight requests, close sockets, stop modules, close the ports it built. */
   close(): Promise<void>;
 }
+
+/** A `/readyz` probe this recent means a balancer watches the node: draining then waits for it to notice. */
+const READY_PROBE_RECENT_MS = 60_000;
 
 /** How long the engine waits for a Redis bus before giving up on start. */
 const BUS_READY_TIMEOUT_MS = 10_000;
@@ -122,12 +132,13 @@ export async function createEngine(
   checkModuleList(modules);
   try {
     const clock = ports.clock ?? systemClock;
-    const log = ports.logger ?? createLogger(config.logLevel);
+    const log = ports.logger ?? createLogger(config.logLevel, stdoutSink(config.logBufferBytes));
     const store = ports.store ?? (await openStore(storeOptions(config), modules));
     if (!ports.store) owned.push(() => store.close());
     const keys = engineKeys(config);
     const metrics = createMetrics();
     registerStoreGauges(metrics, store, clock);
+    if (!ports.logger) registerLogMetrics(metrics, stdoutSink());
     // Registered even without LiveKit so dashboards find the series (empty) on every engine.
     const lkLatency = livekitLatency(metrics);
     const baseLimiter: RateLimiter =
@@ -151,6 +162,9 @@ export async function createEngine(
     // Pushes and webhooks are written by the services inside the transaction of their cause.
     const outbox = new Outbox();
 
+    // Graceful exit (see Engine.drain): /readyz fails once draining; the last probe says whether a balancer watches.
+    let draining: Promise<void> | undefined;
+    let lastReadyProbe = Number.NEGATIVE_INFINITY;
     const http = await createHttp({
       bodyLimit: config.bodyLimit,
       logger: log,
@@ -160,7 +174,11 @@ export async function createEngine(
       metricsAccess: config.metrics,
       adminToken: config.adminToken,
       version: VERSION,
-      ready: () => store.ping(),
+      ready: async () => {
+        lastReadyProbe = clock.now();
+        if (draining) throw new Error("draining: this node is shutting down");
+        await store.ping();
+      },
     });
     const closeHttp = () => http.close();
     owned.push(closeHttp);
@@ -231,6 +249,18 @@ export async function createEngine(
         const port = typeof addr === "object" && addr ? addr.port : config.port;
         const host = config.host.includes(":") ? `[${config.host}]` : config.host;
         return `http://${host === "0.0.0.0" ? "127.0.0.1" : host}:${port}`;
+      },
+      drain() {
+        draining ??= (async () => {
+          const { unreadyS, drainS } = config.shutdown;
+          const watched = clock.now() - lastReadyProbe < READY_PROBE_RECENT_MS;
+          log.info({ unready_s: watched ? unreadyS : 0, drain_s: drainS, sockets: realtime.events.connectionCount }, "draining");
+          if (watched && unreadyS > 0) await new Promise((r) => setTimeout(r, unreadyS * 1000));
+          // 0: no drain; the sockets are closed at once with 1001 when the HTTP server closes.
+          if (drainS > 0) await realtime.events.drain(drainS * 1000);
+          log.info("drained: sockets closed, finishing in-flight requests");
+        })();
+        return draining;
       },
       async close() {
         if (closed) return;

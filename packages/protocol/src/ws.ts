@@ -21,6 +21,13 @@ export const CLOSE_CODES = {
    * Reconnect and resume; a client that keeps falling behind should join fewer or quieter rooms.
    */
   slowConsumer: 4507,
+  /**
+   * This engine node is draining (it got SIGTERM, or an operator is taking it out): reconnect at once,
+   * with a little random jitter and without backoff growth, and resume. The load balancer already sends
+   * new connections to the other nodes; the node spreads these closes over its drain period
+   * (`UTD_SHUTDOWN_DRAIN_S`) so the survivors are not stampeded.
+   */
+  reconnectElsewhere: 4503,
   /** The engine is shutting down; reconnect (to another node). */
   goingAway: 1001,
 } as const;

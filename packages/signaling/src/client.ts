@@ -91,6 +91,9 @@ interface Pending {
 
 const OPEN = 1;
 
+/** The largest random delay before reconnecting after a 4503 (the node is draining). */
+const DRAIN_JITTER_MS = 1000;
+
 /** `UTDStreamException.fromWire` checks the code itself; the wire type only says "string". */
 function fromWire(err: WireError | { code: string }): UTDStreamException {
   return UTDStreamException.fromWire(err as Parameters<typeof UTDStreamException.fromWire>[0]);
@@ -400,7 +403,22 @@ export class UTDSignalClient {
       return;
     }
     if (code === CLOSE_CODES.unauthorized) this.needFreshToken = true;
+    // The node is draining (its load balancer already sends new sockets elsewhere): reconnect at once,
+    // jittered so its users do not land on the other nodes in one burst, and without backoff growth.
+    if (code === CLOSE_CODES.reconnectElsewhere) {
+      this.reconnectSoon();
+      return;
+    }
     this.scheduleReconnect(code === CLOSE_CODES.rateLimited ? 5000 : undefined);
+  }
+
+  /** Reconnects within {@link DRAIN_JITTER_MS} (uniformly random), resetting the backoff. */
+  private reconnectSoon(): void {
+    if (this.stopped) return;
+    this.stateStore.set("reconnecting");
+    this.attempt = 0;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = setTimeout(() => void this.open(), Math.random() * DRAIN_JITTER_MS);
   }
 
   private scheduleReconnect(minDelayMs?: number): void {

@@ -117,6 +117,33 @@ describe("UTDSignalClient (scripted socket)", () => {
     c.disconnect();
   });
 
+  test("4503 (node draining) reconnects at once with jitter and no backoff growth, resuming the cursor", async () => {
+    const c = make({ backoff: { initialMs: 5000, maxMs: 30_000 } });
+    c.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    last().open();
+    last().welcome("e1", 0);
+    last().frame({ type: "x.y", seq: 1, data: {} });
+    // Failed attempts first, so a growing backoff would show.
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const before = FakeSocket.all.length;
+      last().drop(4503, "node draining: reconnect elsewhere");
+      let waited = 0;
+      while (FakeSocket.all.length === before) {
+        await vi.advanceTimersByTimeAsync(10);
+        waited += 10;
+      }
+      delays.push(waited);
+    }
+    // Each within the jitter window (1 s), never the 5 s+ backoff, and not all identical (jittered).
+    for (const d of delays) expect(d).toBeLessThanOrEqual(1010);
+    expect(c.state.value).toBe("reconnecting");
+    last().open();
+    expect(last().sent[0]).toMatchObject({ type: "hello", resume: { epoch: "e1", seq: 1 } });
+    c.disconnect();
+  });
+
   test("resume cursor, duplicate suppression, queued requests sent once, 4403 stops for good", async () => {
     const c = make();
     const seqs: number[] = [];

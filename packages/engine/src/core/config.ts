@@ -53,6 +53,8 @@ export interface EngineConfig {
   /** Largest accepted JSON body, bytes. */
   bodyLimit: number;
   logLevel: string;
+  /** Log bytes held for a slow stdout reader before lines are dropped (`UTD_LOG_BUFFER_BYTES`, default 4 MiB). */
+  logBufferBytes: number;
   rateLimits: RateLimitConfig;
   /** Browser origins allowed to call the API cross-origin (`UTD_CORS_ORIGINS`, comma-separated, or `*`); none by default. */
   corsOrigins: string[];
@@ -66,6 +68,19 @@ export interface EngineConfig {
   push: PushConfig;
   /** Outgoing webhooks and the before-send hook (`UTD_WEBHOOK_*`). */
   webhooks: WebhookConfig;
+  /** Graceful exit on SIGTERM (see {@link ShutdownConfig}). */
+  shutdown: ShutdownConfig;
+}
+
+/**
+ * How a node leaves a cluster on SIGTERM: `/readyz` fails for `unreadyS` (when a balancer probes it),
+ * then sockets close with 4503 spread over `drainS`, then in-flight requests finish and it exits.
+ */
+export interface ShutdownConfig {
+  /** `UTD_SHUTDOWN_UNREADY_S` (default 5). */
+  unreadyS: number;
+  /** `UTD_SHUTDOWN_DRAIN_S` (default 10). */
+  drainS: number;
 }
 
 /**
@@ -192,12 +207,14 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     identityTokenMaxTtlS: int(env, "UTD_IDENTITY_TOKEN_MAX_TTL_S", 900, 10),
     bodyLimit: int(env, "UTD_BODY_LIMIT", 64 * 1024, 1024),
     logLevel: opt(env, "UTD_LOG_LEVEL") ?? "info",
+    logBufferBytes: int(env, "UTD_LOG_BUFFER_BYTES", 4 * 1024 * 1024, 1024),
     demo: ["1", "true"].includes(opt(env, "UTD_DEMO") ?? ""),
     corsOrigins: corsOrigins(opt(env, "UTD_CORS_ORIGINS")),
     sqliteSync: sqliteSync(opt(env, "UTD_SQLITE_SYNC")),
     dbPoolMax: int(env, "UTD_DB_POOL_MAX", 20, 1),
     push: loadPushConfig(env),
     webhooks: loadWebhookConfig(env),
+    shutdown: { unreadyS: int(env, "UTD_SHUTDOWN_UNREADY_S", 5, 0), drainS: int(env, "UTD_SHUTDOWN_DRAIN_S", 10, 0) },
     rateLimits: {
       sessionPerIdentity: bucket(env, "UTD_RATE_SESSION_IDENTITY", { burst: 10, perSecond: 1 }),
       sessionFailuresPerAddress: bucket(env, "UTD_RATE_SESSION_FAILURES_ADDRESS", { burst: 20, perSecond: 0.2 }),

@@ -98,3 +98,20 @@ export async function listenMetrics(registry: Registry, access: MetricsConfig): 
     close: () => new Promise<void>((ok) => server.close(() => ok())),
   };
 }
+
+/** `utd_log_lines_dropped_total`: log lines the stdout sink dropped because its reader fell behind. */
+export function registerLogMetrics(registry: Registry, sink: { readonly dropped: number }): void {
+  let reported = 0;
+  new Counter({
+    name: "utd_log_lines_dropped_total",
+    help: "Log lines dropped (not written) because the stdout reader fell behind; logging never blocks the engine",
+    registers: [registry],
+    collect() {
+      const d = sink.dropped - reported;
+      if (d > 0) {
+        this.inc(d);
+        reported += d;
+      }
+    },
+  });
+}

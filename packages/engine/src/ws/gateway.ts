@@ -262,6 +262,29 @@ export class Gateway implements EventSink {
     }
   }
 
+  /**
+   * Closes every socket with 4503 (reconnect elsewhere), spread evenly over `periodMs` so that clients
+   * do not all reconnect to the other nodes at once; resolves once none is left open (at the latest
+   * after `periodMs`). Sockets that arrive meanwhile are accepted and closed in turn. A period of 0
+   * closes them all at once.
+   */
+  async drain(periodMs: number): Promise<void> {
+    const TICK_MS = 100;
+    const started = Date.now();
+    let closedByDrain = 0;
+    const open = () => [...this.conns].filter((c) => c.state !== "closed");
+    for (let left = open(); left.length > 0 && !this.closing; left = open()) {
+      const elapsed = Date.now() - started;
+      // Evenly in time: by now this share of all the sockets seen (closed so far + still open) is closed.
+      const share = periodMs <= 0 ? 1 : Math.min(1, elapsed / periodMs);
+      const n = Math.min(left.length, Math.ceil((closedByDrain + left.length) * share) - closedByDrain);
+      for (const c of left.slice(0, n)) c.close(CLOSE_CODES.reconnectElsewhere, "node draining: reconnect elsewhere");
+      closedByDrain += Math.max(0, n);
+      if (share >= 1) break;
+      await new Promise((r) => setTimeout(r, Math.min(TICK_MS, periodMs - elapsed)));
+    }
+  }
+
   /** Closes every socket with 1001 (going away) and stops the timers. */
   async shutdown(): Promise<void> {
     if (this.closing) return;
