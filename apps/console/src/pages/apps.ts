@@ -16,7 +16,7 @@ function secretBox(secret: string): HTMLElement {
     t("apps.copy"),
     async () => {
       await navigator.clipboard.writeText(secret).catch(() => {});
-      copy.lastChild && (copy.lastChild.textContent = t("apps.copied"));
+      if (copy.lastChild) copy.lastChild.textContent = t("apps.copied");
     },
     { icon: "copy", kind: "secondary", testid: "copy-secret" },
   );

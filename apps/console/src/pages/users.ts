@@ -136,7 +136,14 @@ export async function usersPage(main: HTMLElement, ctx: PageContext): Promise<vo
     status.el,
     h(
       "form",
-      { class: "row card", "data-testid": "user-search-form", onsubmit: (e: Event) => (e.preventDefault(), void search()) },
+      {
+        class: "row card",
+        "data-testid": "user-search-form",
+        onsubmit: (e: Event) => {
+          e.preventDefault();
+          void search();
+        },
+      },
       field(t("users.search"), q),
       h("button", { type: "submit", class: "btn", "data-testid": "user-search-go" }, icon("search"), t("users.find")),
     ),
