@@ -116,7 +116,7 @@ export async function appsPage(main: HTMLElement, ctx: PageContext): Promise<voi
     );
   }
 
-  function drawDetail(a: App): void {
+  function drawDetail(a: App, shownSecret?: string): void {
     const cap = (v: boolean, plan: boolean) => (v === plan ? "plan" : v ? "on" : "off");
     const capLabels = { plan: t("apps.cap.plan"), on: t("apps.cap.on"), off: t("apps.cap.off") };
     // Every plan has signalling; the signalling plan has no messaging (constants/plans.ts).
@@ -127,7 +127,7 @@ export async function appsPage(main: HTMLElement, ctx: PageContext): Promise<voi
     const eMsg = select(["plan", "on", "off"], cap(a.messaging_enabled, planDefaults.messaging), "edit-messaging", capLabels);
     const eLimits = h("textarea", { "data-testid": "edit-limits", spellcheck: "false" }, JSON.stringify(a.limit_overrides ?? {}, null, 1));
     const flag = (v: string) => (v === "plan" ? null : v === "on");
-    const secret = h("div", {});
+    const secret = h("div", {}, shownSecret ? secretBox(shownSecret) : null);
     detail.replaceChildren(
       h(
         "section",
@@ -188,8 +188,7 @@ export async function appsPage(main: HTMLElement, ctx: PageContext): Promise<voi
                   const r = await api.rotate(a.app_id, which);
                   status.ok(t("apps.rotated"));
                   await ctx.reloadApps();
-                  drawDetail(r);
-                  if ("app_secret" in r) secret.replaceChildren(secretBox(r.app_secret));
+                  drawDetail(r, "app_secret" in r ? r.app_secret : undefined);
                 } catch (err) {
                   status.fail(err);
                 }
