@@ -634,6 +634,14 @@ export const SETTINGS: readonly Setting[] = [
     defaultDoc: "—",
     doc: "serve the demo page from this directory instead of apps/demo/dist",
   },
+  {
+    env: "UTD_CONSOLE_DIR",
+    key: "console_dir",
+    flag: "console-dir",
+    type: "string",
+    defaultDoc: "—",
+    doc: "serve the operator console (`/console/`) from this directory instead of apps/console/dist",
+  },
 ];
 
 const byEnv = new Map(SETTINGS.map((s) => [s.env, s]));
