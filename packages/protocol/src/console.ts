@@ -67,7 +67,7 @@ export type LiveStats = z.infer<typeof LiveStatsSchema>;
 /** One UTC day of an app's usage. */
 export const DailyUsageDaySchema = z.object({
   day: z.string(),
-  /** Distinct identities that signed in or opened a socket that day. */
+  /** Distinct identities that signed in (minted a session) or opened a socket that day. */
   active_users: z.number().int(),
   messages: z.number().int(),
   call_minutes: z.number(),

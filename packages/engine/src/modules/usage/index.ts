@@ -25,9 +25,10 @@ export const usageModule = defineModule({
   name: "usage",
   needs: ["apps", "realtime"],
   migrations: usageMigrations,
-  create: ({ store, clock, media, log, apps, realtime }) => {
+  create: ({ store, clock, media, log, hooks, apps, realtime }) => {
     const usage = new UsageService(store, clock, realtime.events, media, log);
     realtime.events.observePublished(usage.observe);
+    const unsubscribe = hooks.on("user.active", (e) => usage.active(e.appId, e.identity));
     let timer: NodeJS.Timeout | undefined;
     return {
       service: usage,
@@ -39,6 +40,7 @@ export const usageModule = defineModule({
       },
       stop: async () => {
         clearInterval(timer);
+        unsubscribe();
         await usage.flush();
       },
     };

@@ -87,7 +87,13 @@ export class UsageService {
     this.open.set(appId, n);
     const p = this.bucket(appId, day);
     p.peak = Math.max(p.peak, n);
-    const key = `${appId}\0${day}\0${ctx.identity}`;
+    this.active(appId, ctx.identity);
+  }
+
+  /** The identity is active today (a session minted, or a socket opened). */
+  active(appId: string, identity: string): void {
+    const day = dayOf(this.clock.now());
+    const key = `${appId}\0${day}\0${identity}`;
     if (this.writtenDay !== day) {
       this.written.clear();
       this.writtenDay = day;
