@@ -743,6 +743,7 @@ async function serve(opts: Record<string, string | boolean | undefined>, io: Out
         `  UTD Stream engine ready at ${url}`,
         `  Demo app (open mode): app_id=${demo.app_id} app_key=${demo.app_key}`,
         `  API docs: ${url}/docs   OpenAPI: ${url}/openapi.json`,
+        `  Operator console: ${url}/console/  (create an account: printf %s "$PASSWORD" | npx utd operator create NAME --password-stdin)`,
         `  Storage: ${engine.store.describe}`,
         config.livekit
           ? `  Media: LiveKit at ${config.livekit.url}`
