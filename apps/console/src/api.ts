@@ -4,6 +4,8 @@ import type {
   App,
   AppWithSecret,
   Ban,
+  ConsoleOperator,
+  ConsoleOperatorList,
   ConsoleSession,
   Conversation,
   DailyUsage,
@@ -111,4 +113,8 @@ export const api = {
   replay: (id: string, ep: string, body: { event_id: string } | { dead: true }) =>
     call<{ replayed: number }>("POST", app(id, `/webhooks/${enc(ep)}/replay`), body),
   push: (id: string) => call<PushConfig>("GET", app(id, "/push")),
+  operators: () => call<ConsoleOperatorList>("GET", "/admin/v1/console/operators"),
+  createOperator: (username: string, password: string) =>
+    call<ConsoleOperator>("POST", "/admin/v1/console/operators", { username, password }),
+  removeOperator: (username: string) => call<unknown>("DELETE", `/admin/v1/console/operators/${enc(username)}`),
 };

@@ -7,6 +7,7 @@ import { icon } from "./icons.js";
 import { appsPage } from "./pages/apps.js";
 import { livePage } from "./pages/live.js";
 import { moderationPage } from "./pages/moderation.js";
+import { operatorsPage } from "./pages/operators.js";
 import { usagePage } from "./pages/usage.js";
 import { usersPage } from "./pages/users.js";
 import { webhooksPage } from "./pages/webhooks.js";
@@ -28,6 +29,7 @@ const PAGES = {
   users: { label: "nav.users", icon: "users", render: usersPage },
   moderation: { label: "nav.moderation", icon: "shield", render: moderationPage },
   webhooks: { label: "nav.webhooks", icon: "webhook", render: webhooksPage },
+  operators: { label: "nav.operators", icon: "key", render: operatorsPage },
 } as const;
 type PageId = keyof typeof PAGES;
 

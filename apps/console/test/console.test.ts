@@ -11,7 +11,7 @@ import { axeSerious, buildConsole, chromiumOrSkip, launch, shot } from "./harnes
 // runs (sign-in, apps, usage, live, users, moderation, webhooks and push).
 
 const PASSWORD = "correct horse battery staple";
-const PAGES = ["apps", "usage", "live", "users", "moderation", "webhooks"] as const;
+const PAGES = ["apps", "usage", "live", "users", "moderation", "webhooks", "operators"] as const;
 
 describe.skipIf(!chromiumOrSkip())("operator console in Chromium", () => {
   let engine: RunningEngine;
@@ -227,6 +227,25 @@ describe.skipIf(!chromiumOrSkip())("operator console in Chromium", () => {
       await shot(page, "en-webhooks");
       expect(await axeSerious(page)).toEqual([]);
 
+      await visit(page, "operators");
+      await page.getByTestId("operators-table").waitFor();
+      await page.getByTestId("op-username").fill("second");
+      await page.getByTestId("op-password").fill("short");
+      await page.getByTestId("op-create").click();
+      // The browser refuses a password under 12 characters before anything is sent.
+      expect(await page.getByTestId("op-password").evaluate((el) => (el as HTMLInputElement).validity.valid)).toBe(false);
+      await page.getByTestId("op-password").fill(PASSWORD);
+      await page.getByTestId("op-create").click();
+      await page.getByTestId("op-remove-second").waitFor();
+      await shot(page, "en-operators");
+      expect(await axeSerious(page)).toEqual([]);
+      await page.getByTestId("op-remove-second").click();
+      await page.getByTestId("confirm-input").fill("second");
+      await page.getByTestId("confirm-go").click();
+      await page.locator(".notice.ok", { hasText: "removed" }).waitFor();
+      const ops = await engine.admin<{ operators: { username: string }[] }>("GET", "/admin/v1/console/operators");
+      expect(ops.body.operators.map((o) => o.username)).toEqual(["ops"]);
+
       await page.getByTestId("signout").click();
       await page.getByTestId("signin-form").waitFor();
     } finally {
@@ -252,6 +271,7 @@ describe.skipIf(!chromiumOrSkip())("operator console in Chromium", () => {
         if (id === "live") await page.getByTestId("live-sockets").waitFor();
         if (id === "users") await page.getByTestId("users-table").waitFor();
         if (id === "webhooks") await page.getByTestId("endpoints-table").waitFor();
+        if (id === "operators") await page.getByTestId("operators-table").waitFor();
         await page.evaluate(() => document.fonts.ready);
         await shot(page, `ur-${id}`);
         expect(await axeSerious(page), id).toEqual([]);
