@@ -2,6 +2,7 @@ import type { ChatSession, ConversationRef, MessageSubscription, UTDConversation
 import type { Ctx } from "./context.js";
 import { h, replace } from "./dom.js";
 import { t, time } from "./i18n.js";
+import { icon } from "./icons.js";
 import { explain } from "./notice.js";
 
 /** Renew `typing.start` this often while the user keeps typing (the engine lets it lapse after 6 s). */
@@ -281,7 +282,9 @@ class OpenConversation {
               ? h(
                   "span",
                   { class: "receipt", "data-testid": "receipt" },
-                  ` · ✓✓ ${seenBy.length === 1 && this.reads.size === 1 ? t("chat.seen") : t("chat.seenBy", { names: seenBy.join(", ") })}`,
+                  " · ",
+                  icon("seen"),
+                  ` ${seenBy.length === 1 && this.reads.size === 1 ? t("chat.seen") : t("chat.seenBy", { names: seenBy.join(", ") })}`,
                 )
               : null,
           ),

@@ -2,6 +2,7 @@ import type { UTDLiveStreamSession } from "@utd-stream/media";
 import type { Ctx } from "./context.js";
 import { h, replace } from "./dom.js";
 import { t } from "./i18n.js";
+import { icon } from "./icons.js";
 import { explain, mediaOff } from "./notice.js";
 import { mountTiles } from "./tiles.js";
 
@@ -147,7 +148,7 @@ export class LivePanel {
                   { "data-testid": "viewer", "data-identity": v },
                   h("bdi", {}, v),
                   this.session?.raisedHands.value.some((r) => r.identity === v)
-                    ? h("span", { class: "hand", "data-testid": "hand-raised" }, " ✋")
+                    ? h("span", { class: "hand", "data-testid": "hand-raised" }, " ", icon("hand"))
                     : null,
                   h("button", { "data-testid": "promote", onclick: this.act(() => s.inviteToStage(v)) }, t("live.bringOnStage")),
                 ),

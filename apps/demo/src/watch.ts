@@ -2,6 +2,7 @@ import type { UTDSignalRoom, UTDSignalRoomMember } from "@utd-stream/signaling";
 import type { Ctx } from "./context.js";
 import { h, replace } from "./dom.js";
 import { t } from "./i18n.js";
+import { icon } from "./icons.js";
 import { explain } from "./notice.js";
 
 /** What a watch party agrees on: playing or not, the position then, and who said so. */
@@ -97,7 +98,7 @@ export class WatchPanel {
       h(
         "div",
         { class: "player" },
-        h("div", { class: "screen", "aria-hidden": "true" }, "▶"),
+        h("div", { class: "screen", "aria-hidden": "true" }, icon("play", 48)),
         this.status,
         h(
           "div",

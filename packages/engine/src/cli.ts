@@ -3,6 +3,8 @@ import { join } from "node:path";
 import {
   AUTH_MODES,
   type AuthMode,
+  ConsolePassword,
+  ConsoleUsername,
   type CreateWebhookRequest,
   Identity,
   PLANS,
@@ -36,8 +38,22 @@ http://UTD_HOST:UTD_PORT; token from --admin-token, UTD_ADMIN_TOKEN or <UTD_DATA
 They never create a store on their own: with no engine answering they stop with exit 3, and act on
 storage directly only when told to with --data-dir D (an existing directory) or --database-url URL.`;
 
-type Out = { out: (s: string) => void; err: (s: string) => void };
+type Out = {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  /** All of standard input (a password piped in); tests pass their own. */
+  stdin?: () => Promise<string>;
+};
 const std: Out = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
+
+/** Reads standard input to its end; refuses a terminal (a password typed there would show). */
+async function readStdin(): Promise<string> {
+  if (process.stdin.isTTY)
+    throw new UsageError('pipe the password on standard input, e.g. `printf %s "$PW" | utd operator create NAME --password-stdin`');
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
 
 type Env = Record<string, string | undefined>;
 
@@ -99,6 +115,11 @@ const intIn = (min: number, max: number) => (v: string) => {
   if (!/^\d+$/.test(v) || n < min || n > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}.`);
   return n;
 };
+
+function consoleUsername(v: string): string {
+  if (!ConsoleUsername.safeParse(v).success) throw new InvalidArgumentError("expected 3–64 characters: a–z, 0–9, '.', '_' or '-'.");
+  return v;
+}
 
 function nonEmpty(v: string): string {
   if (!v.trim()) throw new InvalidArgumentError("must not be empty.");
@@ -398,7 +419,23 @@ function buildProgram(io: Out, env: Env, setCode: (c: number) => void): Command 
   );
 
   // ----- operator -----
-  const operator = program.command("operator").description("support operators of an app");
+  const operator = program
+    .command("operator")
+    .description("support operators of an app (add, remove, list) and web console operator accounts (create)");
+  admin(
+    operator
+      .command("create")
+      .description("create a web console (/console) operator account; the password is read from standard input")
+      .argument("<username>", "3–64 characters: a–z, 0–9, '.', '_' or '-'", consoleUsername)
+      .option("--password-stdin", "read the password from standard input (the only way; accepted for clarity in scripts)"),
+    async (b, [username], _o, print) => {
+      const password = (await (io.stdin ?? readStdin)()).replace(/\r?\n$/, "");
+      const checked = ConsolePassword.safeParse(password);
+      if (!checked.success) throw new UsageError(`the password must be ${checked.error.issues[0]?.message ?? "12–256 characters"}`);
+      const r = await b.createConsoleOperator(username as string, password);
+      print(r, `console operator ${r.username} created; sign in at /console`);
+    },
+  );
   admin(
     operator
       .command("add")
@@ -728,6 +765,7 @@ async function serve(opts: Record<string, string | boolean | undefined>, io: Out
         `  UTD Stream engine ready at ${url}`,
         `  Demo app (open mode): app_id=${demo.app_id} app_key=${demo.app_key}`,
         `  API docs: ${url}/docs   OpenAPI: ${url}/openapi.json`,
+        `  Operator console: ${url}/console/  (create an account: printf %s "$PASSWORD" | npx utd operator create NAME --password-stdin)`,
         `  Storage: ${engine.store.describe}`,
         config.livekit
           ? `  Media: LiveKit at ${config.livekit.url}`

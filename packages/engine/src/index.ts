@@ -22,10 +22,11 @@ import { createLogger, stdoutSink } from "./http/logger.js";
 import { createMetrics, listenMetrics, registerLogMetrics } from "./http/metrics.js";
 import type { RouteDeps } from "./http/route.js";
 import { createHttp } from "./http/server.js";
-import { registerDemoPage } from "./http/static.js";
+import { registerConsolePage, registerDemoPage } from "./http/static.js";
 import { registerWidgetAssets } from "./http/widget-static.js";
 import { LiveKitMedia } from "./media/livekit.js";
 import type { MediaPort } from "./media/port.js";
+import { consoleCookie } from "./modules/console/index.js";
 import { MODULES, migrationsOf } from "./modules/index.js";
 import type { AnyModule, ModuleDeps, ModuleInstance, ModuleName, ModuleServices } from "./modules/module.js";
 import { closePushSenders, openPushSenders } from "./push/index.js";
@@ -202,7 +203,19 @@ export async function createEngine(
     const auth = required(services, "auth");
     const realtime = required(services, "realtime");
 
-    const routeDeps: RouteDeps = { authenticate: (token, opts) => auth.authenticate(token, opts), adminToken: config.adminToken };
+    const consoleSvc = (services as Partial<ModuleServices>).console;
+    const routeDeps: RouteDeps = {
+      authenticate: (token, opts) => auth.authenticate(token, opts),
+      adminToken: config.adminToken,
+      ...(consoleSvc
+        ? {
+            consoleAuth: async (req) => {
+              const csrf = req.headers["x-csrf-token"];
+              await consoleSvc.authorize(consoleCookie(req), req.method, typeof csrf === "string" ? csrf : undefined);
+            },
+          }
+        : {}),
+    };
     for (const m of instances) {
       await m.routes?.(http, routeDeps);
       for (const v of m.wsVerbs ?? []) realtime.events.handle(v.verb, v.schema as z.ZodType<never>, v.handle);
@@ -218,6 +231,9 @@ export async function createEngine(
       http,
       config.demo ? { demo: { findApp: (id) => apps.find(id), dataDir: config.dataDir, livekit: Boolean(config.livekit) } } : {},
     );
+
+    // The operator console (apps/console/dist) at `/console/` when built.
+    await registerConsolePage(http);
 
     for (const m of instances) {
       await m.start?.();

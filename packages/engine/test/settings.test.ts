@@ -17,6 +17,24 @@ describe("one configuration schema", () => {
   const dir = mkdtempSync(join(tmpdir(), "utd-settings-"));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+  it("loadConfig takes numbers and rate buckets from the schema: its defaults, and its minimums (naming the setting)", () => {
+    const c = loadConfig({});
+    const int = (env: string) => Number(SETTINGS.find((s) => s.env === env)?.default);
+    expect(c.port).toBe(int("UTD_PORT"));
+    expect(c.bodyLimit).toBe(int("UTD_BODY_LIMIT"));
+    expect(c.sessionMaxAgeS).toBe(int("UTD_SESSION_MAX_AGE_S"));
+    expect(c.push.maxAttempts).toBe(int("UTD_PUSH_MAX_ATTEMPTS"));
+    expect(c.webhooks.pollMs).toBe(int("UTD_WEBHOOK_POLL_MS"));
+    const [burst, perSecond] = (SETTINGS.find((s) => s.env === "UTD_RATE_REQUESTS_USER")?.default ?? "").split("/").map(Number);
+    expect(c.rateLimits.requestsPerUser).toEqual({ burst, perSecond });
+    expect(loadConfig({ UTD_BODY_LIMIT: "4096", UTD_RATE_REQUESTS_USER: "7/2" })).toMatchObject({
+      bodyLimit: 4096,
+      rateLimits: { requestsPerUser: { burst: 7, perSecond: 2 } },
+    });
+    expect(() => loadConfig({ UTD_BODY_LIMIT: "10" })).toThrow(/UTD_BODY_LIMIT \(--body-limit\) must be an integer >= 1024/);
+    expect(() => loadConfig({ UTD_PUSH_POLL_MS: "1" })).toThrow(/UTD_PUSH_POLL_MS \(--push-poll-ms\) must be an integer >= 10/);
+  });
+
   it("the README's configuration table is generated from it (run `npm run docs:config` when this fails)", () => {
     const readme = readFileSync(join(ROOT, "README.md"), "utf8");
     expect(withSettingsTable(readme)).toBe(readme);

@@ -17,6 +17,7 @@ export type * from "./calls.js";
 export type * from "./chat.js";
 export type * from "./chat-search.js";
 export type * from "./common.js";
+export type * from "./console.js";
 export * from "./constants/index.js";
 export * from "./errors.js";
 export type * from "./events/index.js";

@@ -9,6 +9,7 @@ export * from "./calls.js";
 export * from "./chat.js";
 export * from "./chat-search.js";
 export * from "./common.js";
+export * from "./console.js";
 export * from "./events/index.js";
 export * from "./friends.js";
 export * from "./index.js";

@@ -26,6 +26,7 @@ form { display: flex; gap: 6px; padding: 8px; border-top: 1px solid #e3e6ee; ali
 textarea { flex: 1; resize: none; font: inherit; padding: 6px 8px; border: 1px solid #c9cfdb; border-radius: 8px; min-height: 20px; max-height: 120px; }
 form button, label.attach { border: 1px solid #2f4bd6; background: #2f4bd6; color: #fff; border-radius: 8px; padding: 6px 12px; cursor: pointer; }
 label.attach { background: #fff; color: #2f4bd6; }
+label.attach svg { display: block; width: 18px; height: 18px; }
 label.attach input { position: absolute; width: 1px; height: 1px; opacity: 0; }
 .files { font-size: 12px; padding: 0 12px; color: #4a5366; }
 :focus-visible { outline: 2px solid #f0a020; outline-offset: 2px; }
@@ -115,7 +116,8 @@ export class UTDChatWidget extends ElementBase {
     input.id = "in";
     input.rows = 1;
     const attach = h("label", "attach");
-    attach.textContent = "📎";
+    // An inline SVG paperclip: a glyph such as U+1F4CE renders as an empty box where no emoji font is installed.
+    attach.append(paperclip());
     const fileInput = h("input");
     fileInput.type = "file";
     fileInput.multiple = true;
@@ -440,4 +442,22 @@ export class UTDChatWidget extends ElementBase {
 export function defineChatWidget(tag = "utd-chat-widget"): void {
   const registry = (globalThis as { customElements?: CustomElementRegistry }).customElements;
   if (registry && !registry.get(tag)) registry.define(tag, UTDChatWidget);
+}
+
+/** The attach button's icon: a paperclip drawn in SVG (decorative; the label carries the name). */
+function paperclip(): SVGSVGElement {
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("viewBox", "0 0 24 24");
+  svg.setAttribute("fill", "none");
+  svg.setAttribute("stroke", "currentColor");
+  svg.setAttribute("stroke-width", "2");
+  svg.setAttribute("stroke-linecap", "round");
+  svg.setAttribute("stroke-linejoin", "round");
+  svg.setAttribute("aria-hidden", "true");
+  svg.setAttribute("focusable", "false");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", "M21 11.5l-8.6 8.6a5.5 5.5 0 0 1-7.8-7.8l8.6-8.6a3.7 3.7 0 0 1 5.2 5.2l-8.6 8.6a1.8 1.8 0 0 1-2.6-2.6l7.9-7.9");
+  svg.append(path);
+  return svg;
 }

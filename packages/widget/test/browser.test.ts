@@ -76,6 +76,10 @@ describe.skipIf(!chromiumOrSkip("widget browser tests"))("live chat widget, even
     const widget = visitor.locator("utd-chat-widget");
     await expect.poll(() => widgetState(visitor)).toBe("ready");
     expect(await widget.locator("textarea").getAttribute("placeholder")).toBe("Type a message…");
+    // The attach button is an inline SVG paperclip with an accessible name, not a font glyph.
+    expect(await widget.locator("label.attach svg path").count()).toBe(1);
+    expect(await widget.locator("label.attach").getAttribute("aria-label")).toBe("Attach a file");
+    expect((await widget.locator("label.attach").textContent())?.trim()).toBe("");
     await widget.locator("textarea").fill("Hello, my order is late");
     await widget.locator("textarea").press("Enter");
     await expect.poll(() => widgetState(visitor)).toBe("queued");

@@ -5,6 +5,7 @@ import type {
   AppDeleteReport,
   AppWithSecret,
   Ban,
+  ConsoleOperator,
   CreateAppRequest,
   CreateWebhookRequest,
   ErrorBody,
@@ -29,8 +30,10 @@ import { systemClock } from "../core/clock.js";
 import type { EngineConfig } from "../core/config.js";
 import { Hooks } from "../core/hooks.js";
 import { loadKeys } from "../core/keys.js";
+import { MemoryRateLimiter } from "../core/rate-limit.js";
 import { openFileStore } from "../files/index.js";
 import { AppsService } from "../modules/apps/index.js";
+import { ConsoleService } from "../modules/console/index.js";
 import { migrationsOf } from "../modules/index.js";
 import { LifecycleService } from "../modules/lifecycle/index.js";
 import { PushCredentials } from "../modules/push/index.js";
@@ -61,6 +64,8 @@ export interface AdminBackend {
   /** The support operator role (`utd operator add|remove|list`). */
   listOperators(appId: string): Promise<Operator[]>;
   addOperator(appId: string, identity: string): Promise<Operator>;
+  /** A web console operator account (`utd operator create`). */
+  createConsoleOperator(username: string, password: string): Promise<ConsoleOperator>;
   removeOperator(appId: string, identity: string): Promise<void>;
   /** Push provider credentials (`utd push set-apns|set-fcm|set-vapid|show`). */
   setPush(appId: string, provider: "apns", body: SetApnsCredentialsRequest): Promise<PushCredentialInfo>;
@@ -132,6 +137,7 @@ export function httpBackend(baseUrl: string, adminToken: string): AdminBackend {
     deleteApp: (appId) => call("DELETE", `/admin/v1/apps/${enc(appId)}`),
     listOperators: async (appId) => (await call<{ operators: Operator[] }>("GET", `/admin/v1/apps/${enc(appId)}/operators`)).operators,
     addOperator: (appId, identity) => call("POST", `/admin/v1/apps/${enc(appId)}/operators`, { identity }),
+    createConsoleOperator: (username, password) => call("POST", "/admin/v1/console/operators", { username, password }),
     removeOperator: (appId, identity) => call("DELETE", `/admin/v1/apps/${enc(appId)}/operators/${enc(identity)}`),
     setPush: (appId: string, provider: PushProvider, body: unknown) =>
       call<PushCredentialInfo>("PUT", `/admin/v1/apps/${enc(appId)}/push/${provider}`, body),
@@ -211,6 +217,8 @@ export async function storeBackend(config: EngineConfig, env: Record<string, str
         await apps.get(appId);
         return operators.list(appId);
       }),
+    createConsoleOperator: (username, password) =>
+      wrap(() => new ConsoleService(store, systemClock, new MemoryRateLimiter(systemClock), undefined).createOperator(username, password)),
     addOperator: (appId, identity) =>
       wrap(async () => {
         await apps.get(appId);

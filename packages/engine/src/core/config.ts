@@ -1,10 +1,10 @@
 import { resolve } from "node:path";
 import { loadPushConfig, loadWebhookConfig, type PushConfig, type WebhookConfig } from "./delivery-config.js";
-import { type BucketConfig, bucket, ConfigError, int } from "./env.js";
+import { type BucketConfig, ConfigError, int } from "./env.js";
 
 export { type BucketConfig, bucket, ConfigError, int } from "./env.js";
 
-import { validateSettings } from "./settings.js";
+import { bucketSetting, intSetting, validateSettings } from "./settings.js";
 
 /** Engine configuration. Every field has an environment variable and a `utd serve` flag (see README). */
 export interface EngineConfig {
@@ -181,7 +181,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     throw new ConfigError("LIVEKIT_URL is set but LIVEKIT_API_KEY or LIVEKIT_API_SECRET is missing");
   }
   return {
-    port: int(env, "UTD_PORT", 7800),
+    port: intSetting(env, "UTD_PORT"),
     host: opt(env, "UTD_HOST") ?? "127.0.0.1",
     dataDir: resolve(opt(env, "UTD_DATA_DIR") ?? ".utd"),
     databaseUrl: opt(env, "DATABASE_URL"),
@@ -190,37 +190,37 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     adminToken: opt(env, "UTD_ADMIN_TOKEN"),
     tokenSecret: opt(env, "UTD_TOKEN_SECRET"),
     publicUrl: opt(env, "UTD_PUBLIC_URL")?.replace(/\/+$/, ""),
-    callRingTimeoutS: int(env, "UTD_CALL_RING_TIMEOUT_S", 30, 1),
-    chatRetentionSweepS: int(env, "UTD_CHAT_RETENTION_SWEEP_S", 3600, 1),
-    uploadMaxBytes: int(env, "UTD_UPLOAD_MAX_BYTES", 50 * 1024 * 1024, 1),
-    uploadUnattachedGraceS: int(env, "UTD_UPLOAD_UNATTACHED_GRACE_S", 6 * 3600, 60),
+    callRingTimeoutS: intSetting(env, "UTD_CALL_RING_TIMEOUT_S"),
+    chatRetentionSweepS: intSetting(env, "UTD_CHAT_RETENTION_SWEEP_S"),
+    uploadMaxBytes: intSetting(env, "UTD_UPLOAD_MAX_BYTES"),
+    uploadUnattachedGraceS: intSetting(env, "UTD_UPLOAD_UNATTACHED_GRACE_S"),
     s3: s3Config(env),
-    mediaTokenTtlS: int(env, "UTD_MEDIA_TOKEN_TTL_S", 600, 10),
-    userTokenTtlS: int(env, "UTD_USER_TOKEN_TTL_S", 3600, 10),
-    sessionMaxAgeS: int(env, "UTD_SESSION_MAX_AGE_S", 30 * 86_400, 60),
+    mediaTokenTtlS: intSetting(env, "UTD_MEDIA_TOKEN_TTL_S"),
+    userTokenTtlS: intSetting(env, "UTD_USER_TOKEN_TTL_S"),
+    sessionMaxAgeS: intSetting(env, "UTD_SESSION_MAX_AGE_S"),
     trustedProxies: list(opt(env, "UTD_TRUSTED_PROXIES")),
     metrics: {
       token: opt(env, "UTD_METRICS_TOKEN"),
       port: opt(env, "UTD_METRICS_PORT") === undefined ? undefined : int(env, "UTD_METRICS_PORT", 0, 0),
       host: opt(env, "UTD_METRICS_HOST") ?? "127.0.0.1",
     },
-    identityTokenMaxTtlS: int(env, "UTD_IDENTITY_TOKEN_MAX_TTL_S", 900, 10),
-    bodyLimit: int(env, "UTD_BODY_LIMIT", 64 * 1024, 1024),
+    identityTokenMaxTtlS: intSetting(env, "UTD_IDENTITY_TOKEN_MAX_TTL_S"),
+    bodyLimit: intSetting(env, "UTD_BODY_LIMIT"),
     logLevel: opt(env, "UTD_LOG_LEVEL") ?? "info",
     logBufferBytes: int(env, "UTD_LOG_BUFFER_BYTES", 4 * 1024 * 1024, 1024),
     demo: ["1", "true"].includes(opt(env, "UTD_DEMO") ?? ""),
     corsOrigins: corsOrigins(opt(env, "UTD_CORS_ORIGINS")),
     sqliteSync: sqliteSync(opt(env, "UTD_SQLITE_SYNC")),
-    dbPoolMax: int(env, "UTD_DB_POOL_MAX", 20, 1),
+    dbPoolMax: intSetting(env, "UTD_DB_POOL_MAX"),
     push: loadPushConfig(env),
     webhooks: loadWebhookConfig(env),
     shutdown: { unreadyS: int(env, "UTD_SHUTDOWN_UNREADY_S", 5, 0), drainS: int(env, "UTD_SHUTDOWN_DRAIN_S", 10, 0) },
     rateLimits: {
-      sessionPerIdentity: bucket(env, "UTD_RATE_SESSION_IDENTITY", { burst: 10, perSecond: 1 }),
-      sessionFailuresPerAddress: bucket(env, "UTD_RATE_SESSION_FAILURES_ADDRESS", { burst: 20, perSecond: 0.2 }),
-      sessionPerApp: bucket(env, "UTD_RATE_SESSION_APP", { burst: 500, perSecond: 200 }),
-      requestsPerUser: bucket(env, "UTD_RATE_REQUESTS_USER", { burst: 120, perSecond: 30 }),
-      requestsPerApp: bucket(env, "UTD_RATE_REQUESTS_APP", { burst: 5000, perSecond: 2000 }),
+      sessionPerIdentity: bucketSetting(env, "UTD_RATE_SESSION_IDENTITY"),
+      sessionFailuresPerAddress: bucketSetting(env, "UTD_RATE_SESSION_FAILURES_ADDRESS"),
+      sessionPerApp: bucketSetting(env, "UTD_RATE_SESSION_APP"),
+      requestsPerUser: bucketSetting(env, "UTD_RATE_REQUESTS_USER"),
+      requestsPerApp: bucketSetting(env, "UTD_RATE_REQUESTS_APP"),
     },
   };
 }

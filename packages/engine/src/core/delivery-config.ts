@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
-import { ConfigError, int } from "./env.js";
+import { ConfigError } from "./env.js";
+import { intSetting } from "./settings.js";
 import { NETWORK_CLASSES, type NetworkClass } from "./ssrf.js";
 
 /** Push delivery settings (environment variables in the README's "Notifications and webhooks"). */
@@ -41,11 +42,11 @@ export function loadPushConfig(env: Record<string, string | undefined>): PushCon
     apnsHost,
     fcmUrl,
     ca,
-    timeoutMs: int(env, "UTD_PUSH_TIMEOUT_MS", 10_000, 100),
-    collapseMs: int(env, "UTD_PUSH_COLLAPSE_MS", 1000, 0),
-    maxAttempts: int(env, "UTD_PUSH_MAX_ATTEMPTS", 8, 1),
-    leaseMs: int(env, "UTD_PUSH_LEASE_MS", 30_000, 100),
-    pollMs: int(env, "UTD_PUSH_POLL_MS", 250, 10),
+    timeoutMs: intSetting(env, "UTD_PUSH_TIMEOUT_MS"),
+    collapseMs: intSetting(env, "UTD_PUSH_COLLAPSE_MS"),
+    maxAttempts: intSetting(env, "UTD_PUSH_MAX_ATTEMPTS"),
+    leaseMs: intSetting(env, "UTD_PUSH_LEASE_MS"),
+    pollMs: intSetting(env, "UTD_PUSH_POLL_MS"),
   };
 }
 
@@ -74,9 +75,9 @@ export function loadWebhookConfig(env: Record<string, string | undefined>): Webh
   }
   return {
     allowNetworks: raw as NetworkClass[],
-    timeoutMs: int(env, "UTD_WEBHOOK_TIMEOUT_MS", 10_000, 100),
-    retryWindowS: int(env, "UTD_WEBHOOK_RETRY_WINDOW_S", 86_400, 1),
-    leaseMs: int(env, "UTD_WEBHOOK_LEASE_MS", 30_000, 100),
-    pollMs: int(env, "UTD_WEBHOOK_POLL_MS", 250, 10),
+    timeoutMs: intSetting(env, "UTD_WEBHOOK_TIMEOUT_MS"),
+    retryWindowS: intSetting(env, "UTD_WEBHOOK_RETRY_WINDOW_S"),
+    leaseMs: intSetting(env, "UTD_WEBHOOK_LEASE_MS"),
+    pollMs: intSetting(env, "UTD_WEBHOOK_POLL_MS"),
   };
 }

@@ -3,6 +3,8 @@ export interface EngineEventMap {
   "user.banned": { appId: string; identity: string };
   "user.revoked": { appId: string; identity: string; before: number };
   "app.updated": { appId: string };
+  /** A session was minted for the identity (it counts toward MAU and the day's active users). */
+  "user.active": { appId: string; identity: string };
 }
 
 /** A listener may return a promise: `emitAndWait` waits for it (work that must be done before the caller answers). */

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ConfigError } from "./env.js";
+import { type BucketConfig, ConfigError } from "./env.js";
 
 /**
  * Every engine setting, declared once: its environment variable, its key in a `utd serve --config`
@@ -7,9 +7,10 @@ import { ConfigError } from "./env.js";
  * README states it, and its doc line. The README's configuration table is generated from this list
  * (`npm run docs:config`; packages/engine/test/settings.test.ts fails when it is stale).
  *
- * Parsing into `EngineConfig` still happens in loadConfig and the module config readers (they turn
- * these variables into typed values); this list is what is checked, documented and accepted from
- * flags and files, and a test keeps it in step with every variable the engine source reads.
+ * loadConfig and the delivery config read numbers and rate buckets through {@link intSetting} and
+ * {@link bucketSetting}, so their defaults and minimums are the ones declared here; the gateway's
+ * timings (ws/config.ts) still parse on their own. A test keeps this list in step with every variable
+ * the engine source reads.
  */
 export interface Setting {
   env: string;
@@ -127,6 +128,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "call-ring-timeout-s",
     type: "int",
     default: "30",
+    min: 1,
     defaultDoc: "`30`",
     doc: "unanswered calls become `missed` after this",
   },
@@ -136,6 +138,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "user-token-ttl-s",
     type: "int",
     default: "3600",
+    min: 10,
     defaultDoc: "`3600`",
     doc: "user token lifetime",
   },
@@ -145,6 +148,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "session-max-age-s",
     type: "int",
     default: "2592000",
+    min: 60,
     defaultDoc: "`2592000` (30 days)",
     doc: "absolute session lifetime: refresh never extends a session past this after its first mint",
   },
@@ -154,6 +158,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "identity-token-max-ttl-s",
     type: "int",
     default: "900",
+    min: 10,
     defaultDoc: "`900`",
     doc: "longest accepted `exp − now` on a signed-mode identity token",
   },
@@ -163,6 +168,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "body-limit",
     type: "int",
     default: "65536",
+    min: 1024,
     defaultDoc: "`65536`",
     doc: "largest JSON body, bytes (`413 payload_too_large` beyond)",
   },
@@ -299,6 +305,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "db-pool-max",
     type: "int",
     default: "20",
+    min: 1,
     defaultDoc: "`20`",
     doc: "PostgreSQL connections per engine process",
   },
@@ -453,6 +460,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "chat-retention-sweep-s",
     type: "int",
     default: "3600",
+    min: 1,
     defaultDoc: "`3600`",
     doc: "how often messages older than the plan's `history_days` are purged",
   },
@@ -462,6 +470,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "upload-max-bytes",
     type: "int",
     default: "52428800",
+    min: 1,
     defaultDoc: "`52428800`",
     doc: "largest upload",
   },
@@ -471,6 +480,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "upload-unattached-grace-s",
     type: "int",
     default: "21600",
+    min: 60,
     defaultDoc: "`21600` (6 h)",
     doc: "uploaded files no message references are deleted after this",
   },
@@ -531,6 +541,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "media-token-ttl-s",
     type: "int",
     default: "600",
+    min: 10,
     defaultDoc: "`600`",
     doc: "LiveKit room token lifetime (it only has to get the participant in)",
   },
@@ -573,6 +584,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "push-timeout-ms",
     type: "int",
     default: "10000",
+    min: 100,
     defaultDoc: "`10000`",
     doc: "one push provider request, ms",
   },
@@ -591,6 +603,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "push-max-attempts",
     type: "int",
     default: "8",
+    min: 1,
     defaultDoc: "`8`",
     doc: "attempts before a push is given up (`push.failed`)",
   },
@@ -600,6 +613,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "push-lease-ms",
     type: "int",
     default: "30000",
+    min: 100,
     defaultDoc: "`30000`",
     doc: "a push being sent by a node that died is retried after this",
   },
@@ -609,6 +623,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "push-poll-ms",
     type: "int",
     default: "250",
+    min: 10,
     defaultDoc: "`250`",
     doc: "how often the push outbox is polled (commits also wake it at once)",
   },
@@ -626,6 +641,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "webhook-timeout-ms",
     type: "int",
     default: "10000",
+    min: 100,
     defaultDoc: "`10000`",
     doc: "one webhook delivery attempt, ms",
   },
@@ -635,6 +651,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "webhook-retry-window-s",
     type: "int",
     default: "86400",
+    min: 1,
     defaultDoc: "`86400`",
     doc: "how long a webhook event is retried before it is dead-lettered",
   },
@@ -644,6 +661,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "webhook-lease-ms",
     type: "int",
     default: "30000",
+    min: 100,
     defaultDoc: "`30000`",
     doc: "a webhook delivery in flight on a node that died is retried after this",
   },
@@ -653,6 +671,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "webhook-poll-ms",
     type: "int",
     default: "250",
+    min: 10,
     defaultDoc: "`250`",
     doc: "how often the webhook outbox is polled (commits also wake it at once)",
   },
@@ -663,6 +682,14 @@ export const SETTINGS: readonly Setting[] = [
     type: "string",
     defaultDoc: "—",
     doc: "serve the demo page from this directory instead of apps/demo/dist",
+  },
+  {
+    env: "UTD_CONSOLE_DIR",
+    key: "console_dir",
+    flag: "console-dir",
+    type: "string",
+    defaultDoc: "—",
+    doc: "serve the operator console (`/console/`) from this directory instead of apps/console/dist",
   },
 ];
 
@@ -739,6 +766,33 @@ export async function readConfigFile(file: string): Promise<Record<string, strin
     env[s.env] = String(v);
   }
   return env;
+}
+
+function declared(name: string, type: Setting["type"]): Setting & { default: string } {
+  const s = byEnv.get(name);
+  if (!s || s.type !== type || s.default === undefined) throw new Error(`${name} is not a declared ${type} setting with a default`);
+  return s as Setting & { default: string };
+}
+
+/** An int setting's value: the variable when set, else its declared default; refused below its declared `min`, naming it. */
+export function intSetting(env: Record<string, string | undefined>, name: string): number {
+  const s = declared(name, "int");
+  const raw = env[name];
+  if (raw === undefined || raw === "") return Number(s.default);
+  const want = problem(s, raw);
+  if (want) throw new ConfigError(`${s.env} (--${s.flag}) must be ${want}, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+/** A rate-bucket setting (`<burst>/<per second>`): the variable when set, else its declared default. */
+export function bucketSetting(env: Record<string, string | undefined>, name: string): BucketConfig {
+  const s = declared(name, "bucket");
+  const raw = env[name];
+  const value = raw === undefined || raw === "" ? s.default : raw;
+  const want = problem(s, value);
+  if (want) throw new ConfigError(`${s.env} (--${s.flag}) must be ${want}, got ${JSON.stringify(raw)}`);
+  const [burst, perSecond] = value.split("/").map(Number) as [number, number];
+  return { burst, perSecond };
 }
 
 /** The README's configuration table (markdown), generated from SETTINGS. */

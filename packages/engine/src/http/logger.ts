@@ -12,6 +12,12 @@ export const REDACT = [
   "*.app_key",
   "*.app_secret",
   "*.secret",
+  // The console: passwords, the admin token it signs in with, the session cookie and its CSRF token.
+  'req.headers["x-csrf-token"]',
+  'res.headers["set-cookie"]',
+  "*.password",
+  "*.admin_token",
+  "*.csrf_token",
 ];
 
 /** Query strings may carry signed-URL signatures; log the path only. */

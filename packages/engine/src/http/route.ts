@@ -37,6 +37,11 @@ export interface RouteSpec<BS extends z.ZodType, QS extends z.ZodType, PS extend
 export interface RouteDeps {
   authenticate: Authenticate;
   adminToken: string | undefined;
+  /**
+   * Authorizes an admin request that carries no bearer by its console session (cookie + `x-csrf-token`
+   * on unsafe methods); throws a typed error. Absent without the console module.
+   */
+  consoleAuth?: (req: FastifyRequest) => Promise<void>;
 }
 
 export function jsonSchema(schema: z.ZodType, io: "input" | "output"): Record<string, unknown> {
@@ -79,7 +84,10 @@ export function route<
         auth = r.ctx;
         if (r.rate) reply.headers(rateLimitHeaders(r.rate));
       } else if (spec.auth === "admin") {
-        requireAdmin(deps.adminToken, bearer(req));
+        const token = bearer(req);
+        // A bearer is always the admin token; without one, a console session cookie may stand in for it.
+        if (token === undefined && deps.consoleAuth && req.headers.cookie) await deps.consoleAuth(req);
+        else requireAdmin(deps.adminToken, token);
       }
       const body = spec.body ? parseOr400(spec.body, req.body ?? undefined, "body") : undefined;
       const query = spec.query ? parseOr400(spec.query, req.query, "query") : undefined;

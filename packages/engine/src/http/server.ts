@@ -76,7 +76,7 @@ export async function createHttp(opts: HttpOptions): Promise<FastifyInstance> {
   });
 
   if (opts.corsOrigins.length > 0) {
-    // Tokens travel in the Authorization header, never cookies, so credentials stay off.
+    // Tokens travel in the Authorization header; the console's cookie is same-origin (SameSite=Strict), so credentials stay off.
     await app.register(cors, {
       origin: opts.corsOrigins.includes("*") ? "*" : opts.corsOrigins,
       methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],

@@ -55,3 +55,34 @@ export async function registerDemoPage(http: FastifyInstance, opts: DemoPageOpti
   });
   return true;
 }
+
+/** Where `npm run build` puts the operator console (same depth from src/http and dist/http). */
+export const CONSOLE_DIST = fileURLToPath(new URL("../../../../apps/console/dist", import.meta.url));
+
+/**
+ * Serves the built operator console at `/console/` (`/console` redirects there) when it was built
+ * (`dir`, else `UTD_CONSOLE_DIR`, else {@link CONSOLE_DIST}). The page may not be framed, and loads
+ * nothing from elsewhere.
+ */
+export async function registerConsolePage(http: FastifyInstance, opts: { dir?: string } = {}): Promise<boolean> {
+  const root = opts.dir ?? process.env.UTD_CONSOLE_DIR ?? CONSOLE_DIST;
+  if (!existsSync(join(root, "index.html"))) return false;
+  http.get("/console", { schema: { hide: true } }, async (_req, reply) => reply.redirect("/console/", 302));
+  await http.register(fastifyStatic, {
+    root,
+    prefix: "/console/",
+    wildcard: false,
+    decorateReply: false,
+    cacheControl: false,
+    setHeaders(reply, path) {
+      reply.header("cache-control", path.startsWith(join(root, "assets")) ? "public, max-age=31536000, immutable" : "no-cache");
+      reply.header(
+        "content-security-policy",
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+      );
+      reply.header("x-frame-options", "DENY");
+      reply.header("referrer-policy", "no-referrer");
+    },
+  });
+  return true;
+}

@@ -4,6 +4,7 @@ import { appsModule } from "./apps/index.js";
 import { authModule } from "./auth/index.js";
 import { callsModule } from "./calls/index.js";
 import { chatModule } from "./chat/index.js";
+import { consoleModule } from "./console/index.js";
 import { friendsModule } from "./friends/index.js";
 import { lifecycleModule } from "./lifecycle/index.js";
 import type { AnyModule } from "./module.js";
@@ -17,6 +18,7 @@ import { stageModule } from "./stage/index.js";
 import { supportModule } from "./support/index.js";
 import { typingModule } from "./typing/index.js";
 import { uploadsModule } from "./uploads/index.js";
+import { usageModule } from "./usage/index.js";
 import { usersModule } from "./users/index.js";
 import { webhooksModule } from "./webhooks/index.js";
 
@@ -45,6 +47,8 @@ export const MODULES: readonly AnyModule[] = [
   seatsModule,
   adminModule,
   lifecycleModule,
+  usageModule,
+  consoleModule,
 ];
 
 /** The migration sets of the given modules (the store is handed these; it knows no module). */

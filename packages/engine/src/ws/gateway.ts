@@ -52,6 +52,9 @@ export interface GatewayDeps {
  * gateway.handle("typing.start", TypingFrameSchema, async (ctx, frame, conn) => typing.start(ctx, frame));
  * ```
  */
+/** Sees an event published to users (type and data), on the node where it was published. */
+export type PublishObserver = <K extends WsEventType>(appId: string, type: K, data: WsEventMap[K]) => void;
+
 export class Gateway implements EventSink {
   private readonly wss: WebSocketServer;
   private readonly fanout: FanOut;
@@ -59,6 +62,7 @@ export class Gateway implements EventSink {
   private readonly handshake: Handshake;
   private readonly conns = new Set<Conn>();
   private readonly listeners: ConnectionListener[] = [];
+  private readonly observers: PublishObserver[] = [];
   private connCounter = 0;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unsubs: (() => void)[] = [];
@@ -138,10 +142,36 @@ export class Gateway implements EventSink {
     this.listeners.push(listener);
   }
 
+  /** Told of every event published to users on this node (usage rollups); must not throw or block. */
+  observePublished(observer: PublishObserver): void {
+    this.observers.push(observer);
+  }
+
+  /** Open authenticated sockets of one user on this node. */
+  socketsOf(appId: string, identity: string): number {
+    let n = 0;
+    for (const c of this.conns) if (c.state === "open" && c.ctx?.app.id === appId && c.ctx.identity === identity) n++;
+    return n;
+  }
+
+  /** Open authenticated sockets on this node, by app: how many and which identities. */
+  openByApp(): Map<string, { sockets: number; identities: Set<string> }> {
+    const out = new Map<string, { sockets: number; identities: Set<string> }>();
+    for (const c of this.conns) {
+      if (c.state !== "open" || !c.ctx) continue;
+      const e = out.get(c.ctx.app.id) ?? { sockets: 0, identities: new Set<string>() };
+      e.sockets++;
+      e.identities.add(c.ctx.identity);
+      out.set(c.ctx.app.id, e);
+    }
+    return out;
+  }
+
   // ----- EventSink -----
 
   /** Publishes one event to every device of each identity (on every node), serialising `data` once. */
   toUsers<K extends WsEventType>(appId: string, identities: readonly string[], type: K, data: WsEventMap[K]): void {
+    if (identities.length > 0) for (const o of this.observers) o(appId, type, data);
     this.fanout.toUsers(appId, identities, type, data);
   }
 

@@ -164,6 +164,46 @@ export const REST_ROWS: Record<string, RestRow> = {
   "POST /admin/v1/apps/{app_id}/rooms/{room_name}/stage/remove": admin((w) => adminApp(w, "/rooms/live/stage/remove"), { identity: "mem" }),
   "POST /admin/v1/apps/{app_id}/conversations/{id}/close": admin((w) => adminApp(w, `/conversations/${w.ids.group}/close`)),
   "POST /admin/v1/apps/{app_id}/conversations/{id}/reopen": admin((w) => adminApp(w, `/conversations/${w.ids.group}/reopen`)),
+  // ----- the web console: operator accounts, usage, live figures, user devices and revocation, message moderation -----
+  "POST /admin/v1/console/operators": admin(() => "/admin/v1/console/operators", { username: "opx", password: "correct horse battery" }),
+  "GET /admin/v1/console/operators": admin(() => "/admin/v1/console/operators"),
+  "DELETE /admin/v1/console/operators/{username}": admin(() => "/admin/v1/console/operators/opx"),
+  "GET /admin/v1/apps/{app_id}/usage/daily": admin((w) => adminApp(w, "/usage/daily")),
+  "GET /admin/v1/live": admin(() => "/admin/v1/live"),
+  "POST /admin/v1/apps/{app_id}/users/{identity}/revoke": admin((w) => adminApp(w, "/users/own/revoke")),
+  "GET /admin/v1/apps/{app_id}/users/{identity}/devices": admin((w) => adminApp(w, "/users/own/devices")),
+  "DELETE /admin/v1/apps/{app_id}/conversations/{id}/messages/{message_id}": admin((w) =>
+    adminApp(w, `/conversations/${w.ids.group}/messages/${w.ids.message}`),
+  ),
+  // Console sign-in has credentials of its own (a password or the admin token, then the session cookie).
+  "POST /console/v1/session": {
+    cap: null,
+    req: () => ({ path: "/console/v1/session", body: { username: "nobody", password: "x" } }),
+    custom: () => {
+      const path = "/console/v1/session";
+      return {
+        none: { path, body: {}, expect: "invalid_argument" },
+        malformed: { path, body: { username: "nobody", password: "wrong password" }, expect: "unauthorized" },
+        otherApp: { path, body: { admin_token: "not-the-admin-token" }, expect: "unauthorized" },
+      };
+    },
+  },
+  "GET /console/v1/session": {
+    cap: null,
+    req: () => ({ path: "/console/v1/session" }),
+    custom: () => ({
+      none: { path: "/console/v1/session", expect: "unauthorized" },
+      malformed: { path: "/console/v1/session", headers: { cookie: "utd_console=not-a-session" }, expect: "unauthorized" },
+    }),
+  },
+  "DELETE /console/v1/session": {
+    cap: null,
+    req: () => ({ path: "/console/v1/session" }),
+    custom: () => ({
+      none: { path: "/console/v1/session", expect: "unauthorized" },
+      malformed: { path: "/console/v1/session", headers: { cookie: "utd_console=not-a-session" }, expect: "unauthorized" },
+    }),
+  },
   "GET /admin/v1/apps/{app_id}/operators": admin((w) => adminApp(w, "/operators")),
   "POST /admin/v1/apps/{app_id}/operators": admin((w) => adminApp(w, "/operators"), { identity: "out" }),
   "DELETE /admin/v1/apps/{app_id}/operators/{identity}": admin((w) => adminApp(w, "/operators/opr")),

@@ -11,6 +11,10 @@ declare module "../module.js" {
 /** The admin API (`/admin/v1`, bearer `UTD_ADMIN_TOKEN`): apps, plans, bans, usage. The `utd` CLI drives it. */
 export const adminModule = defineModule({
   name: "admin",
-  needs: ["apps", "users"],
-  create: ({ apps, users }) => ({ service: undefined, routes: (http, deps) => registerAdminRoutes(http, deps, apps, users) }),
+  needs: ["apps", "users", "realtime"],
+  create: ({ apps, users, store, realtime }) => ({
+    service: undefined,
+    routes: (http, deps) =>
+      registerAdminRoutes(http, deps, apps, users, store, (appId, identity) => realtime.events.socketsOf(appId, identity)),
+  }),
 });

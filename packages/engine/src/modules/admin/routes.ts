@@ -1,3 +1,4 @@
+import type { UserDevices } from "@utd-stream/protocol";
 import {
   AdminUserListSchema,
   AdminUserSchema,
@@ -10,10 +11,14 @@ import {
   RotateKeyRequestSchema,
   UpdateAppRequestSchema,
   UsageSchema,
+  UserDevicesSchema,
+  UserRevocationSchema,
 } from "@utd-stream/protocol/schemas";
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { iso } from "../../core/clock.js";
 import { type RouteDeps, route } from "../../http/route.js";
+import type { Store } from "../../store/port.js";
 import { AppsService } from "../apps/index.js";
 import type { UsersService } from "../users/index.js";
 
@@ -21,7 +26,14 @@ const AppParams = z.object({ app_id: z.string().min(1).max(64) });
 const UserParams = AppParams.extend({ identity: Identity });
 
 /** The admin API (`/admin/v1`, bearer `UTD_ADMIN_TOKEN`); the `utd` CLI drives it when an engine runs. */
-export function registerAdminRoutes(app: FastifyInstance, deps: RouteDeps, apps: AppsService, users: UsersService): void {
+export function registerAdminRoutes(
+  app: FastifyInstance,
+  deps: RouteDeps,
+  apps: AppsService,
+  users: UsersService,
+  store: Store,
+  sockets: (appId: string, identity: string) => number,
+): void {
   route(app, deps, {
     method: "POST",
     url: "/admin/v1/apps",
@@ -150,6 +162,53 @@ export function registerAdminRoutes(app: FastifyInstance, deps: RouteDeps, apps:
     handler: async ({ params }) => {
       await apps.get(params.app_id);
       return users.show(params.app_id, params.identity);
+    },
+  });
+  route(app, deps, {
+    method: "POST",
+    url: "/admin/v1/apps/:app_id/users/:identity/revoke",
+    summary: "Sign a user out everywhere: every token issued until now stops working and open sockets close (4401)",
+    tags: ["admin"],
+    auth: "admin",
+    params: UserParams,
+    response: UserRevocationSchema,
+    handler: async ({ params }) => {
+      await apps.get(params.app_id);
+      await users.show(params.app_id, params.identity);
+      const at = await users.revoke(params.app_id, params.identity);
+      return { app_id: params.app_id, identity: params.identity, revoked_at: iso(at) };
+    },
+  });
+  route(app, deps, {
+    method: "GET",
+    url: "/admin/v1/apps/:app_id/users/:identity/devices",
+    summary: "A user's open sockets (this node) and push devices (token shown by its last 6 characters)",
+    tags: ["admin"],
+    auth: "admin",
+    params: UserParams,
+    response: UserDevicesSchema,
+    handler: async ({ params }) => {
+      await apps.get(params.app_id);
+      await users.show(params.app_id, params.identity);
+      const rows = await store.db
+        .selectFrom("push_tokens")
+        .select(["id", "platform", "device_id", "token", "updated_at"])
+        .where("app_id", "=", params.app_id)
+        .where("identity", "=", params.identity)
+        .orderBy("updated_at", "desc")
+        .execute();
+      return {
+        app_id: params.app_id,
+        identity: params.identity,
+        sockets: sockets(params.app_id, params.identity),
+        push_tokens: rows.map((r) => ({
+          id: r.id,
+          platform: r.platform as UserDevices["push_tokens"][number]["platform"],
+          device_id: r.device_id,
+          token_tail: r.token.slice(-6),
+          updated_at: iso(Number(r.updated_at)),
+        })),
+      };
     },
   });
 }

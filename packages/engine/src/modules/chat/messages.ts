@@ -263,11 +263,15 @@ export class MessagesService {
     return message;
   }
 
-  /** Deletes a message, leaving a tombstone (the sender, or an owner/admin of a group or chatroom). */
-  async delete(caller: Caller, id: string, messageId: string): Promise<Message> {
-    const { me } = await this.d.access.member(this.db, caller, id);
+  /**
+   * Deletes a message, leaving a tombstone (the sender, or an owner/admin of a group or chatroom; with
+   * `moderator`, the app's admin API, any message of any conversation of the app).
+   */
+  async delete(caller: Caller, id: string, messageId: string, opts: { moderator?: boolean } = {}): Promise<Message> {
+    if (opts.moderator) await this.d.access.conversation(this.db, caller, id);
+    const me = opts.moderator ? undefined : (await this.d.access.member(this.db, caller, id)).me;
     const row = await this.ownMessage(this.db, caller, id, messageId, "member");
-    if (row.sender !== caller.identity && ROLE_RANK[me.role] < ROLE_RANK.admin)
+    if (me && row.sender !== caller.identity && ROLE_RANK[me.role] < ROLE_RANK.admin)
       throw ApiError.forbidden("only the sender or an admin may delete a message");
     const now = this.d.clock.now();
     const message = toMessage({ ...row, deleted_at: now }, undefined);

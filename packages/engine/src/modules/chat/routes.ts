@@ -322,4 +322,15 @@ export function registerChatAdminRoutes(app: FastifyInstance, deps: RouteDeps, c
         chat.conversations.setClosed({ app: await apps.get(params.app_id), identity: MODERATOR }, params.id, closed, { moderator: true }),
     });
   }
+  route(app, deps, {
+    method: "DELETE",
+    url: "/admin/v1/apps/:app_id/conversations/:id/messages/:message_id",
+    summary: "Moderation: delete any message of the app's conversations (a tombstone stays, as when its sender deletes it)",
+    tags: ["admin", "chat"],
+    auth: "admin",
+    params: z.strictObject({ app_id: z.string().min(1).max(64), id: Id, message_id: Id }),
+    response: MessageSchema,
+    handler: async ({ params }) =>
+      chat.messages.delete({ app: await apps.get(params.app_id), identity: MODERATOR }, params.id, params.message_id, { moderator: true }),
+  });
 }

@@ -152,6 +152,14 @@ export class LifecycleService {
         .where("identity", "=", identity)
         .executeTakeFirst();
       count("mau_pseudonymised", mau.numUpdatedRows);
+      // Daily active users likewise: the day keeps its count, no longer linked to the person.
+      const dau = await tx
+        .updateTable("usage_daily_users")
+        .set({ identity: `erased_${randomBytes(12).toString("base64url")}` })
+        .where("app_id", "=", appId)
+        .where("identity", "=", identity)
+        .executeTakeFirst();
+      count("dau_pseudonymised", dau.numUpdatedRows);
       await del("user", "users");
     });
     // Open sockets of the erased user close now (the same path a ban takes).
@@ -371,6 +379,8 @@ export class LifecycleService {
       "signal_room_allowed",
       "signal_room_policies",
       "mau",
+      "usage_daily_users",
+      "usage_daily",
       "users",
     ];
     for (const table of rest) {

@@ -80,6 +80,7 @@ export class UsersService {
       .values({ app_id: appId, month, identity })
       .onConflict((oc) => oc.columns(["app_id", "month", "identity"]).doNothing())
       .execute();
+    this.hooks.emit("user.active", { appId, identity });
   }
 
   /** Bans an identity: its tokens stop working at once and its open sockets are closed (4403). */
