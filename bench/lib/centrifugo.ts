@@ -7,13 +7,12 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Centrifuge } from "centrifuge";
 import WebSocket from "ws";
-import { inBatches, post, sleep } from "./load.js";
+import { freePort, inBatches, post, sleep } from "./load.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -30,17 +29,6 @@ export function installCentrifugo(): { bin: string } | { error: string } {
     const err = e as { stderr?: string; message: string };
     return { error: (err.stderr ?? "").trim().split("\n").slice(-6).join("\n") || err.message };
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once("error", rej);
-    s.listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
 }
 
 const b64url = (s: string | Buffer) => Buffer.from(s).toString("base64url");

@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { cpus, loadavg } from "node:os";
 import { io as ioClient } from "socket.io-client";
 import WebSocket from "ws";
@@ -253,4 +254,57 @@ export async function socketIoReceivers(port: number, n: number, on: () => void)
   return () => {
     for (const s of sockets) s.disconnect();
   };
+}
+
+/** A free loopback TCP port (for servers that want a port on the command line). */
+export function freePort(): Promise<number> {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once("error", rej);
+    s.listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => res(port));
+    });
+  });
+}
+
+/**
+ * Forces full garbage collections in a Node process started with `--expose-gc --inspect=127.0.0.1:<port>`
+ * and returns its `process.memoryUsage()` afterwards. The inspector is the bench's own loopback port on a
+ * process the bench started; nothing is added to the server under test, and production never opens it.
+ */
+export async function memoryAfterGc(inspectPort: number): Promise<NodeJS.MemoryUsage> {
+  const list = (await (await fetch(`http://127.0.0.1:${inspectPort}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
+  const ws = await openSocket(list[0]?.webSocketDebuggerUrl as string);
+  try {
+    const reply = await new Promise<{ result?: { result?: { value?: string } }; error?: unknown }>((res, rej) => {
+      ws.once("message", (d) => res(JSON.parse(d.toString())));
+      ws.once("error", rej);
+      ws.send(
+        JSON.stringify({
+          id: 1,
+          method: "Runtime.evaluate",
+          params: {
+            expression: "(() => { for (let i = 0; i < 3; i++) globalThis.gc(); return JSON.stringify(process.memoryUsage()); })()",
+            returnByValue: true,
+          },
+        }),
+      );
+    });
+    const value = reply.result?.result?.value;
+    if (!value) throw new Error(`inspector: ${JSON.stringify(reply)}`);
+    return JSON.parse(value) as NodeJS.MemoryUsage;
+  } finally {
+    ws.close();
+  }
+}
+
+/** Runs `fn(i)` for i in [0, n) with at most `limit` in flight at any time (a pool, not batches). */
+export async function pool(n: number, limit: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, n) }, async () => {
+      while (next < n) await fn(next++);
+    }),
+  );
 }
