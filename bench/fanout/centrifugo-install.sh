@@ -8,6 +8,7 @@
 # ${UTD_CENTRIFUGO_CACHE:-$HOME/.cache/utd-centrifugo}/<tag>/centrifugo (outside the repo, keyed by version).
 # Tag: v6.9.1 (override with UTD_CENTRIFUGO_VERSION). If the module proxy refuses it, the newest v6 tag
 # that `go list -m -versions github.com/centrifugal/centrifugo/v6` lists is tried, and the log says so.
+# UTD_CENTRIFUGO_NO_BUILD=1: print the path of an already built binary (any cached tag) or fail; never build.
 set -euo pipefail
 
 TAG="${UTD_CENTRIFUGO_VERSION:-v6.9.1}"
@@ -28,6 +29,16 @@ build() {
   log "go install $MOD@$tag (this takes a few minutes on 2 cores)"
   GOBIN="$dest" CGO_ENABLED=0 go install "$MOD@$tag" >&2
 }
+
+if [[ "${UTD_CENTRIFUGO_NO_BUILD:-}" == 1 ]]; then
+  # Only report a binary that is already there (the CI smoke uses it when present, never builds it).
+  for t in "$CACHE"/*/; do
+    t="$(basename "$t")"
+    if have "$t"; then bin_for "$t"; echo; exit 0; fi
+  done
+  log "not installed (UTD_CENTRIFUGO_NO_BUILD=1): run bench/fanout/centrifugo-install.sh"
+  exit 1
+fi
 
 for t in "$TAG"; do
   if have "$t" || build "$t"; then

@@ -8,7 +8,8 @@
  * 3. Socket.IO 4 — a room broadcast (bench/lib/socketio-server.mjs), received with socket.io-client;
  * 4. Centrifugo v6 — built by centrifugo-install.sh, HTTP API publish to one channel, received with the
  *    `centrifuge` npm client (JWT-authenticated, subscribed to the channel). Skipped, with the
- *    installer's error quoted, when it cannot be built; `BENCH_CENTRIFUGO=off` skips it on purpose.
+ *    installer's error quoted, when it cannot be built; `BENCH_CENTRIFUGO=off` skips it on purpose,
+ *    `BENCH_CENTRIFUGO=if-installed` uses it only when already built (the CI smoke).
  *
  * Prints deliveries per second (wall) and per second of server CPU for each, and the engine's ratios.
  * The clients run in this process on the same (small, shared) machine, so wall-clock rates mostly
@@ -16,7 +17,7 @@
  *
  * Run: `node --conditions=development --import tsx bench/fanout/run.ts`
  * Env: BENCH_USERS (1000), BENCH_SECONDS (5), BENCH_IN_FLIGHT (4), BENCH_ROUNDS (2; alternating, best
- * round of each kept), BENCH_CENTRIFUGO (on|off), BENCH_ENGINE_NODE_OPTIONS (e.g. --cpu-prof).
+ * round of each kept), BENCH_CENTRIFUGO (on|off|if-installed), BENCH_ENGINE_NODE_OPTIONS (e.g. --cpu-prof).
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -53,7 +54,7 @@ const sio = await spawnPeer(join(HERE, "../lib/socketio-server.mjs"));
 let centrifugo: CentrifugoPeer | undefined;
 let centrifugoMissing: string | undefined;
 if (process.env.BENCH_CENTRIFUGO !== "off") {
-  const installed = installCentrifugo();
+  const installed = installCentrifugo({ build: process.env.BENCH_CENTRIFUGO !== "if-installed" });
   if ("bin" in installed) centrifugo = await startCentrifugo(installed.bin);
   else centrifugoMissing = installed.error;
 } else centrifugoMissing = "skipped (BENCH_CENTRIFUGO=off)";

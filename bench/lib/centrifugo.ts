@@ -16,10 +16,11 @@ import { freePort, inBatches, post, sleep } from "./load.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-/** The built binary's path, or the installer's error (quoted by the bench when Centrifugo is missing). */
-export function installCentrifugo(): { bin: string } | { error: string } {
+/** The built binary's path (building it first when `build`), or the installer's error (quoted by the bench when Centrifugo is missing). */
+export function installCentrifugo(opts: { build: boolean }): { bin: string } | { error: string } {
   try {
     const out = execFileSync(join(HERE, "../fanout/centrifugo-install.sh"), {
+      env: { ...process.env, ...(opts.build ? {} : { UTD_CENTRIFUGO_NO_BUILD: "1" }) },
       encoding: "utf8",
       stdio: ["ignore", "pipe", "pipe"],
       timeout: 15 * 60_000,

@@ -177,7 +177,7 @@ export interface FanoutTarget {
   pids: number[];
   /** Connects the receivers; `onDelivery` counts each published message a receiver gets. Resolves to a closer. */
   connect(onDelivery: () => void): Promise<() => void>;
-  publish(): Promise<void>;
+  publish(): Promise<unknown>;
 }
 
 /**

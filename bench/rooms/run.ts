@@ -14,7 +14,7 @@
  *
  * Run: `node --conditions=development --import tsx bench/rooms/run.ts`
  * Env: BENCH_MEMBERS (1000), BENCH_SECONDS (5), BENCH_IN_FLIGHT (4), BENCH_ROUNDS (2; alternating, best round of each kept).
- * CI runs a short smoke of it (test/bench-rooms.test.ts): BENCH_MEMBERS=20 BENCH_SECONDS=1 BENCH_ROUNDS=1.
+ * CI runs a short smoke of it (test/benches.test.ts): BENCH_MEMBERS=20 BENCH_SECONDS=1 BENCH_ROUNDS=1.
  */
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";

@@ -86,7 +86,7 @@ const killAll = () => {
 };
 // At the end of the test file (this module is evaluated per file; benchmarks import it outside Vitest),
 // and if the process exits first.
-// `VITEST` is inherited by processes a test spawns (bench/rooms/run.ts under test/bench-rooms.test.ts), so
+// `VITEST` is inherited by processes a test spawns (bench/rooms/run.ts under test/benches.test.ts), so
 // the check is for the worker's own global, and a registration refused outside a collecting file is fine.
 if ("__vitest_worker__" in globalThis) {
   try {
