@@ -25,7 +25,7 @@ import { fileURLToPath } from "node:url";
 import type WebSocket from "ws";
 import { freshPostgres } from "../../test/helpers/backends.js";
 import { startEngine } from "../../test/helpers/engine.js";
-import { engineBenchEnv, engineHello, fmt, inBatches, machineLine, percentiles, sleep, spawnPeer } from "../lib/load.js";
+import { engineBenchEnv, engineHello, engineNodeArgs, fmt, inBatches, machineLine, percentiles, sleep, spawnPeer } from "../lib/load.js";
 
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 50);
 const SENDERS = Number(process.env.BENCH_SENDERS ?? 10);
@@ -179,7 +179,10 @@ async function fixedRate(t: ChatTarget, path: Path, tag: string): Promise<Figure
 }
 
 async function engineTarget(store: string, databaseUrl?: string) {
-  const engine = await startEngine({ env: engineBenchEnv(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) });
+  const engine = await startEngine({
+    env: engineBenchEnv(databaseUrl ? { DATABASE_URL: databaseUrl } : {}),
+    nodeArgs: engineNodeArgs(),
+  });
   const app = await engine.createApp({ plan: "enterprise" });
   const ids = Array.from({ length: MEMBERS }, (_, i) => `m${i}`);
   const tokens = await inBatches(MEMBERS, 25, async (i) => (await engine.session(app, ids[i] as string)).user_token);

@@ -27,6 +27,7 @@ import {
   cpuSeconds,
   engineBenchEnv,
   engineHello,
+  engineNodeArgs,
   fmt,
   freePort,
   inBatches,
@@ -54,10 +55,8 @@ const enginePort = await freePort();
 const barePort = await freePort();
 const sioPort = await freePort();
 const engine = await startEngine({
-  env: engineBenchEnv({
-    NODE_OPTIONS: `--expose-gc --inspect=127.0.0.1:${enginePort} ${process.env.BENCH_ENGINE_NODE_OPTIONS ?? ""}`.trim(),
-    UTD_WS_RESUME_TTL_S: "300",
-  }),
+  env: engineBenchEnv({ UTD_WS_RESUME_TTL_S: "300" }),
+  nodeArgs: engineNodeArgs(["--expose-gc", `--inspect=127.0.0.1:${enginePort}`]),
 });
 const bare = await spawnPeer(join(HERE, "../fanout/bare-server.mjs"), [], { nodeArgs: ["--expose-gc", `--inspect=127.0.0.1:${barePort}`] });
 const sio = PEERS.includes("socketio")

@@ -27,6 +27,7 @@ import {
   alternate,
   engineBenchEnv,
   engineHello,
+  engineNodeArgs,
   type FanoutTarget,
   fmt,
   inBatches,
@@ -46,7 +47,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const DATA = { text: "x".repeat(120), n: 0, from: "bench" };
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-const engine = await startEngine({ env: engineBenchEnv() });
+const engine = await startEngine({ env: engineBenchEnv(), nodeArgs: engineNodeArgs() });
 const bare = await spawnPeer(join(HERE, "bare-server.mjs"), [], {
   nodeArgs: process.env.BENCH_BARE_NODE_ARGS ? process.env.BENCH_BARE_NODE_ARGS.split(" ") : [],
 });

@@ -49,7 +49,7 @@ export function machineLine(): string {
   return `machine: ${cpus().length} cores, load average ${l.join(" ")}, node ${process.version}, ${new Date().toISOString()}`;
 }
 
-/** Engine environment for benches: rate limits out of the way, heartbeat slow, profiling via BENCH_ENGINE_NODE_OPTIONS. */
+/** Engine environment for benches: rate limits out of the way, heartbeat slow. */
 export function engineBenchEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
     UTD_RATE_REQUESTS_USER: "1000000/1000000",
@@ -59,9 +59,16 @@ export function engineBenchEnv(extra: Record<string, string> = {}): Record<strin
     UTD_WS_HEARTBEAT_S: "60",
     UTD_LOG_LEVEL: "info",
     ...extra,
-    // e.g. BENCH_ENGINE_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the engine process.
-    ...(process.env.BENCH_ENGINE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_ENGINE_NODE_OPTIONS } : {}),
   };
+}
+
+/**
+ * Node flags for the engine process: `extra`, then BENCH_ENGINE_NODE_OPTIONS split on spaces, e.g.
+ * `BENCH_ENGINE_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof"` to profile it. Passed on the command
+ * line (startEngine's `nodeArgs`), since NODE_OPTIONS refuses `--cpu-prof`.
+ */
+export function engineNodeArgs(extra: string[] = []): string[] {
+  return [...extra, ...(process.env.BENCH_ENGINE_NODE_OPTIONS ?? "").split(" ").filter(Boolean)];
 }
 
 /**
@@ -97,9 +104,13 @@ export async function spawnPeer(
   return { proc, port: Number(info.port), info };
 }
 
-/** POST a JSON body; throws unless the status is 2xx. */
+/**
+ * POST a JSON body; throws unless the status is 2xx. A connection reset is retried once (a pooled
+ * keep-alive connection the server closed just as it was reused; every bench publish is idempotent).
+ */
 export async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<string> {
-  const r = await fetch(url, { method: "POST", body, headers: { "content-type": "application/json", ...headers } });
+  const init = { method: "POST", body, headers: { "content-type": "application/json", ...headers } };
+  const r = await fetch(url, init).catch(() => fetch(url, init));
   const text = await r.text();
   if (r.status < 200 || r.status > 299) throw new Error(`${url}: ${r.status} ${text}`);
   return text;

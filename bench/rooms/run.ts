@@ -23,6 +23,7 @@ import {
   alternate,
   engineBenchEnv,
   engineHello,
+  engineNodeArgs,
   type FanoutTarget,
   fmt,
   inBatches,
@@ -63,7 +64,7 @@ async function engineSockets(wsUrl: string, tokens: string[], join: boolean, onD
   };
 }
 
-const engine = await startEngine({ env: engineBenchEnv({ UTD_ROOMS_GRACE_S: "0" }) });
+const engine = await startEngine({ env: engineBenchEnv({ UTD_ROOMS_GRACE_S: "0" }), nodeArgs: engineNodeArgs() });
 const sio = await spawnPeer(join(HERE, "../lib/socketio-server.mjs"));
 try {
   const app = await engine.createApp({ plan: "enterprise" });

@@ -12,6 +12,8 @@ const CLI = join(ROOT, "packages/engine/src/main.ts");
 export interface EngineOptions {
   /** Extra environment (DATABASE_URL, UTD_CALL_RING_TIMEOUT_S, LIVEKIT_*, rate limits…). */
   env?: Record<string, string>;
+  /** Extra Node flags for the engine process (`--cpu-prof`, `--expose-gc`: flags NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
   /** Reuse a data dir (e.g. to restart on the same SQLite file); the caller then owns its cleanup. */
   dataDir?: string;
   /**
@@ -116,7 +118,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     UTD_SHUTDOWN_DRAIN_S: "0",
     ...opts.env,
   };
-  const proc = spawn(process.execPath, ["--conditions=development", "--import", "tsx", CLI, "serve"], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), "--conditions=development", "--import", "tsx", CLI, "serve"], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],
