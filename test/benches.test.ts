@@ -85,4 +85,9 @@ describe("benches (smoke)", () => {
     expect(out).toMatch(/UTD engine \(hello'd\)\s*: heap -?[\d.]+ KB/);
     expect(out).toMatch(/\(30\/30 got it\); resumed:false 0, resync_required 0/);
   }, 200_000);
+
+  it("bench/chat/raw-sqlite.mjs: what the disk allows", async () => {
+    const r = await promisify(execFile)(process.execPath, [join(ROOT, "bench/chat/raw-sqlite.mjs")], { cwd: ROOT, timeout: 60_000 });
+    expect(r.stdout).toMatch(/synchronous=FULL: \d+ single-row transactions\/s; \d+ rows\/s in groups of 20/);
+  }, 90_000);
 });
