@@ -160,10 +160,16 @@ try {
 
   // 3. Reconnect storm.
   const identities = tokens.map((_, i) => `u${i}`);
-  const publish = (type: string) =>
-    post(`${engine.url}/admin/v1/apps/${app.app_id}/events`, JSON.stringify({ identities, type, data: { n: 1 } }), {
-      authorization: `Bearer ${engine.adminToken}`,
-    });
+  // In chunks of 500 identities (the publish endpoint caps its body).
+  const publish = async (type: string) => {
+    for (let i = 0; i < identities.length; i += 500) {
+      await post(
+        `${engine.url}/admin/v1/apps/${app.app_id}/events`,
+        JSON.stringify({ identities: identities.slice(i, i + 500), type, data: { n: 1 } }),
+        { authorization: `Bearer ${engine.adminToken}` },
+      );
+    }
+  };
   await publish("custom.before");
   await sleep(1000);
   let peak = memory(enginePid).rss;
