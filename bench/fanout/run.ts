@@ -1,25 +1,44 @@
 /**
- * Fan-out benchmark: one engine, N connected users, each publish goes to all N (server-side publish,
- * `POST /admin/v1/apps/{id}/events`). The peer is a bare `ws` broadcast server (bare-server.mjs) started
- * in the same run, driven the same way, with the same clients. Prints deliveries per second (wall) and
- * deliveries per second of server CPU for both, and the engine/bare ratios.
+ * Fan-out benchmark: N connected users, each publish goes to all N (a server-side publish over HTTP).
+ * Four servers in one run, driven the same way (`BENCH_IN_FLIGHT` publishes at a time, the same data,
+ * the same number of users), measured in alternating rounds:
  *
- * The figure to compare is the ratio per server CPU-second: the clients run in this process on the same
- * (small, shared) machine, so wall-clock rates mostly measure how fast they can read.
+ * 1. the UTD engine — `POST /admin/v1/apps/{id}/events` naming the N identities (per-user streams);
+ * 2. a bare `ws` broadcast server (bare-server.mjs: parse, encode once, send to every socket);
+ * 3. Socket.IO 4 — a room broadcast (bench/lib/socketio-server.mjs), received with socket.io-client;
+ * 4. Centrifugo v6 — built by centrifugo-install.sh, HTTP API publish to one channel, received with the
+ *    `centrifuge` npm client (JWT-authenticated, subscribed to the channel). Skipped, with the
+ *    installer's error quoted, when it cannot be built; `BENCH_CENTRIFUGO=off` skips it on purpose,
+ *    `BENCH_CENTRIFUGO=if-installed` uses it only when already built (the CI smoke).
  *
- * The engine does more per delivery than the peer (a per-user stream with seq + resume buffer, the frame
- * spliced per recipient instead of one shared buffer, auth and validation per publish); the ratio is what
- * that costs.
+ * Prints deliveries per second (wall) and per second of server CPU for each, and the engine's ratios.
+ * The clients run in this process on the same (small, shared) machine, so wall-clock rates mostly
+ * measure how fast they can read: the figure to compare is the one per server CPU-second.
  *
  * Run: `node --conditions=development --import tsx bench/fanout/run.ts`
- * Env: BENCH_USERS (1000), BENCH_SECONDS (5), BENCH_IN_FLIGHT (4), BENCH_ROUNDS (2; alternating, best round of each kept).
+ * Env: BENCH_USERS (1000), BENCH_SECONDS (5), BENCH_IN_FLIGHT (4), BENCH_ROUNDS (2; alternating, best
+ * round of each kept), BENCH_CENTRIFUGO (on|off|if-installed), BENCH_ENGINE_NODE_OPTIONS (e.g. --cpu-prof).
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import WebSocket from "ws";
 import { startEngine } from "../../test/helpers/engine.js";
+import { type CentrifugoPeer, installCentrifugo, startCentrifugo } from "../lib/centrifugo.js";
+import {
+  alternate,
+  engineBenchEnv,
+  engineHello,
+  engineNodeArgs,
+  type FanoutTarget,
+  fmt,
+  inBatches,
+  machineLine,
+  openSocket,
+  post,
+  type Rate,
+  ratio,
+  socketIoReceivers,
+  spawnPeer,
+} from "../lib/load.js";
 
 const USERS = Number(process.env.BENCH_USERS ?? 1000);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -28,144 +47,92 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const DATA = { text: "x".repeat(120), n: 0, from: "bench" };
 const HERE = dirname(fileURLToPath(import.meta.url));
 
-/** utime + stime of a process, in seconds (Linux /proc). */
-function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-
-interface Target {
-  name: string;
-  pid: number;
-  wsUrl: string;
-  /** Sends one hello (or nothing) after open and resolves when the socket is ready to count. */
-  ready(ws: WebSocket, i: number): Promise<void>;
-  publish(): Promise<void>;
-}
-
-async function measure(t: Target): Promise<{ perS: number; perCpuS: number }> {
-  let deliveries = 0;
-  let counting = false;
-  const sockets: WebSocket[] = [];
-  for (let i = 0; i < USERS; i += 100) {
-    await Promise.all(
-      Array.from({ length: Math.min(100, USERS - i) }, async (_, k) => {
-        const ws = new WebSocket(t.wsUrl);
-        await new Promise<void>((res, rej) => {
-          ws.once("open", () => res());
-          ws.once("error", rej);
-        });
-        await t.ready(ws, i + k);
-        ws.on("message", () => {
-          if (counting) deliveries++;
-        });
-        sockets.push(ws);
-      }),
-    );
-  }
-  let stop = false;
-  const loop = async () => {
-    while (!stop) await t.publish();
-  };
-  const loops = Array.from({ length: IN_FLIGHT }, loop);
-  await new Promise((r) => setTimeout(r, 1000)); // warm-up
-  counting = true;
-  const cpu0 = cpuSeconds(t.pid);
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, SECONDS * 1000));
-  const wall = (performance.now() - t0) / 1000;
-  const cpu = cpuSeconds(t.pid) - cpu0;
-  counting = false;
-  stop = true;
-  await Promise.all(loops);
-  for (const ws of sockets) ws.terminate();
-  return { perS: deliveries / wall, perCpuS: deliveries / Math.max(cpu, 0.01) };
-}
-
-async function startBare(): Promise<{ proc: ChildProcess; port: number }> {
-  const args = process.env.BENCH_BARE_NODE_ARGS ? process.env.BENCH_BARE_NODE_ARGS.split(" ") : [];
-  const proc = spawn(process.execPath, [...args, join(HERE, "bare-server.mjs")], { stdio: ["ignore", "pipe", "inherit"] });
-  const port = await new Promise<number>((res, rej) => {
-    proc.stdout?.once("data", (d: Buffer) => res((JSON.parse(d.toString()) as { port: number }).port));
-    proc.once("exit", (c) => rej(new Error(`bare server exited ${c}`)));
-  });
-  return { proc, port };
-}
-
-const engine = await startEngine({
-  env: {
-    UTD_RATE_SESSION_IDENTITY: "1000000/1000000",
-    UTD_RATE_SESSION_APP: "1000000/1000000",
-    UTD_WS_HEARTBEAT_S: "60",
-    UTD_LOG_LEVEL: "info",
-    // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the engine.
-    ...(process.env.BENCH_ENGINE_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_ENGINE_NODE_OPTIONS } : {}),
-  },
+const engine = await startEngine({ env: engineBenchEnv(), nodeArgs: engineNodeArgs() });
+const bare = await spawnPeer(join(HERE, "bare-server.mjs"), [], {
+  nodeArgs: process.env.BENCH_BARE_NODE_ARGS ? process.env.BENCH_BARE_NODE_ARGS.split(" ") : [],
 });
-const bare = await startBare();
+const sio = await spawnPeer(join(HERE, "../lib/socketio-server.mjs"));
+let centrifugo: CentrifugoPeer | undefined;
+let centrifugoMissing: string | undefined;
+if (process.env.BENCH_CENTRIFUGO !== "off") {
+  const installed = installCentrifugo({ build: process.env.BENCH_CENTRIFUGO !== "if-installed" });
+  if ("bin" in installed) centrifugo = await startCentrifugo(installed.bin);
+  else centrifugoMissing = installed.error;
+} else centrifugoMissing = "skipped (BENCH_CENTRIFUGO=off)";
 try {
   const app = await engine.createApp({ plan: "enterprise" });
   const identities = Array.from({ length: USERS }, (_, i) => `u${i}`);
-  const tokens: string[] = [];
-  for (let i = 0; i < USERS; i += 50) {
-    tokens.push(...(await Promise.all(identities.slice(i, i + 50).map(async (id) => (await engine.session(app, id)).user_token))));
-  }
+  const tokens = await inBatches(USERS, 50, async (i) => (await engine.session(app, identities[i] as string)).user_token);
   const body = JSON.stringify({ identities, type: "custom.bench", data: DATA });
+  const roomBody = JSON.stringify({ data: DATA });
+  const settleMs = Math.min(2000, 200 + USERS / 5);
 
-  const bareTarget: Target = {
-    name: "bare ws",
-    pid: bare.proc.pid as number,
-    wsUrl: `ws://127.0.0.1:${bare.port}`,
-    ready: async () => {},
-    publish: async () => {
-      const r = await fetch(`http://127.0.0.1:${bare.port}/publish`, {
-        method: "POST",
-        body,
-        headers: { "content-type": "application/json" },
+  const bareTarget: FanoutTarget = {
+    name: "bare ws broadcast",
+    pids: [bare.proc.pid as number],
+    async connect(on) {
+      const sockets = await inBatches(USERS, 100, async () => {
+        const ws = await openSocket(`ws://127.0.0.1:${bare.port}`);
+        ws.on("message", on);
+        return ws;
       });
-      await r.text();
+      return () => {
+        for (const ws of sockets) ws.terminate();
+      };
+    },
+    publish: async () => {
+      await post(`http://127.0.0.1:${bare.port}/publish`, body);
     },
   };
-  const engineTarget: Target = {
-    name: "engine",
-    pid: engine.proc.pid as number,
-    wsUrl: engine.wsUrl,
-    ready: (ws, i) =>
-      new Promise<void>((res) => {
-        ws.once("message", () => res());
-        ws.send(JSON.stringify({ type: "hello", token: tokens[i] }));
-      }),
+  const engineTarget: FanoutTarget = {
+    name: "UTD engine",
+    pids: [engine.proc.pid as number],
+    async connect(on) {
+      const sockets = await inBatches(USERS, 100, async (i) => (await engineHello(engine.wsUrl, tokens[i] as string, on)).ws);
+      return () => {
+        for (const ws of sockets) ws.terminate();
+      };
+    },
     publish: async () => {
-      const r = await fetch(`${engine.url}/admin/v1/apps/${app.app_id}/events`, {
-        method: "POST",
-        body,
-        headers: { "content-type": "application/json", authorization: `Bearer ${engine.adminToken}` },
-      });
-      if (r.status !== 200) throw new Error(`publish: ${r.status} ${await r.text()}`);
-      await r.text();
+      await post(`${engine.url}/admin/v1/apps/${app.app_id}/events`, body, { authorization: `Bearer ${engine.adminToken}` });
     },
   };
-  // Alternate the two, ROUNDS times each, and keep each one's best round: the machine is shared and noisy.
-  const best = (a: { perS: number; perCpuS: number } | undefined, b: { perS: number; perCpuS: number }) =>
-    a ? { perS: Math.max(a.perS, b.perS), perCpuS: Math.max(a.perCpuS, b.perCpuS) } : b;
-  let bareResult: { perS: number; perCpuS: number } | undefined;
-  let engineResult: { perS: number; perCpuS: number } | undefined;
-  for (let round = 0; round < ROUNDS; round++) {
-    bareResult = best(bareResult, await measure(bareTarget));
-    engineResult = best(engineResult, await measure(engineTarget));
+  const sioTarget: FanoutTarget = {
+    name: "Socket.IO 4 room",
+    pids: [sio.proc.pid as number],
+    connect: (on) => socketIoReceivers(sio.port, USERS, on),
+    publish: async () => {
+      await post(`http://127.0.0.1:${sio.port}/publish`, roomBody);
+    },
+  };
+  const targets = [engineTarget, bareTarget, sioTarget];
+  if (centrifugo) {
+    const c = centrifugo;
+    const channelBody = JSON.stringify({ channel: "bench", data: DATA });
+    targets.push({
+      name: "Centrifugo v6",
+      pids: [c.proc.pid as number],
+      connect: (on) => c.receivers(USERS, "bench", on),
+      publish: () => c.publishRaw(channelBody),
+    });
   }
-  if (!bareResult || !engineResult) throw new Error("no rounds");
-  const f = (n: number) => Math.round(n).toLocaleString("en-US");
+  const results = await alternate(targets, ROUNDS, { seconds: SECONDS, inFlight: IN_FLIGHT, settleMs });
+  const r = (name: string) => results.get(name) as Rate;
   console.log(
-    `fanout: ${USERS} users, ${IN_FLIGHT} publishes in flight, best of ${ROUNDS} × ${SECONDS}s, ${JSON.stringify(DATA).length}-byte data`,
+    `fanout: ${USERS} users, ${IN_FLIGHT} publishes in flight, best of ${ROUNDS} × ${SECONDS}s (alternating), ${JSON.stringify(DATA).length}-byte data`,
   );
-  console.log(`  bare ws broadcast : ${f(bareResult.perS)} deliveries/s, ${f(bareResult.perCpuS)} per server CPU-second`);
-  console.log(`  UTD engine        : ${f(engineResult.perS)} deliveries/s, ${f(engineResult.perCpuS)} per server CPU-second`);
-  console.log(
-    `  ratio engine/bare : ${(engineResult.perS / bareResult.perS).toFixed(2)} (wall), ${(engineResult.perCpuS / bareResult.perCpuS).toFixed(2)} (per server CPU-second)`,
-  );
+  console.log(`  ${machineLine()}`);
+  for (const t of targets) {
+    const x = r(t.name);
+    console.log(`  ${t.name.padEnd(18)}: ${fmt(x.perS)} deliveries/s, ${fmt(x.perCpuS)} per server CPU-second`);
+  }
+  if (centrifugoMissing) console.log(`  Centrifugo v6     : not measured — ${centrifugoMissing.replaceAll("\n", " | ")}`);
+  for (const t of targets.slice(1)) {
+    console.log(`  engine / ${t.name.padEnd(18)}: ${ratio(r(engineTarget.name), r(t.name))}`);
+  }
 } finally {
   bare.proc.kill("SIGTERM");
+  sio.proc.kill("SIGTERM");
+  await centrifugo?.stop();
   await engine.stop();
 }

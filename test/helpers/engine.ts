@@ -12,6 +12,8 @@ const CLI = join(ROOT, "packages/engine/src/main.ts");
 export interface EngineOptions {
   /** Extra environment (DATABASE_URL, UTD_CALL_RING_TIMEOUT_S, LIVEKIT_*, rate limits…). */
   env?: Record<string, string>;
+  /** Extra Node flags for the engine process (`--cpu-prof`, `--expose-gc`: flags NODE_OPTIONS refuses). */
+  nodeArgs?: string[];
   /** Reuse a data dir (e.g. to restart on the same SQLite file); the caller then owns its cleanup. */
   dataDir?: string;
   /**
@@ -86,7 +88,7 @@ const killAll = () => {
 };
 // At the end of the test file (this module is evaluated per file; benchmarks import it outside Vitest),
 // and if the process exits first.
-// `VITEST` is inherited by processes a test spawns (bench/rooms/run.ts under test/bench-rooms.test.ts), so
+// `VITEST` is inherited by processes a test spawns (bench/rooms/run.ts under test/benches.test.ts), so
 // the check is for the worker's own global, and a registration refused outside a collecting file is fine.
 if ("__vitest_worker__" in globalThis) {
   try {
@@ -116,7 +118,7 @@ export async function startEngine(options: EngineOptions = {}): Promise<RunningE
     UTD_SHUTDOWN_DRAIN_S: "0",
     ...opts.env,
   };
-  const proc = spawn(process.execPath, ["--conditions=development", "--import", "tsx", CLI, "serve"], {
+  const proc = spawn(process.execPath, [...(opts.nodeArgs ?? []), "--conditions=development", "--import", "tsx", CLI, "serve"], {
     cwd: ROOT,
     env,
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,11 +1,12 @@
 import { join } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
+import { Kysely, PostgresDialect, sql } from "kysely";
 import pg from "pg";
 import { ensurePrivateDir, ensurePrivateFile } from "../core/private-fs.js";
 import { type MigrationSet, migrate } from "./migrations.js";
 import type { Store } from "./port.js";
 import type { Database } from "./schema.js";
+import { GroupCommitSqliteDialect } from "./sqlite-group-commit.js";
 
 export type { Dialect, MigrationSet } from "./migrations.js";
 export type { Store } from "./port.js";
@@ -45,7 +46,8 @@ function openSqlite(dataDir: string, sync: "FULL" | "NORMAL"): Store {
   database.pragma(`synchronous = ${sync}`);
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  // Group commit: concurrent transactions share one durable COMMIT; each still resolves only once stored.
+  const db = new Kysely<Database>({ dialect: new GroupCommitSqliteDialect(file, database) });
   return {
     db,
     dialect: "sqlite",
