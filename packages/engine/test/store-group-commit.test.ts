@@ -24,7 +24,7 @@ describe("SQLite group commit", () => {
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "utd-gc-"));
-    store = await connectStore({ dataDir: dir }, []);
+    store = await connectStore({ dataDir: dir, sqliteGroupCommit: true }, []);
     db = store.db as never;
     await sql`create table t (id integer primary key, v text not null)`.execute(db);
   });

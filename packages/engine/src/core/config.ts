@@ -62,6 +62,8 @@ export interface EngineConfig {
   demo: boolean;
   /** SQLite `synchronous` pragma: FULL (default) makes an acknowledged write survive power loss; NORMAL survives process crashes only. */
   sqliteSync: "FULL" | "NORMAL";
+  /** Experimental SQLite group commit (`UTD_SQLITE_GROUP_COMMIT`), off by default. */
+  sqliteGroupCommit: boolean;
   /** PostgreSQL connection pool size per engine process. */
   dbPoolMax: number;
   /** Push delivery: provider endpoints, collapse window, retries (`UTD_PUSH_*`, `UTD_APNS_HOST`, `UTD_FCM_URL`). */
@@ -211,6 +213,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     demo: ["1", "true"].includes(opt(env, "UTD_DEMO") ?? ""),
     corsOrigins: corsOrigins(opt(env, "UTD_CORS_ORIGINS")),
     sqliteSync: sqliteSync(opt(env, "UTD_SQLITE_SYNC")),
+    sqliteGroupCommit: ["1", "true"].includes(opt(env, "UTD_SQLITE_GROUP_COMMIT") ?? ""),
     dbPoolMax: intSetting(env, "UTD_DB_POOL_MAX"),
     push: loadPushConfig(env),
     webhooks: loadWebhookConfig(env),

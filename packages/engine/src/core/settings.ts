@@ -300,6 +300,14 @@ export const SETTINGS: readonly Setting[] = [
     doc: "SQLite durability: `FULL` = an acknowledged write survives power loss; `NORMAL` = process crashes only (faster)",
   },
   {
+    env: "UTD_SQLITE_GROUP_COMMIT",
+    key: "sqlite_group_commit",
+    flag: "sqlite-group-commit",
+    type: "bool",
+    defaultDoc: "— (off)",
+    doc: "`1` = experimental SQLite group commit: concurrent transactions share one durable COMMIT (more writes/s); reads outside a transaction then see only committed data, so a check-then-insert outside a transaction can race",
+  },
+  {
     env: "UTD_DB_POOL_MAX",
     key: "db_pool_max",
     flag: "db-pool-max",

@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import SqliteDatabase from "better-sqlite3";
-import { Kysely, PostgresDialect, sql } from "kysely";
+import { Kysely, PostgresDialect, SqliteDialect, sql } from "kysely";
 import pg from "pg";
 import { ensurePrivateDir, ensurePrivateFile } from "../core/private-fs.js";
 import { type MigrationSet, migrate } from "./migrations.js";
@@ -16,6 +16,12 @@ export interface StoreOptions {
   dataDir: string;
   /** SQLite durability (default FULL: an acknowledged write survives power loss). */
   sqliteSync?: "FULL" | "NORMAL";
+  /**
+   * Experimental: SQLite group commit (off by default). Reads outside a transaction then run on a read-only
+   * connection that sees committed data only, which breaks check-then-insert code paths outside a
+   * transaction (seat races, idempotent call invites answered 500 instead of conflict or the same call).
+   */
+  sqliteGroupCommit?: boolean;
   /** PostgreSQL pool size (default 20). */
   poolMax?: number;
 }
@@ -25,7 +31,9 @@ export interface StoreOptions {
  * engine passes every module's sets; see `openStore` in the engine's index).
  */
 export async function connectStore(opts: StoreOptions, migrations: readonly MigrationSet[]): Promise<Store> {
-  const store = opts.databaseUrl ? openPostgres(opts.databaseUrl, opts.poolMax ?? 20) : openSqlite(opts.dataDir, opts.sqliteSync ?? "FULL");
+  const store = opts.databaseUrl
+    ? openPostgres(opts.databaseUrl, opts.poolMax ?? 20)
+    : openSqlite(opts.dataDir, opts.sqliteSync ?? "FULL", opts.sqliteGroupCommit ?? false);
   try {
     await migrate(store.db as Kysely<unknown>, store.dialect, migrations);
   } catch (err) {
@@ -35,7 +43,7 @@ export async function connectStore(opts: StoreOptions, migrations: readonly Migr
   return store;
 }
 
-function openSqlite(dataDir: string, sync: "FULL" | "NORMAL"): Store {
+function openSqlite(dataDir: string, sync: "FULL" | "NORMAL", groupCommit: boolean): Store {
   // Messages, push tokens and sealed secrets live here: 0700 directory, 0600 files (SQLite gives its WAL
   // and shared-memory files the database file's mode).
   ensurePrivateDir(dataDir);
@@ -46,8 +54,9 @@ function openSqlite(dataDir: string, sync: "FULL" | "NORMAL"): Store {
   database.pragma(`synchronous = ${sync}`);
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
-  // Group commit: concurrent transactions share one durable COMMIT; each still resolves only once stored.
-  const db = new Kysely<Database>({ dialect: new GroupCommitSqliteDialect(file, database) });
+  // Group commit (opt-in): concurrent transactions share one durable COMMIT; each still resolves only once stored.
+  const dialect = groupCommit ? new GroupCommitSqliteDialect(file, database) : new SqliteDialect({ database });
+  const db = new Kysely<Database>({ dialect });
   return {
     db,
     dialect: "sqlite",
