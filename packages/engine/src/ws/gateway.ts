@@ -15,6 +15,7 @@ import { Conn, type ConnectionListener, frameSize, heartbeatVerdict } from "./co
 import { FanOut } from "./fanout.js";
 import { Handshake } from "./handshake.js";
 import type { GatewayMetrics } from "./metrics.js";
+import type { EventStreams } from "./stream.js";
 import { type ChargeRequest, decodeFrame, sendError, Verbs, type WsHandler } from "./verbs.js";
 
 export type { ConnectionListener, WsConnection } from "./connection.js";
@@ -33,6 +34,8 @@ export interface GatewayDeps {
   chargeRequest?: ChargeRequest;
   hooks: Hooks;
   bus: Bus;
+  /** Where user streams live (in-process, or Redis Streams so that any node can resume them). */
+  streams: EventStreams;
   clock: Clock;
   log: FastifyBaseLogger;
   metrics?: GatewayMetrics;
@@ -43,9 +46,9 @@ export interface GatewayDeps {
  * each socket's frames through the pipeline — size and frame budget (connection.ts), `hello` / `auth`
  * (handshake.ts), request verbs (verbs.ts) — and delivers events through the user streams (fanout.ts).
  *
- * Each identity has one stream per node (all its devices): events get a `seq` rising by one and stay
- * in a bounded resume buffer. Events are serialised once per publish and fanned out through the bus,
- * so users connected to other nodes get them too. Other modules add request verbs with
+ * Each identity has one stream (all its devices, every node): events get a `seq` rising by one and stay
+ * in a bounded history, in-process or in Redis (`d.streams`), so a reconnect may resume on any node.
+ * Events are serialised once per publish; a node receives only the events of users it has sockets for. Other modules add request verbs with
  * {@link Gateway.handle}:
  *
  * ```ts
@@ -69,7 +72,12 @@ export class Gateway implements EventSink {
   private closing = false;
 
   constructor(private readonly d: GatewayDeps) {
-    this.fanout = new FanOut({ bus: d.bus, resumeMaxEvents: d.config.resumeMaxEvents, now: () => d.clock.now(), metrics: d.metrics });
+    this.fanout = new FanOut({
+      streams: d.streams,
+      now: () => d.clock.now(),
+      metrics: d.metrics,
+      onError: (err, what) => d.log.warn({ err }, `ws: ${what} failed`),
+    });
     this.verbs = new Verbs(d.log, d.chargeRequest);
     this.handshake = new Handshake({ ...d, fanout: this.fanout, listeners: this.listeners });
     // The transport's own cap sits well above the documented limit so oversized frames get our 4413, not 1009.
@@ -204,8 +212,8 @@ export class Gateway implements EventSink {
   }
 
   private onBus(m: BusMessage): void {
-    if (m.kind === "event") this.fanout.deliver(m);
-    else if (m.kind === "close") {
+    // User events travel through the user streams (routed to the nodes holding them), not the bus.
+    if (m.kind === "close") {
       this.handshake.closeHeard();
       for (const sink of this.fanout.sinksOf(m.appId, m.identity)) {
         const c = sink as Conn;
