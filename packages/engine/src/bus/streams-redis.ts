@@ -123,7 +123,15 @@ export class RedisStreams<E> implements UserStreams<E> {
     this.sub.on("messageBuffer", (ch: Buffer, payload: Buffer) => this.receive(ch.toString("utf8"), payload.toString("utf8")));
     this.subscribedOnce = new Promise<void>((resolve) => {
       const ready = () => {
-        if (this.connectedBefore) this.listener?.reconnected?.();
+        if (this.connectedBefore) {
+          // ioredis re-sends the subscriptions as it becomes ready: a PING behind them answers once they
+          // are in place, so the re-check that follows misses nothing published in between.
+          const settled = (this.sub as Cluster).isCluster ? Promise.resolve() : (this.sub as Redis).ping();
+          settled.then(
+            () => this.listener?.reconnected?.(),
+            () => this.listener?.reconnected?.(),
+          );
+        }
         this.connectedBefore = true;
         resolve();
       };
