@@ -6,8 +6,8 @@ interface State<E> {
   seq: number;
   /** The last `maxEvents` events, oldest first. */
   readonly buf: StreamEntry<E>[];
-  /** Nodes holding the stream. */
-  readonly holders: Set<MemoryStreams<E>>;
+  /** Nodes holding the stream, with their refs. */
+  readonly holders: Map<MemoryStreams<E>, unknown>;
 }
 
 /**
@@ -42,7 +42,7 @@ export class MemoryStreamHub<E> {
     const seq = ++s.seq;
     s.buf.push({ seq, ev });
     if (s.buf.length > this.limits.maxEvents) s.buf.shift();
-    for (const h of s.holders) h.listener?.event(appId, identity, s.epoch, seq, ev);
+    for (const [h, ref] of s.holders) h.listener?.event(appId, identity, s.epoch, seq, ev, ref);
   }
 }
 
@@ -60,12 +60,12 @@ export class MemoryStreams<E> implements UserStreams<E> {
   }
 
   /** Synchronous under the promise: the head is the stream's state as the call was made. */
-  hold(appId: string, identity: string): Promise<StreamHead> {
-    return Promise.resolve(this.holdNow(appId, identity));
+  hold(appId: string, identity: string, ref?: unknown): Promise<StreamHead> {
+    return Promise.resolve(this.holdNow(appId, identity, ref));
   }
 
   /** {@link hold} without the promise (the gateway's single-node fast path). */
-  holdNow(appId: string, identity: string): StreamHead {
+  holdNow(appId: string, identity: string, ref?: unknown): StreamHead {
     let byIdentity = this.hub.streams.get(appId);
     if (!byIdentity) {
       byIdentity = new Map();
@@ -73,10 +73,10 @@ export class MemoryStreams<E> implements UserStreams<E> {
     }
     let s = byIdentity.get(identity);
     if (!s) {
-      s = { epoch: this.hub.newEpoch(), seq: 0, buf: [], holders: new Set() };
+      s = { epoch: this.hub.newEpoch(), seq: 0, buf: [], holders: new Map() };
       byIdentity.set(identity, s);
     }
-    if (!this.closed) s.holders.add(this);
+    if (!this.closed) s.holders.set(this, ref);
     return { epoch: s.epoch, seq: s.seq };
   }
 

@@ -89,6 +89,7 @@ export interface RedisStreamsOptions<E> {
 interface Held {
   appId: string;
   identity: string;
+  ref: unknown;
 }
 
 /**
@@ -150,11 +151,11 @@ export class RedisStreams<E> implements UserStreams<E> {
     this.listener = l;
   }
 
-  async hold(appId: string, identity: string): Promise<StreamHead> {
+  async hold(appId: string, identity: string, ref?: unknown): Promise<StreamHead> {
     const t = this.tag(appId, identity);
     const ch = `${t}:c`;
     if (!this.held.has(ch)) {
-      this.held.set(ch, { appId, identity });
+      this.held.set(ch, { appId, identity, ref });
       await this.sub.subscribe(ch);
     }
     // Subscribed first, head second: nothing published after the head is missed.
@@ -242,6 +243,7 @@ export class RedisStreams<E> implements UserStreams<E> {
           payload.slice(0, a),
           Number(payload.slice(a + 1, b)),
           this.o.codec.decode(payload.slice(b + 1)),
+          h.ref,
         );
       } catch (err) {
         this.o.onError?.(err as Error);

@@ -28,7 +28,7 @@ export interface StreamListener<E> {
    * An event of a held stream. Per stream, `seq` rises by one between calls unless a message was lost
    * on the way (the holder then fills the gap with `since`); a repeated `seq` may arrive (ignore it).
    */
-  event(appId: string, identity: string, epoch: string, seq: number, ev: E): void;
+  event(appId: string, identity: string, epoch: string, seq: number, ev: E, ref: unknown): void;
   /** Connectivity to the streams' home came back: anything published meanwhile may have been missed; check with `head`. */
   reconnected?(): void;
 }
@@ -47,9 +47,10 @@ export interface UserStreams<E> {
   listen(l: StreamListener<E>): void;
   /**
    * Starts holding the user's stream on this node (its first socket): creates the stream when it has
-   * none (a fresh epoch) and answers its head. Events published after the head are delivered to the listener.
+   * none (a fresh epoch) and answers its head. Events published after the head are delivered to the listener,
+   * with `ref` (the holder's own handle for the stream, saving it a lookup per event).
    */
-  hold(appId: string, identity: string): Promise<StreamHead>;
+  hold(appId: string, identity: string, ref?: unknown): Promise<StreamHead>;
   /** Stops holding the stream here (its last socket left long enough ago). Its history outlives it for the retention time. */
   release(appId: string, identity: string): void;
   /**
@@ -70,7 +71,7 @@ export interface UserStreams<E> {
    */
   since(appId: string, identity: string, epoch: string, seq: number): Promise<StreamEntry<E>[] | null>;
   /** {@link hold} answered synchronously, when the implementation can (in-process). */
-  holdNow?(appId: string, identity: string): StreamHead;
+  holdNow?(appId: string, identity: string, ref?: unknown): StreamHead;
   /** {@link since} answered synchronously, when the implementation can (in-process). */
   sinceNow?(appId: string, identity: string, epoch: string, seq: number): StreamEntry<E>[] | null;
   /** Resolves once the node can carry events. */

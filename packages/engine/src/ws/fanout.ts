@@ -30,7 +30,7 @@ export class FanOut implements EventSink {
 
   constructor(private readonly d: FanOutDeps) {
     d.streams.listen({
-      event: (appId, identity, epoch, seq, ev) => this.event(appId, identity, epoch, seq, ev),
+      event: (_appId, _identity, epoch, seq, ev, ref) => this.event(ref as UserStream, epoch, seq, ev),
       reconnected: () => this.recheck(),
     });
   }
@@ -55,9 +55,7 @@ export class FanOut implements EventSink {
   }
 
   /** An event of a stream this node holds. */
-  private event(appId: string, identity: string, epoch: string, seq: number, ev: PreparedEvent): void {
-    const s = this.streams.get(appId)?.get(identity);
-    if (!s) return;
+  private event(s: UserStream, epoch: string, seq: number, ev: PreparedEvent): void {
     const sent = s.ingest(epoch, seq, ev);
     if (!this.d.metrics) return;
     this.pendingEvents++;
@@ -92,10 +90,10 @@ export class FanOut implements EventSink {
       const stream = new UserStream(appId, identity, this.d.streams, (x) => this.forget(x), this.d.now());
       s = stream;
       appStreams.set(identity, stream);
-      const sync = this.d.streams.holdNow?.(appId, identity);
+      const sync = this.d.streams.holdNow?.(appId, identity, stream);
       if (sync) stream.opened(sync.epoch, sync.seq);
       else {
-        stream.opening = this.d.streams.hold(appId, identity).then(
+        stream.opening = this.d.streams.hold(appId, identity, stream).then(
           (h) => stream.opened(h.epoch, h.seq),
           (err) => {
             this.forget(stream);
