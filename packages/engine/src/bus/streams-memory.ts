@@ -6,8 +6,8 @@ interface State<E> {
   seq: number;
   /** The last `maxEvents` events, oldest first. */
   readonly buf: StreamEntry<E>[];
-  /** Nodes holding the stream, with their refs. */
-  readonly holders: Map<MemoryStreams<E>, unknown>;
+  /** Nodes holding the stream and their refs (an array: usually one, iterated per event). */
+  holders: { node: MemoryStreams<E>; ref: unknown }[];
 }
 
 /**
@@ -42,7 +42,11 @@ export class MemoryStreamHub<E> {
     const seq = ++s.seq;
     s.buf.push({ seq, ev });
     if (s.buf.length > this.limits.maxEvents) s.buf.shift();
-    for (const [h, ref] of s.holders) h.listener?.event(appId, identity, s.epoch, seq, ev, ref);
+    const holders = s.holders;
+    for (let i = 0; i < holders.length; i++) {
+      const h = holders[i] as { node: MemoryStreams<E>; ref: unknown };
+      h.node.listener?.event(appId, identity, s.epoch, seq, ev, h.ref);
+    }
   }
 }
 
@@ -73,10 +77,10 @@ export class MemoryStreams<E> implements UserStreams<E> {
     }
     let s = byIdentity.get(identity);
     if (!s) {
-      s = { epoch: this.hub.newEpoch(), seq: 0, buf: [], holders: new Map() };
+      s = { epoch: this.hub.newEpoch(), seq: 0, buf: [], holders: [] };
       byIdentity.set(identity, s);
     }
-    if (!this.closed) s.holders.set(this, ref);
+    if (!this.closed) s.holders = [...s.holders.filter((h) => h.node !== this), { node: this, ref }];
     return { epoch: s.epoch, seq: s.seq };
   }
 
@@ -84,8 +88,8 @@ export class MemoryStreams<E> implements UserStreams<E> {
     const byIdentity = this.hub.streams.get(appId);
     const s = byIdentity?.get(identity);
     if (!byIdentity || !s) return;
-    s.holders.delete(this);
-    if (s.holders.size === 0) {
+    s.holders = s.holders.filter((h) => h.node !== this);
+    if (s.holders.length === 0) {
       byIdentity.delete(identity);
       if (byIdentity.size === 0) this.hub.streams.delete(appId);
     }
@@ -157,7 +161,7 @@ export class MemoryStreams<E> implements UserStreams<E> {
   async close(): Promise<void> {
     this.closed = true;
     for (const [appId, byIdentity] of this.hub.streams)
-      for (const [identity, s] of byIdentity) if (s.holders.has(this)) this.release(appId, identity);
+      for (const [identity, s] of byIdentity) if (s.holders.some((h) => h.node === this)) this.release(appId, identity);
     this.listener = undefined;
   }
 }
