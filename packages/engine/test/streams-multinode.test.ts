@@ -98,7 +98,11 @@ describe.skipIf(!redisUrl)("user streams on two engine nodes (Redis)", () => {
     expect(onB.frames.some((f) => f.type === "resync_required")).toBe(false);
     // Seqs 4..10 once each, in order; the two nodes' concurrent publishes may take their seqs in either order.
     expect(ns(onB).map(([seq]) => seq)).toEqual([4, 5, 6, 7, 8, 9, 10]);
-    expect(ns(onB).map(([, n]) => n as number).sort((x, y) => x - y)).toEqual([4, 5, 6, 7, 8, 9, 10]);
+    expect(
+      ns(onB)
+        .map(([, n]) => n as number)
+        .sort((x, y) => x - y),
+    ).toEqual([4, 5, 6, 7, 8, 9, 10]);
     onB.close();
   });
 
