@@ -164,6 +164,24 @@ describeBackends(impls, "user streams contract", (impl: Impl<"streams">) => {
     expect(heard[2]?.filter((x) => x.startsWith("x:"))).toEqual(["x:1:p1", "x:2:p2"]);
   });
 
+  test("a publish with a once id is appended once per stream however often it is repeated, from any node", async () => {
+    const { list, heard } = await nodes(2);
+    const [a, b] = list as [UserStreams<string>, UserStreams<string>];
+    const { epoch } = await a.hold("app", "o1");
+    await b.hold("app", "o2");
+    a.publish("app", ["o1"], "first", "msg-1");
+    // A retry on another node reaches o1 (already has it: skipped) and o2 (never got it: appended).
+    b.publish("app", ["o1", "o2"], "first", "msg-1");
+    a.publish("app", ["o1"], "second", "msg-2");
+    a.publish("app", ["o1"], "plain");
+    a.publish("app", ["o1"], "plain");
+    await headAt(b, "app", "o1", 4);
+    await headAt(b, "app", "o2", 1);
+    expect((await b.since("app", "o1", epoch, 0))?.map((e) => e.ev)).toEqual(["first", "second", "plain", "plain"]);
+    await until(() => heard[0]?.length === 4, "o1 deliveries");
+    expect(heard[0]).toEqual(["o1:1:first", "o1:2:second", "o1:3:plain", "o1:4:plain"]);
+  });
+
   test("release: the node stops hearing the stream; others holding it still do", async () => {
     const { list, heard } = await nodes(2);
     const [a, b] = list as [UserStreams<string>, UserStreams<string>];

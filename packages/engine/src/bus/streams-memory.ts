@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import type { StreamEntry, StreamHead, StreamLimits, StreamListener, UserStreams } from "./streams.js";
+import { ONCE_WINDOW, type StreamEntry, type StreamHead, type StreamLimits, type StreamListener, type UserStreams } from "./streams.js";
 
 interface State<E> {
   readonly epoch: string;
@@ -36,11 +36,14 @@ export class MemoryStreamHub<E> {
   }
 
   /** @internal Appends to one existing stream and hands the event to its holders. */
-  append(appId: string, byIdentity: Map<string, State<E>>, identity: string, ev: E): void {
+  append(appId: string, byIdentity: Map<string, State<E>>, identity: string, ev: E, once?: string): void {
     const s = byIdentity.get(identity);
     if (!s) return;
+    if (once !== undefined) {
+      for (let i = s.buf.length - 1; i >= Math.max(0, s.buf.length - ONCE_WINDOW); i--) if (s.buf[i]?.once === once) return;
+    }
     const seq = ++s.seq;
-    s.buf.push({ seq, ev });
+    s.buf.push(once === undefined ? { seq, ev } : { seq, ev, once });
     if (s.buf.length > this.limits.maxEvents) s.buf.shift();
     const holders = s.holders;
     for (let i = 0; i < holders.length; i++) {
@@ -95,10 +98,10 @@ export class MemoryStreams<E> implements UserStreams<E> {
     }
   }
 
-  publish(appId: string, identities: readonly string[], ev: E): void {
+  publish(appId: string, identities: readonly string[], ev: E, once?: string): void {
     const byIdentity = this.hub.streams.get(appId);
     if (!byIdentity) return;
-    for (const id of identities) this.hub.append(appId, byIdentity, id, ev);
+    for (const id of identities) this.hub.append(appId, byIdentity, id, ev, once);
   }
 
   publishToWatchers(appId: string, subject: string, identities: readonly string[], ev: E): void {

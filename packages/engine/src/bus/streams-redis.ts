@@ -1,6 +1,14 @@
 import { randomBytes } from "node:crypto";
 import type { Cluster, Redis } from "ioredis";
-import type { EventCodec, StreamEntry, StreamHead, StreamLimits, StreamListener, UserStreams } from "./streams.js";
+import {
+  type EventCodec,
+  ONCE_WINDOW,
+  type StreamEntry,
+  type StreamHead,
+  type StreamLimits,
+  type StreamListener,
+  type UserStreams,
+} from "./streams.js";
 
 /** A Redis client: one server or a Redis Cluster (ioredis). */
 export type RedisClient = Redis | Cluster;
@@ -10,7 +18,9 @@ export type RedisClient = Redis | Cluster;
  * id `<seq>-0` (trimmed to about MAXLEN), both keys' expiry renewed, then the event published on the
  * user's channel. A stream that does not exist (nobody held it within the retention time) is skipped; with
  * a dedupe key, an event already appended under that key is skipped (watcher events appended by several nodes).
- * KEYS: meta, stream, dedupe (or meta again). ARGV: payload, maxlen, ttl ms, channel, dedupe flag.
+ * With a `once` id, an event with the same id among the stream's latest is a repeat: skipped.
+ * KEYS: meta, stream, dedupe (or meta again). ARGV: payload, maxlen, ttl ms, channel, dedupe flag, once id
+ * (or ''), how many latest events to check it against.
  */
 const APPEND = `
 local e = redis.call('HGET', KEYS[1], 'e')
@@ -18,8 +28,18 @@ if not e then return 0 end
 if ARGV[5] == '1' then
   if not redis.call('SET', KEYS[3], '1', 'NX', 'PX', ARGV[3]) then return -1 end
 end
-local seq = redis.call('HINCRBY', KEYS[1], 's', 1)
-redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'e', ARGV[1])
+local seq
+if ARGV[6] ~= '' then
+  local recent = redis.call('XREVRANGE', KEYS[2], '+', '-', 'COUNT', ARGV[7])
+  for _, entry in ipairs(recent) do
+    if entry[2][4] == ARGV[6] then return -2 end
+  end
+  seq = redis.call('HINCRBY', KEYS[1], 's', 1)
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'e', ARGV[1], 'o', ARGV[6])
+else
+  seq = redis.call('HINCRBY', KEYS[1], 's', 1)
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[2], seq .. '-0', 'e', ARGV[1])
+end
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call('PUBLISH', ARGV[4], e .. '\\n' .. seq .. '\\n' .. ARGV[1])
@@ -64,6 +84,8 @@ type Scripted = {
     ttl: number,
     ch: string,
     dd: string,
+    once: string,
+    window: number,
   ): Promise<number>;
   utdHold(meta: string, stream: string, epoch: string, ttl: number): Promise<[string, string]>;
   utdSince(meta: string, stream: string, epoch: string, after: number, max: number): Promise<[number, [string, string[]][]?] | null>;
@@ -169,22 +191,23 @@ export class RedisStreams<E> implements UserStreams<E> {
     this.sub.unsubscribe(ch).catch((e: Error) => this.o.onError?.(e));
   }
 
-  publish(appId: string, identities: readonly string[], ev: E): void {
+  /** Settles once every append is done; rejects when one failed (the others stand). */
+  publish(appId: string, identities: readonly string[], ev: E, once?: string): Promise<void> {
     const payload = this.o.codec.encode(ev);
-    for (const id of identities) this.append(appId, id, payload, undefined);
+    return Promise.all(identities.map((id) => this.append(appId, id, payload, undefined, once))).then(() => undefined);
   }
 
   publishToWatchers(appId: string, subject: string, identities: readonly string[], ev: E): void {
     const payload = this.o.codec.encode(ev);
     const dedupe = randomBytes(8).toString("hex");
-    for (const id of identities) this.append(appId, id, payload, dedupe);
+    for (const id of identities) this.append(appId, id, payload, dedupe).catch(() => {});
     // Nodes holding watchers of `subject` append it to their watchers' streams (the dedupe key makes it once each).
     this.cmd.publish(this.watchChannel(appId, subject), `${dedupe}\n${payload}`).catch((e: Error) => this.o.onError?.(e));
   }
 
-  private append(appId: string, identity: string, payload: string, dedupe: string | undefined): void {
+  private append(appId: string, identity: string, payload: string, dedupe: string | undefined, once?: string): Promise<unknown> {
     const t = this.tag(appId, identity);
-    this.cmd
+    return this.cmd
       .utdAppend(
         `${t}:m`,
         `${t}:x`,
@@ -194,8 +217,13 @@ export class RedisStreams<E> implements UserStreams<E> {
         this.o.limits.ttlMs,
         `${t}:c`,
         dedupe ? "1" : "",
+        once ?? "",
+        ONCE_WINDOW,
       )
-      .catch((e: Error) => this.o.onError?.(e));
+      .catch((e: Error) => {
+        this.o.onError?.(e);
+        throw e;
+      });
   }
 
   private watchChannel(appId: string, subject: string): string {
@@ -256,7 +284,7 @@ export class RedisStreams<E> implements UserStreams<E> {
       if (a < 0) return;
       const dedupe = payload.slice(0, a);
       const body = payload.slice(a + 1);
-      for (const watcher of w.watchers.keys()) this.append(w.appId, watcher, body, dedupe);
+      for (const watcher of w.watchers.keys()) this.append(w.appId, watcher, body, dedupe).catch(() => {});
     }
   }
 
@@ -277,7 +305,8 @@ export class RedisStreams<E> implements UserStreams<E> {
       const s = Number(id.slice(0, id.indexOf("-")));
       // Trimmed: the first kept event is past the gap's start.
       if (s !== seq + out.length + 1) return null;
-      out.push({ seq: s, ev: this.o.codec.decode(fields[1] as string) });
+      const ev = this.o.codec.decode(fields[1] as string);
+      out.push(fields[3] === undefined ? { seq: s, ev } : { seq: s, ev, once: fields[3] });
     }
     return out;
   }

@@ -20,7 +20,12 @@ export interface StreamHead {
 export interface StreamEntry<E> {
   readonly seq: number;
   readonly ev: E;
+  /** The publish's `once` id, if it had one. */
+  readonly once?: string | undefined;
 }
+
+/** How many of a stream's latest events a `once` id is checked against. */
+export const ONCE_WINDOW = 64;
 
 /** What a node hears about the streams it holds. */
 export interface StreamListener<E> {
@@ -56,8 +61,9 @@ export interface UserStreams<E> {
   /**
    * Appends `ev` to each identity's stream (those that exist: users seen within the retention time),
    * assigning each its next `seq`; holders get it. Fire-and-forget: publishes from one node are applied in order.
+   * With `once`, a stream whose last {@link ONCE_WINDOW} events include one published with the same id is skipped.
    */
-  publish(appId: string, identities: readonly string[], ev: E): void;
+  publish(appId: string, identities: readonly string[], ev: E, once?: string): void | Promise<void>;
   /** Like `publish`, to `identities` and to every user watching `subject` (presence watch lists), once each. */
   publishToWatchers(appId: string, subject: string, identities: readonly string[], ev: E): void;
   /** `watcher` (a held stream) watches `subjects`: `publishToWatchers` for them reaches it. */

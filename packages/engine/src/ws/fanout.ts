@@ -36,14 +36,23 @@ export class FanOut implements EventSink {
   }
 
   /** Publishes one event to every device of each identity (on every node), serialising `data` once. */
-  toUsers<K extends WsEventType>(appId: string, identities: readonly string[], type: K, data: WsEventMap[K]): void {
+  toUsers<K extends WsEventType>(
+    appId: string,
+    identities: readonly string[],
+    type: K,
+    data: WsEventMap[K],
+    once?: string,
+  ): void | Promise<void> {
     if (identities.length === 0) return;
     this.d.metrics?.published(appId, identities, type, data);
     const ev = prepareEvent(type, JSON.stringify(data ?? null));
     // Streams at the same seq share one frame while the (in-process) publish runs.
     ev.frames = new Map();
-    this.d.streams.publish(appId, identities, ev);
+    const done = this.d.streams.publish(appId, identities, ev, once);
     ev.frames = undefined;
+    // Fire-and-forget callers must not see an unhandled rejection (the port reported it already).
+    done?.catch(() => {});
+    return done;
   }
 
   /** Publishes to every user watching `subject` (presence watch lists), plus `identities`, once each. */

@@ -178,9 +178,15 @@ export class Gateway implements EventSink {
   // ----- EventSink -----
 
   /** Publishes one event to every device of each identity (on every node), serialising `data` once. */
-  toUsers<K extends WsEventType>(appId: string, identities: readonly string[], type: K, data: WsEventMap[K]): void {
+  toUsers<K extends WsEventType>(
+    appId: string,
+    identities: readonly string[],
+    type: K,
+    data: WsEventMap[K],
+    once?: string,
+  ): void | Promise<void> {
     if (identities.length > 0) for (const o of this.observers) o(appId, type, data);
-    this.fanout.toUsers(appId, identities, type, data);
+    return this.fanout.toUsers(appId, identities, type, data, once);
   }
 
   /** Publishes to every user watching `subject` (presence watch lists), plus `identities`, once each. */

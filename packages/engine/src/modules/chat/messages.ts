@@ -52,7 +52,7 @@ export class MessagesService {
     if (attempt === 0 && this.d.beforeSend && (await this.d.beforeSend.has(caller.app.id))) {
       // A resend of a stored client_msg_id answers with that message and does not ask the hook again.
       const again = await this.findByClientId(id, caller, req.client_msg_id);
-      if (again) return { message: (await messagesToWire(this.db, [again]))[0] as Message, created: false };
+      if (again) return this.resent(caller, id, again);
       req = await this.d.beforeSend.check(
         { appId: caller.app.id, conversationId: id, conversationKind: conv.kind, sender: caller.identity },
         req,
@@ -161,20 +161,47 @@ export class MessagesService {
           // The members as of this seq, read under the conversation lock: no await between commit and publish.
           return { r, members: await memberIdentities(trx, id) };
         });
-        notify(this.d.events, caller.app.id, sent.members, CHAT_EVENTS.messageNew, toMessage(sent.r, undefined));
+        // Acknowledged only once it is in the members' streams (a failure: the client retries, see `resent`).
+        await notify(
+          this.d.events,
+          caller.app.id,
+          sent.members,
+          CHAT_EVENTS.messageNew,
+          toMessage(sent.r, undefined),
+          `message.new:${sent.r.id}`,
+        );
         return sent.r;
       });
       this.d.outbox?.wake();
     } catch (err) {
       // Closed, or the caller removed, between the check and the lock: answer as a new request would.
       if (err instanceof ConversationChanged && attempt < 2) return this.send(caller, id, req, attempt + 1);
-      if (err instanceof AlreadySent) return { message: (await messagesToWire(this.db, [err.row]))[0] as Message, created: false };
+      if (err instanceof AlreadySent) return this.resent(caller, id, err.row);
       // A concurrent first send with the same id won the unique index: answer with its message.
       const winner = isUniqueViolation(err) ? await this.findByClientId(id, caller, req.client_msg_id) : undefined;
-      if (winner) return { message: (await messagesToWire(this.db, [winner]))[0] as Message, created: false };
+      if (winner) return this.resent(caller, id, winner);
       throw err;
     }
     return { message: toMessage(row, undefined), created: true };
+  }
+
+  /**
+   * A retry of a stored send: answers with the stored message and announces it again under the same
+   * `once` id, so members whose streams already have it get nothing more, and members who never got it
+   * (the node that stored it died before publishing) get it now.
+   */
+  private async resent(caller: Caller, id: string, row: MessageRow): Promise<{ message: Message; created: false }> {
+    const message = (await messagesToWire(this.db, [row]))[0] as Message;
+    if (row.deleted_at === null)
+      await notify(
+        this.d.events,
+        caller.app.id,
+        await memberIdentities(this.db, id),
+        CHAT_EVENTS.messageNew,
+        toMessage(row, undefined),
+        `message.new:${row.id}`,
+      );
+    return { message, created: false };
   }
 
   /** conversation id → the tail of its queued sends on this node. */
