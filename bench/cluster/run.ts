@@ -250,6 +250,20 @@ async function main(): Promise<void> {
   console.log(`  stream gaps  : ${stats.gaps}`);
   console.log(`  resumes      : ${stats.resumes}, resyncs: ${stats.resyncs}, node kills: ${stats.kills}`);
 
+  // Cross-node cost: what each node received from Redis for its users, per event it delivered to a socket.
+  const perNode: string[] = [];
+  for (const [i, x] of nodes.entries()) {
+    const r = await fetch(`${x.engine.url}/metrics`, { headers: { authorization: `Bearer ${x.engine.adminToken}` } }).catch(
+      () => undefined,
+    );
+    const text = r?.ok ? await r.text() : "";
+    const metric = (name: string) => Number(new RegExp(`^${name} (\\d+(?:\\.\\d+)?)`, "m").exec(text)?.[1] ?? Number.NaN);
+    const bytes = metric("utd_streams_received_bytes_total");
+    const delivered = metric("utd_ws_deliveries_total");
+    perNode.push(`node ${i + 1}: ${delivered > 0 ? Math.round(bytes / delivered) : "—"}`);
+  }
+  console.log(`  bus bytes received per delivered event (since each node's last start): ${perNode.join(", ")}`);
+
   for (const d of devices) d.close();
   await Promise.all(nodes.map((x) => x.engine.stop()));
   await pg.drop();

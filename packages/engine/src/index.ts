@@ -1,5 +1,5 @@
 import type { FastifyInstance } from "fastify";
-import type { Registry } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import type { z } from "zod";
 import { MemoryBus } from "./bus/memory.js";
 import type { Bus } from "./bus/port.js";
@@ -162,6 +162,7 @@ export async function createEngine(
     if (!ports.bus) owned.push(() => bus.close());
     const streams = ports.streams ?? (await openStreams(redis, loadGatewayConfig(), log));
     if (!ports.streams) owned.push(() => streams.close());
+    registerStreamTraffic(metrics, streams);
     const media = ports.media ?? (config.livekit ? new LiveKitMedia(config.livekit, lkLatency) : undefined);
     // The local file store's URLs are signed with a key derived from the token key (never usable as a token).
     const files = ports.files ?? (await openFileStore({ dataDir: config.dataDir, s3: config.s3, signingKey: keys.tokenKey, clock }));
@@ -360,6 +361,30 @@ function storeOptions(config: EngineConfig): StoreOptions {
 function engineKeys(config: EngineConfig): EngineKeys {
   const keys = loadKeys(config.dataDir);
   return config.tokenSecret ? { ...keys, tokenKey: new TextEncoder().encode(config.tokenSecret) } : keys;
+}
+
+/** `utd_streams_received_{messages,bytes}_total`: what this node receives from Redis for its users' streams. */
+function registerStreamTraffic(registry: Registry, streams: EventStreams): void {
+  const read = streams.received?.bind(streams);
+  if (!read) return;
+  new Counter({
+    name: "utd_streams_received_messages_total",
+    help: "Pub/sub messages this node received for the user streams it holds (Redis)",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read().messages);
+    },
+  });
+  new Counter({
+    name: "utd_streams_received_bytes_total",
+    help: "Bytes (channel + payload) this node received for the user streams it holds (Redis)",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read().bytes);
+    },
+  });
 }
 
 /** Waits for `what` to be ready within {@link BUS_READY_TIMEOUT_MS}; closes it and throws otherwise. */

@@ -132,6 +132,7 @@ export class RedisStreams<E> implements UserStreams<E> {
   /** watch channel → (app, subject, watcher identity → holds). */
   private readonly watched = new Map<string, { appId: string; subject: string; watchers: Map<string, number> }>();
   private readonly timer: NodeJS.Timeout;
+  private readonly traffic = { messages: 0, bytes: 0 };
   private readonly subscribedOnce: Promise<void>;
   private connectedBefore = false;
   private closed = false;
@@ -143,7 +144,11 @@ export class RedisStreams<E> implements UserStreams<E> {
     const onError = (e: Error) => o.onError?.(e);
     this.cmd.on("error", onError);
     this.sub.on("error", onError);
-    this.sub.on("messageBuffer", (ch: Buffer, payload: Buffer) => this.receive(ch.toString("utf8"), payload.toString("utf8")));
+    this.sub.on("messageBuffer", (ch: Buffer, payload: Buffer) => {
+      this.traffic.messages++;
+      this.traffic.bytes += ch.length + payload.length;
+      this.receive(ch.toString("utf8"), payload.toString("utf8"));
+    });
     this.subscribedOnce = new Promise<void>((resolve) => {
       const ready = () => {
         if (this.connectedBefore) {
@@ -256,6 +261,10 @@ export class RedisStreams<E> implements UserStreams<E> {
         if (!this.closed) this.sub.unsubscribe(ch).catch((e: Error) => this.o.onError?.(e));
       }
     }
+  }
+
+  received(): { messages: number; bytes: number } {
+    return { ...this.traffic };
   }
 
   private receive(ch: string, payload: string): void {

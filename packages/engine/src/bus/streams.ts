@@ -80,6 +80,8 @@ export interface UserStreams<E> {
   holdNow?(appId: string, identity: string, ref?: unknown): StreamHead;
   /** {@link since} answered synchronously, when the implementation can (in-process). */
   sinceNow?(appId: string, identity: string, epoch: string, seq: number): StreamEntry<E>[] | null;
+  /** What this node has received from the streams' home (cross-node traffic), when it is elsewhere (Redis). */
+  received?(): { messages: number; bytes: number };
   /** Resolves once the node can carry events. */
   ready(): Promise<void>;
   close(): Promise<void>;

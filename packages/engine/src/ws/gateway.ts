@@ -124,10 +124,7 @@ export class Gateway implements EventSink {
     const hb = this.d.config.heartbeatS * 1000;
     this.timers.push(setInterval(() => this.heartbeat(), Math.min(hb, 1000 * Math.max(1, this.d.config.helloTimeoutS / 2))));
     this.timers.push(
-      setInterval(
-        () => this.fanout.gc(this.d.clock.now() - this.d.config.resumeTtlS * 1000),
-        Math.min(30_000, this.d.config.resumeTtlS * 250),
-      ),
+      setInterval(() => this.fanout.gc(this.d.clock.now() - this.idleHoldS() * 1000), Math.min(30_000, this.idleHoldS() * 250)),
     );
     for (const t of this.timers) t.unref();
   }
@@ -143,6 +140,15 @@ export class Gateway implements EventSink {
   /** The registered request verbs (the authorization matrix holds a row for each). */
   verbNames(): string[] {
     return this.verbs.list();
+  }
+
+  /**
+   * How long a stream stays held here after its last socket left. In-process the hold is the history, so
+   * it is the resume window; in Redis the history outlives the hold, and an idle hold only costs the node
+   * its user's traffic, so it is short (a quick reconnect to this node keeps its watch list).
+   */
+  private idleHoldS(): number {
+    return this.d.streams.holdNow ? this.d.config.resumeTtlS : Math.min(this.d.config.resumeTtlS, 30);
   }
 
   /** Connection lifecycle listener (presence). */
