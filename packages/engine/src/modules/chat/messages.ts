@@ -17,6 +17,7 @@ import type { Database } from "../../store/schema.js";
 import { type Caller, type Db, ROLE_RANK } from "./access.js";
 import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";
+import { type OrderSlot, SeqOrder } from "./order.js";
 import { historyWindow } from "./paging.js";
 import { lastMessages, type MessageRow, memberIdentities, messagesToWire, toMessage } from "./queries.js";
 
@@ -76,104 +77,110 @@ export class MessagesService {
         )
       : [];
     let row: MessageRow;
+    let slot: OrderSlot | undefined;
     try {
-      // One conversation's sends run one after another on this node, and each is announced before the
-      // next starts: members get `message.new` in seq order (the row lock orders them across nodes).
-      row = await this.inOrder(id, async () => {
-        const sent = await this.db.transaction().execute(async (trx) => {
-          const now = this.d.clock.now();
-          // Allocating the seq takes the row lock (PostgreSQL) and re-checks, under it, that the
-          // conversation is still open and the caller still a member.
-          const allocated = await trx
-            .updateTable("conversations")
-            .set((eb) => ({ last_seq: eb("last_seq", "+", 1), last_active_at: now, updated_at: now }))
-            .where("id", "=", id)
-            .where("app_id", "=", caller.app.id)
-            .where("closed_at", "is", null)
-            .where((eb) =>
-              eb.exists(
-                eb
-                  .selectFrom("conversation_members")
-                  .select("identity")
-                  .where("conversation_id", "=", id)
-                  .where("identity", "=", caller.identity),
-              ),
-            )
-            .returning("last_seq")
-            .executeTakeFirst();
-          if (!allocated) throw new ConversationChanged();
-          const seq = Number(allocated.last_seq);
-          const r: MessageRow = {
-            id: newId("msg", now),
-            conversation_id: id,
-            app_id: caller.app.id,
-            seq,
-            type: "text",
-            sender: caller.identity,
-            text: req.text ?? null,
-            custom: req.custom ? JSON.stringify(req.custom) : null,
-            attachments: JSON.stringify(attachments),
-            reply_to: req.reply_to ?? null,
-            client_msg_id: req.client_msg_id,
-            created_at: now,
-            edited_at: null,
-            deleted_at: null,
-          };
-          // The unique (conversation, sender, client_msg_id) index is the idempotency check: under the
-          // conversation lock a duplicate inserts nothing, and throwing rolls the seq back.
-          const ins = await trx
-            .insertInto("messages")
-            .values(r)
-            .onConflict((oc) => oc.columns(["conversation_id", "sender", "client_msg_id"]).doNothing())
-            .executeTakeFirst();
-          if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 0) {
-            const first = await this.findByClientId(id, caller, req.client_msg_id, trx);
-            if (first) throw new AlreadySent(first);
-            throw new Error("message insert skipped without a conflicting row");
-          }
-          if (attachments.length > 0) {
-            await trx
-              .insertInto("message_files")
-              .values(
-                [...new Set(attachments.map((a) => a.file_token))].map((file_id) => ({
-                  file_id,
-                  conversation_id: id,
-                  message_id: r.id,
-                  app_id: caller.app.id,
-                  created_at: now,
-                })),
-              )
-              .execute();
-          }
-          // Sending implies having read everything before it.
+      const sent = await this.db.transaction().execute(async (trx) => {
+        const now = this.d.clock.now();
+        // Allocating the seq takes the row lock (PostgreSQL) and re-checks, under it, that the
+        // conversation is still open and the caller still a member.
+        const allocated = await trx
+          .updateTable("conversations")
+          .set((eb) => ({ last_seq: eb("last_seq", "+", 1), last_active_at: now, updated_at: now }))
+          .where("id", "=", id)
+          .where("app_id", "=", caller.app.id)
+          .where("closed_at", "is", null)
+          .where((eb) =>
+            eb.exists(
+              eb
+                .selectFrom("conversation_members")
+                .select("identity")
+                .where("conversation_id", "=", id)
+                .where("identity", "=", caller.identity),
+            ),
+          )
+          .returning("last_seq")
+          .executeTakeFirst();
+        if (!allocated) throw new ConversationChanged();
+        // Under the row lock: this node's slots of the conversation are taken in seq order, so
+        // `message.new` goes out in seq order however the commits resolve (see SeqOrder).
+        slot = this.order.claim(id);
+        const seq = Number(allocated.last_seq);
+        const r: MessageRow = {
+          id: newId("msg", now),
+          conversation_id: id,
+          app_id: caller.app.id,
+          seq,
+          type: "text",
+          sender: caller.identity,
+          text: req.text ?? null,
+          custom: req.custom ? JSON.stringify(req.custom) : null,
+          attachments: JSON.stringify(attachments),
+          reply_to: req.reply_to ?? null,
+          client_msg_id: req.client_msg_id,
+          created_at: now,
+          edited_at: null,
+          deleted_at: null,
+        };
+        // The unique (conversation, sender, client_msg_id) index is the idempotency check: under the
+        // conversation lock a duplicate inserts nothing, and throwing rolls the seq back.
+        const ins = await trx
+          .insertInto("messages")
+          .values(r)
+          .onConflict((oc) => oc.columns(["conversation_id", "sender", "client_msg_id"]).doNothing())
+          .executeTakeFirst();
+        if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 0) {
+          const first = await this.findByClientId(id, caller, req.client_msg_id, trx);
+          if (first) throw new AlreadySent(first);
+          throw new Error("message insert skipped without a conflicting row");
+        }
+        if (attachments.length > 0) {
           await trx
-            .updateTable("conversation_members")
-            .set({ last_read_seq: seq })
-            .where("conversation_id", "=", id)
-            .where("identity", "=", caller.identity)
-            .where("last_read_seq", "<", seq)
+            .insertInto("message_files")
+            .values(
+              [...new Set(attachments.map((a) => a.file_token))].map((file_id) => ({
+                file_id,
+                conversation_id: id,
+                message_id: r.id,
+                app_id: caller.app.id,
+                created_at: now,
+              })),
+            )
             .execute();
-          await this.d.outbox?.write(trx, {
-            type: "message.new",
-            appId: caller.app.id,
-            data: { message: toMessage(r, undefined), conversation_kind: conv.kind, conversation_name: conv.name },
-          });
-          // The members as of this seq, read under the conversation lock: no await between commit and publish.
-          return { r, members: await memberIdentities(trx, id) };
+        }
+        // Sending implies having read everything before it.
+        await trx
+          .updateTable("conversation_members")
+          .set({ last_read_seq: seq })
+          .where("conversation_id", "=", id)
+          .where("identity", "=", caller.identity)
+          .where("last_read_seq", "<", seq)
+          .execute();
+        await this.d.outbox?.write(trx, {
+          type: "message.new",
+          appId: caller.app.id,
+          data: { message: toMessage(r, undefined), conversation_kind: conv.kind, conversation_name: conv.name },
         });
-        // Acknowledged only once it is in the members' streams (a failure: the client retries, see `resent`).
-        await notify(
+        // The members as of this seq, read under the conversation lock: no await between commit and publish.
+        return { r, members: await memberIdentities(trx, id) };
+      });
+      // Announced after every earlier send of the conversation on this node; acknowledged only once it
+      // is in the members' streams (a failure: the client retries, see `resent`).
+      const claimed = slot as OrderSlot;
+      slot = undefined;
+      await this.order.ready(claimed, () =>
+        notify(
           this.d.events,
           caller.app.id,
           sent.members,
           CHAT_EVENTS.messageNew,
           toMessage(sent.r, undefined),
           `message.new:${sent.r.id}`,
-        );
-        return sent.r;
-      });
+        ),
+      );
+      row = sent.r;
       this.d.outbox?.wake();
     } catch (err) {
+      if (slot) this.order.drop(slot);
       // Closed, or the caller removed, between the check and the lock: answer as a new request would.
       if (err instanceof ConversationChanged && attempt < 2) return this.send(caller, id, req, attempt + 1);
       if (err instanceof AlreadySent) return this.resent(caller, id, err.row);
@@ -204,20 +211,8 @@ export class MessagesService {
     return { message, created: false };
   }
 
-  /** conversation id → the tail of its queued sends on this node. */
-  private readonly sending = new Map<string, Promise<unknown>>();
-
-  /** Runs `fn` after every earlier `inOrder` call for the same conversation on this node has settled. */
-  private inOrder<T>(conversationId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.sending.get(conversationId) ?? Promise.resolve();
-    const run = prev.then(fn, fn);
-    const tail = run.catch(() => {});
-    this.sending.set(conversationId, tail);
-    void tail.then(() => {
-      if (this.sending.get(conversationId) === tail) this.sending.delete(conversationId);
-    });
-    return run;
-  }
+  /** The order in which this node announces each conversation's new messages. */
+  private readonly order = new SeqOrder();
 
   /** A send to a closed conversation: a retry of a message stored before the close still gets it. */
   private async sendToClosed(caller: Caller, id: string, req: SendMessageRequest): Promise<{ message: Message; created: boolean }> {
