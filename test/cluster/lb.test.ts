@@ -138,6 +138,72 @@ describe.skipIf(!cluster)("three engine nodes behind HAProxy", () => {
     expect(await Promise.all(got)).toEqual(clients.map(() => ({ n: 1 })));
   });
 
+  it("a resume through the balancer that lands on another node replays the gap: no resync_required", async () => {
+    const s = await c.session(app, "lb-roamer");
+    type F = { type: string; seq?: number; epoch?: string; resumed?: boolean; data?: { n?: number } };
+    /** A raw socket through the balancer: hello (with `resume`), its frames, and the node it landed on. */
+    const open = async (resume?: { epoch: string; seq: number }) => {
+      const before = await perNode();
+      const ws = new WebSocket(c.wsUrl);
+      const frames: F[] = [];
+      ws.on("message", (d) => frames.push(JSON.parse(d.toString()) as F));
+      await new Promise((ok, fail) => {
+        ws.once("open", ok);
+        ws.once("error", fail);
+      });
+      ws.send(JSON.stringify({ type: "hello", token: s.user_token, ...(resume ? { resume } : {}) }));
+      await until(() => frames.some((f) => f.type === "welcome"), 10_000, "welcome");
+      let node = -1;
+      await until(
+        async () => {
+          const after = await perNode();
+          node = after.findIndex((x, i) => (x ?? 0) > (before[i] ?? 0));
+          return node >= 0;
+        },
+        10_000,
+        "the socket's node",
+      );
+      return { ws, frames, node, before };
+    };
+    const publish = async (n: number) =>
+      expect(
+        (
+          await c.request("POST", `/admin/v1/apps/${app.app_id}/events`, {
+            token: c.adminToken,
+            body: { identities: ["lb-roamer"], type: "custom.n", data: { n } },
+          })
+        ).status,
+      ).toBe(200);
+    const first = await open();
+    const epoch = first.frames.find((f) => f.type === "welcome")?.epoch as string;
+    await publish(1);
+    await publish(2);
+    await until(() => first.frames.some((f) => f.seq === 2), 10_000, "seq 2 on the first socket");
+    /** Closes a socket and waits until the nodes count what they counted before it opened. */
+    const close = async (x: { ws: WebSocket; before: (number | undefined)[] }) => {
+      x.ws.close();
+      await until(async () => JSON.stringify(await perNode()) === JSON.stringify(x.before), 10_000, "the socket closed");
+    };
+    await close(first);
+    for (let n = 3; n <= 5; n++) await publish(n);
+    // Round-robin sends the next sockets elsewhere; each resume replays 3..5, whichever node it reaches.
+    const nodes: number[] = [];
+    for (let attempt = 0; attempt < 3 && !nodes.some((x) => x !== first.node); attempt++) {
+      const again = await open({ epoch, seq: 2 });
+      nodes.push(again.node);
+      await until(() => again.frames.some((f) => f.seq === 5), 10_000, "the replay");
+      expect(again.frames.find((f) => f.type === "welcome")).toMatchObject({ resumed: true, epoch, seq: 2 });
+      expect(again.frames.filter((f) => f.type === "custom.n").map((f) => [f.seq, f.data?.n])).toEqual([
+        [3, 3],
+        [4, 4],
+        [5, 5],
+      ]);
+      expect(again.frames.some((f) => f.type === "resync_required")).toBe(false);
+      await close(again);
+    }
+    expect(nodes.some((x) => x !== first.node)).toBe(true);
+  });
+
   it("takes a SIGKILLed node out by health check; its clients reconnect to the others; once it is out no REST call fails", async () => {
     const before = await perNode();
     const s = await c.session(app, "lb-kill-load");

@@ -20,7 +20,7 @@ import { describe } from "vitest";
  */
 export const IN_CI = process.env.CI === "true";
 
-export type Service = "postgres" | "redis" | "livekit" | "chromium" | "haproxy";
+export type Service = "postgres" | "redis" | "redis-cluster" | "livekit" | "chromium" | "haproxy";
 
 export const PG_ADMIN_URL = process.env.UTD_TEST_PG_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 export const REDIS_URL = process.env.UTD_TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -59,6 +59,18 @@ const PROBES: Record<Service, () => Promise<Probe>> = {
     } finally {
       r.disconnect();
     }
+  },
+  async "redis-cluster"() {
+    // Started per suite (test/helpers/redis-cluster.ts) from the Debian redis-server and redis-cli.
+    const { execFileSync } = await import("node:child_process");
+    for (const bin of ["redis-server", "redis-cli"]) {
+      try {
+        execFileSync(bin, ["--version"], { stdio: "ignore" });
+      } catch {
+        return { ok: false, why: `${bin} not found (apt-get install -y redis-server)` };
+      }
+    }
+    return { ok: true };
   },
   async livekit() {
     // Under CI scripts/livekit/start.sh installs the pinned binary on first use (a failure there is fatal).
@@ -153,6 +165,7 @@ export async function redisUrlOrSkip(what = "Redis tests"): Promise<string | und
 export const IMPLEMENTATIONS = {
   store: { sqlite: undefined, postgres: "postgres" },
   bus: { "in-process": undefined, redis: "redis" },
+  streams: { "in-process": undefined, redis: "redis", "redis-cluster": "redis-cluster" },
   limiter: { memory: undefined, redis: "redis" },
   files: { local: undefined, s3: undefined }, // s3: s3rver, a real S3 protocol server in-process
   media: { fake: undefined, livekit: "livekit" },

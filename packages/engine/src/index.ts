@@ -1,10 +1,12 @@
 import type { FastifyInstance } from "fastify";
-import { Redis } from "ioredis";
-import type { Registry } from "prom-client";
+import { Counter, type Registry } from "prom-client";
 import type { z } from "zod";
 import { MemoryBus } from "./bus/memory.js";
 import type { Bus } from "./bus/port.js";
 import { RedisBus } from "./bus/redis.js";
+import { type RedisClient, redisConnector } from "./bus/redis-client.js";
+import { MemoryStreamHub } from "./bus/streams-memory.js";
+import { RedisStreams } from "./bus/streams-redis.js";
 import { type Clock, systemClock } from "./core/clock.js";
 import type { EngineConfig } from "./core/config.js";
 import type { EventSink } from "./core/events.js";
@@ -34,8 +36,11 @@ import type { PushSenders } from "./push/port.js";
 import { connectStore, type StoreOptions } from "./store/db.js";
 import type { Store } from "./store/port.js";
 import { VERSION } from "./version.js";
+import { type GatewayConfig, loadGatewayConfig } from "./ws/config.js";
+import { EVENT_CODEC, type EventStreams, type PreparedEvent } from "./ws/stream.js";
 
 export type { Bus } from "./bus/port.js";
+export { MemoryStreamHub } from "./bus/streams-memory.js";
 export type { Clock } from "./core/clock.js";
 export { ConfigError, type EngineConfig, loadConfig } from "./core/config.js";
 export { ApiError } from "./core/errors.js";
@@ -48,6 +53,7 @@ export type { ModuleDescriptor, ModuleServices } from "./modules/module.js";
 export type { PushSenders } from "./push/port.js";
 export type { Store } from "./store/port.js";
 export { VERSION } from "./version.js";
+export type { EventStreams } from "./ws/stream.js";
 
 /**
  * Opens the store the configuration asks for and brings its schema up to date with every module's
@@ -64,8 +70,13 @@ export function openStore(opts: StoreOptions, modules: readonly AnyModule[] = MO
 export interface EnginePorts {
   /** SQLite in `dataDir` by default, PostgreSQL with `DATABASE_URL`. A given store must already be migrated (`openStore`). */
   store?: Store;
-  /** In-process by default, Redis pub/sub with `REDIS_URL`. */
+  /** In-process by default, Redis pub/sub with `REDIS_URL` (or `UTD_REDIS_CLUSTER`). */
   bus?: Bus;
+  /**
+   * User event streams: in-process by default, Redis Streams with `REDIS_URL` / `UTD_REDIS_CLUSTER` (any
+   * node resumes any stream). Tests pass nodes of one `MemoryStreamHub` to run several engines in a process.
+   */
+  streams?: EventStreams;
   /** LiveKit when configured; none by default (media endpoints answer `media_unavailable`). */
   media?: MediaPort;
   /** Local disk under `dataDir` by default, S3-compatible storage with `UTD_S3_BUCKET`. */
@@ -142,13 +153,16 @@ export async function createEngine(
     if (!ports.logger) registerLogMetrics(metrics, stdoutSink());
     // Registered even without LiveKit so dashboards find the series (empty) on every engine.
     const lkLatency = livekitLatency(metrics);
-    const baseLimiter: RateLimiter =
-      ports.limiter ?? (config.redisUrl ? new RedisRateLimiter(new Redis(config.redisUrl), clock) : new MemoryRateLimiter(clock));
+    const redis = redisConnector({ url: config.redisUrl, cluster: config.redisCluster });
+    const baseLimiter: RateLimiter = ports.limiter ?? (redis ? new RedisRateLimiter(redis(), clock) : new MemoryRateLimiter(clock));
     if (!ports.limiter && baseLimiter.close) owned.push(() => baseLimiter.close?.() ?? Promise.resolve());
     // Wrapped so refusals are counted by budget whichever limiter runs (memory, Redis, injected).
     const limiter = countRefusals(baseLimiter, metrics);
-    const bus = ports.bus ?? (await openBus(config, log));
+    const bus = ports.bus ?? (await openBus(redis, log));
     if (!ports.bus) owned.push(() => bus.close());
+    const streams = ports.streams ?? (await openStreams(redis, loadGatewayConfig(), log));
+    if (!ports.streams) owned.push(() => streams.close());
+    registerStreamTraffic(metrics, streams);
     const media = ports.media ?? (config.livekit ? new LiveKitMedia(config.livekit, lkLatency) : undefined);
     // The local file store's URLs are signed with a key derived from the token key (never usable as a token).
     const files = ports.files ?? (await openFileStore({ dataDir: config.dataDir, s3: config.s3, signingKey: keys.tokenKey, clock }));
@@ -188,6 +202,7 @@ export async function createEngine(
       config,
       store,
       bus,
+      streams,
       media,
       files,
       pushSenders,
@@ -348,21 +363,63 @@ function engineKeys(config: EngineConfig): EngineKeys {
   return config.tokenSecret ? { ...keys, tokenKey: new TextEncoder().encode(config.tokenSecret) } : keys;
 }
 
-/** The bus `config.redisUrl` selects; a Redis bus must answer within {@link BUS_READY_TIMEOUT_MS}. */
-async function openBus(config: EngineConfig, log: Logger): Promise<Bus> {
-  if (!config.redisUrl) return new MemoryBus();
-  const bus = new RedisBus(config.redisUrl, (err) => log.warn({ err }, "redis bus error"));
+/** `utd_streams_received_{messages,bytes}_total`: what this node receives from Redis for its users' streams. */
+function registerStreamTraffic(registry: Registry, streams: EventStreams): void {
+  const read = streams.received?.bind(streams);
+  if (!read) return;
+  new Counter({
+    name: "utd_streams_received_messages_total",
+    help: "Pub/sub messages this node received for the user streams it holds (Redis)",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read().messages);
+    },
+  });
+  new Counter({
+    name: "utd_streams_received_bytes_total",
+    help: "Bytes (channel + payload) this node received for the user streams it holds (Redis)",
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read().bytes);
+    },
+  });
+}
+
+/** Waits for `what` to be ready within {@link BUS_READY_TIMEOUT_MS}; closes it and throws otherwise. */
+async function readyOrClose<T extends { ready(): Promise<void>; close(): Promise<void> }>(what: T): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error("Redis did not answer within 10s (REDIS_URL)")), BUS_READY_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error("Redis did not answer within 10s (REDIS_URL / UTD_REDIS_CLUSTER)")), BUS_READY_TIMEOUT_MS);
   });
   try {
-    await Promise.race([bus.ready(), timeout]);
+    await Promise.race([what.ready(), timeout]);
   } catch (err) {
-    await bus.close();
+    await what.close();
     throw err;
   } finally {
     clearTimeout(timer);
   }
-  return bus;
+  return what;
+}
+
+/** The bus the Redis configuration selects: in-process without one. */
+async function openBus(redis: (() => RedisClient) | undefined, log: Logger): Promise<Bus> {
+  if (!redis) return new MemoryBus();
+  return readyOrClose(new RedisBus(redis, (err) => log.warn({ err }, "redis bus error")));
+}
+
+/** The user streams the Redis configuration selects: in-process without one. */
+async function openStreams(redis: (() => RedisClient) | undefined, gw: GatewayConfig, log: Logger): Promise<EventStreams> {
+  const limits = { maxEvents: gw.resumeMaxEvents, ttlMs: gw.resumeTtlS * 1000 };
+  if (!redis) return new MemoryStreamHub<PreparedEvent>(limits).node();
+  return readyOrClose(
+    new RedisStreams<PreparedEvent>({
+      connect: redis,
+      codec: EVENT_CODEC,
+      limits,
+      onError: (err) => log.warn({ err }, "redis user streams error"),
+    }),
+  );
 }

@@ -48,6 +48,27 @@ describe.each(BACKENDS)("chat over WebSocket on %s", (_name, setup) => {
     wb.close();
   });
 
+  it("concurrent senders to one conversation: every member receives message.new in ascending seq order", async (ctx) => {
+    if (suite.skip) return ctx.skip();
+    const { t, ids } = await world(suite.engine, 4);
+    const [a, ...others] = ids as [string, string, string, string];
+    const g = (await req<{ id: string }>("POST", "/api/v1/conversations", t[a] as string, { kind: "group", members: others })).body;
+    const sockets = await Promise.all(ids.map((id) => WsClient.connect(suite.engine.wsUrl, t[id] as string)));
+    // 4 senders × 15 messages, all in flight at once.
+    const N = 60;
+    await Promise.all(
+      Array.from({ length: N }, (_, i) =>
+        req("POST", `/api/v1/conversations/${g.id}/messages`, t[ids[i % 4] as string] as string, { client_msg_id: `o${i}`, text: `${i}` }),
+      ),
+    );
+    for (const w of sockets) {
+      await w.event<Msg>("message.new", (m) => m.conversation_id === g.id && m.seq === N);
+      const seqs = messagesOf(w, g.id).map((m) => m.seq);
+      expect(seqs).toEqual(Array.from({ length: N }, (_, i) => i + 1));
+      w.close();
+    }
+  });
+
   it("receipt.read syncs unread across a user's devices and reaches others only when shared", async (ctx) => {
     if (suite.skip) return ctx.skip();
     const { app, t, ids } = await world(suite.engine, 2);

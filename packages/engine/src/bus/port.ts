@@ -1,11 +1,11 @@
 /**
- * Messages between engine nodes. On one node the in-process bus delivers them synchronously; with
- * `REDIS_URL` set they also travel over Redis pub/sub to every other node. Redis pub/sub is
- * at-most-once: durable state (calls, messages) lives in the database, and a client that misses an
- * event re-reads it (resume → `resync_required` → REST).
+ * Messages to every engine node (closes on a ban, app changes: rare). On one node the in-process bus
+ * delivers them synchronously; with `REDIS_URL` set they also travel over Redis pub/sub to every other
+ * node. User events do not ride the bus: they go through the user streams (`streams.ts`), which route
+ * each to the nodes holding that user and keep it for resume.
  */
 export type BusMessage =
-  /** A user event: deliver to these identities' local streams (and, with `watchersOf`, to local watchers of that identity). */
+  /** A user event for nodes' own use (the gateway publishes user events through the user streams instead). */
   | { kind: "event"; appId: string; identities: string[]; watchersOf?: string; type: string; data: string }
   /** Close sockets of one identity (or, with `issuedBefore`, only those authenticated by older tokens). */
   | { kind: "close"; appId: string; identity: string; code: number; reason: string; issuedBefore?: number }

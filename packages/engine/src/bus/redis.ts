@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import type { Bus, BusHandler, BusMessage } from "./port.js";
+import type { RedisClient } from "./redis-client.js";
 
 const CHANNEL = "utd:bus:v1";
 
@@ -12,17 +13,18 @@ const CHANNEL = "utd:bus:v1";
 export class RedisBus implements Bus {
   readonly nodeId = `node_${randomBytes(6).toString("hex")}`;
   private readonly handlers = new Set<BusHandler>();
-  private readonly pub: Redis;
-  private readonly sub: Redis;
+  private readonly pub: RedisClient;
+  private readonly sub: RedisClient;
   private readonly subscribed: Promise<void>;
 
+  /** `target`: a Redis URL, or a maker of connections (a Redis Cluster: see redis-client.ts). */
   constructor(
-    url: string,
+    target: string | (() => RedisClient),
     private readonly onError: (err: Error) => void = () => {},
     private readonly channel = CHANNEL,
   ) {
-    this.pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 2 });
-    this.sub = new Redis(url, { lazyConnect: false });
+    this.pub = typeof target === "string" ? new Redis(target, { lazyConnect: false, maxRetriesPerRequest: 2 }) : target();
+    this.sub = typeof target === "string" ? new Redis(target, { lazyConnect: false }) : target();
     this.pub.on("error", (e: Error) => this.onError(e));
     this.sub.on("error", (e: Error) => this.onError(e));
     this.sub.on("messageBuffer", (_ch: Buffer, payload: Buffer) => this.receive(payload.toString("utf8")));

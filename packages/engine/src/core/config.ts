@@ -16,6 +16,8 @@ export interface EngineConfig {
   databaseUrl: string | undefined;
   /** Redis URL; the in-process bus when absent (single node). */
   redisUrl: string | undefined;
+  /** `UTD_REDIS_CLUSTER`: seed nodes of a Redis Cluster (used instead of `redisUrl`'s server for streams, bus and limits). */
+  redisCluster: { host: string; port: number }[] | undefined;
   livekit: { url: string; apiKey: string; apiSecret: string } | undefined;
   /** Guards `/admin/v1`. When absent the admin API answers 401 to everyone. */
   adminToken: string | undefined;
@@ -159,6 +161,29 @@ function corsOrigins(v: string | undefined): string[] {
   return list;
 }
 
+/** Parses `UTD_REDIS_CLUSTER`: `host:port,host:port,…` (IPv6 as `[::1]:7000`). */
+function parseClusterNodes(v: string): { host: string; port: number }[] {
+  return v
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const m = /^\[?([^\]]+?)\]?:(\d{1,5})$/.exec(s);
+      const port = m ? Number(m[2]) : Number.NaN;
+      if (!m || !(port > 0 && port < 65536)) throw new Error(`"${s}" is not host:port`);
+      return { host: m[1] as string, port };
+    });
+}
+
+function clusterNodes(v: string | undefined): { host: string; port: number }[] | undefined {
+  if (!v) return undefined;
+  try {
+    return parseClusterNodes(v);
+  } catch (err) {
+    throw new ConfigError(`UTD_REDIS_CLUSTER must be host:port,host:port,…: ${(err as Error).message}`);
+  }
+}
+
 function list(v: string | undefined): string[] {
   return (v ?? "")
     .split(",")
@@ -188,6 +213,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     dataDir: resolve(opt(env, "UTD_DATA_DIR") ?? ".utd"),
     databaseUrl: opt(env, "DATABASE_URL"),
     redisUrl: opt(env, "REDIS_URL"),
+    redisCluster: clusterNodes(opt(env, "UTD_REDIS_CLUSTER")),
     livekit: lkUrl && lkKey && lkSecret ? { url: lkUrl, apiKey: lkKey, apiSecret: lkSecret } : undefined,
     adminToken: opt(env, "UTD_ADMIN_TOKEN"),
     tokenSecret: opt(env, "UTD_TOKEN_SECRET"),

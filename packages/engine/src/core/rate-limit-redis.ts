@@ -1,4 +1,4 @@
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { Clock } from "./clock.js";
 import type { BucketConfig } from "./config.js";
 import { decide, type RateDecision, type RateLimiter } from "./rate-limit.js";
@@ -22,7 +22,7 @@ return {allowed, tostring(tokens)}
 /** Token buckets shared by every engine node through Redis (used when `REDIS_URL` is set). */
 export class RedisRateLimiter implements RateLimiter {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis | Cluster,
     private readonly clock: Clock,
     private readonly prefix = "utd:rl:",
   ) {}

@@ -57,7 +57,15 @@ export const SETTINGS: readonly Setting[] = [
     type: "url",
     schemes: ["redis", "rediss"],
     defaultDoc: "—",
-    doc: "Redis for multi-node fan-out; in-process bus when absent",
+    doc: "Redis for multi-node fan-out and user streams (resume on any node); in-process when absent",
+  },
+  {
+    env: "UTD_REDIS_CLUSTER",
+    key: "redis_cluster",
+    flag: "redis-cluster",
+    type: "string",
+    defaultDoc: "—",
+    doc: "Redis Cluster seed nodes `host:port,…` for user streams, bus and rate limits (`REDIS_URL`'s credentials apply; signalling rooms stay on `REDIS_URL`)",
   },
   {
     env: "LIVEKIT_URL",

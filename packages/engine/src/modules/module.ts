@@ -15,6 +15,7 @@ import type { MediaPort } from "../media/port.js";
 import type { PushSenders } from "../push/port.js";
 import type { MigrationSet, Store } from "../store/port.js";
 import type { ConnectionListener, WsHandler } from "../ws/gateway.js";
+import type { EventStreams } from "../ws/stream.js";
 
 /**
  * The contract every domain module follows. A module is one folder under `modules/` whose `index.ts`
@@ -37,6 +38,8 @@ export interface ModuleDeps {
   config: EngineConfig;
   store: Store;
   bus: Bus;
+  /** User event streams (in-process, or Redis Streams so any node can resume them); the gateway publishes through them. */
+  streams: EventStreams;
   /** The media plane (LiveKit); undefined when none is configured (media endpoints answer `media_unavailable`). */
   media: MediaPort | undefined;
   files: FileStore;

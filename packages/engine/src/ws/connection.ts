@@ -96,6 +96,8 @@ export class Conn implements StreamSink, WsConnection {
   expiryTimer: NodeJS.Timeout | undefined;
   /** Frames that arrived while `hello` was being checked; they run after it. */
   readonly pending: RawData[] = [];
+  /** The last stream seq this socket was sent (live or replayed). */
+  after = 0;
 
   constructor(
     readonly id: string,
@@ -127,6 +129,10 @@ export class Conn implements StreamSink, WsConnection {
   }
   send(obj: unknown): void {
     this.sendRaw(JSON.stringify(obj));
+  }
+  /** The user's stream lost its history (Redis lost it): reconnect, and the resume answers `resync_required`. */
+  streamReset(): void {
+    this.close(CLOSE_CODES.goingAway, "event stream reset: reconnect");
   }
   watch(identities: readonly string[]): void {
     if (this.stream) this.host.watch(this.stream, identities);

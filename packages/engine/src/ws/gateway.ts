@@ -15,6 +15,7 @@ import { Conn, type ConnectionListener, frameSize, heartbeatVerdict } from "./co
 import { FanOut } from "./fanout.js";
 import { Handshake } from "./handshake.js";
 import type { GatewayMetrics } from "./metrics.js";
+import type { EventStreams } from "./stream.js";
 import { type ChargeRequest, decodeFrame, sendError, Verbs, type WsHandler } from "./verbs.js";
 
 export type { ConnectionListener, WsConnection } from "./connection.js";
@@ -33,6 +34,8 @@ export interface GatewayDeps {
   chargeRequest?: ChargeRequest;
   hooks: Hooks;
   bus: Bus;
+  /** Where user streams live (in-process, or Redis Streams so that any node can resume them). */
+  streams: EventStreams;
   clock: Clock;
   log: FastifyBaseLogger;
   metrics?: GatewayMetrics;
@@ -43,9 +46,9 @@ export interface GatewayDeps {
  * each socket's frames through the pipeline — size and frame budget (connection.ts), `hello` / `auth`
  * (handshake.ts), request verbs (verbs.ts) — and delivers events through the user streams (fanout.ts).
  *
- * Each identity has one stream per node (all its devices): events get a `seq` rising by one and stay
- * in a bounded resume buffer. Events are serialised once per publish and fanned out through the bus,
- * so users connected to other nodes get them too. Other modules add request verbs with
+ * Each identity has one stream (all its devices, every node): events get a `seq` rising by one and stay
+ * in a bounded history, in-process or in Redis (`d.streams`), so a reconnect may resume on any node.
+ * Events are serialised once per publish; a node receives only the events of users it has sockets for. Other modules add request verbs with
  * {@link Gateway.handle}:
  *
  * ```ts
@@ -69,7 +72,12 @@ export class Gateway implements EventSink {
   private closing = false;
 
   constructor(private readonly d: GatewayDeps) {
-    this.fanout = new FanOut({ bus: d.bus, resumeMaxEvents: d.config.resumeMaxEvents, now: () => d.clock.now(), metrics: d.metrics });
+    this.fanout = new FanOut({
+      streams: d.streams,
+      now: () => d.clock.now(),
+      metrics: d.metrics,
+      onError: (err, what) => d.log.warn({ err }, `ws: ${what} failed`),
+    });
     this.verbs = new Verbs(d.log, d.chargeRequest);
     this.handshake = new Handshake({ ...d, fanout: this.fanout, listeners: this.listeners });
     // The transport's own cap sits well above the documented limit so oversized frames get our 4413, not 1009.
@@ -116,10 +124,7 @@ export class Gateway implements EventSink {
     const hb = this.d.config.heartbeatS * 1000;
     this.timers.push(setInterval(() => this.heartbeat(), Math.min(hb, 1000 * Math.max(1, this.d.config.helloTimeoutS / 2))));
     this.timers.push(
-      setInterval(
-        () => this.fanout.gc(this.d.clock.now() - this.d.config.resumeTtlS * 1000),
-        Math.min(30_000, this.d.config.resumeTtlS * 250),
-      ),
+      setInterval(() => this.fanout.gc(this.d.clock.now() - this.idleHoldS() * 1000), Math.min(30_000, this.idleHoldS() * 250)),
     );
     for (const t of this.timers) t.unref();
   }
@@ -135,6 +140,15 @@ export class Gateway implements EventSink {
   /** The registered request verbs (the authorization matrix holds a row for each). */
   verbNames(): string[] {
     return this.verbs.list();
+  }
+
+  /**
+   * How long a stream stays held here after its last socket left. In-process the hold is the history, so
+   * it is the resume window; in Redis the history outlives the hold, and an idle hold only costs the node
+   * its user's traffic, so it is short (a quick reconnect to this node keeps its watch list).
+   */
+  private idleHoldS(): number {
+    return this.d.streams.holdNow ? this.d.config.resumeTtlS : Math.min(this.d.config.resumeTtlS, 30);
   }
 
   /** Connection lifecycle listener (presence). */
@@ -170,9 +184,15 @@ export class Gateway implements EventSink {
   // ----- EventSink -----
 
   /** Publishes one event to every device of each identity (on every node), serialising `data` once. */
-  toUsers<K extends WsEventType>(appId: string, identities: readonly string[], type: K, data: WsEventMap[K]): void {
+  toUsers<K extends WsEventType>(
+    appId: string,
+    identities: readonly string[],
+    type: K,
+    data: WsEventMap[K],
+    once?: string,
+  ): void | Promise<void> {
     if (identities.length > 0) for (const o of this.observers) o(appId, type, data);
-    this.fanout.toUsers(appId, identities, type, data);
+    return this.fanout.toUsers(appId, identities, type, data, once);
   }
 
   /** Publishes to every user watching `subject` (presence watch lists), plus `identities`, once each. */
@@ -204,8 +224,8 @@ export class Gateway implements EventSink {
   }
 
   private onBus(m: BusMessage): void {
-    if (m.kind === "event") this.fanout.deliver(m);
-    else if (m.kind === "close") {
+    // User events travel through the user streams (routed to the nodes holding them), not the bus.
+    if (m.kind === "close") {
       this.handshake.closeHeard();
       for (const sink of this.fanout.sinksOf(m.appId, m.identity)) {
         const c = sink as Conn;

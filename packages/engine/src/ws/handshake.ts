@@ -7,8 +7,9 @@ import { ApiError } from "../core/errors.js";
 import { parseOr400 } from "../core/validation.js";
 import type { GatewayConfig } from "./config.js";
 import type { Conn, ConnectionListener } from "./connection.js";
-import type { FanOut } from "./fanout.js";
+import type { FanOut, ResumeResult } from "./fanout.js";
 import type { GatewayMetrics } from "./metrics.js";
+import { UserStream } from "./stream.js";
 import { sendError, wireError } from "./verbs.js";
 
 export interface HandshakeDeps {
@@ -103,26 +104,48 @@ export class Handshake {
       c.close(CLOSE_CODES.forbidden, "no real-time capability enabled for this app");
       return;
     }
-    // From here to the replay everything is synchronous, so no event can slip between welcome and replay.
+    const s = this.d.fanout.streamFor(ctx.app.id, ctx.identity);
+    let replay: ResumeResult = null;
+    try {
+      if (s.opening) await s.opening;
+      if (hello.resume) {
+        const r = this.d.fanout.resume(s, hello.resume.epoch, hello.resume.seq);
+        replay = r instanceof Promise ? await r : r;
+      }
+    } catch (err) {
+      this.d.log.warn({ err }, "ws: user stream unavailable");
+      if (c.closed) return;
+      c.send({ type: "error", error: wireError(new ApiError("unavailable", "event stream unavailable, retry")) });
+      c.close(CLOSE_CODES.goingAway, "event stream unavailable");
+      return;
+    }
+    if (c.closed || s.dead) {
+      if (!c.closed) c.close(CLOSE_CODES.goingAway, "event stream reset: reconnect");
+      return;
+    }
+    // From here to attaching the socket everything is synchronous, so no event can slip between welcome and replay.
     c.ctx = ctx;
     c.deviceId = hello.device_id ?? ctx.deviceId;
     c.state = "open";
     this.armExpiry(c);
-    const s = this.d.fanout.streamFor(ctx.app.id, ctx.identity);
     c.stream = s;
-    const resumed = hello.resume ? s.canResume(hello.resume.epoch, hello.resume.seq) : false;
+    const resumed = replay !== null && hello.resume !== undefined;
+    c.after = resumed && hello.resume ? hello.resume.seq : s.seq;
     const welcome: WelcomeFrame = {
       type: "welcome",
       epoch: s.epoch,
-      seq: resumed && hello.resume ? hello.resume.seq : s.seq,
+      seq: c.after,
       resumed,
       heartbeat_s: this.d.config.heartbeatS,
       max_frame_bytes: this.d.config.maxFrameBytes,
       session: this.sessionOf(c, ctx),
     };
     c.send(welcome);
-    if (resumed && hello.resume) this.d.metrics?.deliveries.inc(s.replay(c, hello.resume.seq));
-    else if (hello.resume) c.send({ type: "resync_required", reason: s.epoch === hello.resume.epoch ? "gap too large" : "epoch changed" });
+    if (resumed && replay) this.d.metrics?.deliveries.inc(UserStream.replay(c, replay.entries));
+    else if (hello.resume) {
+      c.send({ type: "resync_required", reason: s.epoch === hello.resume.epoch ? "gap too large" : "epoch changed" });
+      c.after = s.seq;
+    }
     if (hello.resume) this.d.metrics?.resumes.inc({ result: resumed ? "resumed" : "resync" });
     this.d.metrics?.connections.inc();
     // One identity holds at most maxSocketsPerIdentity sockets here: the newest stays, the oldest go (4409).

@@ -1,8 +1,13 @@
+import type { EventCodec, StreamEntry, UserStreams } from "../bus/streams.js";
+
 /**
  * One event serialised once per publish: the frame is `head + seq + tail`, so each recipient's `seq`
- * is spliced in without serialising `data` again. Resume buffers keep references to this one object.
+ * is spliced in without serialising `data` again. Stream histories keep references to this one object.
  */
 export interface PreparedEvent {
+  readonly type: string;
+  /** The event data, already serialised (JSON). */
+  readonly data: string;
   /** UTF-8 of `{"type":…,"seq":` */
   readonly head: Buffer;
   /** UTF-8 of `,"data":…}` */
@@ -11,10 +16,28 @@ export interface PreparedEvent {
   frames?: Map<number, Buffer> | undefined;
 }
 
+/** The user-stream port as the gateway uses it: events are prepared frames. */
+export type EventStreams = UserStreams<PreparedEvent>;
+
 /** Builds the shared parts of `{"type":…,"seq":N,"data":…}` from the already-serialised data (encoded to UTF-8 once). */
 export function prepareEvent(type: string, dataJson: string): PreparedEvent {
-  return { head: Buffer.from(`{"type":${JSON.stringify(type)},"seq":`), tail: Buffer.from(`,"data":${dataJson}}`) };
+  return {
+    type,
+    data: dataJson,
+    head: Buffer.from(`{"type":${JSON.stringify(type)},"seq":`),
+    tail: Buffer.from(`,"data":${dataJson}}`),
+  };
 }
+
+/** Stored form of an event (Redis): `<type>\n<data JSON>`. */
+export const EVENT_CODEC: EventCodec<PreparedEvent> = {
+  encode: (ev) => `${ev.type}\n${ev.data}`,
+  decode: (text) => {
+    const nl = text.indexOf("\n");
+    if (nl < 0) throw new Error("malformed stored event");
+    return prepareEvent(text.slice(0, nl), text.slice(nl + 1));
+  },
+};
 
 /** The frame (UTF-8 JSON text) of a prepared event at a given seq: two copies, no re-encoding. */
 export function frameOf(ev: PreparedEvent, seq: number): Buffer {
@@ -26,66 +49,143 @@ export function frameOf(ev: PreparedEvent, seq: number): Buffer {
   return out;
 }
 
-interface Buffered {
-  seq: number;
-  ev: PreparedEvent;
-}
-
 /** Something that can receive a frame (a socket of this user). */
 export interface StreamSink {
   /** Sends one text frame (UTF-8 JSON). */
   sendFrame(frame: Buffer): void;
+  /** The sink has been sent (or had replayed) every event up to this seq: live events at or below it are skipped. */
+  after: number;
+  /** The stream lost its history under the sink (Redis lost it): the sink must reconnect and resync. */
+  streamReset(): void;
 }
 
 /**
- * A user's event stream on this node: all devices of one identity share it. `seq` rises by one per
- * event within `epoch`; the last `maxEvents` events are kept so a reconnecting device can resume.
+ * A user's stream as held on this node: all devices of one identity share it. Its history lives in the
+ * user-stream port; here it keeps the epoch, the last `seq` delivered to its sockets, and puts events
+ * in order: a repeated seq is dropped, a gap is filled from the port before later events go out.
  */
 export class UserStream {
+  epoch = "";
+  /** The last seq delivered to this node's sockets. */
   seq = 0;
-  private readonly buf: Buffered[] = [];
   readonly sinks = new Set<StreamSink>();
   /** Identities this user watches for `presence.changed` (kept with the stream, so it survives a resume). */
   readonly watching = new Set<string>();
   /** When the last socket left (ms), or null while connected. */
-  idleSince: number | null = null;
+  idleSince: number | null;
+  /** Resolves once the head is known (undefined when it already is). */
+  opening: Promise<void> | undefined;
+  /** The stream was reset or released here: it delivers nothing more. */
+  dead = false;
+  /** Events that came before the head was known, or after a gap, by seq. */
+  private readonly early = new Map<number, PreparedEvent>();
+  private filling = false;
 
   constructor(
     readonly appId: string,
     readonly identity: string,
-    readonly epoch: string,
-    private readonly maxEvents: number,
-  ) {}
+    private readonly port: EventStreams,
+    private readonly onReset: (s: UserStream) => void,
+    now: number,
+  ) {
+    this.idleSince = now;
+  }
 
-  /** Appends an event and sends it to every connected device; returns how many sockets it went to. */
-  publish(ev: PreparedEvent): number {
-    const seq = ++this.seq;
-    this.buf.push({ seq, ev });
-    if (this.buf.length > this.maxEvents) this.buf.shift();
+  /** The head is known: from here on events after `seq` go out. */
+  opened(epoch: string, seq: number): void {
+    this.epoch = epoch;
+    this.seq = seq;
+    this.opening = undefined;
+    if (this.early.size > 0) this.drain();
+  }
+
+  /** An event the port brought; answers how many sockets it went to now. */
+  ingest(epoch: string, seq: number, ev: PreparedEvent): number {
+    if (this.dead) return 0;
+    if (this.opening) {
+      this.early.set(seq, ev);
+      return 0;
+    }
+    if (epoch !== this.epoch) {
+      this.reset();
+      return 0;
+    }
+    if (seq <= this.seq) return 0;
+    if (seq !== this.seq + 1 || this.filling) {
+      this.early.set(seq, ev);
+      this.fill();
+      return 0;
+    }
+    return this.deliver(seq, ev);
+  }
+
+  private deliver(seq: number, ev: PreparedEvent): number {
+    this.seq = seq;
     if (this.sinks.size === 0) return 0;
     let frame = ev.frames?.get(seq);
     if (!frame) {
       frame = frameOf(ev, seq);
       ev.frames?.set(seq, frame);
     }
-    for (const s of this.sinks) s.sendFrame(frame);
-    return this.sinks.size;
-  }
-
-  /** Whether events after `seq` of `epoch` are all still buffered. */
-  canResume(epoch: string, seq: number): boolean {
-    if (epoch !== this.epoch || seq > this.seq) return false;
-    if (seq === this.seq) return true;
-    const first = this.buf[0];
-    return first !== undefined && first.seq <= seq + 1;
-  }
-
-  /** Sends every buffered event after `seq` to one sink, in order. */
-  replay(sink: StreamSink, after: number): number {
     let n = 0;
-    for (const b of this.buf) {
-      if (b.seq > after) {
-        sink.sendFrame(frameOf(b.ev, b.seq));
+    for (const s of this.sinks) {
+      if (seq > s.after) {
+        s.after = seq;
+        s.sendFrame(frame);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Delivers the held-back events that are next in order; asks the port for a gap that remains. */
+  private drain(): void {
+    for (const k of [...this.early.keys()]) if (k <= this.seq) this.early.delete(k);
+    for (let ev = this.early.get(this.seq + 1); ev; ev = this.early.get(this.seq + 1)) {
+      this.early.delete(this.seq + 1);
+      this.deliver(this.seq + 1, ev);
+    }
+    if (this.early.size > 0) this.fill();
+  }
+
+  /** Reads what this node missed (a message lost on the way, or a reconnect to Redis) from the port. */
+  fill(): void {
+    if (this.filling || this.dead || this.opening) return;
+    this.filling = true;
+    this.port.since(this.appId, this.identity, this.epoch, this.seq).then(
+      (entries) => {
+        this.filling = false;
+        if (this.dead) return;
+        if (entries === null) return this.reset();
+        for (const e of entries) if (e.seq === this.seq + 1) this.deliver(e.seq, e.ev);
+        this.drain();
+      },
+      () => {
+        // The port is unreachable: try again shortly (events stay held back, nothing goes out of order).
+        setTimeout(() => {
+          this.filling = false;
+          this.fill();
+        }, 500).unref();
+      },
+    );
+  }
+
+  /** The history is gone (Redis lost it): every socket must reconnect and resync; the stream is forgotten here. */
+  reset(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.early.clear();
+    for (const s of [...this.sinks]) s.streamReset();
+    this.onReset(this);
+  }
+
+  /** Sends `entries` (a replay) to one sink, in order, past its `after`. */
+  static replay(sink: StreamSink, entries: readonly StreamEntry<PreparedEvent>[]): number {
+    let n = 0;
+    for (const e of entries) {
+      if (e.seq > sink.after) {
+        sink.after = e.seq;
+        sink.sendFrame(frameOf(e.ev, e.seq));
         n++;
       }
     }

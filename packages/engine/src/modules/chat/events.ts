@@ -2,9 +2,16 @@ import type { Conversation, ConversationEvent, WsEventMap, WsEventType } from "@
 import type { EventSink } from "../../core/events.js";
 import type { ConversationRow } from "./queries.js";
 
-/** Publishes an event to some users of an app; nobody to tell publishes nothing (no bus traffic). */
-export function notify<K extends WsEventType>(events: EventSink, appId: string, to: readonly string[], type: K, data: WsEventMap[K]): void {
-  if (to.length > 0) events.toUsers(appId, to, type, data);
+/** Publishes an event to some users of an app; nobody to tell publishes nothing (no bus traffic). `once`: see EventSink.toUsers. */
+export function notify<K extends WsEventType>(
+  events: EventSink,
+  appId: string,
+  to: readonly string[],
+  type: K,
+  data: WsEventMap[K],
+  once?: string,
+): void | Promise<void> {
+  if (to.length > 0) return events.toUsers(appId, to, type, data, once);
 }
 
 /** `conversation.updated` data from a stored conversation. */

@@ -17,6 +17,7 @@ import type { Database } from "../../store/schema.js";
 import { type Caller, type Db, ROLE_RANK } from "./access.js";
 import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";
+import { type OrderSlot, SeqOrder } from "./order.js";
 import { historyWindow } from "./paging.js";
 import { lastMessages, type MessageRow, memberIdentities, messagesToWire, toMessage } from "./queries.js";
 
@@ -52,7 +53,7 @@ export class MessagesService {
     if (attempt === 0 && this.d.beforeSend && (await this.d.beforeSend.has(caller.app.id))) {
       // A resend of a stored client_msg_id answers with that message and does not ask the hook again.
       const again = await this.findByClientId(id, caller, req.client_msg_id);
-      if (again) return { message: (await messagesToWire(this.db, [again]))[0] as Message, created: false };
+      if (again) return this.resent(caller, id, again);
       req = await this.d.beforeSend.check(
         { appId: caller.app.id, conversationId: id, conversationKind: conv.kind, sender: caller.identity },
         req,
@@ -76,8 +77,9 @@ export class MessagesService {
         )
       : [];
     let row: MessageRow;
+    let slot: OrderSlot | undefined;
     try {
-      row = await this.db.transaction().execute(async (trx) => {
+      const sent = await this.db.transaction().execute(async (trx) => {
         const now = this.d.clock.now();
         // Allocating the seq takes the row lock (PostgreSQL) and re-checks, under it, that the
         // conversation is still open and the caller still a member.
@@ -99,6 +101,9 @@ export class MessagesService {
           .returning("last_seq")
           .executeTakeFirst();
         if (!allocated) throw new ConversationChanged();
+        // Under the row lock: this node's slots of the conversation are taken in seq order, so
+        // `message.new` goes out in seq order however the commits resolve (see SeqOrder).
+        slot = this.order.claim(id);
         const seq = Number(allocated.last_seq);
         const r: MessageRow = {
           id: newId("msg", now),
@@ -155,22 +160,59 @@ export class MessagesService {
           appId: caller.app.id,
           data: { message: toMessage(r, undefined), conversation_kind: conv.kind, conversation_name: conv.name },
         });
-        return r;
+        // The members as of this seq, read under the conversation lock: no await between commit and publish.
+        return { r, members: await memberIdentities(trx, id) };
       });
+      // Announced after every earlier send of the conversation on this node; acknowledged only once it
+      // is in the members' streams (a failure: the client retries, see `resent`).
+      const claimed = slot as OrderSlot;
+      slot = undefined;
+      await this.order.ready(claimed, () =>
+        notify(
+          this.d.events,
+          caller.app.id,
+          sent.members,
+          CHAT_EVENTS.messageNew,
+          toMessage(sent.r, undefined),
+          `message.new:${sent.r.id}`,
+        ),
+      );
+      row = sent.r;
       this.d.outbox?.wake();
     } catch (err) {
+      if (slot) this.order.drop(slot);
       // Closed, or the caller removed, between the check and the lock: answer as a new request would.
       if (err instanceof ConversationChanged && attempt < 2) return this.send(caller, id, req, attempt + 1);
-      if (err instanceof AlreadySent) return { message: (await messagesToWire(this.db, [err.row]))[0] as Message, created: false };
+      if (err instanceof AlreadySent) return this.resent(caller, id, err.row);
       // A concurrent first send with the same id won the unique index: answer with its message.
       const winner = isUniqueViolation(err) ? await this.findByClientId(id, caller, req.client_msg_id) : undefined;
-      if (winner) return { message: (await messagesToWire(this.db, [winner]))[0] as Message, created: false };
+      if (winner) return this.resent(caller, id, winner);
       throw err;
     }
-    const message = toMessage(row, undefined);
-    notify(this.d.events, caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.messageNew, message);
-    return { message, created: true };
+    return { message: toMessage(row, undefined), created: true };
   }
+
+  /**
+   * A retry of a stored send: answers with the stored message and announces it again under the same
+   * `once` id, so members whose streams already have it get nothing more, and members who never got it
+   * (the node that stored it died before publishing) get it now.
+   */
+  private async resent(caller: Caller, id: string, row: MessageRow): Promise<{ message: Message; created: false }> {
+    const message = (await messagesToWire(this.db, [row]))[0] as Message;
+    if (row.deleted_at === null)
+      await notify(
+        this.d.events,
+        caller.app.id,
+        await memberIdentities(this.db, id),
+        CHAT_EVENTS.messageNew,
+        toMessage(row, undefined),
+        `message.new:${row.id}`,
+      );
+    return { message, created: false };
+  }
+
+  /** The order in which this node announces each conversation's new messages. */
+  private readonly order = new SeqOrder();
 
   /** A send to a closed conversation: a retry of a message stored before the close still gets it. */
   private async sendToClosed(caller: Caller, id: string, req: SendMessageRequest): Promise<{ message: Message; created: boolean }> {

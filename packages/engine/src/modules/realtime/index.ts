@@ -26,7 +26,7 @@ declare module "../module.js" {
 export const realtimeModule = defineModule({
   name: "realtime",
   needs: ["apps", "auth"],
-  create: ({ bus, hooks, clock, log, metrics, apps, auth }) => {
+  create: ({ bus, streams, hooks, clock, log, metrics, apps, auth }) => {
     const config = loadGatewayConfig();
     const gateway = new Gateway({
       config,
@@ -35,6 +35,7 @@ export const realtimeModule = defineModule({
       chargeRequest: (ctx) => auth.chargeRequest(ctx.app.id, ctx.identity),
       hooks,
       bus,
+      streams,
       clock,
       log,
       metrics: createGatewayMetrics(metrics),
