@@ -16,6 +16,7 @@ export type * from "./auth.js";
 export type * from "./calls.js";
 export type * from "./chat.js";
 export type * from "./chat-search.js";
+export type * from "./chat-threads.js";
 export type * from "./common.js";
 export type * from "./console.js";
 export * from "./constants/index.js";

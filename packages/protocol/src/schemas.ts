@@ -8,6 +8,7 @@ export * from "./auth.js";
 export * from "./calls.js";
 export * from "./chat.js";
 export * from "./chat-search.js";
+export * from "./chat-threads.js";
 export * from "./common.js";
 export * from "./console.js";
 export * from "./events/index.js";

@@ -182,6 +182,40 @@ describe("chat SDK against a real engine", () => {
     expect(new Uint8Array(await dl.arrayBuffer())).toEqual(bytes);
   });
 
+  it("threads and mentions: replies stay out of the window, the parent shows the summary, unread per thread", async () => {
+    const alice = await session("thr-alice");
+    const bob = await session("thr-bob");
+    const ref = await alice.createConversation("group", { name: "threads", members: ["thr-bob"] });
+    const bobRef = bob.conversation(ref.id);
+    const bobWin = bobRef.subscribeMessages(() => {});
+    await until(bobWin.messages, () => true);
+    const parent = await ref.send("plan for friday? @thr-bob");
+    expect(parent.mentions).toEqual(["thr-bob"]);
+    await until(bobWin.messages, (m) => m.some((x) => x.id === parent.id));
+    const updates: number[] = [];
+    const off = bob.onThreadUpdated((u) => updates.push(u.replyCount));
+    const reply = await bobRef.reply(parent.id, "ship it");
+    expect(reply.threadId).toBe(parent.id);
+    await ref.send("main goes on");
+    // The reply is not in the main window, the parent shows one reply, and nothing was refetched as a gap.
+    const win = await until(bobWin.messages, (m) => m.some((x) => x.text === "main goes on") && m[0]?.thread?.replyCount === 1);
+    expect(win.map((m) => m.text)).toEqual(["plan for friday? @thr-bob", "main goes on"]);
+    expect(win[0]?.thread?.participants).toEqual(["thr-alice", "thr-bob"]);
+    expect(updates).toContain(1);
+    off();
+    const replies = await ref.threadHistory(parent.id);
+    expect(replies.messages.map((m) => m.text)).toEqual(["ship it"]);
+    const mine = await alice.threads();
+    expect(mine.threads.map((t) => [t.parent.id, t.unreadCount])).toEqual([[parent.id, 1]]);
+    expect(await ref.markThreadRead(parent.id, replies.lastSeq)).toEqual({ lastReadSeq: replies.lastSeq, unreadCount: 0 });
+    expect((await alice.threads()).totalUnread).toBe(0);
+    // Bob's mention count, until he reads.
+    expect((await bobRef.get()).mentionCount).toBe(1);
+    await bobRef.markRead();
+    expect((await bobRef.get()).mentionCount).toBe(0);
+    bobWin.unsubscribe();
+  });
+
   it("subscribeConversations pages further back with loadMore", async () => {
     const me = await session("page-me");
     for (const peer of ["page-a", "page-b", "page-c"]) {

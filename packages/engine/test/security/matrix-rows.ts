@@ -545,6 +545,20 @@ export const REST_ROWS: Record<string, RestRow> = {
     nonMember: "not_found",
     otherApp: "not_found",
   },
+  "GET /api/v1/conversations/{id}/threads/{message_id}/messages": {
+    cap: "chat",
+    req: (w) => ({ path: conv(w, `/threads/${w.ids.message}/messages`) }),
+    nonMember: "not_found",
+    otherApp: "not_found",
+  },
+  "POST /api/v1/conversations/{id}/threads/{message_id}/read": {
+    cap: "chat",
+    req: (w) => ({ path: conv(w, `/threads/${w.ids.message}/read`), body: { seq: 1 } }),
+    nonMember: "not_found",
+    otherApp: "not_found",
+  },
+  // Each caller's own threads.
+  "GET /api/v1/threads": { cap: "chat", req: () => ({ path: "/api/v1/threads" }) },
   "GET /api/v1/unread": { cap: "chat", req: () => ({ path: "/api/v1/unread" }) },
   // Across the caller's own conversations; one named conversation is checked in test/chat-search.test.ts.
   "GET /api/v1/search/messages": { cap: "chat", req: () => ({ path: "/api/v1/search/messages?q=hello" }) },

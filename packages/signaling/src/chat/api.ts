@@ -6,10 +6,12 @@ import type {
   Friend,
   HistoryResponse,
   MarkReadResponse,
+  MarkThreadReadResponse,
   Member,
   MemberPage,
   Message,
   SearchMessagesResponse,
+  ThreadList,
   UnreadResponse,
   UploadInfo,
   UploadKind,
@@ -25,6 +27,7 @@ import {
   messageFromWire,
   sendToWire,
   settingsFromWire,
+  threadFromWire,
   type UTDChatSettings,
   type UTDConversation,
   type UTDCustom,
@@ -35,6 +38,7 @@ import {
   type UTDMember,
   type UTDMessage,
   type UTDSendParams,
+  type UTDThread,
 } from "../wire/chat.js";
 
 const enc = encodeURIComponent;
@@ -84,6 +88,15 @@ export function highlightParts(hit: UTDSearchHit): { text: string; match: boolea
   }
   if (at < text.length) out.push({ text: text.slice(at), match: false });
   return out;
+}
+
+/** A page of the user's threads, most recent reply first. */
+export interface UTDThreadPage {
+  threads: UTDThread[];
+  /** Pass as `before` for the next (older) page; null at the end. */
+  nextBefore: string | null;
+  /** Unread replies over all the user's threads. */
+  totalUnread: number;
 }
 
 /** A page of conversations, most recently active first. */
@@ -226,6 +239,35 @@ export class ChatApi {
   async markRead(id: string, seq: number): Promise<{ lastReadSeq: number; unreadCount: number; totalUnread: number }> {
     const r = await this.api.request<MarkReadResponse>("POST", `/api/v1/conversations/${enc(id)}/read`, { seq });
     return { lastReadSeq: r.last_read_seq, unreadCount: r.unread_count, totalUnread: r.total_unread };
+  }
+
+  /** The threads the user takes part in (`GET /api/v1/threads`), most recent reply first. */
+  async threads(q: { limit?: number; before?: string; conversationId?: string } = {}): Promise<UTDThreadPage> {
+    const s = new URLSearchParams();
+    if (q.limit !== undefined) s.set("limit", String(q.limit));
+    if (q.before !== undefined) s.set("before", q.before);
+    if (q.conversationId !== undefined) s.set("conversation_id", q.conversationId);
+    const qs = s.toString();
+    const r = await this.api.request<ThreadList>("GET", `/api/v1/threads${qs ? `?${qs}` : ""}`);
+    return { threads: r.threads.map(threadFromWire), nextBefore: r.next_before, totalUnread: r.total_unread };
+  }
+
+  /** A page of a thread's replies, oldest first. */
+  async threadHistory(id: string, parentId: string, q: UTDHistoryQuery = {}): Promise<UTDHistoryPage> {
+    return historyFromWire(
+      await this.api.request<HistoryResponse>(
+        "GET",
+        `/api/v1/conversations/${enc(id)}/threads/${enc(parentId)}/messages${historyQuery({ ...q, includeThreads: false })}`,
+      ),
+    );
+  }
+
+  /** Marks a thread read up to `seq`; resolves to the thread's read position and unread count. */
+  async markThreadRead(id: string, parentId: string, seq: number): Promise<{ lastReadSeq: number; unreadCount: number }> {
+    const r = await this.api.request<MarkThreadReadResponse>("POST", `/api/v1/conversations/${enc(id)}/threads/${enc(parentId)}/read`, {
+      seq,
+    });
+    return { lastReadSeq: r.last_read_seq, unreadCount: r.unread_count };
   }
 
   /** Full-text search over the messages the caller may read (`GET /api/v1/search/messages`). */

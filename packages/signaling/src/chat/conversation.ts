@@ -1,6 +1,15 @@
 import { UTDStreamException } from "@utd-stream/protocol";
 import { type ReadableStore, Store } from "../store.js";
-import type { UTDConversation, UTDCustom, UTDMember, UTDMessage, UTDSendParams } from "../wire/chat.js";
+import type {
+  UTDConversation,
+  UTDCustom,
+  UTDHistoryPage,
+  UTDHistoryQuery,
+  UTDMember,
+  UTDMessage,
+  UTDSendParams,
+  UTDThreadUpdate,
+} from "../wire/chat.js";
 import type { ChatApi } from "./api.js";
 
 /** What a conversation reference needs from its session. */
@@ -55,8 +64,11 @@ class MessageWindow implements MessageSubscription {
     this.store.set([...this.confirmed, ...this.pending]);
   }
 
+  /** The highest seq seen in sequence, counting thread replies (which the main timeline skips). */
+  private skippedTo = 0;
+
   private lastSeq(): number {
-    return this.confirmed.at(-1)?.seq ?? 0;
+    return Math.max(this.confirmed.at(-1)?.seq ?? 0, this.skippedTo);
   }
 
   async load(limit: number): Promise<void> {
@@ -82,6 +94,13 @@ class MessageWindow implements MessageSubscription {
   /** A new message from the stream: appended in order; a gap in seq is filled from history first. */
   onNew(m: UTDMessage): void {
     if (this.confirmed.some((x) => x.id === m.id)) return;
+    if (m.threadId !== null) {
+      // A thread reply: not in the main timeline, but its seq is no gap in it.
+      if (m.seq !== null && m.seq === this.lastSeq() + 1) this.skippedTo = m.seq;
+      this.pending = this.pending.filter((p) => !(p.clientMsgId === m.clientMsgId && m.sender === this.ref.host.me));
+      this.publish();
+      return;
+    }
     if (m.seq !== null && m.seq > this.lastSeq() + 1 && this.confirmed.length > 0) {
       void this.catchUp();
       return;
@@ -109,6 +128,16 @@ class MessageWindow implements MessageSubscription {
     this.publish();
   }
 
+  /** A thread's summary changed: the parent in the window shows it. */
+  onThread(u: UTDThreadUpdate): void {
+    const i = this.confirmed.findIndex((x) => x.id === u.threadId);
+    const cur = this.confirmed[i];
+    if (!cur) return;
+    const { conversationId: _c, threadId: _t, ...summary } = u;
+    this.confirmed[i] = { ...cur, thread: summary };
+    this.publish();
+  }
+
   /** Fetches everything after the last seq in the window (after a gap or a resync). */
   catchUp(): Promise<void> {
     this.catchingUp ??= (async () => {
@@ -133,6 +162,7 @@ class MessageWindow implements MessageSubscription {
   }
 
   addPending(m: UTDMessage): void {
+    if (m.threadId !== null) return;
     // A retry of a failed send (same client id) replaces the failed copy instead of showing twice.
     this.pending = [...this.pending.filter((p) => p.clientMsgId !== m.clientMsgId), m];
     this.publish();
@@ -141,7 +171,7 @@ class MessageWindow implements MessageSubscription {
   settlePending(clientMsgId: string, stored: UTDMessage | undefined): void {
     if (stored) {
       this.pending = this.pending.filter((p) => p.clientMsgId !== clientMsgId);
-      if (!this.confirmed.some((x) => x.id === stored.id)) {
+      if (stored.threadId === null && !this.confirmed.some((x) => x.id === stored.id)) {
         if (stored.seq !== null && stored.seq === this.lastSeq() + 1) this.confirmed.push(stored);
         else void this.catchUp();
       }
@@ -207,6 +237,10 @@ class ConversationWatch implements ConversationSubscription {
     const c = this.store.value;
     if (!c || (m.seq !== null && m.seq <= c.lastSeq)) return;
     const mine = m.sender === me;
+    if (m.threadId !== null) {
+      this.store.set({ ...c, lastSeq: Math.max(c.lastSeq, m.seq ?? 0) });
+      return;
+    }
     this.store.set({
       ...c,
       lastMessage: m,
@@ -336,6 +370,9 @@ export class ConversationRef {
       custom: p.custom ?? null,
       attachments: [],
       replyTo: p.replyTo ?? null,
+      threadId: p.threadId ?? null,
+      thread: null,
+      mentions: [],
       clientMsgId,
       reactions: {},
       createdAt: new Date(),
@@ -448,6 +485,27 @@ export class ConversationRef {
     const cur = this.receiptStore.value;
     if ((cur[identity] ?? -1) >= lastReadSeq) return;
     this.receiptStore.set({ ...cur, [identity]: lastReadSeq });
+  }
+
+  /** @internal A thread of this conversation changed (`thread.updated`). */
+  onThread(u: UTDThreadUpdate): void {
+    for (const w of this.windows) w.onThread(u);
+  }
+
+  /** A page of a thread's replies, oldest first (newest page when neither `before` nor `after` is given). */
+  threadHistory(parentId: string, q: UTDHistoryQuery = {}): Promise<UTDHistoryPage> {
+    return this.host.chat.threadHistory(this.id, parentId, q);
+  }
+
+  /** Replies in the thread of `parentId` (a main-timeline message of this conversation). */
+  reply(parentId: string, content: string | UTDSendParams): Promise<UTDMessage> {
+    const p = typeof content === "string" ? { text: content } : content;
+    return this.send({ ...p, threadId: parentId });
+  }
+
+  /** Marks a thread read up to `seq`. */
+  markThreadRead(parentId: string, seq: number): Promise<{ lastReadSeq: number; unreadCount: number }> {
+    return this.host.chat.markThreadRead(this.id, parentId, seq);
   }
 
   /** @internal This user's read position moved (on any device). */

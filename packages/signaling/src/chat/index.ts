@@ -6,6 +6,7 @@ export {
   type UTDSearchHit,
   type UTDSearchOptions,
   type UTDSearchPage,
+  type UTDThreadPage,
   type UTDUnread,
 } from "./api.js";
 export { ConversationRef, type ConversationSubscription, type MessageSubscription } from "./conversation.js";

@@ -6,13 +6,15 @@ import { type ReadableStore, Store } from "../store.js";
 import { UsersApi } from "../users/api.js";
 import {
   messageFromWire,
+  threadUpdateFromWire,
   type UTDConversation,
   type UTDCustom,
   type UTDFileMetadata,
   type UTDFriend,
   type UTDMessage,
+  type UTDThreadUpdate,
 } from "../wire/chat.js";
-import { ChatApi, type UTDConversationPage, type UTDSearchOptions, type UTDSearchPage, type UTDUnread } from "./api.js";
+import { ChatApi, type UTDConversationPage, type UTDSearchOptions, type UTDSearchPage, type UTDThreadPage, type UTDUnread } from "./api.js";
 import { ConversationRef, type RefHost } from "./conversation.js";
 import { type UserRef, userRef } from "./user.js";
 
@@ -73,6 +75,7 @@ export class ChatSession {
   private readonly client: UTDSignalClient;
   private readonly refs = new Map<string, ConversationRef>();
   private readonly errors = new Emitter<{ error: UTDStreamException }>();
+  private readonly threadEvents = new Emitter<{ thread: UTDThreadUpdate; reply: UTDMessage }>();
   private readonly unreadStore = new Store<UTDUnread>({ total: 0, conversations: {} });
   private readonly perConversation = new Map<string, Store<number>>();
   private readonly lists = new Set<ConversationList>();
@@ -156,6 +159,21 @@ export class ChatSession {
    */
   searchMessages(q: string, opts: UTDSearchOptions = {}): Promise<UTDSearchPage> {
     return this.chat.searchMessages(q, opts);
+  }
+
+  /** The threads this user takes part in, most recent reply first, with unread counts (`before` pages back). */
+  threads(opts: { limit?: number; before?: string; conversationId?: string } = {}): Promise<UTDThreadPage> {
+    return this.chat.threads(opts);
+  }
+
+  /** Calls `handler` with each thread's new summary (`thread.updated`); returns the unsubscribe function. */
+  onThreadUpdated(handler: (u: UTDThreadUpdate) => void): () => void {
+    return this.threadEvents.on("thread", handler);
+  }
+
+  /** Calls `handler` with each new thread reply in the user's conversations; returns the unsubscribe function. */
+  onThreadReply(handler: (m: UTDMessage) => void): () => void {
+    return this.threadEvents.on("reply", handler);
   }
 
   /** A reference to a conversation (the same object for the same id). */
@@ -366,6 +384,11 @@ export class ChatSession {
       case CHAT_EVENTS.messageNew: {
         const m = messageFromWire(ev.data);
         this.refs.get(m.conversationId)?.onNew(m);
+        if (m.threadId !== null) {
+          // Thread replies count in their thread (`threads()`), not in the conversation list or its unread count.
+          this.threadEvents.emit("reply", m);
+          return;
+        }
         for (const l of this.lists) l.onMessage(m);
         const u = this.unreadStore.value;
         const cur = u.conversations[m.conversationId] ?? 0;
@@ -384,6 +407,12 @@ export class ChatSession {
         this.refs.get(m.conversationId)?.onChanged(m);
         for (const l of this.lists) l.onChanged(m);
         if (m.deleted) void this.refreshUnread();
+        return;
+      }
+      case CHAT_EVENTS.threadUpdated: {
+        const u = threadUpdateFromWire(ev.data);
+        this.refs.get(u.conversationId)?.onThread(u);
+        this.threadEvents.emit("thread", u);
         return;
       }
       case CHAT_EVENTS.reactionAdded:

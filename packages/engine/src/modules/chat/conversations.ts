@@ -162,7 +162,7 @@ export class ConversationsService {
     const list = await conversationsToWire(this.db, caller.app.id, caller.identity, this.d.access.cutoff(caller.app), page);
     return {
       // Non-members see the room, not its messages.
-      conversations: list.map((c) => (c.role === null ? { ...c, last_message: null, unread_count: 0 } : c)),
+      conversations: list.map((c) => (c.role === null ? { ...c, last_message: null, unread_count: 0, mention_count: 0 } : c)),
       next_before: next,
     };
   }

@@ -1,5 +1,6 @@
 import { MessageReadFrameSchema, MessageSendFrameSchema } from "@utd-stream/protocol/schemas";
 import { defineModule, wsVerb } from "../module.js";
+import { chatDepthMigrations } from "./depth-migrations.js";
 import { type ChatTables, chatMigrations } from "./migrations.js";
 import { ChatRetention } from "./retention.js";
 import { registerChatAdminRoutes, registerChatRoutes } from "./routes.js";
@@ -25,7 +26,7 @@ declare module "../module.js" {
 export const chatModule = defineModule({
   name: "chat",
   needs: ["realtime", "apps", "uploads", "webhooks"],
-  migrations: (dialect) => ({ ...chatMigrations(dialect), ...chatSearchMigrations(dialect) }),
+  migrations: (dialect) => ({ ...chatMigrations(dialect), ...chatSearchMigrations(dialect), ...chatDepthMigrations(dialect) }),
   create: ({ store, clock, config, log, outbox, realtime, apps, uploads, webhooks }) => {
     const chat = new ChatService({ store, clock, events: realtime.events, attachments: uploads, outbox, beforeSend: webhooks.beforeSend });
     const retention = new ChatRetention({ chat, uploads, apps, sweepS: config.chatRetentionSweepS, log });

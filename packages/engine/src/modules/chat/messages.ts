@@ -17,8 +17,10 @@ import type { Database } from "../../store/schema.js";
 import { type Caller, type Db, ROLE_RANK } from "./access.js";
 import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";
+import { resolveMentions } from "./mentions.js";
 import { historyWindow } from "./paging.js";
 import { lastMessages, type MessageRow, memberIdentities, messagesToWire, toMessage } from "./queries.js";
+import { ThreadsService } from "./threads.js";
 
 /** Aborts a send transaction when the same client_msg_id already stored a message (rolls back the seq). */
 class AlreadySent extends Error {
@@ -36,8 +38,10 @@ class ConversationChanged extends Error {}
  */
 export class MessagesService {
   private readonly db: Kysely<Database>;
+  private readonly threads: ThreadsService;
   constructor(private readonly d: ChatParts) {
     this.db = d.store.db;
+    this.threads = new ThreadsService(d);
   }
 
   /**
@@ -68,6 +72,9 @@ export class MessagesService {
         .executeTakeFirst();
       if (!parent) throw ApiError.invalid("reply_to is not a message of this conversation");
     }
+    // Threads and mentions: the parent must be a live main-timeline message; `@identity` of members only.
+    const parent = req.thread_id ? await this.threads.parentFor(caller, id, req.thread_id) : undefined;
+    const mentions = await resolveMentions(this.db, id, req.text);
     const attachments = req.attachments?.length
       ? await this.d.attachments.resolve(
           caller.app,
@@ -111,6 +118,8 @@ export class MessagesService {
           custom: req.custom ? JSON.stringify(req.custom) : null,
           attachments: JSON.stringify(attachments),
           reply_to: req.reply_to ?? null,
+          thread_id: parent?.id ?? null,
+          mentions: mentions.length > 0 ? JSON.stringify(mentions) : null,
           client_msg_id: req.client_msg_id,
           created_at: now,
           edited_at: null,
@@ -142,14 +151,32 @@ export class MessagesService {
             )
             .execute();
         }
-        // Sending implies having read everything before it.
-        await trx
-          .updateTable("conversation_members")
-          .set({ last_read_seq: seq })
-          .where("conversation_id", "=", id)
-          .where("identity", "=", caller.identity)
-          .where("last_read_seq", "<", seq)
-          .execute();
+        if (parent) await ThreadsService.recordReply(trx, r, parent);
+        if (mentions.length > 0) {
+          await trx
+            .insertInto("message_mentions")
+            .values(
+              mentions.map((identity) => ({
+                message_id: r.id,
+                conversation_id: id,
+                app_id: caller.app.id,
+                identity,
+                seq,
+                created_at: now,
+              })),
+            )
+            .execute();
+        }
+        // Sending implies having read everything before it (a thread reply: the thread only, recorded above).
+        if (!parent) {
+          await trx
+            .updateTable("conversation_members")
+            .set({ last_read_seq: seq })
+            .where("conversation_id", "=", id)
+            .where("identity", "=", caller.identity)
+            .where("last_read_seq", "<", seq)
+            .execute();
+        }
         await this.d.outbox?.write(trx, {
           type: "message.new",
           appId: caller.app.id,
@@ -169,6 +196,7 @@ export class MessagesService {
     }
     const message = toMessage(row, undefined);
     notify(this.d.events, caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.messageNew, message);
+    if (parent) await this.threads.announce(caller.app.id, id, parent.id);
     return { message, created: true };
   }
 
@@ -209,6 +237,8 @@ export class MessagesService {
       .where("created_at", ">=", this.d.access.cutoff(app));
     if (q.after !== undefined) sel = sel.where("seq", ">", q.after);
     if (q.before !== undefined) sel = sel.where("seq", "<", q.before);
+    // Thread replies live in their thread (GET …/threads/{message_id}/messages) unless asked for here.
+    if (q.include_threads !== "true") sel = sel.where("thread_id", "is", null);
     const forward = q.after !== undefined;
     const rows = await sel
       .orderBy("seq", forward ? "asc" : "desc")
@@ -282,10 +312,12 @@ export class MessagesService {
         .set({ deleted_at: now, text: null, custom: null, attachments: "[]" })
         .where("id", "=", messageId)
         .execute();
+      await ThreadsService.recordDeleted(trx, row);
       await this.d.outbox?.write(trx, webhookEvent(caller.app.id, "message.deleted", { message }, `conv:${id}`));
     });
     this.d.outbox?.wake();
     notify(this.d.events, caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.messageDeleted, message);
+    if (row.thread_id !== null) await this.threads.announce(caller.app.id, id, row.thread_id);
     return message;
   }
 

@@ -5,7 +5,7 @@ import type { Database } from "../../store/schema.js";
 import type { Caller } from "./access.js";
 import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";
-import { memberIdentities, unreadCounts } from "./queries.js";
+import { memberIdentities, mentionCounts, unreadCounts } from "./queries.js";
 
 /** Read positions, unread counts and the read-receipt privacy setting. */
 export class ReceiptsService {
@@ -62,8 +62,10 @@ export class ReceiptsService {
   /** Per-conversation and total unread counts of the caller (every conversation they are in). */
   async unread(caller: Caller): Promise<UnreadResponse> {
     requireCapability(caller.app, "chat");
-    const [counts, reads] = await Promise.all([
-      unreadCounts(this.db, caller.app.id, caller.identity, this.d.access.cutoff(caller.app)),
+    const cutoff = this.d.access.cutoff(caller.app);
+    const [counts, mentions, reads] = await Promise.all([
+      unreadCounts(this.db, caller.app.id, caller.identity, cutoff),
+      mentionCounts(this.db, caller.app.id, caller.identity, cutoff),
       this.db
         .selectFrom("conversation_members")
         .select(["conversation_id", "last_read_seq"])
@@ -76,9 +78,14 @@ export class ReceiptsService {
         conversation_id: r.conversation_id,
         unread_count: counts.get(r.conversation_id) ?? 0,
         last_read_seq: Number(r.last_read_seq),
+        mention_count: mentions.get(r.conversation_id) ?? 0,
       }))
-      .filter((c) => c.unread_count > 0);
-    return { total: conversations.reduce((a, c) => a + c.unread_count, 0), conversations };
+      .filter((c) => c.unread_count > 0 || c.mention_count > 0);
+    return {
+      total: conversations.reduce((a, c) => a + c.unread_count, 0),
+      conversations,
+      total_mentions: conversations.reduce((a, c) => a + c.mention_count, 0),
+    };
   }
 
   async settings(caller: Caller): Promise<ChatSettings> {

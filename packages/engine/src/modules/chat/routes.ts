@@ -12,6 +12,7 @@ import {
   ListConversationsQuerySchema,
   MarkReadRequestSchema,
   MarkReadResponseSchema,
+  MarkThreadReadResponseSchema,
   MemberPageSchema,
   MemberSchema,
   MembersQuerySchema,
@@ -20,6 +21,8 @@ import {
   SearchMessagesQuerySchema,
   SearchMessagesResponseSchema,
   SendMessageRequestSchema,
+  ThreadListQuerySchema,
+  ThreadListSchema,
   UnreadResponseSchema,
   UpdateChatSettingsRequestSchema,
   UpdateConversationRequestSchema,
@@ -43,7 +46,7 @@ function caller(ctx: AuthContext): Caller {
   return { app: ctx.app, identity: ctx.identity };
 }
 
-/** Chat REST routes (`/api/v1/conversations…`, `/api/v1/chatrooms`, `/api/v1/unread`, `/api/v1/chat/settings`, `/api/v1/search/messages`). */
+/** Chat REST routes (`/api/v1/conversations…`, `/api/v1/threads`, `/api/v1/chatrooms`, `/api/v1/unread`, `/api/v1/chat/settings`, `/api/v1/search/messages`). */
 export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: ChatService): void {
   route(app, deps, {
     method: "POST",
@@ -258,6 +261,38 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     body: MarkReadRequestSchema,
     response: MarkReadResponseSchema,
     handler: async ({ auth, params, body }) => chat.receipts.markRead(caller(auth), params.id, body.seq),
+  });
+  route(app, deps, {
+    method: "GET",
+    url: "/api/v1/threads",
+    summary: "The threads the caller takes part in (started or replied), most recent reply first, with unread counts",
+    tags,
+    auth: "user",
+    query: ThreadListQuerySchema,
+    response: ThreadListSchema,
+    handler: async ({ auth, query }) => chat.threads.list(caller(auth), query),
+  });
+  route(app, deps, {
+    method: "GET",
+    url: "/api/v1/conversations/:id/threads/:message_id/messages",
+    summary: "A thread's replies by seq (before/after/limit), oldest first",
+    tags,
+    auth: "user",
+    params: MessageParams,
+    query: HistoryQuerySchema,
+    response: HistoryResponseSchema,
+    handler: async ({ auth, params, query }) => chat.threads.replies(caller(auth), params.id, params.message_id, query),
+  });
+  route(app, deps, {
+    method: "POST",
+    url: "/api/v1/conversations/:id/threads/:message_id/read",
+    summary: "Mark a thread read up to a seq; returns the thread's new unread count",
+    tags,
+    auth: "user",
+    params: MessageParams,
+    body: MarkReadRequestSchema,
+    response: MarkThreadReadResponseSchema,
+    handler: async ({ auth, params, body }) => chat.threads.markRead(caller(auth), params.id, params.message_id, body.seq),
   });
   route(app, deps, {
     method: "GET",
