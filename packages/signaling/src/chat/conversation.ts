@@ -11,6 +11,7 @@ import type {
   UTDThreadUpdate,
 } from "../wire/chat.js";
 import type { ChatApi } from "./api.js";
+import { activeMention, type MentionQuery, suggestMentions } from "./mentions.js";
 
 /** What a conversation reference needs from its session. */
 export interface RefHost {
@@ -271,6 +272,7 @@ export class ConversationRef {
   private readonly windows = new Set<MessageWindow>();
   private readonly watches = new Set<ConversationWatch>();
   private highestSeen = 0;
+  private memberCache: Promise<UTDMember[]> | undefined;
   private readonly typingStore = new Store<readonly string[]>([]);
   private readonly receiptStore = new Store<Readonly<Record<string, number>>>({});
 
@@ -492,6 +494,22 @@ export class ConversationRef {
     for (const w of this.windows) w.onThread(u);
   }
 
+  /**
+   * Members to suggest for the mention being typed at `caret` in `text` (empty when the caret is not in
+   * an `@mention`). The member list is fetched once per reference and then reused.
+   */
+  async mentionSuggestions(text: string, caret = text.length, limit = 8): Promise<{ query: MentionQuery | null; members: UTDMember[] }> {
+    const query = activeMention(text, caret);
+    if (!query) return { query, members: [] };
+    this.memberCache ??= this.members().catch((err: unknown) => {
+      this.memberCache = undefined;
+      throw err;
+    });
+    const all = await this.memberCache;
+    const hits = suggestMentions(all, query.query, { limit, exclude: [this.host.me] });
+    return { query, members: hits.map((h) => all.find((m) => m.identity === h.identity) as UTDMember) };
+  }
+
   /** A page of a thread's replies, oldest first (newest page when neither `before` nor `after` is given). */
   threadHistory(parentId: string, q: UTDHistoryQuery = {}): Promise<UTDHistoryPage> {
     return this.host.chat.threadHistory(this.id, parentId, q);
@@ -532,6 +550,7 @@ export class ConversationRef {
 
   /** @internal The conversation changed (an event named it): live subscriptions re-read it. */
   onConversationChanged(): void {
+    this.memberCache = undefined;
     for (const w of this.watches) void w.reload();
   }
 
