@@ -152,6 +152,8 @@ export const ConversationSchema = z.object({
   unread_count: z.number().int(),
   /** Unread messages (past `last_read_seq`) that mention the caller. */
   mention_count: z.number().int(),
+  /** The caller muted it: no pushes, and its unread count is left out of badge totals. */
+  muted: z.boolean(),
   last_message: MessageSchema.nullable(),
 });
 export type Conversation = z.infer<typeof ConversationSchema>;
@@ -238,7 +240,10 @@ export const MarkReadResponseSchema = z.object({
 });
 export type MarkReadResponse = z.infer<typeof MarkReadResponseSchema>;
 
-/** `GET /api/v1/unread` — per-conversation and total unread counts (others' non-deleted messages past the read position). */
+/**
+ * `GET /api/v1/unread` — per-conversation and total unread counts (others' non-deleted messages past the read
+ * position; not from users the caller blocked or muted). `total` leaves muted conversations out.
+ */
 export const UnreadResponseSchema = z.object({
   total: z.number().int(),
   conversations: z.array(
@@ -248,6 +253,8 @@ export const UnreadResponseSchema = z.object({
       last_read_seq: z.number().int(),
       /** Unread messages mentioning the caller. */
       mention_count: z.number().int(),
+      /** Muted by the caller: its count is not in `total`. */
+      muted: z.boolean(),
     }),
   ),
   /** Unread messages mentioning the caller, over all conversations. */

@@ -13,6 +13,7 @@
 // Types only: these modules define zod schemas, and `export type` keeps zod out of a client's bundle.
 export type * from "./apps.js";
 export type * from "./auth.js";
+export type * from "./blocks.js";
 export type * from "./calls.js";
 export type * from "./chat.js";
 export type * from "./chat-search.js";

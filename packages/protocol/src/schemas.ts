@@ -5,6 +5,7 @@
  */
 export * from "./apps.js";
 export * from "./auth.js";
+export * from "./blocks.js";
 export * from "./calls.js";
 export * from "./chat.js";
 export * from "./chat-search.js";

@@ -557,6 +557,13 @@ export const REST_ROWS: Record<string, RestRow> = {
     nonMember: "not_found",
     otherApp: "not_found",
   },
+  // ----- block and mute lists (each caller's own; no capability: they guard chat and calls alike) -----
+  "GET /api/v1/blocks": { cap: null, req: () => ({ path: "/api/v1/blocks" }) },
+  "PUT /api/v1/blocks/{identity}": { cap: null, req: () => ({ path: "/api/v1/blocks/vis" }) },
+  "DELETE /api/v1/blocks/{identity}": { cap: null, req: () => ({ path: "/api/v1/blocks/vis" }) },
+  "GET /api/v1/mutes/users": { cap: null, req: () => ({ path: "/api/v1/mutes/users" }) },
+  "PUT /api/v1/mutes/users/{identity}": { cap: null, req: () => ({ path: "/api/v1/mutes/users/vis" }) },
+  "DELETE /api/v1/mutes/users/{identity}": { cap: null, req: () => ({ path: "/api/v1/mutes/users/vis" }) },
   // Each caller's own threads.
   "GET /api/v1/threads": { cap: "chat", req: () => ({ path: "/api/v1/threads" }) },
   "GET /api/v1/unread": { cap: "chat", req: () => ({ path: "/api/v1/unread" }) },

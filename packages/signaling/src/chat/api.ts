@@ -1,4 +1,5 @@
 import type {
+  BlockList,
   ChatSettings,
   Conversation,
   ConversationKind,
@@ -10,6 +11,7 @@ import type {
   Member,
   MemberPage,
   Message,
+  MuteList,
   SearchMessagesResponse,
   ThreadList,
   UnreadResponse,
@@ -268,6 +270,43 @@ export class ChatApi {
       seq,
     });
     return { lastReadSeq: r.last_read_seq, unreadCount: r.unread_count };
+  }
+
+  /** Blocks a user: they cannot DM or call you, and their messages are hidden from you (idempotent). */
+  async block(identity: string): Promise<void> {
+    await this.api.request("PUT", `/api/v1/blocks/${enc(identity)}`);
+  }
+
+  /** Unblocks a user (idempotent). */
+  async unblock(identity: string): Promise<void> {
+    await this.api.request("DELETE", `/api/v1/blocks/${enc(identity)}`);
+  }
+
+  /** The users you blocked, most recent first. */
+  async blocked(): Promise<{ identity: string; createdAt: Date }[]> {
+    const r = await this.api.request<BlockList>("GET", "/api/v1/blocks");
+    return r.blocked.map((b) => ({ identity: b.identity, createdAt: new Date(b.created_at) }));
+  }
+
+  /** Mutes a user: their messages ring no push and count in no unread badge of yours (idempotent). */
+  async muteUser(identity: string): Promise<void> {
+    await this.api.request("PUT", `/api/v1/mutes/users/${enc(identity)}`);
+  }
+
+  /** Unmutes a user (idempotent). */
+  async unmuteUser(identity: string): Promise<void> {
+    await this.api.request("DELETE", `/api/v1/mutes/users/${enc(identity)}`);
+  }
+
+  /** The users you muted, most recent first. */
+  async mutedUsers(): Promise<{ identity: string; createdAt: Date }[]> {
+    const r = await this.api.request<MuteList>("GET", "/api/v1/mutes/users");
+    return r.muted.map((b) => ({ identity: b.identity, createdAt: new Date(b.created_at) }));
+  }
+
+  /** Mutes or unmutes a conversation for you: no pushes, and its unread count leaves your badge total. */
+  async muteConversation(id: string, muted: boolean): Promise<void> {
+    await this.api.request("PUT", `/api/v1/conversations/${enc(id)}/mute`, { muted });
   }
 
   /** Full-text search over the messages the caller may read (`GET /api/v1/search/messages`). */

@@ -136,6 +136,8 @@ export interface UTDConversation {
   unreadCount: number;
   /** Unread messages that mention the user. */
   mentionCount: number;
+  /** The user muted it: no pushes; its unread count is left out of badge totals. */
+  muted: boolean;
   lastMessage: UTDMessage | null;
 }
 
@@ -210,6 +212,7 @@ export function conversationFromWire(c: Conversation): UTDConversation {
     lastReadSeq: c.last_read_seq,
     unreadCount: c.unread_count,
     mentionCount: c.mention_count,
+    muted: c.muted,
     lastMessage: c.last_message ? messageFromWire(c.last_message) : null,
   };
 }

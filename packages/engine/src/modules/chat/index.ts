@@ -25,10 +25,18 @@ declare module "../module.js" {
 /** Conversations (direct, group, chatroom), messages, receipts and reactions, message search; retention by plan. */
 export const chatModule = defineModule({
   name: "chat",
-  needs: ["realtime", "apps", "uploads", "webhooks"],
+  needs: ["realtime", "apps", "uploads", "webhooks", "users"],
   migrations: (dialect) => ({ ...chatMigrations(dialect), ...chatSearchMigrations(dialect), ...chatDepthMigrations(dialect) }),
-  create: ({ store, clock, config, log, outbox, realtime, apps, uploads, webhooks }) => {
-    const chat = new ChatService({ store, clock, events: realtime.events, attachments: uploads, outbox, beforeSend: webhooks.beforeSend });
+  create: ({ store, clock, config, log, outbox, realtime, apps, uploads, webhooks, users }) => {
+    const chat = new ChatService({
+      store,
+      clock,
+      events: realtime.events,
+      attachments: uploads,
+      outbox,
+      beforeSend: webhooks.beforeSend,
+      blocks: users.blocks,
+    });
     const retention = new ChatRetention({ chat, uploads, apps, sweepS: config.chatRetentionSweepS, log });
     return {
       service: chat,

@@ -14,12 +14,13 @@ import { ApiError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import { webhookEvent } from "../../core/outbox.js";
 import type { Database } from "../../store/schema.js";
+import { notBlocking } from "../users/index.js";
 import { type Caller, type Db, ROLE_RANK } from "./access.js";
 import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";
 import { resolveMentions } from "./mentions.js";
 import { historyWindow } from "./paging.js";
-import { lastMessages, type MessageRow, memberIdentities, messagesToWire, toMessage } from "./queries.js";
+import { lastMessages, type MessageRow, memberIdentities, messagesToWire, notFromBlocked, toMessage } from "./queries.js";
 import { ThreadsService } from "./threads.js";
 
 /** Aborts a send transaction when the same client_msg_id already stored a message (rolls back the seq). */
@@ -53,6 +54,10 @@ export class MessagesService {
     // Checks that need no lock come first, so the conversation row is locked only for the writes.
     const { conv } = await this.d.access.member(this.db, caller, id);
     if (conv.closed_at !== null) return this.sendToClosed(caller, id, req);
+    if (conv.kind === "direct" && conv.direct_key && this.d.blocks) {
+      const peer = conv.direct_key.split(" ").find((i) => i !== caller.identity);
+      if (peer) await this.d.blocks.requireNotBlocked(caller.app.id, caller.identity, peer);
+    }
     if (attempt === 0 && this.d.beforeSend && (await this.d.beforeSend.has(caller.app.id))) {
       // A resend of a stored client_msg_id answers with that message and does not ask the hook again.
       const again = await this.findByClientId(id, caller, req.client_msg_id);
@@ -195,9 +200,14 @@ export class MessagesService {
       throw err;
     }
     const message = toMessage(row, undefined);
-    notify(this.d.events, caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.messageNew, message);
+    notify(this.d.events, caller.app.id, await this.recipients(caller.app.id, id, caller.identity), CHAT_EVENTS.messageNew, message);
     if (parent) await this.threads.announce(caller.app.id, id, parent.id);
     return { message, created: true };
+  }
+
+  /** The members who get events about `sender`'s messages: all but those who blocked the sender. */
+  private async recipients(appId: string, conversationId: string, sender: string | null): Promise<string[]> {
+    return notBlocking(this.db, appId, await memberIdentities(this.db, conversationId), sender);
   }
 
   /** A send to a closed conversation: a retry of a message stored before the close still gets it. */
@@ -221,7 +231,7 @@ export class MessagesService {
   /** A page of history by seq, oldest first, inside the plan's retention window. */
   async history(caller: Caller, id: string, q: HistoryQuery): Promise<HistoryResponse> {
     const { conv } = await this.d.access.member(this.db, caller, id);
-    return this.page(caller.app, conv, q);
+    return this.page(caller.app, conv, q, caller.identity);
   }
 
   /**
@@ -229,12 +239,14 @@ export class MessagesService {
    * a reader whose access the calling module has already checked (support's operators triage
    * conversations they are not members of).
    */
-  async page(app: AppRecord, conv: { id: string; last_seq: number }, q: HistoryQuery): Promise<HistoryResponse> {
+  async page(app: AppRecord, conv: { id: string; last_seq: number }, q: HistoryQuery, reader?: string): Promise<HistoryResponse> {
     let sel = this.db
       .selectFrom("messages")
       .selectAll()
       .where("conversation_id", "=", conv.id)
       .where("created_at", ">=", this.d.access.cutoff(app));
+    // The reader does not see messages of users they blocked.
+    if (reader !== undefined) sel = sel.where(notFromBlocked(this.db, app.id, reader));
     if (q.after !== undefined) sel = sel.where("seq", ">", q.after);
     if (q.before !== undefined) sel = sel.where("seq", "<", q.before);
     // Thread replies live in their thread (GET …/threads/{message_id}/messages) unless asked for here.
@@ -289,7 +301,7 @@ export class MessagesService {
       await this.d.outbox?.write(trx, webhookEvent(caller.app.id, "message.updated", { message }, `conv:${id}`));
     });
     this.d.outbox?.wake();
-    notify(this.d.events, caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.messageUpdated, message);
+    notify(this.d.events, caller.app.id, await this.recipients(caller.app.id, id, row.sender), CHAT_EVENTS.messageUpdated, message);
     return message;
   }
 
@@ -316,7 +328,7 @@ export class MessagesService {
       await this.d.outbox?.write(trx, webhookEvent(caller.app.id, "message.deleted", { message }, `conv:${id}`));
     });
     this.d.outbox?.wake();
-    notify(this.d.events, caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.messageDeleted, message);
+    notify(this.d.events, caller.app.id, await this.recipients(caller.app.id, id, row.sender), CHAT_EVENTS.messageDeleted, message);
     if (row.thread_id !== null) await this.threads.announce(caller.app.id, id, row.thread_id);
     return message;
   }

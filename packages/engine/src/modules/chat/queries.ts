@@ -8,9 +8,10 @@ import {
   THREAD_LIMITS,
   type ThreadSummary,
 } from "@utd-stream/protocol";
-import type { Kysely, Selectable } from "kysely";
+import type { ExpressionBuilder, Kysely, Selectable } from "kysely";
 import { iso } from "../../core/clock.js";
 import type { Database } from "../../store/schema.js";
+import { blockedBy, mutedBy } from "../users/index.js";
 import type { ConversationsTable, MessagesTable } from "./migrations.js";
 
 export type ConversationRow = Selectable<ConversationsTable>;
@@ -148,6 +149,9 @@ export async function unreadCounts(
     .where("m.deleted_at", "is", null)
     .where("m.sender", "<>", identity)
     .where("m.created_at", ">=", cutoff)
+    // Blocked and muted users' messages count in no badge.
+    .where("m.sender", "not in", blockedBy(db, appId, identity))
+    .where("m.sender", "not in", mutedBy(db, appId, identity))
     .groupBy("cm.conversation_id");
   if (conversationIds) q = q.where("cm.conversation_id", "in", conversationIds);
   const rows = await q.execute();
@@ -178,6 +182,7 @@ export async function mentionCounts(
     .whereRef("mm.seq", ">", "cm.last_read_seq")
     .where("m.deleted_at", "is", null)
     .where("mm.created_at", ">=", cutoff)
+    .where("m.sender", "not in", blockedBy(db, appId, identity))
     .groupBy("cm.conversation_id");
   if (conversationIds) q = q.where("cm.conversation_id", "in", conversationIds);
   const rows = await q.execute();
@@ -188,21 +193,36 @@ export async function mentionCounts(
  * The last main-timeline message of each conversation (one query; thread replies are not the
  * conversation's last message), when it is still inside the retention window.
  */
-export function lastMessages(db: Db, conversationIds: readonly string[], cutoff: number): Promise<MessageRow[]> {
+export function lastMessages(
+  db: Db,
+  conversationIds: readonly string[],
+  cutoff: number,
+  reader?: { appId: string; identity: string },
+): Promise<MessageRow[]> {
   return db
     .selectFrom("messages as m")
     .selectAll("m")
     .where("m.conversation_id", "in", conversationIds)
     .where("m.thread_id", "is", null)
     .where("m.created_at", ">=", cutoff)
-    .where("m.seq", "=", (eb) =>
-      eb
+    .where("m.seq", "=", (eb) => {
+      let last = eb
         .selectFrom("messages as l")
         .select((e) => e.fn.max("l.seq").as("s"))
         .whereRef("l.conversation_id", "=", "m.conversation_id")
-        .where("l.thread_id", "is", null),
-    )
+        .where("l.thread_id", "is", null);
+      // A reader does not see the messages of users they blocked: their last message is the one before.
+      if (reader)
+        last = last.where((e) => e.or([e("l.sender", "is", null), e("l.sender", "not in", blockedBy(db, reader.appId, reader.identity))]));
+      return last;
+    })
     .execute();
+}
+
+/** Only messages a reader may see: none of the users they blocked (system messages always). */
+export function notFromBlocked(db: Db, appId: string, identity: string) {
+  return (eb: ExpressionBuilder<Database, "messages">) =>
+    eb.or([eb("messages.sender", "is", null), eb("messages.sender", "not in", blockedBy(db, appId, identity))]);
 }
 
 /** A new `conversation_members` row (`lastReadSeq` 0: everything so far counts as unread). */
@@ -248,10 +268,10 @@ export async function conversationsToWire(
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const directIds = rows.filter((r) => r.kind === "direct").map((r) => r.id);
-  const [unread, mentions, lastRows, directMembers] = await Promise.all([
+  const [unread, mentions, lastRows, directMembers, mutes] = await Promise.all([
     unreadCounts(db, appId, identity, cutoff, ids),
     mentionCounts(db, appId, identity, cutoff, ids),
-    lastMessages(db, ids, cutoff),
+    lastMessages(db, ids, cutoff, { appId, identity }),
     directIds.length === 0
       ? Promise.resolve([])
       : db
@@ -260,6 +280,7 @@ export async function conversationsToWire(
           .where("conversation_id", "in", directIds)
           .orderBy("identity")
           .execute(),
+    mutedConversations(db, identity, ids),
   ]);
   const last = new Map((await messagesToWire(db, lastRows)).map((m) => [m.conversation_id, m]));
   const members = new Map<string, string[]>();
@@ -281,8 +302,17 @@ export async function conversationsToWire(
     last_read_seq: Number(r.last_read_seq ?? 0),
     unread_count: unread.get(r.id) ?? 0,
     mention_count: mentions.get(r.id) ?? 0,
+    muted: mutes.has(r.id),
     last_message: last.get(r.id) ?? null,
   }));
+}
+
+/** Which of some conversations `identity` muted (the push module's conversation mute). */
+export async function mutedConversations(db: Db, identity: string, conversationIds?: readonly string[]): Promise<Set<string>> {
+  if (conversationIds && conversationIds.length === 0) return new Set();
+  let q = db.selectFrom("conversation_mutes").select("conversation_id").where("identity", "=", identity);
+  if (conversationIds) q = q.where("conversation_id", "in", [...conversationIds]);
+  return new Set((await q.execute()).map((r) => r.conversation_id));
 }
 
 /** The identities of a conversation's members (the recipients of its events). */

@@ -5,7 +5,7 @@ import type { Database } from "../../store/schema.js";
 import type { Caller } from "./access.js";
 import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";
-import { memberIdentities, mentionCounts, unreadCounts } from "./queries.js";
+import { memberIdentities, mentionCounts, mutedConversations, unreadCounts } from "./queries.js";
 
 /** Read positions, unread counts and the read-receipt privacy setting. */
 export class ReceiptsService {
@@ -63,9 +63,10 @@ export class ReceiptsService {
   async unread(caller: Caller): Promise<UnreadResponse> {
     requireCapability(caller.app, "chat");
     const cutoff = this.d.access.cutoff(caller.app);
-    const [counts, mentions, reads] = await Promise.all([
+    const [counts, mentions, muted, reads] = await Promise.all([
       unreadCounts(this.db, caller.app.id, caller.identity, cutoff),
       mentionCounts(this.db, caller.app.id, caller.identity, cutoff),
+      mutedConversations(this.db, caller.identity),
       this.db
         .selectFrom("conversation_members")
         .select(["conversation_id", "last_read_seq"])
@@ -79,12 +80,14 @@ export class ReceiptsService {
         unread_count: counts.get(r.conversation_id) ?? 0,
         last_read_seq: Number(r.last_read_seq),
         mention_count: mentions.get(r.conversation_id) ?? 0,
+        muted: muted.has(r.conversation_id),
       }))
       .filter((c) => c.unread_count > 0 || c.mention_count > 0);
     return {
-      total: conversations.reduce((a, c) => a + c.unread_count, 0),
+      // A muted conversation shows no badge: its count is listed but not totalled.
+      total: conversations.reduce((a, c) => a + (c.muted ? 0 : c.unread_count), 0),
       conversations,
-      total_mentions: conversations.reduce((a, c) => a + c.mention_count, 0),
+      total_mentions: conversations.reduce((a, c) => a + (c.muted ? 0 : c.mention_count), 0),
     };
   }
 

@@ -73,6 +73,10 @@ export class SearchService {
       sql`m.deleted_at IS NULL`,
       sql`m.created_at >= ${this.d.access.cutoff(caller.app)}`,
     ];
+    // Messages of users the caller blocked are hidden from them.
+    where.push(
+      sql`(m.sender IS NULL OR m.sender NOT IN (SELECT target FROM user_blocks WHERE app_id = ${caller.app.id} AND identity = ${caller.identity}))`,
+    );
     if (q.conversation_id !== undefined) where.push(sql`m.conversation_id = ${q.conversation_id}`);
     if (q.sender !== undefined) where.push(sql`m.sender = ${q.sender}`);
     if (q.from !== undefined) where.push(sql`m.created_at >= ${Date.parse(q.from)}`);

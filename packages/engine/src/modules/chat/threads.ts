@@ -13,11 +13,12 @@ import { type Kysely, sql, type Transaction } from "kysely";
 import { requireCapability } from "../../core/caller.js";
 import { ApiError } from "../../core/errors.js";
 import type { Database } from "../../store/schema.js";
+import { blockedBy } from "../users/index.js";
 import type { Caller, Db } from "./access.js";
 import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";
 import { historyWindow, pageOf, parseCursor } from "./paging.js";
-import { type MessageRow, memberIdentities, messagesToWire, threadSummaries } from "./queries.js";
+import { type MessageRow, memberIdentities, messagesToWire, notFromBlocked, threadSummaries } from "./queries.js";
 
 /**
  * Threads: a reply names its parent in `thread_id` and stays out of the main timeline. The parent carries
@@ -127,7 +128,8 @@ export class ThreadsService {
       .selectAll()
       .where("thread_id", "=", parent.id)
       .where("conversation_id", "=", conversationId)
-      .where("created_at", ">=", this.d.access.cutoff(caller.app));
+      .where("created_at", ">=", this.d.access.cutoff(caller.app))
+      .where(notFromBlocked(this.db, caller.app.id, caller.identity));
     if (q.after !== undefined) sel = sel.where("seq", ">", q.after);
     if (q.before !== undefined) sel = sel.where("seq", "<", q.before);
     const forward = q.after !== undefined;
@@ -225,6 +227,7 @@ export class ThreadsService {
       .whereRef("r.seq", ">", "tp.last_read_seq")
       .where("r.deleted_at", "is", null)
       .where("r.sender", "<>", caller.identity)
+      .where("r.sender", "not in", blockedBy(this.db, caller.app.id, caller.identity))
       .where("r.created_at", ">=", this.d.access.cutoff(caller.app))
       .groupBy("tp.parent_id");
     if (parentIds) q = q.where("tp.parent_id", "in", [...parentIds]);

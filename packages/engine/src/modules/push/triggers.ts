@@ -28,7 +28,7 @@ export interface PushTriggerOptions {
  * - when the call stops ringing, a push that stops it on every device that was rung (a pending incoming
  *   push that never went out is simply dropped), and a missed-call notice when it was missed or canceled;
  * - a new message for each member with no connected device who has not muted the conversation (or whom
- *   the message mentions).
+ *   the message mentions), and who neither blocked nor muted the sender.
  */
 export class PushTriggers implements OutboxWriter {
   constructor(private readonly o: PushTriggerOptions) {}
@@ -201,6 +201,21 @@ export class PushTriggers implements OutboxWriter {
       // A muted conversation sends no pushes, except to a member the message mentions.
       .where((eb) =>
         m.mentions.length > 0 ? eb.or([eb("mu.identity", "is", null), eb("cm.identity", "in", m.mentions)]) : eb("mu.identity", "is", null),
+      )
+      // Nor to a member who blocked or muted the sender.
+      .where("cm.identity", "not in", (eb) =>
+        eb
+          .selectFrom("user_blocks")
+          .select("identity")
+          .where("app_id", "=", appId)
+          .where("target", "=", m.sender as string),
+      )
+      .where("cm.identity", "not in", (eb) =>
+        eb
+          .selectFrom("user_mutes")
+          .select("identity")
+          .where("app_id", "=", appId)
+          .where("target", "=", m.sender as string),
       )
       .execute();
     const online = await this.connected(
