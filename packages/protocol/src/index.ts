@@ -26,6 +26,7 @@ export type * from "./events/index.js";
 export * from "./exception.js";
 export type * from "./friends.js";
 export type * from "./media.js";
+export type * from "./moderation.js";
 export type * from "./plans.js";
 export type * from "./presence.js";
 export type * from "./push.js";

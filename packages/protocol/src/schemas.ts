@@ -16,6 +16,7 @@ export * from "./events/index.js";
 export * from "./friends.js";
 export * from "./index.js";
 export * from "./media.js";
+export * from "./moderation.js";
 export * from "./plans.js";
 export * from "./presence.js";
 export * from "./push.js";

@@ -12,6 +12,7 @@ import type {
   MemberPage,
   Message,
   MuteList,
+  Report,
   SearchMessagesResponse,
   ThreadList,
   UnreadResponse,
@@ -270,6 +271,22 @@ export class ChatApi {
       seq,
     });
     return { lastReadSeq: r.last_read_seq, unreadCount: r.unread_count };
+  }
+
+  /**
+   * Reports a message (`{ conversationId, messageId }`) or a user (`{ identity }`) to the app's moderators
+   * with a reason; reporting the same thing again while it is open returns the same report id.
+   */
+  async report(
+    target: { conversationId: string; messageId: string } | { identity: string },
+    reason: string,
+  ): Promise<{ id: string; state: string }> {
+    const body =
+      "identity" in target
+        ? { kind: "user", identity: target.identity, reason }
+        : { kind: "message", conversation_id: target.conversationId, message_id: target.messageId, reason };
+    const r = await this.api.request<Report>("POST", "/api/v1/reports", body);
+    return { id: r.id, state: r.state };
   }
 
   /** Blocks a user: they cannot DM or call you, and their messages are hidden from you (idempotent). */

@@ -28,6 +28,8 @@ export interface ChatDeps {
   beforeSend?: BeforeSendCheck | undefined;
   /** Users' block lists (the users module); absent: nobody is blocked. */
   blocks?: BlockService | undefined;
+  /** Bans users when an admin resolves a report with `ban_user` (the users module). */
+  banner?: { ban(appId: string, identity: string, reason: string | undefined): Promise<unknown> } | undefined;
 }
 
 /** What each chat service is composed over: the ports, the one access check and the shared writes. */

@@ -33,11 +33,38 @@ export interface MessageMentionsTable {
   created_at: number;
 }
 
-/** The tables of threads and mentions (the store's `Database` extends this). */
+/** A report of a message or a user, in the app's queue. */
+export interface ReportsTable {
+  id: string;
+  app_id: string;
+  kind: string;
+  reporter: string;
+  identity: string;
+  conversation_id: string | null;
+  message_id: string | null;
+  message_text: string | null;
+  reason: string;
+  state: string;
+  created_at: number;
+  resolved_at: number | null;
+  note: string | null;
+}
+
+/** An app's word filter (JSON `[{term, action}]`) and link policy. */
+export interface ChatFiltersTable {
+  app_id: string;
+  words: string;
+  link_policy: string;
+  updated_at: number;
+}
+
+/** The tables of threads, mentions, reports and filters (the store's `Database` extends this). */
 export interface ChatDepthTables {
   message_threads: MessageThreadsTable;
   thread_participants: ThreadParticipantsTable;
   message_mentions: MessageMentionsTable;
+  reports: ReportsTable;
+  chat_filters: ChatFiltersTable;
 }
 
 /** Threads (`thread_id` on replies), mentions (`mentions` on messages). */
@@ -88,6 +115,35 @@ export const chatDepthMigrations: MigrationSet = (dialect) => {
           .createIndex("message_mentions_member")
           .on("message_mentions")
           .columns(["conversation_id", "identity", "seq"])
+          .execute();
+      },
+    },
+    "0012_chat_moderation": {
+      async up(db: Kysely<unknown>) {
+        await db.schema
+          .createTable("reports")
+          .addColumn("id", "text", (c) => c.primaryKey())
+          .addColumn("app_id", "text", (c) => c.notNull().references("apps.id").onDelete("cascade"))
+          .addColumn("kind", "text", (c) => c.notNull())
+          .addColumn("reporter", "text", (c) => c.notNull())
+          .addColumn("identity", "text", (c) => c.notNull())
+          .addColumn("conversation_id", "text")
+          .addColumn("message_id", "text")
+          .addColumn("message_text", "text")
+          .addColumn("reason", "text", (c) => c.notNull())
+          .addColumn("state", "text", (c) => c.notNull())
+          .addColumn("created_at", big, (c) => c.notNull())
+          .addColumn("resolved_at", big)
+          .addColumn("note", "text")
+          .execute();
+        await db.schema.createIndex("reports_app_state").on("reports").columns(["app_id", "state", "created_at"]).execute();
+        await db.schema.createIndex("reports_reporter").on("reports").columns(["app_id", "reporter", "state"]).execute();
+        await db.schema
+          .createTable("chat_filters")
+          .addColumn("app_id", "text", (c) => c.primaryKey().references("apps.id").onDelete("cascade"))
+          .addColumn("words", "text", (c) => c.notNull().defaultTo("[]"))
+          .addColumn("link_policy", "text", (c) => c.notNull().defaultTo("allow"))
+          .addColumn("updated_at", big, (c) => c.notNull())
           .execute();
       },
     },

@@ -36,6 +36,7 @@ export const chatModule = defineModule({
       outbox,
       beforeSend: webhooks.beforeSend,
       blocks: users.blocks,
+      banner: users,
     });
     const retention = new ChatRetention({ chat, uploads, apps, sweepS: config.chatRetentionSweepS, log });
     return {

@@ -19,6 +19,7 @@ import { type Caller, type Db, ROLE_RANK } from "./access.js";
 import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";
 import { resolveMentions } from "./mentions.js";
+import { filterText } from "./moderation.js";
 import { historyWindow } from "./paging.js";
 import { lastMessages, type MessageRow, memberIdentities, messagesToWire, notFromBlocked, toMessage } from "./queries.js";
 import { ThreadsService } from "./threads.js";
@@ -76,6 +77,14 @@ export class MessagesService {
         .where("created_at", ">=", this.d.access.cutoff(caller.app))
         .executeTakeFirst();
       if (!parent) throw ApiError.invalid("reply_to is not a message of this conversation");
+    }
+    // The app's word filter and link policy, before anything is stored (REST and WebSocket alike).
+    if (req.text !== undefined) {
+      const text = await filterText(this.db, caller.app.id, req.text, req.custom !== undefined || (req.attachments?.length ?? 0) > 0);
+      if (text !== req.text) {
+        const { text: _old, ...rest } = req;
+        req = text === undefined ? rest : { ...rest, text };
+      }
     }
     // Threads and mentions: the parent must be a live main-timeline message; `@identity` of members only.
     const parent = req.thread_id ? await this.threads.parentFor(caller, id, req.thread_id) : undefined;
@@ -287,7 +296,11 @@ export class MessagesService {
     if (conv.closed_at !== null) throw ApiError.conflict("this conversation is closed", "closed");
     const row = await this.ownMessage(this.db, caller, id, messageId, "sender");
     const patch = { ...row, edited_at: this.d.clock.now() };
-    if (req.text !== undefined) patch.text = req.text;
+    if (req.text !== undefined)
+      patch.text =
+        req.text === null
+          ? null
+          : ((await filterText(this.db, caller.app.id, req.text, (req.custom ?? row.custom) !== null || row.attachments !== "[]")) ?? null);
     if (req.custom !== undefined) patch.custom = req.custom === null ? null : JSON.stringify(req.custom);
     if (patch.text === null && patch.custom === null && row.attachments === "[]")
       throw ApiError.invalid("a message needs text, custom or attachments");
@@ -315,6 +328,26 @@ export class MessagesService {
     const row = await this.ownMessage(this.db, caller, id, messageId, "member");
     if (me && row.sender !== caller.identity && ROLE_RANK[me.role] < ROLE_RANK.admin)
       throw ApiError.forbidden("only the sender or an admin may delete a message");
+    return this.tombstone(caller.app, id, row);
+  }
+
+  /** Moderation (a resolved report): deletes any message of the app, as `delete` would. Already deleted: as it is. */
+  async deleteAsModerator(app: AppRecord, id: string, messageId: string): Promise<Message> {
+    const row = await this.db
+      .selectFrom("messages")
+      .selectAll()
+      .where("id", "=", messageId)
+      .where("conversation_id", "=", id)
+      .where("app_id", "=", app.id)
+      .executeTakeFirst();
+    if (!row) throw ApiError.notFound("message");
+    if (row.deleted_at !== null) return toMessage(row, undefined);
+    return this.tombstone(app, id, row);
+  }
+
+  private async tombstone(app: AppRecord, id: string, row: MessageRow): Promise<Message> {
+    const caller = { app };
+    const messageId = row.id;
     const now = this.d.clock.now();
     const message = toMessage({ ...row, deleted_at: now }, undefined);
     await this.db.transaction().execute(async (trx) => {

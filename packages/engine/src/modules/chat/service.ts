@@ -6,6 +6,7 @@ import { ConversationsService } from "./conversations.js";
 import type { ChatDeps, ChatParts } from "./deps.js";
 import { MembersService } from "./members.js";
 import { MessagesService } from "./messages.js";
+import { ModerationService } from "./moderation.js";
 import { ReceiptsService } from "./receipts.js";
 import { ChatRecords } from "./records.js";
 import { SearchService } from "./search.js";
@@ -30,6 +31,7 @@ export class ChatService {
   readonly receipts: ReceiptsService;
   readonly search: SearchService;
   readonly threads: ThreadsService;
+  readonly moderation: ModerationService;
   private readonly db: Kysely<Database>;
 
   /** `access` replaces the default check (tests; a deployment with its own membership rules). */
@@ -44,6 +46,7 @@ export class ChatService {
     this.receipts = new ReceiptsService(parts);
     this.search = new SearchService(parts);
     this.threads = new ThreadsService(parts);
+    this.moderation = new ModerationService(parts, this.messages, d.banner);
   }
 
   /** Whether `identity` is a member of a conversation where the file was sent (inside retention). */
