@@ -249,6 +249,7 @@ class ConversationWatch implements ConversationSubscription {
       lastSeq: Math.max(c.lastSeq, m.seq ?? 0),
       lastReadSeq: mine ? Math.max(c.lastReadSeq, m.seq ?? 0) : c.lastReadSeq,
       unreadCount: mine ? 0 : c.unreadCount + (m.type === "text" ? 1 : 0),
+      mentionCount: mine ? 0 : c.mentionCount + (m.mentions.includes(me) ? 1 : 0),
     });
   }
 

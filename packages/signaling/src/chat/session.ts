@@ -509,6 +509,7 @@ class ConversationList implements ConversationListSubscription {
       lastSeq: Math.max(c.lastSeq, m.seq ?? 0),
       lastReadSeq: mine ? Math.max(c.lastReadSeq, m.seq ?? 0) : c.lastReadSeq,
       unreadCount: mine ? 0 : c.unreadCount + (m.type === "text" ? 1 : 0),
+      mentionCount: mine ? 0 : c.mentionCount + (m.mentions.includes(this.session.userId) ? 1 : 0),
     };
     this.store.set([updated, ...list.filter((x) => x.id !== c.id)]);
   }
@@ -522,7 +523,11 @@ class ConversationList implements ConversationListSubscription {
   onRead(conversationId: string, lastReadSeq: number, unread: number): void {
     const list = this.store.value;
     if (!list.some((c) => c.id === conversationId)) return;
-    this.store.set(list.map((c) => (c.id === conversationId ? { ...c, lastReadSeq, unreadCount: unread } : c)));
+    this.store.set(
+      list.map((c) =>
+        c.id === conversationId ? { ...c, lastReadSeq, unreadCount: unread, mentionCount: unread === 0 ? 0 : c.mentionCount } : c,
+      ),
+    );
   }
 
   unsubscribe(): void {
