@@ -9,6 +9,7 @@ import {
   ChatSessionRegistry,
   chatSessionFor,
   highlightParts,
+  MemoryChatStorage,
   type ReadableStore,
   type UTDMessage,
   type UTDSearchHit,
@@ -164,6 +165,56 @@ describe("chat SDK against a real engine", () => {
     expect(h.messages.filter((m: UTDMessage) => m.clientMsgId === "offline-1")).toHaveLength(1);
     bobWin.unsubscribe();
   }, 60_000);
+
+  it("offline-first: a reload while offline shows the cache and pending sends at once; on reconnect they go out in order, exactly once", async () => {
+    const storage = new MemoryChatStorage();
+    const token = (await engine.session(app, "off-alice")).user_token;
+    const offline = { storage, limits: { conversations: 10, messagesPerConversation: 20 } };
+    const reg = new ChatSessionRegistry();
+    const open = () => reg.getSession({ appId: app.app_id, userId: "off-alice", token, baseUrl: engine.url, WebSocket: WS, offline });
+    const alice = await open();
+    const bob = await session("off-bob");
+    const ref = await alice.createConversation("direct", { members: ["off-bob"] });
+    await ref.send("while online");
+    const list = alice.subscribeConversations(() => {});
+    await until(list.conversations, (l) => l.some((c) => c.id === ref.id));
+    const win = ref.subscribeMessages(() => {});
+    await until(win.messages, (m) => m.some((x) => x.text === "while online"));
+    list.unsubscribe();
+    win.unsubscribe();
+
+    // Offline: three sends wait in the persisted outbox.
+    await engine.stop();
+    for (const n of [1, 2, 3]) void ref.send(`offline ${n}`).catch(() => {});
+    await expect.poll(async () => (await alice.cache?.outbox())?.length, { timeout: 10_000 }).toBe(3);
+
+    // "Reload" while still offline: a new session on the same storage shows the cache and the pending sends at once.
+    reg.disposeAll();
+    const again = await open();
+    const list2 = again.subscribeConversations(() => {});
+    await until(list2.conversations, (l) => l.some((c) => c.id === ref.id));
+    const win2 = again.conversation(ref.id).subscribeMessages(() => {});
+    const shown = await until(win2.messages, (m) => m.filter((x) => x.pending).length === 3);
+    expect(shown.map((m) => [m.text, m.pending ?? false])).toEqual([
+      ["while online", false],
+      ["offline 1", true],
+      ["offline 2", true],
+      ["offline 3", true],
+    ]);
+
+    // Online again: delivered in order, exactly once, and the outbox empties.
+    engine = await startEngine({ env: { ...ENV, UTD_PORT: new URL(engine.url).port }, dataDir });
+    await until(win2.messages, (m) => m.filter((x) => x.text?.startsWith("offline ") && !x.pending).length === 3, 30_000);
+    await expect.poll(async () => (await again.cache?.outbox())?.length, { timeout: 10_000 }).toBe(0);
+    const seen = (await bob.chat.history(ref.id)).messages.map((m: UTDMessage) => m.text);
+    expect(seen).toEqual(["while online", "offline 1", "offline 2", "offline 3"]);
+
+    // Signing out clears the cache.
+    await again.signOut();
+    expect((await storage.keys()).filter((k) => k.includes("off-alice"))).toEqual([]);
+    list2.unsubscribe();
+    win2.unsubscribe();
+  }, 90_000);
 
   it("uploads: the file token goes into a message and members can download the bytes", async () => {
     const alice = await session("up-alice");

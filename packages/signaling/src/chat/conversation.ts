@@ -12,6 +12,7 @@ import type {
 } from "../wire/chat.js";
 import type { ChatApi } from "./api.js";
 import { activeMention, type MentionQuery, suggestMentions } from "./mentions.js";
+import type { OfflineCache } from "./offline.js";
 
 /** What a conversation reference needs from its session. */
 export interface RefHost {
@@ -23,6 +24,8 @@ export interface RefHost {
   reportError(err: UTDStreamException): void;
   /** Sends a WebSocket request (typing). */
   request(verb: string, body: Record<string, unknown>): Promise<unknown>;
+  /** The offline cache, when the session keeps one. */
+  readonly cache?: OfflineCache | undefined;
   readonly disposed: boolean;
 }
 
@@ -35,6 +38,31 @@ export interface MessageSubscription {
   /** Loads up to `count` older messages into the window; resolves false when there are none. */
   loadMore(count?: number): Promise<boolean>;
   unsubscribe(): void;
+}
+
+/** The sender's optimistic copy of a message not stored yet (`pending: true`, no seq). */
+function optimisticMessage(conversationId: string, me: string, p: UTDSendParams, clientMsgId: string, at: Date): UTDMessage {
+  return {
+    id: `local:${clientMsgId}`,
+    conversationId,
+    seq: null,
+    type: "text",
+    sender: me,
+    text: p.text ?? null,
+    custom: p.custom ?? null,
+    attachments: [],
+    replyTo: p.replyTo ?? null,
+    threadId: p.threadId ?? null,
+    thread: null,
+    mentions: [],
+    clientMsgId,
+    reactions: {},
+    createdAt: at,
+    editedAt: null,
+    deleted: false,
+    deletedAt: null,
+    pending: true,
+  };
 }
 
 function newClientId(): string {
@@ -63,6 +91,7 @@ class MessageWindow implements MessageSubscription {
 
   private publish(): void {
     this.store.set([...this.confirmed, ...this.pending]);
+    void this.ref.host.cache?.saveMessages(this.ref.id, this.confirmed);
   }
 
   /** The highest seq seen in sequence, counting thread replies (which the main timeline skips). */
@@ -73,6 +102,17 @@ class MessageWindow implements MessageSubscription {
   }
 
   async load(limit: number): Promise<void> {
+    const cache = this.ref.host.cache;
+    if (cache) {
+      // Offline-first: the cached messages and the unsent ones show at once.
+      const [cached, outbox] = await Promise.all([cache.messages(this.ref.id), cache.outbox()]);
+      if (this.confirmed.length === 0) this.confirmed = cached;
+      for (const e of outbox) {
+        if (e.conversationId !== this.ref.id || this.pending.some((p) => p.clientMsgId === e.clientMsgId)) continue;
+        this.pending.push(optimisticMessage(this.ref.id, this.ref.host.me, e.params, e.clientMsgId, new Date(e.createdAt)));
+      }
+      if (cached.length > 0 || this.pending.length > 0) this.store.set([...this.confirmed, ...this.pending]);
+    }
     const page = await this.ref.host.chat.history(this.ref.id, { limit });
     // Keep live messages that arrived while the page was loading and are newer than it.
     const last = page.messages.at(-1)?.seq ?? 0;
@@ -363,28 +403,32 @@ export class ConversationRef {
   async send(content: string | UTDSendParams): Promise<UTDMessage> {
     const p: UTDSendParams = typeof content === "string" ? { text: content } : content;
     const clientMsgId = p.clientMsgId ?? newClientId();
-    const optimistic: UTDMessage = {
-      id: `local:${clientMsgId}`,
-      conversationId: this.id,
-      seq: null,
-      type: "text",
-      sender: this.host.me,
-      text: p.text ?? null,
-      custom: p.custom ?? null,
-      attachments: [],
-      replyTo: p.replyTo ?? null,
-      threadId: p.threadId ?? null,
-      thread: null,
-      mentions: [],
-      clientMsgId,
-      reactions: {},
-      createdAt: new Date(),
-      editedAt: null,
-      deleted: false,
-      deletedAt: null,
-      pending: true,
-    };
+    const optimistic = optimisticMessage(this.id, this.host.me, p, clientMsgId, new Date());
     for (const w of this.windows) w.addPending(optimistic);
+    const cache = this.host.cache;
+    if (!cache) return this.deliver(p, clientMsgId);
+    // Offline-first: the send is persisted before it leaves, and sends go out one after another, in order.
+    const { clientMsgId: _c, ...params } = p;
+    await cache.addToOutbox({ conversationId: this.id, clientMsgId, params, createdAt: optimistic.createdAt.toISOString() });
+    const run = this.sendChain.then(
+      () => this.deliver(p, clientMsgId),
+      () => this.deliver(p, clientMsgId),
+    );
+    this.sendChain = run.catch(() => {});
+    try {
+      const stored = await run;
+      await cache.removeFromOutbox(clientMsgId);
+      return stored;
+    } catch (err) {
+      // Refused for good: it leaves the outbox. A session disposed while offline keeps it for the next run.
+      if (!this.host.disposed) await cache.removeFromOutbox(clientMsgId);
+      throw err;
+    }
+  }
+
+  private sendChain: Promise<unknown> = Promise.resolve();
+
+  private async deliver(p: UTDSendParams, clientMsgId: string): Promise<UTDMessage> {
     for (let attempt = 0; ; attempt++) {
       try {
         const stored = await this.host.chat.send(this.id, p, clientMsgId);

@@ -16,6 +16,7 @@ import {
 } from "../wire/chat.js";
 import { ChatApi, type UTDConversationPage, type UTDSearchOptions, type UTDSearchPage, type UTDThreadPage, type UTDUnread } from "./api.js";
 import { ConversationRef, type RefHost } from "./conversation.js";
+import { type ChatStorage, OfflineCache, type OfflineLimits } from "./offline.js";
 import { type UserRef, userRef } from "./user.js";
 
 export interface ChatSessionOptions {
@@ -25,6 +26,15 @@ export interface ChatSessionOptions {
   api: UTDApi;
   /** The WebSocket client (live events, resume). The session does not connect or close it. */
   client: UTDSignalClient;
+  /** Offline-first: keep conversations, recent messages and the outbox in this storage. */
+  offline?: OfflineOptions;
+}
+
+/** Where and how much the offline-first cache keeps. */
+export interface OfflineOptions {
+  /** `IndexedDbChatStorage` in browsers, `keyValueChatStorage(AsyncStorage)` in React Native, `MemoryChatStorage` in Node. */
+  storage: ChatStorage;
+  limits?: OfflineLimits;
 }
 
 /** A live list of the user's most recently active conversations. */
@@ -85,10 +95,13 @@ export class ChatSession {
   private _disposed = false;
   private _failed = false;
   readonly userId: string;
+  /** The offline cache (when the session was made with `offline`). */
+  readonly cache: OfflineCache | undefined;
 
   constructor(o: ChatSessionOptions) {
     this.appId = o.appId;
     this.userId = o.userId;
+    this.cache = o.offline ? new OfflineCache(o.offline.storage, o.appId, o.userId, o.offline.limits) : undefined;
     this.client = o.client;
     this.chat = new ChatApi(o.api);
     this.users = new UsersApi(o.api);
@@ -100,6 +113,7 @@ export class ChatSession {
       waitToRetry: (attempt) => this.waitToRetry(attempt),
       reportError: (e) => this.reportError(e),
       request: (verb, body) => this.client.request(verb, body),
+      cache: this.cache,
       get disposed() {
         return self._disposed;
       },
@@ -121,6 +135,27 @@ export class ChatSession {
       }),
     );
     void this.refreshUnread();
+    void this.replayOutbox();
+  }
+
+  /**
+   * Sends what was written offline (also in an earlier run of the app), in the order it was written, each
+   * with its own `clientMsgId`: the engine stores each exactly once however often this runs.
+   */
+  private async replayOutbox(): Promise<void> {
+    if (!this.cache) return;
+    for (const e of await this.cache.outbox()) {
+      if (this._disposed) return;
+      await this.conversation(e.conversationId)
+        .send({ ...e.params, clientMsgId: e.clientMsgId })
+        .catch(() => {});
+    }
+  }
+
+  /** Signs out: clears this user's offline cache (conversations, messages, unsent messages), then disposes. */
+  async signOut(): Promise<void> {
+    this.dispose();
+    await this.cache?.clear();
   }
 
   /** The socket's connection state (shared with the signalling facade for `chatSessionFor` sessions). */
@@ -480,10 +515,17 @@ class ConversationList implements ConversationListSubscription {
   }
 
   reload(): Promise<void> {
+    // Offline-first: the cached list shows at once, before (or without) the network.
+    if (this.store.value.length === 0 && this.session.cache) {
+      void this.session.cache.conversations().then((cached) => {
+        if (!this.closed && this.store.value.length === 0 && cached.length > 0) this.store.set(cached);
+      });
+    }
     this.loading ??= this.session.chat
       .listConversations(this.limit)
       .then((list) => {
         if (!this.closed) this.store.set(list);
+        void this.session.cache?.saveConversations(list);
       })
       .catch((err: unknown) => {
         if (err instanceof UTDStreamException) this.session.reportError(err);
