@@ -11,6 +11,7 @@ export {
 } from "./api.js";
 export { ConversationRef, type ConversationSubscription, type MessageSubscription } from "./conversation.js";
 export { chatSessionFor, chatSessionStore } from "./facade.js";
+export { activeMention, insertMention, type MentionCandidate, type MentionQuery, suggestMentions } from "./mentions.js";
 export {
   type ChatStorage,
   IndexedDbChatStorage,
@@ -20,7 +21,6 @@ export {
   type OfflineLimits,
   type OutboxEntry,
 } from "./offline.js";
-export { activeMention, insertMention, type MentionCandidate, type MentionQuery, suggestMentions } from "./mentions.js";
 export { ChatSessionRegistry, defaultRegistry, type GetSessionParams, getSession } from "./registry.js";
 export {
   ChatSession,

@@ -1,9 +1,9 @@
 import { UTDStreamException } from "@utd-stream/protocol";
 import { UTDSignalClient, type WebSocketConstructor } from "../client.js";
-import type { OfflineOptions } from "./session.js";
 import { type BinaryFetch, type FetchLike, sessionCredentials, trimSlash, UTDApi } from "../core/api.js";
 import { jwtExpiry } from "../core/jwt.js";
 import { type CredentialsFetcher, TokenSource } from "../core/token-source.js";
+import type { OfflineOptions } from "./session.js";
 import { ChatSession } from "./session.js";
 
 export interface GetSessionParams {
