@@ -91,14 +91,20 @@ export class SearchService {
     if (this.d.store.dialect === "sqlite") {
       // Each term a quoted FTS5 string (terms hold letters, marks and digits only), `*` for a prefix.
       const match = terms.map((t) => `"${t.word}"${t.prefix ? " *" : ""}`).join(" ");
-      // The full-text match runs once (materialised, FTS first: a plan driven from `messages` re-ran the
-      // MATCH per row, seconds at 20k rows in bench/search), then rank and page, then highlight the page only.
+      // Across all of the caller's conversations the full-text match runs once (materialised, FTS first: a
+      // plan driven from `messages` re-ran the MATCH per row, seconds at 20k rows in bench/search), then
+      // ranks and pages, then highlights the page only. In one conversation the planner may instead start
+      // from that conversation's rows (its index), which is cheaper when the term is common.
+      const hits =
+        q.conversation_id === undefined
+          ? sql`hits AS MATERIALIZED (SELECT rowid AS rid, bm25(messages_fts) AS score FROM messages_fts WHERE messages_fts MATCH ${match})`
+          : sql`hits AS (SELECT rowid AS rid, bm25(messages_fts) AS score FROM messages_fts WHERE messages_fts MATCH ${match})`;
+      const from = q.conversation_id === undefined ? sql`hits CROSS JOIN messages m` : sql`hits JOIN messages m`;
       rows = (
-        await sql<Hit>`WITH hits AS MATERIALIZED (
-            SELECT rowid AS rid, bm25(messages_fts) AS score FROM messages_fts WHERE messages_fts MATCH ${match}),
+        await sql<Hit>`WITH ${hits},
           top AS (
             SELECT m.rowid AS rid, hits.score AS score, m.created_at AS ca, m.id AS mid
-            FROM hits CROSS JOIN messages m ON m.rowid = hits.rid ${member}
+            FROM ${from} ON m.rowid = hits.rid ${member}
             WHERE ${filters}
             ORDER BY score, ca DESC, mid DESC
             LIMIT ${take} OFFSET ${offset})
