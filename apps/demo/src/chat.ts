@@ -1,4 +1,11 @@
-import type { ChatSession, ConversationRef, MessageSubscription, UTDConversation, UTDMessage } from "@utd-stream/signaling";
+import {
+  type ChatSession,
+  type ConversationRef,
+  insertMention,
+  type MessageSubscription,
+  type UTDConversation,
+  type UTDMessage,
+} from "@utd-stream/signaling";
 import type { Ctx } from "./context.js";
 import { h, replace } from "./dom.js";
 import { t, time } from "./i18n.js";
@@ -51,6 +58,7 @@ export class ChatPanel {
       this.conversations = list;
       this.renderList();
     });
+    chat.onThreadReply((m) => this.open?.onReply(m));
     chat.onError((err) => {
       if (err.isFeatureDisabled || err.code === "limit_exceeded") ctx.toast(explain(err));
     });
@@ -97,6 +105,13 @@ export class ChatPanel {
             unread > 0
               ? h("span", { class: "badge", "data-testid": "unread", "aria-label": t("chat.unread", { n: unread }) }, unread)
               : null,
+            this.open?.id !== c.id && c.mentionCount > 0
+              ? h(
+                  "span",
+                  { class: "badge mention", "data-testid": "mentions", "aria-label": t("chat.mentions", { n: c.mentionCount }) },
+                  "@",
+                )
+              : null,
             h("small", { class: "preview" }, preview),
           ),
         );
@@ -128,6 +143,9 @@ class OpenConversation {
   private readonly files = new Map<string, Promise<string | null>>();
   private markedUpTo = 0;
   private lastTypingSent = 0;
+  private readonly suggestions = h("div", { class: "mention-suggestions", "data-testid": "mention-suggestions" });
+  private readonly threadEl = h("aside", { class: "thread", "data-testid": "thread", hidden: true });
+  private thread: { parentId: string; replies: UTDMessage[] } | undefined;
 
   constructor(
     private readonly ctx: Ctx,
@@ -186,7 +204,14 @@ class OpenConversation {
       file.value = "";
       if (f) void this.sendImage(f);
     });
-    replace(this.el, h("header", {}, headerTitle, this.typingEl), this.more, this.log, form);
+    // Mention autocomplete over the conversation's members.
+    input.addEventListener("input", () => void this.suggest(input));
+    const actions = h("div", { class: "conv-actions" });
+    void ref
+      .get()
+      .then((c) => this.renderActions(actions, c))
+      .catch(() => {});
+    replace(this.el, h("header", {}, headerTitle, actions, this.typingEl), this.more, this.log, this.suggestions, form, this.threadEl);
 
     this.sub = ref.subscribeMessages(
       (msgs) => {
@@ -224,6 +249,151 @@ class OpenConversation {
   close(): void {
     this.sub.unsubscribe();
     for (const off of this.offs) off();
+  }
+
+  /** Block/unblock (direct conversations) and mute/unmute (any conversation). */
+  private renderActions(el: HTMLElement, c: UTDConversation): void {
+    const peer = c.kind === "direct" ? c.members.find((m) => m !== this.ctx.me) : undefined;
+    let muted = c.muted;
+    const mute = h("button", { class: "link", "data-testid": "mute" }, muted ? t("chat.unmute") : t("chat.mute"));
+    mute.addEventListener("click", () => {
+      muted = !muted;
+      void this.chat.chat
+        .muteConversation(c.id, muted)
+        .then(() => {
+          mute.textContent = muted ? t("chat.unmute") : t("chat.mute");
+        })
+        .catch((err: unknown) => this.ctx.toast(explain(err)));
+    });
+    const parts: HTMLElement[] = [mute];
+    if (peer) {
+      const block = h("button", { class: "link", "data-testid": "block" }, t("chat.block"));
+      void this.chat.chat
+        .blocked()
+        .then((list) => {
+          if (list.some((b) => b.identity === peer)) block.textContent = t("chat.unblock");
+        })
+        .catch(() => {});
+      block.addEventListener("click", () => {
+        const blocking = block.textContent === t("chat.block");
+        void (blocking ? this.chat.chat.block(peer) : this.chat.chat.unblock(peer))
+          .then(() => {
+            block.textContent = blocking ? t("chat.unblock") : t("chat.block");
+            if (blocking) this.ctx.toast(t("chat.blockedDone"));
+          })
+          .catch((err: unknown) => this.ctx.toast(explain(err)));
+      });
+      parts.push(block);
+    }
+    replace(el, parts);
+  }
+
+  /** Suggests members for the `@mention` being typed; a click inserts it. */
+  private async suggest(input: HTMLInputElement): Promise<void> {
+    const caret = input.selectionStart ?? input.value.length;
+    const { query, members } = await this.ref.mentionSuggestions(input.value, caret, 5).catch(() => ({ query: null, members: [] }));
+    if (!query || members.length === 0) {
+      replace(this.suggestions, []);
+      return;
+    }
+    replace(
+      this.suggestions,
+      members.map((m) =>
+        h(
+          "button",
+          {
+            type: "button",
+            class: "mention-suggestion",
+            "data-testid": "mention-suggestion",
+            onclick: () => {
+              const next = insertMention(input.value, query, m.identity);
+              input.value = next.text;
+              input.setSelectionRange(next.caret, next.caret);
+              input.focus();
+              replace(this.suggestions, []);
+            },
+          },
+          h("bdi", {}, `@${m.identity}`),
+        ),
+      ),
+    );
+  }
+
+  /** Opens the thread of a message beside the conversation: its replies, live, and a reply box. */
+  private async openThread(parentId: string): Promise<void> {
+    this.thread = { parentId, replies: [] };
+    this.threadEl.hidden = false;
+    this.renderThread();
+    try {
+      const page = await this.ref.threadHistory(parentId, { limit: 50 });
+      if (this.thread?.parentId !== parentId) return;
+      this.thread.replies = page.messages;
+      this.renderThread();
+      if (page.lastSeq > 0) void this.ref.markThreadRead(parentId, page.lastSeq).catch(() => {});
+    } catch (err) {
+      this.ctx.toast(explain(err));
+    }
+  }
+
+  /** A new reply (from the session's thread events). */
+  onReply(m: UTDMessage): void {
+    if (!this.thread || m.threadId !== this.thread.parentId || this.thread.replies.some((r) => r.id === m.id)) return;
+    this.thread.replies.push(m);
+    this.renderThread();
+    if (m.seq !== null) void this.ref.markThreadRead(this.thread.parentId, m.seq).catch(() => {});
+  }
+
+  private renderThread(): void {
+    const th = this.thread;
+    if (!th) {
+      this.threadEl.hidden = true;
+      return;
+    }
+    const parent = this.messages.find((m) => m.id === th.parentId);
+    const input = h("input", { name: "reply", placeholder: t("chat.threadPlaceholder"), dir: "auto", "data-testid": "thread-composer" });
+    const form = h("form", { class: "composer" }, input, h("button", { type: "submit", "data-testid": "thread-send" }, t("chat.send")));
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const text = input.value.trim();
+      if (!text) return;
+      input.value = "";
+      this.ref
+        .reply(th.parentId, text)
+        .then((m) => this.onReply(m))
+        .catch((err: unknown) => this.ctx.toast(explain(err)));
+    });
+    const closeBtn = h("button", { class: "link", "data-testid": "close-thread" }, t("chat.closeThread"));
+    closeBtn.addEventListener("click", () => {
+      this.thread = undefined;
+      this.renderThread();
+    });
+    replace(
+      this.threadEl,
+      h("header", {}, h("h3", {}, t("chat.thread")), closeBtn),
+      parent?.text ? h("p", { class: "thread-parent", dir: "auto" }, parent.text) : null,
+      h(
+        "ol",
+        { class: "messages", "data-testid": "thread-replies" },
+        th.replies.map((m) =>
+          h(
+            "li",
+            { class: `message${m.sender === this.ctx.me ? " mine" : ""}`, "data-testid": "thread-reply" },
+            m.sender === this.ctx.me ? null : h("bdi", { class: "sender" }, m.sender ?? ""),
+            m.deleted ? h("em", {}, t("chat.deleted")) : h("p", { dir: "auto" }, m.text ?? ""),
+          ),
+        ),
+      ),
+      form,
+    );
+  }
+
+  private report(m: UTDMessage): void {
+    const reason = globalThis.prompt?.(t("chat.reportReason"))?.trim();
+    if (!reason) return;
+    void this.chat.chat
+      .report({ conversationId: this.ref.id, messageId: m.id }, reason)
+      .then(() => this.ctx.toast(t("chat.reported")))
+      .catch((err: unknown) => this.ctx.toast(explain(err)));
   }
 
   private async sendImage(f: File): Promise<void> {
@@ -273,6 +443,18 @@ class OpenConversation {
           me || m.type === "system" ? null : h("bdi", { class: "sender" }, m.sender ?? ""),
           m.deleted ? h("em", {}, t("chat.deleted")) : m.text ? h("p", { dir: "auto", "data-testid": "message-text" }, m.text) : null,
           m.attachments.map((a) => (a.kind === "image" ? this.image(a.fileToken, a.filename) : h("span", { class: "file" }, a.filename))),
+          m.type === "text" && !m.deleted && m.seq !== null
+            ? h(
+                "span",
+                { class: "msg-actions" },
+                h(
+                  "button",
+                  { class: "link", "data-testid": "open-thread", onclick: () => void this.openThread(m.id) },
+                  m.thread ? t("chat.replies", { n: m.thread.replyCount }) : t("chat.replyInThread"),
+                ),
+                me ? null : h("button", { class: "link", "data-testid": "report", onclick: () => this.report(m) }, t("chat.report")),
+              )
+            : null,
           h(
             "small",
             { class: "meta" },

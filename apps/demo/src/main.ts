@@ -4,7 +4,7 @@
  * presence, calls and chat, @utd-stream/media for LiveKit media — so it doubles as their reference integration.
  */
 import type { UTDStreamClient } from "@utd-stream/media";
-import { chatSessionFor, UTDSignaling, UTDStreamException } from "@utd-stream/signaling";
+import { chatSessionFor, IndexedDbChatStorage, UTDSignaling, UTDStreamException } from "@utd-stream/signaling";
 import { AudioRoomPanel } from "./audio-room.js";
 import { Calls } from "./calls.js";
 import { ChatPanel } from "./chat.js";
@@ -103,7 +103,11 @@ async function signIn(cfg: DemoConfig, display: string): Promise<void> {
   if ("serviceWorker" in navigator) navigator.serviceWorker.register("/sw.js").catch((err: unknown) => console.warn("service worker", err));
   // One session for this user: chat shares the facade's WebSocket, REST client and token; it is off when
   // the app's plan has no chat.
-  const chat = signaling.chatEnabled !== false ? chatSessionFor(signaling) : undefined;
+  // Offline-first: conversations, recent messages and unsent messages are kept in IndexedDB.
+  const chat =
+    signaling.chatEnabled !== false
+      ? chatSessionFor(signaling, typeof indexedDB === "undefined" ? {} : { offline: { storage: new IndexedDbChatStorage() } })
+      : undefined;
   // Media shares the same session too (its user token renews itself); @utd-stream/media and livekit-client
   // are a separate chunk, loaded on first use.
   let mediaClient: Promise<UTDStreamClient> | undefined;
@@ -174,8 +178,9 @@ function shell(base: Pick<Ctx, "cfg" | "me" | "deviceId" | "signaling" | "media"
   };
   showConn(ctx.signaling.state.value);
   ctx.signaling.state.subscribe(showConn);
-  const signOut = () => {
-    ctx.chat?.dispose();
+  const signOut = async () => {
+    // Signing out clears this user's offline chat cache.
+    await ctx.chat?.signOut().catch(() => {});
     ctx.signaling.disconnect();
     sessionStorage.removeItem(USER_KEY);
     location.reload();
@@ -190,7 +195,7 @@ function shell(base: Pick<Ctx, "cfg" | "me" | "deviceId" | "signaling" | "media"
       conn,
       h("span", { class: "spacer" }),
       langButton(),
-      h("button", { "data-testid": "signout", onclick: signOut }, t("header.signOut")),
+      h("button", { "data-testid": "signout", onclick: () => void signOut() }, t("header.signOut")),
     ),
     h(
       "div",

@@ -271,6 +271,30 @@ describe.each(stores)("push delivery (%s) through a real engine to loopback APNs
     expect(tokens).toEqual([]);
   });
 
+  test("mentions: a member who muted the conversation still gets a push when a message mentions them", async () => {
+    const a = await e.session(app, "men-alice");
+    const c = await e.session(app, "men-carol");
+    await register(c.user_token, "fcm", "men-carol-android", "pixel");
+    const conv = (
+      await e.request<{ id: string }>("POST", "/api/v1/conversations", {
+        token: a.user_token,
+        body: { kind: "group", name: "Muted", members: ["men-carol"] },
+      })
+    ).body;
+    await e.request("PUT", `/api/v1/conversations/${conv.id}/mute`, { token: c.user_token, body: { muted: true } });
+    await e.request("POST", `/api/v1/conversations/${conv.id}/messages`, {
+      token: a.user_token,
+      body: { client_msg_id: "plain", text: "nobody named" },
+    });
+    await e.request("POST", `/api/v1/conversations/${conv.id}/messages`, {
+      token: a.user_token,
+      body: { client_msg_id: "named", text: "@men-carol look" },
+    });
+    const m = await until(() => fcm.messages.find((x) => x.data.conversation_id === conv.id), "mention push");
+    expect(m).toMatchObject({ token: "men-carol-android", data: { kind: "message.new", sender: "men-alice" } });
+    expect(m.notification?.body).toContain("@men-carol look");
+  });
+
   test("a provider outage is retried with backoff until it delivers", async () => {
     const a = await e.session(app, "retry-alice");
     const b = await e.session(app, "retry-bob");

@@ -87,6 +87,20 @@ export const AttachmentSchema = z.object({
 });
 export type Attachment = z.infer<typeof AttachmentSchema>;
 
+/**
+ * A thread's summary, carried by the message that started it (the parent): how many replies, when the
+ * last one came, who took part (the parent's sender and every replier, first come first; at most
+ * `THREAD_LIMITS.maxParticipantsShown`).
+ */
+export const ThreadSummarySchema = z.object({
+  reply_count: z.number().int(),
+  last_reply_at: Timestamp.nullable(),
+  /** Seq of the newest reply (0 while there is none). */
+  last_reply_seq: z.number().int(),
+  participants: z.array(z.string()),
+});
+export type ThreadSummary = z.infer<typeof ThreadSummarySchema>;
+
 /** A message as the engine stores and delivers it. A deleted message is a tombstone (`deleted: true`, no content). */
 export const MessageSchema = z.object({
   id: z.string(),
@@ -100,6 +114,12 @@ export const MessageSchema = z.object({
   custom: z.record(z.string(), z.json()).nullable(),
   attachments: z.array(AttachmentSchema),
   reply_to: z.string().nullable(),
+  /** The parent message's id when this is a thread reply; null in the main timeline. */
+  thread_id: z.string().nullable(),
+  /** The thread this message started (null while nobody replied). */
+  thread: ThreadSummarySchema.nullable(),
+  /** Members named with `@identity` in the text (parsed by the engine; only members of the conversation count). */
+  mentions: z.array(z.string()),
   client_msg_id: z.string().nullable(),
   /** reaction → identities that reacted with it. */
   reactions: z.record(z.string(), z.array(z.string())),
@@ -130,6 +150,10 @@ export const ConversationSchema = z.object({
   last_seq: z.number().int(),
   last_read_seq: z.number().int(),
   unread_count: z.number().int(),
+  /** Unread messages (past `last_read_seq`) that mention the caller. */
+  mention_count: z.number().int(),
+  /** The caller muted it: no pushes, and its unread count is left out of badge totals. */
+  muted: z.boolean(),
   last_message: MessageSchema.nullable(),
 });
 export type Conversation = z.infer<typeof ConversationSchema>;
@@ -157,6 +181,8 @@ const sendFields = {
   custom: CustomData.optional(),
   attachments: z.array(AttachmentRefSchema).max(CHAT_LIMITS.maxAttachments).optional(),
   reply_to: Id.optional(),
+  /** Reply in the thread of this message (a main-timeline message of the same conversation). */
+  thread_id: Id.optional(),
 };
 const hasContent = (m: { text?: string | undefined; custom?: unknown; attachments?: unknown[] | undefined }) =>
   m.text !== undefined || m.custom !== undefined || (m.attachments?.length ?? 0) > 0;
@@ -181,6 +207,8 @@ export const HistoryQuerySchema = z.strictObject({
   before: z.coerce.number().int().min(0).optional(),
   after: z.coerce.number().int().min(0).optional(),
   limit: z.coerce.number().int().min(1).max(CHAT_LIMITS.maxPageSize).default(50),
+  /** `true`: thread replies appear in the main timeline too (by default they are only in their thread). */
+  include_threads: z.enum(["true", "false"]).optional(),
 });
 export type HistoryQuery = z.infer<typeof HistoryQuerySchema>;
 
@@ -212,10 +240,25 @@ export const MarkReadResponseSchema = z.object({
 });
 export type MarkReadResponse = z.infer<typeof MarkReadResponseSchema>;
 
-/** `GET /api/v1/unread` — per-conversation and total unread counts (others' non-deleted messages past the read position). */
+/**
+ * `GET /api/v1/unread` — per-conversation and total unread counts (others' non-deleted messages past the read
+ * position; not from users the caller blocked or muted). `total` leaves muted conversations out.
+ */
 export const UnreadResponseSchema = z.object({
   total: z.number().int(),
-  conversations: z.array(z.object({ conversation_id: z.string(), unread_count: z.number().int(), last_read_seq: z.number().int() })),
+  conversations: z.array(
+    z.object({
+      conversation_id: z.string(),
+      unread_count: z.number().int(),
+      last_read_seq: z.number().int(),
+      /** Unread messages mentioning the caller. */
+      mention_count: z.number().int(),
+      /** Muted by the caller: its count is not in `total`. */
+      muted: z.boolean(),
+    }),
+  ),
+  /** Unread messages mentioning the caller, over all conversations. */
+  total_mentions: z.number().int(),
 });
 export type UnreadResponse = z.infer<typeof UnreadResponseSchema>;
 

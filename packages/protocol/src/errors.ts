@@ -11,6 +11,10 @@ export const ERROR_CODES = {
   limit_exceeded: { status: 403, retryable: false },
   /** The app's before-send hook refused the message (`reason` says why); nothing was stored. */
   rejected_by_app: { status: 403, retryable: false },
+  /** The other user blocked the caller: no direct conversation, no messages there, no calls. */
+  blocked: { status: 403, retryable: false },
+  /** The app's word filter or link policy refused the message (`reason`: `word` or `link`); nothing was stored. */
+  content_rejected: { status: 403, retryable: false },
   not_found: { status: 404, retryable: false },
   conflict: { status: 409, retryable: false },
   payload_too_large: { status: 413, retryable: false },
@@ -41,7 +45,7 @@ export interface ErrorBody {
     status?: string;
     /** `rate_limited`: seconds until a retry may succeed. */
     retry_after_s?: number;
-    /** `rejected_by_app`: the reason the app's before-send hook gave. */
+    /** `rejected_by_app`: the reason the app's before-send hook gave; `content_rejected`: `word` or `link`. */
     reason?: string;
     /** `invalid_argument`: the offending fields. */
     issues?: { path: string; message: string }[];

@@ -62,6 +62,14 @@ export class UTDStreamException extends Error {
   get isChatDisabled(): boolean {
     return this.isFeatureDisabled && this.capability === "chat";
   }
+  /** The other user blocked you (no direct conversation, messages or calls to them). */
+  get isBlocked(): boolean {
+    return this.code === "blocked";
+  }
+  /** The app's word filter or link policy refused the message. */
+  get isContentRejected(): boolean {
+    return this.code === "content_rejected";
+  }
   get isUnauthorized(): boolean {
     return this.code === "unauthorized";
   }

@@ -13,9 +13,11 @@
 // Types only: these modules define zod schemas, and `export type` keeps zod out of a client's bundle.
 export type * from "./apps.js";
 export type * from "./auth.js";
+export type * from "./blocks.js";
 export type * from "./calls.js";
 export type * from "./chat.js";
 export type * from "./chat-search.js";
+export type * from "./chat-threads.js";
 export type * from "./common.js";
 export type * from "./console.js";
 export * from "./constants/index.js";
@@ -24,6 +26,7 @@ export type * from "./events/index.js";
 export * from "./exception.js";
 export type * from "./friends.js";
 export type * from "./media.js";
+export type * from "./moderation.js";
 export type * from "./plans.js";
 export type * from "./presence.js";
 export type * from "./push.js";

@@ -48,6 +48,7 @@ export const WS_EVENT_TYPES = [
   "reaction.removed",
   "receipt.read",
   "conversation.updated",
+  "thread.updated",
   "member.added",
   "member.removed",
   "member.updated",

@@ -72,6 +72,7 @@ describe("WsEventMap", () => {
       | `reaction.${"added" | "removed"}`
       | "receipt.read"
       | "conversation.updated"
+      | "thread.updated"
       | `member.${"added" | "removed" | "updated"}`
       | "friend.updated"
       | "support.updated"

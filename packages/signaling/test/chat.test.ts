@@ -9,6 +9,7 @@ import {
   ChatSessionRegistry,
   chatSessionFor,
   highlightParts,
+  MemoryChatStorage,
   type ReadableStore,
   type UTDMessage,
   type UTDSearchHit,
@@ -165,6 +166,56 @@ describe("chat SDK against a real engine", () => {
     bobWin.unsubscribe();
   }, 60_000);
 
+  it("offline-first: a reload while offline shows the cache and pending sends at once; on reconnect they go out in order, exactly once", async () => {
+    const storage = new MemoryChatStorage();
+    const token = (await engine.session(app, "off-alice")).user_token;
+    const offline = { storage, limits: { conversations: 10, messagesPerConversation: 20 } };
+    const reg = new ChatSessionRegistry();
+    const open = () => reg.getSession({ appId: app.app_id, userId: "off-alice", token, baseUrl: engine.url, WebSocket: WS, offline });
+    const alice = await open();
+    const bob = await session("off-bob");
+    const ref = await alice.createConversation("direct", { members: ["off-bob"] });
+    await ref.send("while online");
+    const list = alice.subscribeConversations(() => {});
+    await until(list.conversations, (l) => l.some((c) => c.id === ref.id));
+    const win = ref.subscribeMessages(() => {});
+    await until(win.messages, (m) => m.some((x) => x.text === "while online"));
+    list.unsubscribe();
+    win.unsubscribe();
+
+    // Offline: three sends wait in the persisted outbox.
+    await engine.stop();
+    for (const n of [1, 2, 3]) void ref.send(`offline ${n}`).catch(() => {});
+    await expect.poll(async () => (await alice.cache?.outbox())?.length, { timeout: 10_000 }).toBe(3);
+
+    // "Reload" while still offline: a new session on the same storage shows the cache and the pending sends at once.
+    reg.disposeAll();
+    const again = await open();
+    const list2 = again.subscribeConversations(() => {});
+    await until(list2.conversations, (l) => l.some((c) => c.id === ref.id));
+    const win2 = again.conversation(ref.id).subscribeMessages(() => {});
+    const shown = await until(win2.messages, (m) => m.filter((x) => x.pending).length === 3);
+    expect(shown.map((m) => [m.text, m.pending ?? false])).toEqual([
+      ["while online", false],
+      ["offline 1", true],
+      ["offline 2", true],
+      ["offline 3", true],
+    ]);
+
+    // Online again: delivered in order, exactly once, and the outbox empties.
+    engine = await startEngine({ env: { ...ENV, UTD_PORT: new URL(engine.url).port }, dataDir });
+    await until(win2.messages, (m) => m.filter((x) => x.text?.startsWith("offline ") && !x.pending).length === 3, 30_000);
+    await expect.poll(async () => (await again.cache?.outbox())?.length, { timeout: 10_000 }).toBe(0);
+    const seen = (await bob.chat.history(ref.id)).messages.map((m: UTDMessage) => m.text);
+    expect(seen).toEqual(["while online", "offline 1", "offline 2", "offline 3"]);
+
+    // Signing out clears the cache.
+    await again.signOut();
+    expect((await storage.keys()).filter((k) => k.includes("off-alice"))).toEqual([]);
+    list2.unsubscribe();
+    win2.unsubscribe();
+  }, 90_000);
+
   it("uploads: the file token goes into a message and members can download the bytes", async () => {
     const alice = await session("up-alice");
     const bob = await session("up-bob");
@@ -180,6 +231,40 @@ describe("chat SDK against a real engine", () => {
     const f = await bob.chat.file(token);
     const dl = await fetch(f.downloadUrl as string);
     expect(new Uint8Array(await dl.arrayBuffer())).toEqual(bytes);
+  });
+
+  it("threads and mentions: replies stay out of the window, the parent shows the summary, unread per thread", async () => {
+    const alice = await session("thr-alice");
+    const bob = await session("thr-bob");
+    const ref = await alice.createConversation("group", { name: "threads", members: ["thr-bob"] });
+    const bobRef = bob.conversation(ref.id);
+    const bobWin = bobRef.subscribeMessages(() => {});
+    await until(bobWin.messages, () => true);
+    const parent = await ref.send("plan for friday? @thr-bob");
+    expect(parent.mentions).toEqual(["thr-bob"]);
+    await until(bobWin.messages, (m) => m.some((x) => x.id === parent.id));
+    const updates: number[] = [];
+    const off = bob.onThreadUpdated((u) => updates.push(u.replyCount));
+    const reply = await bobRef.reply(parent.id, "ship it");
+    expect(reply.threadId).toBe(parent.id);
+    await ref.send("main goes on");
+    // The reply is not in the main window, the parent shows one reply, and nothing was refetched as a gap.
+    const win = await until(bobWin.messages, (m) => m.some((x) => x.text === "main goes on") && m[0]?.thread?.replyCount === 1);
+    expect(win.map((m) => m.text)).toEqual(["plan for friday? @thr-bob", "main goes on"]);
+    expect(win[0]?.thread?.participants).toEqual(["thr-alice", "thr-bob"]);
+    expect(updates).toContain(1);
+    off();
+    const replies = await ref.threadHistory(parent.id);
+    expect(replies.messages.map((m) => m.text)).toEqual(["ship it"]);
+    const mine = await alice.threads();
+    expect(mine.threads.map((t) => [t.parent.id, t.unreadCount])).toEqual([[parent.id, 1]]);
+    expect(await ref.markThreadRead(parent.id, replies.lastSeq)).toEqual({ lastReadSeq: replies.lastSeq, unreadCount: 0 });
+    expect((await alice.threads()).totalUnread).toBe(0);
+    // Bob's mention count, until he reads.
+    expect((await bobRef.get()).mentionCount).toBe(1);
+    await bobRef.markRead();
+    expect((await bobRef.get()).mentionCount).toBe(0);
+    bobWin.unsubscribe();
   });
 
   it("subscribeConversations pages further back with loadMore", async () => {

@@ -204,6 +204,10 @@ export const REST_ROWS: Record<string, RestRow> = {
       malformed: { path: "/console/v1/session", headers: { cookie: "utd_console=not-a-session" }, expect: "unauthorized" },
     }),
   },
+  "GET /admin/v1/apps/{app_id}/reports": admin((w) => adminApp(w, "/reports")),
+  "POST /admin/v1/apps/{app_id}/reports/{id}/resolve": admin((w) => adminApp(w, "/reports/rep_none/resolve"), { action: "dismiss" }),
+  "GET /admin/v1/apps/{app_id}/chat/filters": admin((w) => adminApp(w, "/chat/filters")),
+  "PUT /admin/v1/apps/{app_id}/chat/filters": admin((w) => adminApp(w, "/chat/filters"), { words: [], link_policy: "allow" }),
   "GET /admin/v1/apps/{app_id}/operators": admin((w) => adminApp(w, "/operators")),
   "POST /admin/v1/apps/{app_id}/operators": admin((w) => adminApp(w, "/operators"), { identity: "out" }),
   "DELETE /admin/v1/apps/{app_id}/operators/{identity}": admin((w) => adminApp(w, "/operators/opr")),
@@ -545,6 +549,33 @@ export const REST_ROWS: Record<string, RestRow> = {
     nonMember: "not_found",
     otherApp: "not_found",
   },
+  "GET /api/v1/conversations/{id}/threads/{message_id}/messages": {
+    cap: "chat",
+    req: (w) => ({ path: conv(w, `/threads/${w.ids.message}/messages`) }),
+    nonMember: "not_found",
+    otherApp: "not_found",
+  },
+  "POST /api/v1/conversations/{id}/threads/{message_id}/read": {
+    cap: "chat",
+    req: (w) => ({ path: conv(w, `/threads/${w.ids.message}/read`), body: { seq: 1 } }),
+    nonMember: "not_found",
+    otherApp: "not_found",
+  },
+  // Any user may report another user of their app (another app's user is not found there).
+  "POST /api/v1/reports": {
+    cap: "chat",
+    req: () => ({ path: "/api/v1/reports", body: { kind: "user", identity: "vis", reason: "matrix" } }),
+    otherApp: "not_found",
+  },
+  // ----- block and mute lists (each caller's own; no capability: they guard chat and calls alike) -----
+  "GET /api/v1/blocks": { cap: null, req: () => ({ path: "/api/v1/blocks" }) },
+  "PUT /api/v1/blocks/{identity}": { cap: null, req: () => ({ path: "/api/v1/blocks/vis" }) },
+  "DELETE /api/v1/blocks/{identity}": { cap: null, req: () => ({ path: "/api/v1/blocks/vis" }) },
+  "GET /api/v1/mutes/users": { cap: null, req: () => ({ path: "/api/v1/mutes/users" }) },
+  "PUT /api/v1/mutes/users/{identity}": { cap: null, req: () => ({ path: "/api/v1/mutes/users/vis" }) },
+  "DELETE /api/v1/mutes/users/{identity}": { cap: null, req: () => ({ path: "/api/v1/mutes/users/vis" }) },
+  // Each caller's own threads.
+  "GET /api/v1/threads": { cap: "chat", req: () => ({ path: "/api/v1/threads" }) },
   "GET /api/v1/unread": { cap: "chat", req: () => ({ path: "/api/v1/unread" }) },
   // Across the caller's own conversations; one named conversation is checked in test/chat-search.test.ts.
   "GET /api/v1/search/messages": { cap: "chat", req: () => ({ path: "/api/v1/search/messages?q=hello" }) },

@@ -50,9 +50,25 @@ export const CHAT_EVENTS = {
   memberAdded: "member.added",
   memberRemoved: "member.removed",
   memberUpdated: "member.updated",
+  /** data: `ThreadEvent`. To every member: a thread's summary changed (a reply came or was deleted). */
+  threadUpdated: "thread.updated",
   /** data: `FriendEvent`. */
   friendUpdated: "friend.updated",
 } as const;
 export type ChatEventType = (typeof CHAT_EVENTS)[keyof typeof CHAT_EVENTS];
 
 export const CONVERSATION_CHANGES = ["created", "updated", "closed", "reopened"] as const;
+
+/** Limits on threads. */
+export const THREAD_LIMITS = {
+  /** Most participants listed on a thread summary (the first ones to take part). */
+  maxParticipantsShown: 10,
+  /** Largest page of `GET /api/v1/threads`. */
+  maxListPage: 100,
+} as const;
+
+/** Limits on mentions. */
+export const MENTION_LIMITS = {
+  /** Most distinct identities one message may mention (more are ignored, in text order). */
+  maxPerMessage: 50,
+} as const;

@@ -1,4 +1,5 @@
 import { ConversationEventSchema, MemberEventSchema, MessageSchema, ReactionEventSchema, ReceiptEventSchema } from "../chat.js";
+import { ThreadEventSchema } from "../chat-threads.js";
 import type { WsEventDefs } from "./define.js";
 
 const members = "every member of the conversation";
@@ -23,6 +24,11 @@ export const CHAT_EVENT_DEFS = {
     data: ConversationEventSchema,
     to: members,
     doc: "A conversation was created, renamed or changed (`updated`), closed or reopened (`change`).",
+  },
+  "thread.updated": {
+    data: ThreadEventSchema,
+    to: members,
+    doc: "A thread's summary changed: a reply was sent (the reply itself comes as `message.new` with `thread_id`) or deleted.",
   },
   "member.added": { data: MemberEventSchema, to: "the members, including the one added", doc: "A member was added or joined a chatroom." },
   "member.removed": {

@@ -1,4 +1,5 @@
 import type {
+  BlockList,
   ChatSettings,
   Conversation,
   ConversationKind,
@@ -6,10 +7,14 @@ import type {
   Friend,
   HistoryResponse,
   MarkReadResponse,
+  MarkThreadReadResponse,
   Member,
   MemberPage,
   Message,
+  MuteList,
+  Report,
   SearchMessagesResponse,
+  ThreadList,
   UnreadResponse,
   UploadInfo,
   UploadKind,
@@ -25,6 +30,7 @@ import {
   messageFromWire,
   sendToWire,
   settingsFromWire,
+  threadFromWire,
   type UTDChatSettings,
   type UTDConversation,
   type UTDCustom,
@@ -35,6 +41,7 @@ import {
   type UTDMember,
   type UTDMessage,
   type UTDSendParams,
+  type UTDThread,
 } from "../wire/chat.js";
 
 const enc = encodeURIComponent;
@@ -84,6 +91,15 @@ export function highlightParts(hit: UTDSearchHit): { text: string; match: boolea
   }
   if (at < text.length) out.push({ text: text.slice(at), match: false });
   return out;
+}
+
+/** A page of the user's threads, most recent reply first. */
+export interface UTDThreadPage {
+  threads: UTDThread[];
+  /** Pass as `before` for the next (older) page; null at the end. */
+  nextBefore: string | null;
+  /** Unread replies over all the user's threads. */
+  totalUnread: number;
 }
 
 /** A page of conversations, most recently active first. */
@@ -226,6 +242,88 @@ export class ChatApi {
   async markRead(id: string, seq: number): Promise<{ lastReadSeq: number; unreadCount: number; totalUnread: number }> {
     const r = await this.api.request<MarkReadResponse>("POST", `/api/v1/conversations/${enc(id)}/read`, { seq });
     return { lastReadSeq: r.last_read_seq, unreadCount: r.unread_count, totalUnread: r.total_unread };
+  }
+
+  /** The threads the user takes part in (`GET /api/v1/threads`), most recent reply first. */
+  async threads(q: { limit?: number; before?: string; conversationId?: string } = {}): Promise<UTDThreadPage> {
+    const s = new URLSearchParams();
+    if (q.limit !== undefined) s.set("limit", String(q.limit));
+    if (q.before !== undefined) s.set("before", q.before);
+    if (q.conversationId !== undefined) s.set("conversation_id", q.conversationId);
+    const qs = s.toString();
+    const r = await this.api.request<ThreadList>("GET", `/api/v1/threads${qs ? `?${qs}` : ""}`);
+    return { threads: r.threads.map(threadFromWire), nextBefore: r.next_before, totalUnread: r.total_unread };
+  }
+
+  /** A page of a thread's replies, oldest first. */
+  async threadHistory(id: string, parentId: string, q: UTDHistoryQuery = {}): Promise<UTDHistoryPage> {
+    return historyFromWire(
+      await this.api.request<HistoryResponse>(
+        "GET",
+        `/api/v1/conversations/${enc(id)}/threads/${enc(parentId)}/messages${historyQuery({ ...q, includeThreads: false })}`,
+      ),
+    );
+  }
+
+  /** Marks a thread read up to `seq`; resolves to the thread's read position and unread count. */
+  async markThreadRead(id: string, parentId: string, seq: number): Promise<{ lastReadSeq: number; unreadCount: number }> {
+    const r = await this.api.request<MarkThreadReadResponse>("POST", `/api/v1/conversations/${enc(id)}/threads/${enc(parentId)}/read`, {
+      seq,
+    });
+    return { lastReadSeq: r.last_read_seq, unreadCount: r.unread_count };
+  }
+
+  /**
+   * Reports a message (`{ conversationId, messageId }`) or a user (`{ identity }`) to the app's moderators
+   * with a reason; reporting the same thing again while it is open returns the same report id.
+   */
+  async report(
+    target: { conversationId: string; messageId: string } | { identity: string },
+    reason: string,
+  ): Promise<{ id: string; state: string }> {
+    const body =
+      "identity" in target
+        ? { kind: "user", identity: target.identity, reason }
+        : { kind: "message", conversation_id: target.conversationId, message_id: target.messageId, reason };
+    const r = await this.api.request<Report>("POST", "/api/v1/reports", body);
+    return { id: r.id, state: r.state };
+  }
+
+  /** Blocks a user: they cannot DM or call you, and their messages are hidden from you (idempotent). */
+  async block(identity: string): Promise<void> {
+    await this.api.request("PUT", `/api/v1/blocks/${enc(identity)}`);
+  }
+
+  /** Unblocks a user (idempotent). */
+  async unblock(identity: string): Promise<void> {
+    await this.api.request("DELETE", `/api/v1/blocks/${enc(identity)}`);
+  }
+
+  /** The users you blocked, most recent first. */
+  async blocked(): Promise<{ identity: string; createdAt: Date }[]> {
+    const r = await this.api.request<BlockList>("GET", "/api/v1/blocks");
+    return r.blocked.map((b) => ({ identity: b.identity, createdAt: new Date(b.created_at) }));
+  }
+
+  /** Mutes a user: their messages ring no push and count in no unread badge of yours (idempotent). */
+  async muteUser(identity: string): Promise<void> {
+    await this.api.request("PUT", `/api/v1/mutes/users/${enc(identity)}`);
+  }
+
+  /** Unmutes a user (idempotent). */
+  async unmuteUser(identity: string): Promise<void> {
+    await this.api.request("DELETE", `/api/v1/mutes/users/${enc(identity)}`);
+  }
+
+  /** The users you muted, most recent first. */
+  async mutedUsers(): Promise<{ identity: string; createdAt: Date }[]> {
+    const r = await this.api.request<MuteList>("GET", "/api/v1/mutes/users");
+    return r.muted.map((b) => ({ identity: b.identity, createdAt: new Date(b.created_at) }));
+  }
+
+  /** Mutes or unmutes a conversation for you: no pushes, and its unread count leaves your badge total. */
+  async muteConversation(id: string, muted: boolean): Promise<void> {
+    await this.api.request("PUT", `/api/v1/conversations/${enc(id)}/mute`, { muted });
   }
 
   /** Full-text search over the messages the caller may read (`GET /api/v1/search/messages`). */

@@ -1,7 +1,18 @@
 import { UTDStreamException } from "@utd-stream/protocol";
 import { type ReadableStore, Store } from "../store.js";
-import type { UTDConversation, UTDCustom, UTDMember, UTDMessage, UTDSendParams } from "../wire/chat.js";
+import type {
+  UTDConversation,
+  UTDCustom,
+  UTDHistoryPage,
+  UTDHistoryQuery,
+  UTDMember,
+  UTDMessage,
+  UTDSendParams,
+  UTDThreadUpdate,
+} from "../wire/chat.js";
 import type { ChatApi } from "./api.js";
+import { activeMention, type MentionQuery, suggestMentions } from "./mentions.js";
+import type { OfflineCache } from "./offline.js";
 
 /** What a conversation reference needs from its session. */
 export interface RefHost {
@@ -13,6 +24,8 @@ export interface RefHost {
   reportError(err: UTDStreamException): void;
   /** Sends a WebSocket request (typing). */
   request(verb: string, body: Record<string, unknown>): Promise<unknown>;
+  /** The offline cache, when the session keeps one. */
+  readonly cache?: OfflineCache | undefined;
   readonly disposed: boolean;
 }
 
@@ -25,6 +38,31 @@ export interface MessageSubscription {
   /** Loads up to `count` older messages into the window; resolves false when there are none. */
   loadMore(count?: number): Promise<boolean>;
   unsubscribe(): void;
+}
+
+/** The sender's optimistic copy of a message not stored yet (`pending: true`, no seq). */
+function optimisticMessage(conversationId: string, me: string, p: UTDSendParams, clientMsgId: string, at: Date): UTDMessage {
+  return {
+    id: `local:${clientMsgId}`,
+    conversationId,
+    seq: null,
+    type: "text",
+    sender: me,
+    text: p.text ?? null,
+    custom: p.custom ?? null,
+    attachments: [],
+    replyTo: p.replyTo ?? null,
+    threadId: p.threadId ?? null,
+    thread: null,
+    mentions: [],
+    clientMsgId,
+    reactions: {},
+    createdAt: at,
+    editedAt: null,
+    deleted: false,
+    deletedAt: null,
+    pending: true,
+  };
 }
 
 function newClientId(): string {
@@ -53,13 +91,28 @@ class MessageWindow implements MessageSubscription {
 
   private publish(): void {
     this.store.set([...this.confirmed, ...this.pending]);
+    void this.ref.host.cache?.saveMessages(this.ref.id, this.confirmed);
   }
 
+  /** The highest seq seen in sequence, counting thread replies (which the main timeline skips). */
+  private skippedTo = 0;
+
   private lastSeq(): number {
-    return this.confirmed.at(-1)?.seq ?? 0;
+    return Math.max(this.confirmed.at(-1)?.seq ?? 0, this.skippedTo);
   }
 
   async load(limit: number): Promise<void> {
+    const cache = this.ref.host.cache;
+    if (cache) {
+      // Offline-first: the cached messages and the unsent ones show at once.
+      const [cached, outbox] = await Promise.all([cache.messages(this.ref.id), cache.outbox()]);
+      if (this.confirmed.length === 0) this.confirmed = cached;
+      for (const e of outbox) {
+        if (e.conversationId !== this.ref.id || this.pending.some((p) => p.clientMsgId === e.clientMsgId)) continue;
+        this.pending.push(optimisticMessage(this.ref.id, this.ref.host.me, e.params, e.clientMsgId, new Date(e.createdAt)));
+      }
+      if (cached.length > 0 || this.pending.length > 0) this.store.set([...this.confirmed, ...this.pending]);
+    }
     const page = await this.ref.host.chat.history(this.ref.id, { limit });
     // Keep live messages that arrived while the page was loading and are newer than it.
     const last = page.messages.at(-1)?.seq ?? 0;
@@ -82,6 +135,13 @@ class MessageWindow implements MessageSubscription {
   /** A new message from the stream: appended in order; a gap in seq is filled from history first. */
   onNew(m: UTDMessage): void {
     if (this.confirmed.some((x) => x.id === m.id)) return;
+    if (m.threadId !== null) {
+      // A thread reply: not in the main timeline, but its seq is no gap in it.
+      if (m.seq !== null && m.seq === this.lastSeq() + 1) this.skippedTo = m.seq;
+      this.pending = this.pending.filter((p) => !(p.clientMsgId === m.clientMsgId && m.sender === this.ref.host.me));
+      this.publish();
+      return;
+    }
     if (m.seq !== null && m.seq > this.lastSeq() + 1 && this.confirmed.length > 0) {
       void this.catchUp();
       return;
@@ -109,6 +169,16 @@ class MessageWindow implements MessageSubscription {
     this.publish();
   }
 
+  /** A thread's summary changed: the parent in the window shows it. */
+  onThread(u: UTDThreadUpdate): void {
+    const i = this.confirmed.findIndex((x) => x.id === u.threadId);
+    const cur = this.confirmed[i];
+    if (!cur) return;
+    const { conversationId: _c, threadId: _t, ...summary } = u;
+    this.confirmed[i] = { ...cur, thread: summary };
+    this.publish();
+  }
+
   /** Fetches everything after the last seq in the window (after a gap or a resync). */
   catchUp(): Promise<void> {
     this.catchingUp ??= (async () => {
@@ -133,6 +203,7 @@ class MessageWindow implements MessageSubscription {
   }
 
   addPending(m: UTDMessage): void {
+    if (m.threadId !== null) return;
     // A retry of a failed send (same client id) replaces the failed copy instead of showing twice.
     this.pending = [...this.pending.filter((p) => p.clientMsgId !== m.clientMsgId), m];
     this.publish();
@@ -141,7 +212,7 @@ class MessageWindow implements MessageSubscription {
   settlePending(clientMsgId: string, stored: UTDMessage | undefined): void {
     if (stored) {
       this.pending = this.pending.filter((p) => p.clientMsgId !== clientMsgId);
-      if (!this.confirmed.some((x) => x.id === stored.id)) {
+      if (stored.threadId === null && !this.confirmed.some((x) => x.id === stored.id)) {
         if (stored.seq !== null && stored.seq === this.lastSeq() + 1) this.confirmed.push(stored);
         else void this.catchUp();
       }
@@ -207,6 +278,10 @@ class ConversationWatch implements ConversationSubscription {
     const c = this.store.value;
     if (!c || (m.seq !== null && m.seq <= c.lastSeq)) return;
     const mine = m.sender === me;
+    if (m.threadId !== null) {
+      this.store.set({ ...c, lastSeq: Math.max(c.lastSeq, m.seq ?? 0) });
+      return;
+    }
     this.store.set({
       ...c,
       lastMessage: m,
@@ -214,6 +289,7 @@ class ConversationWatch implements ConversationSubscription {
       lastSeq: Math.max(c.lastSeq, m.seq ?? 0),
       lastReadSeq: mine ? Math.max(c.lastReadSeq, m.seq ?? 0) : c.lastReadSeq,
       unreadCount: mine ? 0 : c.unreadCount + (m.type === "text" ? 1 : 0),
+      mentionCount: mine ? 0 : c.mentionCount + (m.mentions.includes(me) ? 1 : 0),
     });
   }
 
@@ -237,6 +313,7 @@ export class ConversationRef {
   private readonly windows = new Set<MessageWindow>();
   private readonly watches = new Set<ConversationWatch>();
   private highestSeen = 0;
+  private memberCache: Promise<UTDMember[]> | undefined;
   private readonly typingStore = new Store<readonly string[]>([]);
   private readonly receiptStore = new Store<Readonly<Record<string, number>>>({});
 
@@ -326,25 +403,32 @@ export class ConversationRef {
   async send(content: string | UTDSendParams): Promise<UTDMessage> {
     const p: UTDSendParams = typeof content === "string" ? { text: content } : content;
     const clientMsgId = p.clientMsgId ?? newClientId();
-    const optimistic: UTDMessage = {
-      id: `local:${clientMsgId}`,
-      conversationId: this.id,
-      seq: null,
-      type: "text",
-      sender: this.host.me,
-      text: p.text ?? null,
-      custom: p.custom ?? null,
-      attachments: [],
-      replyTo: p.replyTo ?? null,
-      clientMsgId,
-      reactions: {},
-      createdAt: new Date(),
-      editedAt: null,
-      deleted: false,
-      deletedAt: null,
-      pending: true,
-    };
+    const optimistic = optimisticMessage(this.id, this.host.me, p, clientMsgId, new Date());
     for (const w of this.windows) w.addPending(optimistic);
+    const cache = this.host.cache;
+    if (!cache) return this.deliver(p, clientMsgId);
+    // Offline-first: the send is persisted before it leaves, and sends go out one after another, in order.
+    const { clientMsgId: _c, ...params } = p;
+    await cache.addToOutbox({ conversationId: this.id, clientMsgId, params, createdAt: optimistic.createdAt.toISOString() });
+    const run = this.sendChain.then(
+      () => this.deliver(p, clientMsgId),
+      () => this.deliver(p, clientMsgId),
+    );
+    this.sendChain = run.catch(() => {});
+    try {
+      const stored = await run;
+      await cache.removeFromOutbox(clientMsgId);
+      return stored;
+    } catch (err) {
+      // Refused for good: it leaves the outbox. A session disposed while offline keeps it for the next run.
+      if (!this.host.disposed) await cache.removeFromOutbox(clientMsgId);
+      throw err;
+    }
+  }
+
+  private sendChain: Promise<unknown> = Promise.resolve();
+
+  private async deliver(p: UTDSendParams, clientMsgId: string): Promise<UTDMessage> {
     for (let attempt = 0; ; attempt++) {
       try {
         const stored = await this.host.chat.send(this.id, p, clientMsgId);
@@ -450,6 +534,43 @@ export class ConversationRef {
     this.receiptStore.set({ ...cur, [identity]: lastReadSeq });
   }
 
+  /** @internal A thread of this conversation changed (`thread.updated`). */
+  onThread(u: UTDThreadUpdate): void {
+    for (const w of this.windows) w.onThread(u);
+  }
+
+  /**
+   * Members to suggest for the mention being typed at `caret` in `text` (empty when the caret is not in
+   * an `@mention`). The member list is fetched once per reference and then reused.
+   */
+  async mentionSuggestions(text: string, caret = text.length, limit = 8): Promise<{ query: MentionQuery | null; members: UTDMember[] }> {
+    const query = activeMention(text, caret);
+    if (!query) return { query, members: [] };
+    this.memberCache ??= this.members().catch((err: unknown) => {
+      this.memberCache = undefined;
+      throw err;
+    });
+    const all = await this.memberCache;
+    const hits = suggestMentions(all, query.query, { limit, exclude: [this.host.me] });
+    return { query, members: hits.map((h) => all.find((m) => m.identity === h.identity) as UTDMember) };
+  }
+
+  /** A page of a thread's replies, oldest first (newest page when neither `before` nor `after` is given). */
+  threadHistory(parentId: string, q: UTDHistoryQuery = {}): Promise<UTDHistoryPage> {
+    return this.host.chat.threadHistory(this.id, parentId, q);
+  }
+
+  /** Replies in the thread of `parentId` (a main-timeline message of this conversation). */
+  reply(parentId: string, content: string | UTDSendParams): Promise<UTDMessage> {
+    const p = typeof content === "string" ? { text: content } : content;
+    return this.send({ ...p, threadId: parentId });
+  }
+
+  /** Marks a thread read up to `seq`. */
+  markThreadRead(parentId: string, seq: number): Promise<{ lastReadSeq: number; unreadCount: number }> {
+    return this.host.chat.markThreadRead(this.id, parentId, seq);
+  }
+
   /** @internal This user's read position moved (on any device). */
   onRead(lastReadSeq: number, unread: number): void {
     for (const w of this.watches) w.onRead(lastReadSeq, unread);
@@ -474,6 +595,7 @@ export class ConversationRef {
 
   /** @internal The conversation changed (an event named it): live subscriptions re-read it. */
   onConversationChanged(): void {
+    this.memberCache = undefined;
     for (const w of this.watches) void w.reload();
   }
 

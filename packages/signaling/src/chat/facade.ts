@@ -1,6 +1,6 @@
 import type { UTDSignaling } from "../signaling.js";
 import { type ReadableStore, Store } from "../store.js";
-import { ChatSession } from "./session.js";
+import { ChatSession, type OfflineOptions } from "./session.js";
 
 /**
  * Chat on a connected {@link UTDSignaling} facade: a {@link ChatSession} sharing its REST client, its
@@ -13,10 +13,16 @@ import { ChatSession } from "./session.js";
  * const chat = chatSessionFor(signaling);
  * chat.unread.subscribe((u) => setBadge(u.total));
  */
-export function chatSessionFor(signaling: UTDSignaling): ChatSession {
+export function chatSessionFor(signaling: UTDSignaling, opts: { offline?: OfflineOptions } = {}): ChatSession {
   const client = signaling.client;
   if (!client) throw new Error("chatSessionFor: call signaling.connect() first");
-  return new ChatSession({ appId: signaling.appId, userId: signaling.userId, api: signaling.api, client });
+  return new ChatSession({
+    appId: signaling.appId,
+    userId: signaling.userId,
+    api: signaling.api,
+    client,
+    ...(opts.offline ? { offline: opts.offline } : {}),
+  });
 }
 
 /** The chat session store of each facade (see {@link chatSessionStore}). */

@@ -3,6 +3,7 @@ import { UTDSignalClient, type WebSocketConstructor } from "../client.js";
 import { type BinaryFetch, type FetchLike, sessionCredentials, trimSlash, UTDApi } from "../core/api.js";
 import { jwtExpiry } from "../core/jwt.js";
 import { type CredentialsFetcher, TokenSource } from "../core/token-source.js";
+import type { OfflineOptions } from "./session.js";
 import { ChatSession } from "./session.js";
 
 export interface GetSessionParams {
@@ -26,6 +27,8 @@ export interface GetSessionParams {
   deviceId?: string;
   WebSocket?: WebSocketConstructor;
   fetch?: FetchLike & BinaryFetch;
+  /** Keep conversations, recent messages and unsent messages in this storage (offline-first). */
+  offline?: OfflineOptions;
 }
 
 interface Entry {
@@ -77,7 +80,7 @@ export class ChatSessionRegistry {
     if (p.deviceId) clientOpts.deviceId = p.deviceId;
     if (p.WebSocket) clientOpts.WebSocket = p.WebSocket;
     const client = new UTDSignalClient(clientOpts);
-    const session = new ChatSession({ appId: p.appId, userId: p.userId, api, client });
+    const session = new ChatSession({ appId: p.appId, userId: p.userId, api, client, ...(p.offline ? { offline: p.offline } : {}) });
     const dispose = session.dispose.bind(session);
     // Disposing the session also closes the socket the registry opened for it.
     session.dispose = () => {

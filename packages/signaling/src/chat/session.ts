@@ -6,14 +6,17 @@ import { type ReadableStore, Store } from "../store.js";
 import { UsersApi } from "../users/api.js";
 import {
   messageFromWire,
+  threadUpdateFromWire,
   type UTDConversation,
   type UTDCustom,
   type UTDFileMetadata,
   type UTDFriend,
   type UTDMessage,
+  type UTDThreadUpdate,
 } from "../wire/chat.js";
-import { ChatApi, type UTDConversationPage, type UTDSearchOptions, type UTDSearchPage, type UTDUnread } from "./api.js";
+import { ChatApi, type UTDConversationPage, type UTDSearchOptions, type UTDSearchPage, type UTDThreadPage, type UTDUnread } from "./api.js";
 import { ConversationRef, type RefHost } from "./conversation.js";
+import { type ChatStorage, OfflineCache, type OfflineLimits } from "./offline.js";
 import { type UserRef, userRef } from "./user.js";
 
 export interface ChatSessionOptions {
@@ -23,6 +26,15 @@ export interface ChatSessionOptions {
   api: UTDApi;
   /** The WebSocket client (live events, resume). The session does not connect or close it. */
   client: UTDSignalClient;
+  /** Offline-first: keep conversations, recent messages and the outbox in this storage. */
+  offline?: OfflineOptions;
+}
+
+/** Where and how much the offline-first cache keeps. */
+export interface OfflineOptions {
+  /** `IndexedDbChatStorage` in browsers, `keyValueChatStorage(AsyncStorage)` in React Native, `MemoryChatStorage` in Node. */
+  storage: ChatStorage;
+  limits?: OfflineLimits;
 }
 
 /** A live list of the user's most recently active conversations. */
@@ -73,6 +85,7 @@ export class ChatSession {
   private readonly client: UTDSignalClient;
   private readonly refs = new Map<string, ConversationRef>();
   private readonly errors = new Emitter<{ error: UTDStreamException }>();
+  private readonly threadEvents = new Emitter<{ thread: UTDThreadUpdate; reply: UTDMessage }>();
   private readonly unreadStore = new Store<UTDUnread>({ total: 0, conversations: {} });
   private readonly perConversation = new Map<string, Store<number>>();
   private readonly lists = new Set<ConversationList>();
@@ -82,10 +95,13 @@ export class ChatSession {
   private _disposed = false;
   private _failed = false;
   readonly userId: string;
+  /** The offline cache (when the session was made with `offline`). */
+  readonly cache: OfflineCache | undefined;
 
   constructor(o: ChatSessionOptions) {
     this.appId = o.appId;
     this.userId = o.userId;
+    this.cache = o.offline ? new OfflineCache(o.offline.storage, o.appId, o.userId, o.offline.limits) : undefined;
     this.client = o.client;
     this.chat = new ChatApi(o.api);
     this.users = new UsersApi(o.api);
@@ -97,6 +113,7 @@ export class ChatSession {
       waitToRetry: (attempt) => this.waitToRetry(attempt),
       reportError: (e) => this.reportError(e),
       request: (verb, body) => this.client.request(verb, body),
+      cache: this.cache,
       get disposed() {
         return self._disposed;
       },
@@ -118,6 +135,27 @@ export class ChatSession {
       }),
     );
     void this.refreshUnread();
+    void this.replayOutbox();
+  }
+
+  /**
+   * Sends what was written offline (also in an earlier run of the app), in the order it was written, each
+   * with its own `clientMsgId`: the engine stores each exactly once however often this runs.
+   */
+  private async replayOutbox(): Promise<void> {
+    if (!this.cache) return;
+    for (const e of await this.cache.outbox()) {
+      if (this._disposed) return;
+      await this.conversation(e.conversationId)
+        .send({ ...e.params, clientMsgId: e.clientMsgId })
+        .catch(() => {});
+    }
+  }
+
+  /** Signs out: clears this user's offline cache (conversations, messages, unsent messages), then disposes. */
+  async signOut(): Promise<void> {
+    this.dispose();
+    await this.cache?.clear();
   }
 
   /** The socket's connection state (shared with the signalling facade for `chatSessionFor` sessions). */
@@ -156,6 +194,21 @@ export class ChatSession {
    */
   searchMessages(q: string, opts: UTDSearchOptions = {}): Promise<UTDSearchPage> {
     return this.chat.searchMessages(q, opts);
+  }
+
+  /** The threads this user takes part in, most recent reply first, with unread counts (`before` pages back). */
+  threads(opts: { limit?: number; before?: string; conversationId?: string } = {}): Promise<UTDThreadPage> {
+    return this.chat.threads(opts);
+  }
+
+  /** Calls `handler` with each thread's new summary (`thread.updated`); returns the unsubscribe function. */
+  onThreadUpdated(handler: (u: UTDThreadUpdate) => void): () => void {
+    return this.threadEvents.on("thread", handler);
+  }
+
+  /** Calls `handler` with each new thread reply in the user's conversations; returns the unsubscribe function. */
+  onThreadReply(handler: (m: UTDMessage) => void): () => void {
+    return this.threadEvents.on("reply", handler);
   }
 
   /** A reference to a conversation (the same object for the same id). */
@@ -366,6 +419,11 @@ export class ChatSession {
       case CHAT_EVENTS.messageNew: {
         const m = messageFromWire(ev.data);
         this.refs.get(m.conversationId)?.onNew(m);
+        if (m.threadId !== null) {
+          // Thread replies count in their thread (`threads()`), not in the conversation list or its unread count.
+          this.threadEvents.emit("reply", m);
+          return;
+        }
         for (const l of this.lists) l.onMessage(m);
         const u = this.unreadStore.value;
         const cur = u.conversations[m.conversationId] ?? 0;
@@ -384,6 +442,12 @@ export class ChatSession {
         this.refs.get(m.conversationId)?.onChanged(m);
         for (const l of this.lists) l.onChanged(m);
         if (m.deleted) void this.refreshUnread();
+        return;
+      }
+      case CHAT_EVENTS.threadUpdated: {
+        const u = threadUpdateFromWire(ev.data);
+        this.refs.get(u.conversationId)?.onThread(u);
+        this.threadEvents.emit("thread", u);
         return;
       }
       case CHAT_EVENTS.reactionAdded:
@@ -451,10 +515,17 @@ class ConversationList implements ConversationListSubscription {
   }
 
   reload(): Promise<void> {
+    // Offline-first: the cached list shows at once, before (or without) the network.
+    if (this.store.value.length === 0 && this.session.cache) {
+      void this.session.cache.conversations().then((cached) => {
+        if (!this.closed && this.store.value.length === 0 && cached.length > 0) this.store.set(cached);
+      });
+    }
     this.loading ??= this.session.chat
       .listConversations(this.limit)
       .then((list) => {
         if (!this.closed) this.store.set(list);
+        void this.session.cache?.saveConversations(list);
       })
       .catch((err: unknown) => {
         if (err instanceof UTDStreamException) this.session.reportError(err);
@@ -480,6 +551,7 @@ class ConversationList implements ConversationListSubscription {
       lastSeq: Math.max(c.lastSeq, m.seq ?? 0),
       lastReadSeq: mine ? Math.max(c.lastReadSeq, m.seq ?? 0) : c.lastReadSeq,
       unreadCount: mine ? 0 : c.unreadCount + (m.type === "text" ? 1 : 0),
+      mentionCount: mine ? 0 : c.mentionCount + (m.mentions.includes(this.session.userId) ? 1 : 0),
     };
     this.store.set([updated, ...list.filter((x) => x.id !== c.id)]);
   }
@@ -493,7 +565,11 @@ class ConversationList implements ConversationListSubscription {
   onRead(conversationId: string, lastReadSeq: number, unread: number): void {
     const list = this.store.value;
     if (!list.some((c) => c.id === conversationId)) return;
-    this.store.set(list.map((c) => (c.id === conversationId ? { ...c, lastReadSeq, unreadCount: unread } : c)));
+    this.store.set(
+      list.map((c) =>
+        c.id === conversationId ? { ...c, lastReadSeq, unreadCount: unread, mentionCount: unread === 0 ? 0 : c.mentionCount } : c,
+      ),
+    );
   }
 
   unsubscribe(): void {

@@ -14,6 +14,9 @@ import type {
   MemberRole,
   Message,
   MessageType,
+  Thread,
+  ThreadEvent,
+  ThreadSummary,
   UploadKind,
 } from "@utd-stream/protocol";
 import { date, dateOrNull } from "./dates.js";
@@ -51,6 +54,12 @@ export interface UTDMessage {
   custom: UTDCustom | null;
   attachments: UTDAttachment[];
   replyTo: string | null;
+  /** The parent message's id when this is a thread reply (it is then not in the main timeline). */
+  threadId: string | null;
+  /** The thread this message started: reply count, last reply time, participants; null while nobody replied. */
+  thread: UTDThreadSummary | null;
+  /** Members the text mentions with `@identity` (resolved by the engine). */
+  mentions: string[];
   clientMsgId: string | null;
   /** reaction → identities. */
   reactions: Record<string, string[]>;
@@ -60,6 +69,51 @@ export interface UTDMessage {
   deletedAt: Date | null;
   pending?: boolean;
   failed?: boolean;
+}
+
+/** A thread's summary on its parent message. */
+export interface UTDThreadSummary {
+  replyCount: number;
+  lastReplyAt: Date | null;
+  lastReplySeq: number;
+  /** The parent's sender and the repliers, first come first (at most 10). */
+  participants: string[];
+}
+
+/** A thread the user takes part in, with their unread count in it. */
+export interface UTDThread {
+  conversationId: string;
+  parent: UTDMessage;
+  lastReadSeq: number;
+  unreadCount: number;
+}
+
+/** `thread.updated`: a thread's new summary. */
+export interface UTDThreadUpdate extends UTDThreadSummary {
+  conversationId: string;
+  threadId: string;
+}
+
+export function threadSummaryFromWire(t: ThreadSummary): UTDThreadSummary {
+  return {
+    replyCount: t.reply_count,
+    lastReplyAt: dateOrNull(t.last_reply_at),
+    lastReplySeq: t.last_reply_seq,
+    participants: t.participants,
+  };
+}
+
+export function threadFromWire(t: Thread): UTDThread {
+  return {
+    conversationId: t.conversation_id,
+    parent: messageFromWire(t.parent),
+    lastReadSeq: t.last_read_seq,
+    unreadCount: t.unread_count,
+  };
+}
+
+export function threadUpdateFromWire(e: ThreadEvent): UTDThreadUpdate {
+  return { conversationId: e.conversation_id, threadId: e.thread_id, ...threadSummaryFromWire(e) };
 }
 
 /** A conversation as the current user sees it. */
@@ -80,6 +134,10 @@ export interface UTDConversation {
   lastSeq: number;
   lastReadSeq: number;
   unreadCount: number;
+  /** Unread messages that mention the user. */
+  mentionCount: number;
+  /** The user muted it: no pushes; its unread count is left out of badge totals. */
+  muted: boolean;
   lastMessage: UTDMessage | null;
 }
 
@@ -124,6 +182,9 @@ export function messageFromWire(m: Message): UTDMessage {
     custom: m.custom as UTDCustom | null,
     attachments: m.attachments.map(attachmentFromWire),
     replyTo: m.reply_to,
+    threadId: m.thread_id,
+    thread: m.thread ? threadSummaryFromWire(m.thread) : null,
+    mentions: m.mentions,
     clientMsgId: m.client_msg_id,
     reactions: m.reactions,
     createdAt: date(m.created_at),
@@ -150,6 +211,8 @@ export function conversationFromWire(c: Conversation): UTDConversation {
     lastSeq: c.last_seq,
     lastReadSeq: c.last_read_seq,
     unreadCount: c.unread_count,
+    mentionCount: c.mention_count,
+    muted: c.muted,
     lastMessage: c.last_message ? messageFromWire(c.last_message) : null,
   };
 }
@@ -173,6 +236,8 @@ export interface UTDSendParams {
   /** File tokens returned by `uploadFile` / `uploadImage` / …. */
   files?: string[];
   replyTo?: string;
+  /** Reply in the thread of this (main-timeline) message. */
+  threadId?: string;
   /** Your own idempotency key; one is generated when absent. Retries reuse it, so a message is never sent twice. */
   clientMsgId?: string;
 }
@@ -183,6 +248,7 @@ export function sendToWire(p: UTDSendParams, clientMsgId: string): Record<string
   if (p.custom !== undefined) body.custom = p.custom;
   if (p.files?.length) body.attachments = p.files.map((file_token) => ({ file_token }));
   if (p.replyTo !== undefined) body.reply_to = p.replyTo;
+  if (p.threadId !== undefined) body.thread_id = p.threadId;
   return body;
 }
 
@@ -203,6 +269,8 @@ export interface UTDHistoryQuery {
   before?: number;
   after?: number;
   limit?: number;
+  /** Main timeline only: show thread replies there too. */
+  includeThreads?: boolean;
 }
 
 /** The query string of a history request (empty, or `?…`). */
@@ -211,6 +279,7 @@ export function historyQuery(q: UTDHistoryQuery): string {
   if (q.before !== undefined) s.set("before", String(q.before));
   if (q.after !== undefined) s.set("after", String(q.after));
   if (q.limit !== undefined) s.set("limit", String(q.limit));
+  if (q.includeThreads) s.set("include_threads", "true");
   const qs = s.toString();
   return qs ? `?${qs}` : "";
 }

@@ -17,10 +17,18 @@ declare module "../module.js" {
 /** 1:1 calls: ringing, answer on one device, busy, reject, end, and a stored ring timeout swept once per cluster. */
 export const callsModule = defineModule({
   name: "calls",
-  needs: ["realtime"],
+  needs: ["realtime", "users"],
   migrations: callsMigrations,
-  create: ({ store, clock, config, log, outbox, realtime }) => {
-    const calls = new CallsService({ store, clock, events: realtime.events, ringTimeoutS: config.callRingTimeoutS, outbox, log });
+  create: ({ store, clock, config, log, outbox, realtime, users }) => {
+    const calls = new CallsService({
+      store,
+      clock,
+      events: realtime.events,
+      ringTimeoutS: config.callRingTimeoutS,
+      outbox,
+      log,
+      blocks: users.blocks,
+    });
     return {
       service: calls,
       routes: (http, deps) => registerCallRoutes(http, deps, calls),

@@ -32,6 +32,8 @@ export interface CallsDeps {
   /** Pushes and webhooks a call change causes are written here, in the change's transaction. */
   outbox?: Outbox | undefined;
   log?: { warn(obj: unknown, msg: string): void };
+  /** Users' block lists: a callee who blocked the caller is never rung (`403 blocked`). */
+  blocks?: { requireNotBlocked(appId: string, caller: string, identity: string): Promise<void> } | undefined;
 }
 
 function toWire(r: CallRow): Call {
@@ -97,6 +99,8 @@ export class CallsService {
     if (req.callee_identity === ctx.identity)
       throw ApiError.invalid("you cannot call yourself", [{ path: "body.callee_identity", message: "is the caller" }]);
     const db = this.d.store.db;
+    // Nothing is stored, rung or pushed for a caller the callee blocked.
+    await this.d.blocks?.requireNotBlocked(ctx.app.id, ctx.identity, req.callee_identity);
     if (req.client_call_id !== undefined) {
       const again = await this.byClientId(ctx, req.client_call_id);
       if (again) return this.sameInvitation(again, req);

@@ -50,6 +50,7 @@ export class ConversationsService {
       }
       const [peer] = others as [string];
       await this.d.records.requireUsers(caller.app.id, [peer]);
+      await this.d.blocks?.requireNotBlocked(caller.app.id, caller.identity, peer);
       const directKey = [caller.identity, peer].sort().join(" ");
       const members = [caller.identity, peer].map((identity) => ({ identity, role: "member" as const }));
       const created = await this.db.transaction().execute(async (trx) => {
@@ -162,7 +163,7 @@ export class ConversationsService {
     const list = await conversationsToWire(this.db, caller.app.id, caller.identity, this.d.access.cutoff(caller.app), page);
     return {
       // Non-members see the room, not its messages.
-      conversations: list.map((c) => (c.role === null ? { ...c, last_message: null, unread_count: 0 } : c)),
+      conversations: list.map((c) => (c.role === null ? { ...c, last_message: null, unread_count: 0, mention_count: 0, muted: false } : c)),
       next_before: next,
     };
   }

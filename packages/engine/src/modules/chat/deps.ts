@@ -4,6 +4,7 @@ import type { Clock } from "../../core/clock.js";
 import type { EventSink } from "../../core/events.js";
 import type { Outbox } from "../../core/outbox.js";
 import type { Store } from "../../store/port.js";
+import type { BlockService } from "../users/index.js";
 import type { ChatAccess } from "./access.js";
 import type { ChatRecords } from "./records.js";
 
@@ -25,6 +26,10 @@ export interface ChatDeps {
   outbox?: Outbox | undefined;
   /** The app's before-send hook (the webhooks module); absent: every message is stored as sent. */
   beforeSend?: BeforeSendCheck | undefined;
+  /** Users' block lists (the users module); absent: nobody is blocked. */
+  blocks?: BlockService | undefined;
+  /** Bans users when an admin resolves a report with `ban_user` (the users module). */
+  banner?: { ban(appId: string, identity: string, reason: string | undefined): Promise<unknown> } | undefined;
 }
 
 /** What each chat service is composed over: the ports, the one access check and the shared writes. */

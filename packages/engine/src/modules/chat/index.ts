@@ -1,5 +1,6 @@
 import { MessageReadFrameSchema, MessageSendFrameSchema } from "@utd-stream/protocol/schemas";
 import { defineModule, wsVerb } from "../module.js";
+import { chatDepthMigrations } from "./depth-migrations.js";
 import { type ChatTables, chatMigrations } from "./migrations.js";
 import { ChatRetention } from "./retention.js";
 import { registerChatAdminRoutes, registerChatRoutes } from "./routes.js";
@@ -24,10 +25,19 @@ declare module "../module.js" {
 /** Conversations (direct, group, chatroom), messages, receipts and reactions, message search; retention by plan. */
 export const chatModule = defineModule({
   name: "chat",
-  needs: ["realtime", "apps", "uploads", "webhooks"],
-  migrations: (dialect) => ({ ...chatMigrations(dialect), ...chatSearchMigrations(dialect) }),
-  create: ({ store, clock, config, log, outbox, realtime, apps, uploads, webhooks }) => {
-    const chat = new ChatService({ store, clock, events: realtime.events, attachments: uploads, outbox, beforeSend: webhooks.beforeSend });
+  needs: ["realtime", "apps", "uploads", "webhooks", "users"],
+  migrations: (dialect) => ({ ...chatMigrations(dialect), ...chatSearchMigrations(dialect), ...chatDepthMigrations(dialect) }),
+  create: ({ store, clock, config, log, outbox, realtime, apps, uploads, webhooks, users }) => {
+    const chat = new ChatService({
+      store,
+      clock,
+      events: realtime.events,
+      attachments: uploads,
+      outbox,
+      beforeSend: webhooks.beforeSend,
+      blocks: users.blocks,
+      banner: users,
+    });
     const retention = new ChatRetention({ chat, uploads, apps, sweepS: config.chatRetentionSweepS, log });
     return {
       service: chat,

@@ -14,12 +14,16 @@ import { ApiError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import { webhookEvent } from "../../core/outbox.js";
 import type { Database } from "../../store/schema.js";
+import { notBlocking } from "../users/index.js";
 import { type Caller, type Db, ROLE_RANK } from "./access.js";
 import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";
+import { filterText } from "./filters.js";
+import { resolveMentions } from "./mentions.js";
 import { type OrderSlot, SeqOrder } from "./order.js";
 import { historyWindow } from "./paging.js";
-import { lastMessages, type MessageRow, memberIdentities, messagesToWire, toMessage } from "./queries.js";
+import { lastMessages, type MessageRow, memberIdentities, messagesToWire, notFromBlocked, toMessage } from "./queries.js";
+import { ThreadsService } from "./threads.js";
 
 /** Aborts a send transaction when the same client_msg_id already stored a message (rolls back the seq). */
 class AlreadySent extends Error {
@@ -37,8 +41,10 @@ class ConversationChanged extends Error {}
  */
 export class MessagesService {
   private readonly db: Kysely<Database>;
+  private readonly threads: ThreadsService;
   constructor(private readonly d: ChatParts) {
     this.db = d.store.db;
+    this.threads = new ThreadsService(d);
   }
 
   /**
@@ -50,6 +56,10 @@ export class MessagesService {
     // Checks that need no lock come first, so the conversation row is locked only for the writes.
     const { conv } = await this.d.access.member(this.db, caller, id);
     if (conv.closed_at !== null) return this.sendToClosed(caller, id, req);
+    if (conv.kind === "direct" && conv.direct_key && this.d.blocks) {
+      const peer = conv.direct_key.split(" ").find((i) => i !== caller.identity);
+      if (peer) await this.d.blocks.requireNotBlocked(caller.app.id, caller.identity, peer);
+    }
     if (attempt === 0 && this.d.beforeSend && (await this.d.beforeSend.has(caller.app.id))) {
       // A resend of a stored client_msg_id answers with that message and does not ask the hook again.
       const again = await this.findByClientId(id, caller, req.client_msg_id);
@@ -69,6 +79,17 @@ export class MessagesService {
         .executeTakeFirst();
       if (!parent) throw ApiError.invalid("reply_to is not a message of this conversation");
     }
+    // The app's word filter and link policy, before anything is stored (REST and WebSocket alike).
+    if (req.text !== undefined) {
+      const text = await filterText(this.db, caller.app.id, req.text, req.custom !== undefined || (req.attachments?.length ?? 0) > 0);
+      if (text !== req.text) {
+        const { text: _old, ...rest } = req;
+        req = text === undefined ? rest : { ...rest, text };
+      }
+    }
+    // Threads and mentions: the parent must be a live main-timeline message; `@identity` of members only.
+    const parent = req.thread_id ? await this.threads.parentFor(caller, id, req.thread_id) : undefined;
+    const mentions = await resolveMentions(this.db, id, req.text);
     const attachments = req.attachments?.length
       ? await this.d.attachments.resolve(
           caller.app,
@@ -116,6 +137,8 @@ export class MessagesService {
           custom: req.custom ? JSON.stringify(req.custom) : null,
           attachments: JSON.stringify(attachments),
           reply_to: req.reply_to ?? null,
+          thread_id: parent?.id ?? null,
+          mentions: mentions.length > 0 ? JSON.stringify(mentions) : null,
           client_msg_id: req.client_msg_id,
           created_at: now,
           edited_at: null,
@@ -147,21 +170,40 @@ export class MessagesService {
             )
             .execute();
         }
-        // Sending implies having read everything before it.
-        await trx
-          .updateTable("conversation_members")
-          .set({ last_read_seq: seq })
-          .where("conversation_id", "=", id)
-          .where("identity", "=", caller.identity)
-          .where("last_read_seq", "<", seq)
-          .execute();
+        if (parent) await ThreadsService.recordReply(trx, r, parent);
+        if (mentions.length > 0) {
+          await trx
+            .insertInto("message_mentions")
+            .values(
+              mentions.map((identity) => ({
+                message_id: r.id,
+                conversation_id: id,
+                app_id: caller.app.id,
+                identity,
+                seq,
+                created_at: now,
+              })),
+            )
+            .execute();
+        }
+        // Sending implies having read everything before it (a thread reply: the thread only, recorded above).
+        if (!parent) {
+          await trx
+            .updateTable("conversation_members")
+            .set({ last_read_seq: seq })
+            .where("conversation_id", "=", id)
+            .where("identity", "=", caller.identity)
+            .where("last_read_seq", "<", seq)
+            .execute();
+        }
         await this.d.outbox?.write(trx, {
           type: "message.new",
           appId: caller.app.id,
           data: { message: toMessage(r, undefined), conversation_kind: conv.kind, conversation_name: conv.name },
         });
-        // The members as of this seq, read under the conversation lock: no await between commit and publish.
-        return { r, members: await memberIdentities(trx, id) };
+        // The members as of this seq (but those who blocked the sender), read under the conversation lock:
+        // no await between commit and publish.
+        return { r, members: await notBlocking(trx, caller.app.id, await memberIdentities(trx, id), caller.identity) };
       });
       // Announced after every earlier send of the conversation on this node; acknowledged only once it
       // is in the members' streams (a failure: the client retries, see `resent`).
@@ -189,6 +231,7 @@ export class MessagesService {
       if (winner) return this.resent(caller, id, winner);
       throw err;
     }
+    if (parent) await this.threads.announce(caller.app.id, id, parent.id);
     return { message: toMessage(row, undefined), created: true };
   }
 
@@ -203,7 +246,7 @@ export class MessagesService {
       await notify(
         this.d.events,
         caller.app.id,
-        await memberIdentities(this.db, id),
+        await this.recipients(caller.app.id, id, row.sender),
         CHAT_EVENTS.messageNew,
         toMessage(row, undefined),
         `message.new:${row.id}`,
@@ -213,6 +256,11 @@ export class MessagesService {
 
   /** The order in which this node announces each conversation's new messages. */
   private readonly order = new SeqOrder();
+
+  /** The members who get events about `sender`'s messages: all but those who blocked the sender. */
+  private async recipients(appId: string, conversationId: string, sender: string | null): Promise<string[]> {
+    return notBlocking(this.db, appId, await memberIdentities(this.db, conversationId), sender);
+  }
 
   /** A send to a closed conversation: a retry of a message stored before the close still gets it. */
   private async sendToClosed(caller: Caller, id: string, req: SendMessageRequest): Promise<{ message: Message; created: boolean }> {
@@ -235,7 +283,7 @@ export class MessagesService {
   /** A page of history by seq, oldest first, inside the plan's retention window. */
   async history(caller: Caller, id: string, q: HistoryQuery): Promise<HistoryResponse> {
     const { conv } = await this.d.access.member(this.db, caller, id);
-    return this.page(caller.app, conv, q);
+    return this.page(caller.app, conv, q, caller.identity);
   }
 
   /**
@@ -243,14 +291,18 @@ export class MessagesService {
    * a reader whose access the calling module has already checked (support's operators triage
    * conversations they are not members of).
    */
-  async page(app: AppRecord, conv: { id: string; last_seq: number }, q: HistoryQuery): Promise<HistoryResponse> {
+  async page(app: AppRecord, conv: { id: string; last_seq: number }, q: HistoryQuery, reader?: string): Promise<HistoryResponse> {
     let sel = this.db
       .selectFrom("messages")
       .selectAll()
       .where("conversation_id", "=", conv.id)
       .where("created_at", ">=", this.d.access.cutoff(app));
+    // The reader does not see messages of users they blocked.
+    if (reader !== undefined) sel = sel.where(notFromBlocked(this.db, app.id, reader));
     if (q.after !== undefined) sel = sel.where("seq", ">", q.after);
     if (q.before !== undefined) sel = sel.where("seq", "<", q.before);
+    // Thread replies live in their thread (GET …/threads/{message_id}/messages) unless asked for here.
+    if (q.include_threads !== "true") sel = sel.where("thread_id", "is", null);
     const forward = q.after !== undefined;
     const rows = await sel
       .orderBy("seq", forward ? "asc" : "desc")
@@ -287,7 +339,11 @@ export class MessagesService {
     if (conv.closed_at !== null) throw ApiError.conflict("this conversation is closed", "closed");
     const row = await this.ownMessage(this.db, caller, id, messageId, "sender");
     const patch = { ...row, edited_at: this.d.clock.now() };
-    if (req.text !== undefined) patch.text = req.text;
+    if (req.text !== undefined)
+      patch.text =
+        req.text === null
+          ? null
+          : ((await filterText(this.db, caller.app.id, req.text, (req.custom ?? row.custom) !== null || row.attachments !== "[]")) ?? null);
     if (req.custom !== undefined) patch.custom = req.custom === null ? null : JSON.stringify(req.custom);
     if (patch.text === null && patch.custom === null && row.attachments === "[]")
       throw ApiError.invalid("a message needs text, custom or attachments");
@@ -301,7 +357,7 @@ export class MessagesService {
       await this.d.outbox?.write(trx, webhookEvent(caller.app.id, "message.updated", { message }, `conv:${id}`));
     });
     this.d.outbox?.wake();
-    notify(this.d.events, caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.messageUpdated, message);
+    notify(this.d.events, caller.app.id, await this.recipients(caller.app.id, id, row.sender), CHAT_EVENTS.messageUpdated, message);
     return message;
   }
 
@@ -315,6 +371,26 @@ export class MessagesService {
     const row = await this.ownMessage(this.db, caller, id, messageId, "member");
     if (me && row.sender !== caller.identity && ROLE_RANK[me.role] < ROLE_RANK.admin)
       throw ApiError.forbidden("only the sender or an admin may delete a message");
+    return this.tombstone(caller.app, id, row);
+  }
+
+  /** Moderation (a resolved report): deletes any message of the app, as `delete` would. Already deleted: as it is. */
+  async deleteAsModerator(app: AppRecord, id: string, messageId: string): Promise<Message> {
+    const row = await this.db
+      .selectFrom("messages")
+      .selectAll()
+      .where("id", "=", messageId)
+      .where("conversation_id", "=", id)
+      .where("app_id", "=", app.id)
+      .executeTakeFirst();
+    if (!row) throw ApiError.notFound("message");
+    if (row.deleted_at !== null) return toMessage(row, undefined);
+    return this.tombstone(app, id, row);
+  }
+
+  private async tombstone(app: AppRecord, id: string, row: MessageRow): Promise<Message> {
+    const caller = { app };
+    const messageId = row.id;
     const now = this.d.clock.now();
     const message = toMessage({ ...row, deleted_at: now }, undefined);
     await this.db.transaction().execute(async (trx) => {
@@ -324,10 +400,12 @@ export class MessagesService {
         .set({ deleted_at: now, text: null, custom: null, attachments: "[]" })
         .where("id", "=", messageId)
         .execute();
+      await ThreadsService.recordDeleted(trx, row);
       await this.d.outbox?.write(trx, webhookEvent(caller.app.id, "message.deleted", { message }, `conv:${id}`));
     });
     this.d.outbox?.wake();
-    notify(this.d.events, caller.app.id, await memberIdentities(this.db, id), CHAT_EVENTS.messageDeleted, message);
+    notify(this.d.events, caller.app.id, await this.recipients(caller.app.id, id, row.sender), CHAT_EVENTS.messageDeleted, message);
+    if (row.thread_id !== null) await this.threads.announce(caller.app.id, id, row.thread_id);
     return message;
   }
 

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { MigrationSet } from "../../store/migrations.js";
+import type { ChatDepthTables } from "./depth-migrations.js";
 
 /** Timestamps are epoch ms; booleans 0/1; JSON as text (portable across SQLite and PostgreSQL). */
 export interface ConversationsTable {
@@ -42,6 +43,10 @@ export interface MessagesTable {
   /** JSON array of the attachments as sent (file records copied at send time). */
   attachments: string;
   reply_to: string | null;
+  /** The parent message of a thread reply; null in the main timeline (migration 0009). */
+  thread_id: string | null;
+  /** JSON array of the mentioned members' identities; null when none (migration 0010). */
+  mentions: string | null;
   /** Idempotency key, unique per (conversation, sender). */
   client_msg_id: string | null;
   created_at: number;
@@ -73,7 +78,7 @@ export interface ChatSettingsTable {
 }
 
 /** The chat module's tables (the store's `Database` extends this). */
-export interface ChatTables {
+export interface ChatTables extends ChatDepthTables {
   conversations: ConversationsTable;
   conversation_members: ConversationMembersTable;
   messages: MessagesTable;

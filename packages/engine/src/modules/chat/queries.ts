@@ -1,7 +1,17 @@
-import type { Attachment, Conversation, ConversationKind, MemberRole, Message, MessageType } from "@utd-stream/protocol";
-import type { Kysely, Selectable } from "kysely";
+import {
+  type Attachment,
+  type Conversation,
+  type ConversationKind,
+  type MemberRole,
+  type Message,
+  type MessageType,
+  THREAD_LIMITS,
+  type ThreadSummary,
+} from "@utd-stream/protocol";
+import type { ExpressionBuilder, Kysely, Selectable } from "kysely";
 import { iso } from "../../core/clock.js";
 import type { Database } from "../../store/schema.js";
+import { blockedBy, mutedBy } from "../users/index.js";
 import type { ConversationsTable, MessagesTable } from "./migrations.js";
 
 export type ConversationRow = Selectable<ConversationsTable>;
@@ -42,8 +52,41 @@ export async function reactionsOf(db: Db, messageIds: readonly string[]): Promis
   return out;
 }
 
+/** The thread summaries of those of `parentIds` that have replies (participants in the order they joined). */
+export async function threadSummaries(db: Db, parentIds: readonly string[]): Promise<Map<string, ThreadSummary>> {
+  const out = new Map<string, ThreadSummary>();
+  if (parentIds.length === 0) return out;
+  const [threads, people] = await Promise.all([
+    db
+      .selectFrom("message_threads")
+      .selectAll()
+      .where("parent_id", "in", [...parentIds])
+      .execute(),
+    db
+      .selectFrom("thread_participants")
+      .select(["parent_id", "identity"])
+      .where("parent_id", "in", [...parentIds])
+      .orderBy("joined_at")
+      .orderBy("identity")
+      .execute(),
+  ]);
+  for (const t of threads) {
+    out.set(t.parent_id, {
+      reply_count: Number(t.reply_count),
+      last_reply_at: t.last_reply_at === null ? null : iso(Number(t.last_reply_at)),
+      last_reply_seq: Number(t.last_reply_seq),
+      participants: [],
+    });
+  }
+  for (const p of people) {
+    const s = out.get(p.parent_id);
+    if (s && s.participants.length < THREAD_LIMITS.maxParticipantsShown) s.participants.push(p.identity);
+  }
+  return out;
+}
+
 /** The wire view of a stored message; a deleted one is a tombstone without content. */
-export function toMessage(row: MessageRow, reactions: Record<string, string[]> | undefined): Message {
+export function toMessage(row: MessageRow, reactions: Record<string, string[]> | undefined, thread: ThreadSummary | null = null): Message {
   const deleted = row.deleted_at !== null;
   return {
     id: row.id,
@@ -55,6 +98,9 @@ export function toMessage(row: MessageRow, reactions: Record<string, string[]> |
     custom: deleted || row.custom === null ? null : (JSON.parse(row.custom) as Message["custom"]),
     attachments: deleted ? [] : (JSON.parse(row.attachments) as Attachment[]),
     reply_to: row.reply_to,
+    thread_id: row.thread_id ?? null,
+    thread,
+    mentions: deleted || !row.mentions ? [] : (JSON.parse(row.mentions) as string[]),
     client_msg_id: row.client_msg_id,
     reactions: deleted ? {} : (reactions ?? {}),
     created_at: iso(Number(row.created_at)),
@@ -64,12 +110,19 @@ export function toMessage(row: MessageRow, reactions: Record<string, string[]> |
   };
 }
 
+/** Wire views of stored messages with their reactions and (for thread parents) thread summaries. */
 export async function messagesToWire(db: Db, rows: readonly MessageRow[]): Promise<Message[]> {
-  const reactions = await reactionsOf(
-    db,
-    rows.filter((r) => r.deleted_at === null).map((r) => r.id),
-  );
-  return rows.map((r) => toMessage(r, reactions.get(r.id)));
+  const [reactions, threads] = await Promise.all([
+    reactionsOf(
+      db,
+      rows.filter((r) => r.deleted_at === null).map((r) => r.id),
+    ),
+    threadSummaries(
+      db,
+      rows.filter((r) => !r.thread_id).map((r) => r.id),
+    ),
+  ]);
+  return rows.map((r) => toMessage(r, reactions.get(r.id), threads.get(r.id) ?? null));
 }
 
 /**
@@ -92,25 +145,84 @@ export async function unreadCounts(
     .where("cm.identity", "=", identity)
     .whereRef("m.seq", ">", "cm.last_read_seq")
     .where("m.type", "=", "text")
+    .where("m.thread_id", "is", null)
     .where("m.deleted_at", "is", null)
     .where("m.sender", "<>", identity)
     .where("m.created_at", ">=", cutoff)
+    // Blocked and muted users' messages count in no badge.
+    .where("m.sender", "not in", blockedBy(db, appId, identity))
+    .where("m.sender", "not in", mutedBy(db, appId, identity))
     .groupBy("cm.conversation_id");
   if (conversationIds) q = q.where("cm.conversation_id", "in", conversationIds);
   const rows = await q.execute();
   return new Map(rows.map((r) => [r.id, Number(r.n)]));
 }
 
-/** Builds the caller's view of some conversations (role, read position, unread count, last message). */
-/** The last message of each conversation (one query), when it is still inside the retention window. */
-export function lastMessages(db: Db, conversationIds: readonly string[], cutoff: number): Promise<MessageRow[]> {
+/**
+ * Unread mentions of one user per conversation: messages past the user's read position that mention them
+ * (inside retention, not deleted). Restricted to `conversationIds` when given.
+ */
+export async function mentionCounts(
+  db: Db,
+  appId: string,
+  identity: string,
+  cutoff: number,
+  conversationIds?: readonly string[],
+): Promise<Map<string, number>> {
+  if (conversationIds && conversationIds.length === 0) return new Map();
+  let q = db
+    .selectFrom("conversation_members as cm")
+    .innerJoin("message_mentions as mm", (j) =>
+      j.onRef("mm.conversation_id", "=", "cm.conversation_id").onRef("mm.identity", "=", "cm.identity"),
+    )
+    .innerJoin("messages as m", "m.id", "mm.message_id")
+    .select(["cm.conversation_id as id", (eb) => eb.fn.countAll<number>().as("n")])
+    .where("cm.app_id", "=", appId)
+    .where("cm.identity", "=", identity)
+    .whereRef("mm.seq", ">", "cm.last_read_seq")
+    .where("m.deleted_at", "is", null)
+    .where("mm.created_at", ">=", cutoff)
+    .where("m.sender", "not in", blockedBy(db, appId, identity))
+    .groupBy("cm.conversation_id");
+  if (conversationIds) q = q.where("cm.conversation_id", "in", conversationIds);
+  const rows = await q.execute();
+  return new Map(rows.map((r) => [r.id, Number(r.n)]));
+}
+
+/**
+ * The last main-timeline message of each conversation (one query; thread replies are not the
+ * conversation's last message), when it is still inside the retention window.
+ */
+export function lastMessages(
+  db: Db,
+  conversationIds: readonly string[],
+  cutoff: number,
+  reader?: { appId: string; identity: string },
+): Promise<MessageRow[]> {
   return db
     .selectFrom("messages as m")
-    .innerJoin("conversations as c", (j) => j.onRef("c.id", "=", "m.conversation_id").onRef("c.last_seq", "=", "m.seq"))
     .selectAll("m")
-    .where("c.id", "in", conversationIds)
+    .where("m.conversation_id", "in", conversationIds)
+    .where("m.thread_id", "is", null)
     .where("m.created_at", ">=", cutoff)
+    .where("m.seq", "=", (eb) => {
+      let last = eb
+        .selectFrom("messages as l")
+        .select((e) => e.fn.max("l.seq").as("s"))
+        .whereRef("l.conversation_id", "=", "m.conversation_id")
+        .where("l.thread_id", "is", null);
+      // A reader does not see the messages of users they blocked: their last message is the one before.
+      if (reader)
+        last = last.where((e) => e.or([e("l.sender", "is", null), e("l.sender", "not in", blockedBy(db, reader.appId, reader.identity))]));
+      return last;
+    })
     .execute();
+}
+
+/** Only messages a reader may see: none of the users they blocked (system messages always). */
+export function notFromBlocked(db: Db, appId: string, identity: string) {
+  return (eb: ExpressionBuilder<Database, "messages">) =>
+    eb.or([eb("messages.sender", "is", null), eb("messages.sender", "not in", blockedBy(db, appId, identity))]);
 }
 
 /** A new `conversation_members` row (`lastReadSeq` 0: everything so far counts as unread). */
@@ -156,9 +268,10 @@ export async function conversationsToWire(
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
   const directIds = rows.filter((r) => r.kind === "direct").map((r) => r.id);
-  const [unread, lastRows, directMembers] = await Promise.all([
+  const [unread, mentions, lastRows, directMembers, mutes] = await Promise.all([
     unreadCounts(db, appId, identity, cutoff, ids),
-    lastMessages(db, ids, cutoff),
+    mentionCounts(db, appId, identity, cutoff, ids),
+    lastMessages(db, ids, cutoff, { appId, identity }),
     directIds.length === 0
       ? Promise.resolve([])
       : db
@@ -167,6 +280,7 @@ export async function conversationsToWire(
           .where("conversation_id", "in", directIds)
           .orderBy("identity")
           .execute(),
+    mutedConversations(db, identity, ids),
   ]);
   const last = new Map((await messagesToWire(db, lastRows)).map((m) => [m.conversation_id, m]));
   const members = new Map<string, string[]>();
@@ -187,8 +301,18 @@ export async function conversationsToWire(
     last_seq: Number(r.last_seq),
     last_read_seq: Number(r.last_read_seq ?? 0),
     unread_count: unread.get(r.id) ?? 0,
+    mention_count: mentions.get(r.id) ?? 0,
+    muted: mutes.has(r.id),
     last_message: last.get(r.id) ?? null,
   }));
+}
+
+/** Which of some conversations `identity` muted (the push module's conversation mute). */
+export async function mutedConversations(db: Db, identity: string, conversationIds?: readonly string[]): Promise<Set<string>> {
+  if (conversationIds && conversationIds.length === 0) return new Set();
+  let q = db.selectFrom("conversation_mutes").select("conversation_id").where("identity", "=", identity);
+  if (conversationIds) q = q.where("conversation_id", "in", [...conversationIds]);
+  return new Set((await q.execute()).map((r) => r.conversation_id));
 }
 
 /** The identities of a conversation's members (the recipients of its events). */

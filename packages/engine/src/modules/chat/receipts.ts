@@ -5,7 +5,7 @@ import type { Database } from "../../store/schema.js";
 import type { Caller } from "./access.js";
 import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";
-import { memberIdentities, unreadCounts } from "./queries.js";
+import { memberIdentities, mentionCounts, mutedConversations, unreadCounts } from "./queries.js";
 
 /** Read positions, unread counts and the read-receipt privacy setting. */
 export class ReceiptsService {
@@ -62,8 +62,11 @@ export class ReceiptsService {
   /** Per-conversation and total unread counts of the caller (every conversation they are in). */
   async unread(caller: Caller): Promise<UnreadResponse> {
     requireCapability(caller.app, "chat");
-    const [counts, reads] = await Promise.all([
-      unreadCounts(this.db, caller.app.id, caller.identity, this.d.access.cutoff(caller.app)),
+    const cutoff = this.d.access.cutoff(caller.app);
+    const [counts, mentions, muted, reads] = await Promise.all([
+      unreadCounts(this.db, caller.app.id, caller.identity, cutoff),
+      mentionCounts(this.db, caller.app.id, caller.identity, cutoff),
+      mutedConversations(this.db, caller.identity),
       this.db
         .selectFrom("conversation_members")
         .select(["conversation_id", "last_read_seq"])
@@ -76,9 +79,16 @@ export class ReceiptsService {
         conversation_id: r.conversation_id,
         unread_count: counts.get(r.conversation_id) ?? 0,
         last_read_seq: Number(r.last_read_seq),
+        mention_count: mentions.get(r.conversation_id) ?? 0,
+        muted: muted.has(r.conversation_id),
       }))
-      .filter((c) => c.unread_count > 0);
-    return { total: conversations.reduce((a, c) => a + c.unread_count, 0), conversations };
+      .filter((c) => c.unread_count > 0 || c.mention_count > 0);
+    return {
+      // A muted conversation shows no badge: its count is listed but not totalled.
+      total: conversations.reduce((a, c) => a + (c.muted ? 0 : c.unread_count), 0),
+      conversations,
+      total_mentions: conversations.reduce((a, c) => a + (c.muted ? 0 : c.mention_count), 0),
+    };
   }
 
   async settings(caller: Caller): Promise<ChatSettings> {

@@ -152,6 +152,8 @@ export class ChatRecords {
       custom: JSON.stringify(custom),
       attachments: "[]",
       reply_to: null,
+      thread_id: null,
+      mentions: null,
       client_msg_id: null,
       created_at: now,
       edited_at: null,

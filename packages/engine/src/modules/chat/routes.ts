@@ -1,9 +1,11 @@
 import {
   AddMembersRequestSchema,
+  ChatFiltersSchema,
   ChatSettingsSchema,
   ConversationListSchema,
   ConversationSchema,
   CreateConversationRequestSchema,
+  CreateReportRequestSchema,
   EditMessageRequestSchema,
   HistoryQuerySchema,
   HistoryResponseSchema,
@@ -12,14 +14,21 @@ import {
   ListConversationsQuerySchema,
   MarkReadRequestSchema,
   MarkReadResponseSchema,
+  MarkThreadReadResponseSchema,
   MemberPageSchema,
   MemberSchema,
   MembersQuerySchema,
   MessageSchema,
   ReactionRequestSchema,
+  ReportListQuerySchema,
+  ReportListSchema,
+  ReportSchema,
+  ResolveReportRequestSchema,
   SearchMessagesQuerySchema,
   SearchMessagesResponseSchema,
   SendMessageRequestSchema,
+  ThreadListQuerySchema,
+  ThreadListSchema,
   UnreadResponseSchema,
   UpdateChatSettingsRequestSchema,
   UpdateConversationRequestSchema,
@@ -43,7 +52,7 @@ function caller(ctx: AuthContext): Caller {
   return { app: ctx.app, identity: ctx.identity };
 }
 
-/** Chat REST routes (`/api/v1/conversations…`, `/api/v1/chatrooms`, `/api/v1/unread`, `/api/v1/chat/settings`, `/api/v1/search/messages`). */
+/** Chat REST routes (`/api/v1/conversations…`, `/api/v1/threads`, `/api/v1/chatrooms`, `/api/v1/unread`, `/api/v1/chat/settings`, `/api/v1/search/messages`). */
 export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: ChatService): void {
   route(app, deps, {
     method: "POST",
@@ -261,6 +270,38 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
   });
   route(app, deps, {
     method: "GET",
+    url: "/api/v1/threads",
+    summary: "The threads the caller takes part in (started or replied), most recent reply first, with unread counts",
+    tags,
+    auth: "user",
+    query: ThreadListQuerySchema,
+    response: ThreadListSchema,
+    handler: async ({ auth, query }) => chat.threads.list(caller(auth), query),
+  });
+  route(app, deps, {
+    method: "GET",
+    url: "/api/v1/conversations/:id/threads/:message_id/messages",
+    summary: "A thread's replies by seq (before/after/limit), oldest first",
+    tags,
+    auth: "user",
+    params: MessageParams,
+    query: HistoryQuerySchema,
+    response: HistoryResponseSchema,
+    handler: async ({ auth, params, query }) => chat.threads.replies(caller(auth), params.id, params.message_id, query),
+  });
+  route(app, deps, {
+    method: "POST",
+    url: "/api/v1/conversations/:id/threads/:message_id/read",
+    summary: "Mark a thread read up to a seq; returns the thread's new unread count",
+    tags,
+    auth: "user",
+    params: MessageParams,
+    body: MarkReadRequestSchema,
+    response: MarkThreadReadResponseSchema,
+    handler: async ({ auth, params, body }) => chat.threads.markRead(caller(auth), params.id, params.message_id, body.seq),
+  });
+  route(app, deps, {
+    method: "GET",
     url: "/api/v1/search/messages",
     summary: "Full-text search over the messages the caller may read (one conversation or all of theirs), ranked, paged, highlighted",
     tags,
@@ -268,6 +309,20 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
     query: SearchMessagesQuerySchema,
     response: SearchMessagesResponseSchema,
     handler: async ({ auth, query }) => chat.search.messages(caller(auth), query),
+  });
+  route(app, deps, {
+    method: "POST",
+    url: "/api/v1/reports",
+    summary: "Report a message (of a conversation you are in) or a user to the app's moderators (again while open: the same report, 200)",
+    tags,
+    auth: "user",
+    body: CreateReportRequestSchema,
+    response: ReportSchema,
+    status: 201,
+    handler: async ({ auth, body, reply }) => {
+      const { report, created } = await chat.moderation.report(caller(auth), body);
+      return reply.code(created ? 201 : 200).send(report);
+    },
   });
   route(app, deps, {
     method: "GET",
@@ -302,8 +357,55 @@ export function registerChatRoutes(app: FastifyInstance, deps: RouteDeps, chat: 
 /** Who a moderation action is attributed to in `conversation.updated` (never a user: identities have no spaces). */
 export const MODERATOR = "app admin";
 
-/** Admin moderation of an app's conversations (e.g. closing an abandoned chatroom to free its slot). */
+/**
+ * Admin moderation of an app's chat: closing an abandoned chatroom to free its slot, the report queue
+ * (list, resolve), the word filter and link policy.
+ */
 export function registerChatAdminRoutes(app: FastifyInstance, deps: RouteDeps, chat: ChatService, apps: AppsService): void {
+  const AppParams = z.strictObject({ app_id: z.string().min(1).max(64) });
+  route(app, deps, {
+    method: "GET",
+    url: "/admin/v1/apps/:app_id/reports",
+    summary: "Moderation: the app's report queue, newest first (state filter, paged by next_before)",
+    tags: ["admin", "chat"],
+    auth: "admin",
+    params: AppParams,
+    query: ReportListQuerySchema,
+    response: ReportListSchema,
+    handler: async ({ params, query }) => chat.moderation.list(await apps.get(params.app_id), query),
+  });
+  route(app, deps, {
+    method: "POST",
+    url: "/admin/v1/apps/:app_id/reports/:id/resolve",
+    summary: "Moderation: resolve an open report — dismiss, delete the message, or ban the user",
+    tags: ["admin", "chat"],
+    auth: "admin",
+    params: AppParams.extend({ id: Id }),
+    body: ResolveReportRequestSchema,
+    response: ReportSchema,
+    handler: async ({ params, body }) => chat.moderation.resolve(await apps.get(params.app_id), params.id, body.action, body.note),
+  });
+  route(app, deps, {
+    method: "GET",
+    url: "/admin/v1/apps/:app_id/chat/filters",
+    summary: "The app's word filter and link policy",
+    tags: ["admin", "chat"],
+    auth: "admin",
+    params: AppParams,
+    response: ChatFiltersSchema,
+    handler: async ({ params }) => chat.moderation.filters((await apps.get(params.app_id)).id),
+  });
+  route(app, deps, {
+    method: "PUT",
+    url: "/admin/v1/apps/:app_id/chat/filters",
+    summary: "Replace the app's word filter (terms, each mask or reject) and link policy (allow, strip, reject); applied before storage",
+    tags: ["admin", "chat"],
+    auth: "admin",
+    params: AppParams,
+    body: ChatFiltersSchema,
+    response: ChatFiltersSchema,
+    handler: async ({ params, body }) => chat.moderation.setFilters((await apps.get(params.app_id)).id, body),
+  });
   for (const [verb, closed] of [
     ["close", true],
     ["reopen", false],

@@ -6,9 +6,11 @@ import { ConversationsService } from "./conversations.js";
 import type { ChatDeps, ChatParts } from "./deps.js";
 import { MembersService } from "./members.js";
 import { MessagesService } from "./messages.js";
+import { ModerationService } from "./moderation.js";
 import { ReceiptsService } from "./receipts.js";
 import { ChatRecords } from "./records.js";
 import { SearchService } from "./search.js";
+import { ThreadsService } from "./threads.js";
 
 export type { Caller } from "./access.js";
 export type { AttachmentResolver, ChatDeps } from "./deps.js";
@@ -28,6 +30,8 @@ export class ChatService {
   readonly messages: MessagesService;
   readonly receipts: ReceiptsService;
   readonly search: SearchService;
+  readonly threads: ThreadsService;
+  readonly moderation: ModerationService;
   private readonly db: Kysely<Database>;
 
   /** `access` replaces the default check (tests; a deployment with its own membership rules). */
@@ -41,6 +45,8 @@ export class ChatService {
     this.messages = new MessagesService(parts);
     this.receipts = new ReceiptsService(parts);
     this.search = new SearchService(parts);
+    this.threads = new ThreadsService(parts);
+    this.moderation = new ModerationService(parts, this.messages, d.banner);
   }
 
   /** Whether `identity` is a member of a conversation where the file was sent (inside retention). */

@@ -133,6 +133,16 @@ export class LifecycleService {
       await del("calls", "calls", "caller_identity");
       await del("calls", "calls", "callee_identity");
       await del("support", "support_operators");
+      // Chat depth (issue 18): their block and mute lists and others' entries naming them, reports they
+      // filed or that name them, their thread read positions and mention rows.
+      await del("blocks", "user_blocks");
+      await del("blocks", "user_blocks", "target");
+      await del("mutes", "user_mutes");
+      await del("mutes", "user_mutes", "target");
+      await del("reports", "reports", "reporter");
+      await del("reports", "reports");
+      await del("threads", "thread_participants");
+      await del("mentions", "message_mentions");
       await del("support", "support_conversations", "visitor");
       await tx
         .updateTable("support_conversations")

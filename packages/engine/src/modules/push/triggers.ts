@@ -27,7 +27,8 @@ export interface PushTriggerOptions {
  *   token), a high-priority data message on Android, a `requireInteraction` notification on the web;
  * - when the call stops ringing, a push that stops it on every device that was rung (a pending incoming
  *   push that never went out is simply dropped), and a missed-call notice when it was missed or canceled;
- * - a new message for each member with no connected device who has not muted the conversation.
+ * - a new message for each member with no connected device who has not muted the conversation (or whom
+ *   the message mentions), and who neither blocked nor muted the sender.
  */
 export class PushTriggers implements OutboxWriter {
   constructor(private readonly o: PushTriggerOptions) {}
@@ -197,7 +198,25 @@ export class PushTriggers implements OutboxWriter {
       .select("cm.identity")
       .where("cm.conversation_id", "=", m.conversation_id)
       .where("cm.identity", "!=", m.sender)
-      .where("mu.identity", "is", null)
+      // A muted conversation sends no pushes, except to a member the message mentions.
+      .where((eb) =>
+        m.mentions.length > 0 ? eb.or([eb("mu.identity", "is", null), eb("cm.identity", "in", m.mentions)]) : eb("mu.identity", "is", null),
+      )
+      // Nor to a member who blocked or muted the sender.
+      .where("cm.identity", "not in", (eb) =>
+        eb
+          .selectFrom("user_blocks")
+          .select("identity")
+          .where("app_id", "=", appId)
+          .where("target", "=", m.sender as string),
+      )
+      .where("cm.identity", "not in", (eb) =>
+        eb
+          .selectFrom("user_mutes")
+          .select("identity")
+          .where("app_id", "=", appId)
+          .where("target", "=", m.sender as string),
+      )
       .execute();
     const online = await this.connected(
       trx,

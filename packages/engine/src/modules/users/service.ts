@@ -6,6 +6,7 @@ import type { Hooks } from "../../core/hooks.js";
 import { type Outbox, webhookEvent } from "../../core/outbox.js";
 import type { Store } from "../../store/port.js";
 import type { UsersTable } from "../apps/index.js";
+import { BlockService } from "./blocks.js";
 
 /** A stored user, as read. */
 export type UserRow = Selectable<UsersTable>;
@@ -18,6 +19,8 @@ export class UsersService {
     private readonly hooks: Hooks,
     /** Bans and unbans write their webhooks here, in their transaction. */
     private readonly outbox?: Outbox,
+    /** Each user's block and mute lists. */
+    readonly blocks: BlockService = new BlockService(store, clock),
   ) {}
 
   async find(appId: string, identity: string): Promise<UserRow | undefined> {
