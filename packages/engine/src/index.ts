@@ -354,7 +354,13 @@ function required<K extends ModuleName>(services: ModuleServices, name: K): Modu
 }
 
 function storeOptions(config: EngineConfig): StoreOptions {
-  return { databaseUrl: config.databaseUrl, dataDir: config.dataDir, sqliteSync: config.sqliteSync, sqliteGroupCommit: config.sqliteGroupCommit, poolMax: config.dbPoolMax };
+  return {
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    sqliteSync: config.sqliteSync,
+    sqliteGroupCommit: config.sqliteGroupCommit,
+    poolMax: config.dbPoolMax,
+  };
 }
 
 /** One key signs user tokens and upload/download URLs; every node of a cluster must share it. */
