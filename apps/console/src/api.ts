@@ -12,6 +12,9 @@ import type {
   LiveStats,
   Message,
   PushConfig,
+  Report,
+  ReportAction,
+  ReportList,
   UpdateAppRequest,
   Usage,
   UserDevices,
@@ -107,6 +110,9 @@ export const api = {
     call<Conversation>("POST", app(id, `/conversations/${enc(conv)}/${close ? "close" : "reopen"}`)),
   deleteMessage: (id: string, conv: string, msg: string) =>
     call<Message>("DELETE", app(id, `/conversations/${enc(conv)}/messages/${enc(msg)}`)),
+  reports: (id: string) => call<ReportList>("GET", app(id, "/reports?state=open&limit=50")),
+  resolveReport: (id: string, report: string, action: ReportAction) =>
+    call<Report>("POST", app(id, `/reports/${enc(report)}/resolve`), { action }),
   webhooks: (id: string) => call<{ endpoints: WebhookEndpoint[] }>("GET", app(id, "/webhooks")),
   deliveries: (id: string, ep: string) =>
     call<{ messages: WebhookMessage[]; attempts: WebhookAttempt[] }>("GET", app(id, `/webhooks/${enc(ep)}/deliveries?limit=50`)),

@@ -42,6 +42,17 @@ describe.skipIf(!chromiumOrSkip())("operator console in Chromium", () => {
       body: { text: "hello", client_msg_id: "c1" },
     });
     message = m.body.id;
+    // A second message, reported by Bob: the moderation page's flag queue shows it.
+    const spam = await engine.request<{ id: string }>("POST", `/api/v1/conversations/${conv}/messages`, {
+      token: ann.user_token,
+      body: { text: "buy cheap followers", client_msg_id: "c-spam" },
+    });
+    const bob = await engine.session(app, "bob", { name: "Bob" });
+    const reported = await engine.request("POST", "/api/v1/reports", {
+      token: bob.user_token,
+      body: { kind: "message", conversation_id: conv, message_id: spam.body.id, reason: "spam" },
+    });
+    expect(reported.status).toBe(201);
     const ws = new WebSocket(ann.ws_url);
     await new Promise<void>((resolve, reject) => {
       ws.once("open", () => ws.send(JSON.stringify({ type: "hello", token: ann.user_token })));
@@ -202,6 +213,11 @@ describe.skipIf(!chromiumOrSkip())("operator console in Chromium", () => {
       expect(await axeSerious(page)).toEqual([]);
 
       await visit(page, "moderation");
+      // The flag queue: Bob's report, with the message as evidence; deleting the message resolves it.
+      await page.getByTestId("report-table").getByText("buy cheap followers").waitFor();
+      await shot(page, "en-moderation-queue");
+      await page.getByTestId("report-delete").click();
+      await page.getByTestId("report-queue-empty").waitFor();
       await page.getByTestId("mod-conversation").fill(conv);
       await page.getByTestId("mod-close").click();
       await page.locator(".notice.ok", { hasText: "closed" }).waitFor();

@@ -2,9 +2,12 @@ import { api } from "../api.js";
 import { field, h } from "../dom.js";
 import { t } from "../i18n.js";
 import type { PageContext } from "../main.js";
-import { button, notice } from "../ui.js";
+import { button, notice, table } from "../ui.js";
 
-/** Moderation of the selected app: close or reopen a conversation, delete a message (a tombstone stays). */
+/**
+ * Moderation of the selected app: the flag queue (open reports: dismiss, delete the message, ban the user),
+ * close or reopen a conversation, delete a message (a tombstone stays).
+ */
 export async function moderationPage(main: HTMLElement, ctx: PageContext): Promise<void> {
   const status = notice();
   const id = ctx.appId;
@@ -23,9 +26,53 @@ export async function moderationPage(main: HTMLElement, ctx: PageContext): Promi
       status.fail(err);
     }
   };
+  const queue = h("section", { class: "card", "data-testid": "report-queue" });
+  const loadQueue = async (): Promise<void> => {
+    const { reports } = await api.reports(id);
+    const act = (report: string, action: "dismiss" | "delete_message" | "ban_user", done: string) => () =>
+      run(async () => {
+        await api.resolveReport(id, report, action);
+        await loadQueue();
+      }, done);
+    queue.replaceChildren(
+      h("h3", {}, t("mod.queue")),
+      reports.length === 0
+        ? h("p", { "data-testid": "report-queue-empty" }, t("mod.queueEmpty"))
+        : table(
+            t("mod.queue"),
+            [t("mod.reported"), t("mod.reason"), t("mod.evidence"), t("mod.reporter"), ""],
+            reports.map((r) => [
+              r.identity,
+              r.reason,
+              r.message_text ?? "—",
+              r.reporter,
+              h(
+                "div",
+                { class: "actions", "data-testid": "report-actions", "data-report": r.id },
+                button(t("mod.dismiss"), act(r.id, "dismiss", t("mod.dismissed")), { testid: "report-dismiss", kind: "secondary" }),
+                r.message_id
+                  ? button(t("mod.delete"), act(r.id, "delete_message", t("mod.deleted", { id: r.message_id })), {
+                      testid: "report-delete",
+                      kind: "danger",
+                      icon: "trash",
+                    })
+                  : null,
+                button(t("mod.ban"), act(r.id, "ban_user", t("mod.banned", { id: r.identity })), {
+                  testid: "report-ban",
+                  kind: "danger",
+                  icon: "shield",
+                }),
+              ),
+            ]),
+            "report-table",
+          ),
+    );
+  };
+  await loadQueue().catch((err: unknown) => status.fail(err));
   main.append(
     h("h2", {}, t("mod.title", { id })),
     status.el,
+    queue,
     h(
       "section",
       { class: "card" },
