@@ -1,62 +1,28 @@
+import { createI18n } from "../../shared/i18n.js";
 import en from "./locales/en.json";
 import ur from "./locales/ur.json";
 
-/** Every UI string has a key in locales/en.json; ur.json must translate each one (checked by the type below). */
+export type { LocaleId } from "../../shared/i18n.js";
+/** Every UI string has a key in locales/en.json; ur.json must translate each one (checked below). */
 export type Key = keyof typeof en;
-export type LocaleId = "en" | "ur";
 
-const LOCALES: Record<LocaleId, { strings: Record<Key, string>; dir: "ltr" | "rtl"; name: string }> = {
-  en: { strings: en, dir: "ltr", name: "English" },
-  ur: { strings: ur satisfies Record<Key, string>, dir: "rtl", name: "اردو" },
-};
-const STORAGE_KEY = "utd-demo-lang";
-let current: LocaleId = "en";
+const i18n = createI18n<Key>(en, ur satisfies Record<Key, string>, "utd-demo-lang");
+export const { t, locale, setLocale, otherLocale } = i18n;
 
-/** Picks the locale (`?lang=` wins, then the saved choice, then the browser's) and sets `lang` and `dir`. */
-export function initLocale(): LocaleId {
-  const q = new URLSearchParams(location.search).get("lang");
-  const saved = localStorage.getItem(STORAGE_KEY);
-  const pick = [q, saved, navigator.language.slice(0, 2)].find((l): l is LocaleId => l === "en" || l === "ur");
-  current = pick ?? "en";
-  document.documentElement.lang = current;
-  document.documentElement.dir = LOCALES[current].dir;
-  document.title = t("app.title");
-  return current;
-}
-
-export function locale(): LocaleId {
-  return current;
-}
-
-/** Switches language; the page re-renders by reloading (the sign-in survives a reload). */
-export function setLocale(l: LocaleId): void {
-  localStorage.setItem(STORAGE_KEY, l);
-  const u = new URL(location.href);
-  u.searchParams.delete("lang");
-  location.replace(u.toString());
-}
-
-export function otherLocale(): { id: LocaleId; name: string } {
-  const id: LocaleId = current === "en" ? "ur" : "en";
-  return { id, name: LOCALES[id].name };
-}
-
-/** The string for `key` with `{name}` placeholders filled in. */
-export function t(key: Key, vars: Record<string, string | number> = {}): string {
-  const s = LOCALES[current].strings[key] ?? en[key];
-  return s.replace(/\{(\w+)\}/g, (m, k: string) => (k in vars ? String(vars[k]) : m));
-}
+/** Picks the locale and sets `lang`, `dir` and the page title. */
+export const initLocale = () => i18n.initLocale("app.title");
 
 /** "5 minutes ago" in the current locale. */
 export function ago(d: Date): string {
   const s = Math.round((d.getTime() - Date.now()) / 1000);
-  const rtf = new Intl.RelativeTimeFormat(current, { numeric: "auto" });
+  const rtf = new Intl.RelativeTimeFormat(locale(), { numeric: "auto" });
   if (Math.abs(s) < 60) return rtf.format(s, "second");
   if (Math.abs(s) < 3600) return rtf.format(Math.round(s / 60), "minute");
   if (Math.abs(s) < 86400) return rtf.format(Math.round(s / 3600), "hour");
   return rtf.format(Math.round(s / 86400), "day");
 }
 
+/** Hours and minutes in the current locale. */
 export function time(d: Date): string {
-  return new Intl.DateTimeFormat(current, { hour: "2-digit", minute: "2-digit" }).format(d);
+  return new Intl.DateTimeFormat(locale(), { hour: "2-digit", minute: "2-digit" }).format(d);
 }
