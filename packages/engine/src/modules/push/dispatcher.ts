@@ -1,6 +1,7 @@
 import type { PushPlatform } from "@utd-stream/protocol";
 import { Counter, type Registry } from "prom-client";
 import type { Clock } from "../../core/clock.js";
+import { OutboxPump } from "../../core/outbox-pump.js";
 import type { PushResult, PushSenders } from "../../push/port.js";
 
 export type { PushSenders } from "../../push/port.js";
@@ -48,12 +49,14 @@ export function pushBackoffMs(attempt: number): number {
  * runs out, and the row is sent again with the same push id and collapse id.
  */
 export class PushDispatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
-  private again = false;
+  private readonly pump: OutboxPump;
   private readonly sent: Counter<"platform" | "result"> | undefined;
 
   constructor(private readonly d: PushDispatcherDeps) {
+    this.pump = new OutboxPump(() => this.runOnce(), {
+      pollMs: d.pollMs,
+      onError: (err) => d.log?.warn({ err }, "push: outbox run failed"),
+    });
     this.sent = d.metrics
       ? new Counter({
           name: "utd_push_sends_total",
@@ -181,33 +184,14 @@ export class PushDispatcher {
 
   /** Runs the outbox now (after a commit) instead of at the next poll. */
   wake(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.runOnce()
-      .catch((err: unknown) => {
-        this.d.log?.warn({ err }, "push: outbox run failed");
-        return 0;
-      })
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    this.pump.wake();
   }
 
   start(): void {
-    this.timer = setInterval(() => this.wake(), this.d.pollMs);
-    this.timer.unref();
-    this.wake();
+    this.pump.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.again = false;
-    await this.running;
+    await this.pump.stop();
   }
 }

@@ -4,6 +4,7 @@ import type { Clock } from "../../core/clock.js";
 import type { WebhookConfig } from "../../core/delivery-config.js";
 import { httpRequest } from "../../core/http-client.js";
 import { webhookEvent } from "../../core/outbox.js";
+import { OutboxPump } from "../../core/outbox-pump.js";
 import { guardedLookup, refusedUrl } from "../../core/ssrf.js";
 import { signedHeaders } from "../../core/standard-webhooks.js";
 import type { Store } from "../../store/port.js";
@@ -52,12 +53,16 @@ type Due = {
  * backoff for the retry window, then dead-lettered; an endpoint that failed for the whole window is disabled.
  */
 export class WebhookDispatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<number> | undefined;
-  private again = false;
+  private readonly pump: OutboxPump;
   private readonly counter: Counter<"result"> | undefined;
 
   constructor(private readonly d: WebhookDispatcherDeps) {
+    this.pump = new OutboxPump(() => this.runOnce(), {
+      pollMs: d.config.pollMs,
+      onError: (err) => d.log?.warn({ err }, "webhooks: outbox run failed"),
+      // Delivering the head of a queue may have made the next event eligible: go again at once.
+      again: (n) => n > 0,
+    });
     this.counter = d.metrics
       ? new Counter({
           name: "utd_webhook_attempts_total",
@@ -235,39 +240,16 @@ export class WebhookDispatcher {
     if (done) this.d.onDisabled?.({ appId: r.app_id, endpointId: r.endpoint_id, url: r.url, reason });
   }
 
+  /** Runs the outbox now (after a commit) instead of at the next poll. */
   wake(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.runOnce()
-      .then((n) => {
-        // Delivering the head of a queue may have made the next event eligible: go again at once.
-        if (n > 0) this.again = true;
-        return n;
-      })
-      .catch((err: unknown) => {
-        this.d.log?.warn({ err }, "webhooks: outbox run failed");
-        return 0;
-      })
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.wake();
-        }
-      });
+    this.pump.wake();
   }
 
   start(): void {
-    this.timer = setInterval(() => this.wake(), this.d.config.pollMs);
-    this.timer.unref();
-    this.wake();
+    this.pump.start();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.again = false;
-    await this.running;
+    await this.pump.stop();
   }
 }
