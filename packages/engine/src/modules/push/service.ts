@@ -36,8 +36,12 @@ export class PushService {
     hooks: Hooks,
     private readonly log?: { warn(obj: unknown, msg: string): void },
   ) {
+    // Returned, so a ban or sign-out-everywhere answers only once the tokens are gone (Hooks.emitAndWait).
     const drop = (e: { appId: string; identity: string }) =>
-      void this.removeAll(e.appId, e.identity).catch((err: unknown) => this.log?.warn({ err }, "push: cleanup failed"));
+      this.removeAll(e.appId, e.identity).then(
+        () => {},
+        (err: unknown) => this.log?.warn({ err }, "push: cleanup failed"),
+      );
     this.unsubs = [hooks.on("user.revoked", drop), hooks.on("user.banned", drop)];
   }
 

@@ -109,7 +109,8 @@ export class UsersService {
       await this.outbox?.write(trx, webhookEvent(appId, "user.banned", { identity, reason: reason ?? null }, `user:${identity}`));
     });
     this.outbox?.wake();
-    this.hooks.emit("user.banned", { appId, identity });
+    // Push tokens are gone and the close is on the bus before the call answers.
+    await this.hooks.emitAndWait("user.banned", { appId, identity });
     return { app_id: appId, identity, banned: true, reason: reason ?? null, banned_at: iso(now) };
   }
 
@@ -141,7 +142,7 @@ export class UsersService {
       .where("app_id", "=", appId)
       .where("identity", "=", identity)
       .execute();
-    this.hooks.emit("user.revoked", { appId, identity, before: now + 1 });
+    await this.hooks.emitAndWait("user.revoked", { appId, identity, before: now + 1 });
     return now + 1;
   }
 }
