@@ -19,7 +19,9 @@ export function registerGatewayRoutes(app: FastifyInstance, deps: RouteDeps, app
     handler: async ({ params, body }) => {
       await apps.get(params.app_id);
       const identities = [...new Set(body.identities)];
-      events.toUsers(params.app_id, identities, body.type, body.data);
+      // Answered once the event is in every recipient's stream: publishes a client makes one after another
+      // keep their order, whichever nodes they reach.
+      await events.toUsers(params.app_id, identities, body.type, body.data);
       return { recipients: identities.length };
     },
   });
