@@ -144,8 +144,12 @@ describe.skipIf(!pg || !redisUrl)("admin changes reach the other node within one
     const channel = uniqueName("utd:bus:test");
     buses = [new RedisBus(redisUrl as string, undefined, channel), new RedisBus(redisUrl as string, undefined, channel)];
     await Promise.all(buses.map((x) => x.ready()));
-    a = await startInProcess({ dataDir: dir, ports: { store: stores[0] as Store, bus: buses[0] as RedisBus } });
-    b = await startInProcess({ dataDir: dir, ports: { store: slow, bus: buses[1] as RedisBus } });
+    a = await startInProcess({
+      dataDir: dir,
+      env: { REDIS_URL: redisUrl as string },
+      ports: { store: stores[0] as Store, bus: buses[0] as RedisBus },
+    });
+    b = await startInProcess({ dataDir: dir, env: { REDIS_URL: redisUrl as string }, ports: { store: slow, bus: buses[1] as RedisBus } });
     ({ wsUrl: bWs } = await b.listen());
   });
   afterAll(async () => {
