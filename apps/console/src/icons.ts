@@ -1,3 +1,5 @@
+import { svgIcon } from "../../shared/icon.js";
+
 /**
  * Inline SVG icons (no icon font, no glyphs that a system font may lack): each is decorative
  * (`aria-hidden`), the button or link around it carries the accessible name.
@@ -24,21 +26,5 @@ export type IconName = keyof typeof PATHS;
 
 /** An SVG icon element (24×24 viewBox, stroked with currentColor). */
 export function icon(name: IconName, size = 18): SVGSVGElement {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("width", String(size));
-  svg.setAttribute("height", String(size));
-  svg.setAttribute("fill", "none");
-  svg.setAttribute("stroke", "currentColor");
-  svg.setAttribute("stroke-width", "2");
-  svg.setAttribute("stroke-linecap", "round");
-  svg.setAttribute("stroke-linejoin", "round");
-  svg.setAttribute("aria-hidden", "true");
-  svg.setAttribute("focusable", "false");
-  svg.classList.add("icon");
-  const path = document.createElementNS(ns, "path");
-  path.setAttribute("d", PATHS[name]);
-  svg.append(path);
-  return svg;
+  return svgIcon(PATHS[name], size, "none");
 }

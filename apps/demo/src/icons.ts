@@ -1,3 +1,5 @@
+import { svgIcon } from "../../shared/icon.js";
+
 /**
  * Inline SVG icons: the page draws no symbol from a font, so nothing shows as an empty box where a
  * system font lacks the glyph. Each icon is decorative (`aria-hidden`); the text next to it names it.
@@ -10,21 +12,5 @@ const PATHS = {
 
 /** An SVG icon (24×24 viewBox, currentColor). */
 export function icon(name: keyof typeof PATHS, size = 16): SVGSVGElement {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("viewBox", "0 0 24 24");
-  svg.setAttribute("width", String(size));
-  svg.setAttribute("height", String(size));
-  svg.setAttribute("fill", name === "play" ? "currentColor" : "none");
-  svg.setAttribute("stroke", "currentColor");
-  svg.setAttribute("stroke-width", "2");
-  svg.setAttribute("stroke-linecap", "round");
-  svg.setAttribute("stroke-linejoin", "round");
-  svg.setAttribute("aria-hidden", "true");
-  svg.setAttribute("focusable", "false");
-  svg.setAttribute("class", "icon");
-  const path = document.createElementNS(ns, "path");
-  path.setAttribute("d", PATHS[name]);
-  svg.append(path);
-  return svg;
+  return svgIcon(PATHS[name], size, name === "play" ? "currentColor" : "none");
 }
