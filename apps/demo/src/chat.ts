@@ -145,7 +145,7 @@ class OpenConversation {
   private lastTypingSent = 0;
   private readonly suggestions = h("div", { class: "mention-suggestions", "data-testid": "mention-suggestions" });
   private readonly threadEl = h("aside", { class: "thread", "data-testid": "thread", hidden: true });
-  private thread: { parentId: string; replies: UTDMessage[] } | undefined;
+  private thread: { parentId: string; replies: UTDMessage[]; list: HTMLElement } | undefined;
 
   constructor(
     private readonly ctx: Ctx,
@@ -319,15 +319,24 @@ class OpenConversation {
     );
   }
 
-  /** Opens the thread of a message beside the conversation: its replies, live, and a reply box. */
+  /**
+   * Opens the thread of a message beside the conversation: its replies, live, and a reply box. The box is built once
+   * per opened thread and only the reply list is redrawn, so a history page or a live reply arriving while someone
+   * types neither wipes what they typed nor drops a reply they already sent.
+   */
   private async openThread(parentId: string): Promise<void> {
-    this.thread = { parentId, replies: [] };
+    const list = h("ol", { class: "messages", "data-testid": "thread-replies" });
+    this.thread = { parentId, replies: [], list };
     this.threadEl.hidden = false;
-    this.renderThread();
+    this.buildThread(parentId, list);
     try {
       const page = await this.ref.threadHistory(parentId, { limit: 50 });
       if (this.thread?.parentId !== parentId) return;
-      this.thread.replies = page.messages;
+      // Replies that came in (live or from our own send) while the page was on its way stay: merge by id, in seq order.
+      const known = new Set(page.messages.map((m) => m.id));
+      this.thread.replies = [...page.messages, ...this.thread.replies.filter((m) => !known.has(m.id))].sort(
+        (x, y) => (x.seq ?? Number.MAX_SAFE_INTEGER) - (y.seq ?? Number.MAX_SAFE_INTEGER),
+      );
       this.renderThread();
       if (page.lastSeq > 0) void this.ref.markThreadRead(parentId, page.lastSeq).catch(() => {});
     } catch (err) {
@@ -343,13 +352,8 @@ class OpenConversation {
     if (m.seq !== null) void this.ref.markThreadRead(this.thread.parentId, m.seq).catch(() => {});
   }
 
-  private renderThread(): void {
-    const th = this.thread;
-    if (!th) {
-      this.threadEl.hidden = true;
-      return;
-    }
-    const parent = this.messages.find((m) => m.id === th.parentId);
+  private buildThread(parentId: string, list: HTMLElement): void {
+    const parent = this.messages.find((m) => m.id === parentId);
     const input = h("input", { name: "reply", placeholder: t("chat.threadPlaceholder"), dir: "auto", "data-testid": "thread-composer" });
     const form = h("form", { class: "composer" }, input, h("button", { type: "submit", "data-testid": "thread-send" }, t("chat.send")));
     form.addEventListener("submit", (ev) => {
@@ -358,32 +362,38 @@ class OpenConversation {
       if (!text) return;
       input.value = "";
       this.ref
-        .reply(th.parentId, text)
+        .reply(parentId, text)
         .then((m) => this.onReply(m))
         .catch((err: unknown) => this.ctx.toast(explain(err)));
     });
     const closeBtn = h("button", { class: "link", "data-testid": "close-thread" }, t("chat.closeThread"));
     closeBtn.addEventListener("click", () => {
       this.thread = undefined;
-      this.renderThread();
+      this.threadEl.hidden = true;
+      replace(this.threadEl);
     });
     replace(
       this.threadEl,
       h("header", {}, h("h3", {}, t("chat.thread")), closeBtn),
       parent?.text ? h("p", { class: "thread-parent", dir: "auto" }, parent.text) : null,
-      h(
-        "ol",
-        { class: "messages", "data-testid": "thread-replies" },
-        th.replies.map((m) =>
-          h(
-            "li",
-            { class: `message${m.sender === this.ctx.me ? " mine" : ""}`, "data-testid": "thread-reply" },
-            m.sender === this.ctx.me ? null : h("bdi", { class: "sender" }, m.sender ?? ""),
-            m.deleted ? h("em", {}, t("chat.deleted")) : h("p", { dir: "auto" }, m.text ?? ""),
-          ),
+      list,
+      form,
+    );
+  }
+
+  private renderThread(): void {
+    const th = this.thread;
+    if (!th) return;
+    replace(
+      th.list,
+      th.replies.map((m) =>
+        h(
+          "li",
+          { class: `message${m.sender === this.ctx.me ? " mine" : ""}`, "data-testid": "thread-reply" },
+          m.sender === this.ctx.me ? null : h("bdi", { class: "sender" }, m.sender ?? ""),
+          m.deleted ? h("em", {}, t("chat.deleted")) : h("p", { dir: "auto" }, m.text ?? ""),
         ),
       ),
-      form,
     );
   }
 
