@@ -79,7 +79,8 @@ export type RoomEventMessage<K extends RoomEventType = RoomEventType> = { [P in 
 /** What a `custom.*` event type must look like (`custom.<name>`, at most 64 characters). */
 export const CUSTOM_EVENT_TYPE_PATTERN = /^custom\.[A-Za-z0-9_.-]{1,57}$/;
 
-const KNOWN: ReadonlySet<string> = new Set(WS_EVENT_TYPES);
+// Pure, so a bundle that never asks about event types (the media SDK) drops the list.
+const KNOWN: ReadonlySet<string> = /* @__PURE__ */ new Set(WS_EVENT_TYPES);
 
 /** Whether `type` names a server event of this protocol version (an engine event or `custom.<name>`). */
 export function isWsEventType(type: string): type is WsEventType {

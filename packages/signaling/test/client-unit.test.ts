@@ -185,6 +185,30 @@ describe("UTDSignalClient (scripted socket)", () => {
     expect(closed).toEqual([4403]);
   });
 
+  test("a stream event reaches its typed listener; one named like a local event or of an unknown type reaches none", async () => {
+    const c = make();
+    const got: string[] = [];
+    c.on("typing.started", (d) => got.push(`typing:${d.conversation_id}`));
+    c.on("closed", () => got.push("closed"));
+    c.on("error", () => got.push("error"));
+    const raw: string[] = [];
+    c.on("event", (e) => raw.push(e.type));
+    c.connect();
+    await vi.advanceTimersByTimeAsync(0);
+    last().open();
+    last().welcome();
+    // A hostile or buggy engine: stream frames named like the client's own events must not fire them.
+    last().frame({ type: "closed", seq: 1, data: { code: 4403, reason: "x" } });
+    last().frame({ type: "error", seq: 2, data: {} });
+    // A newer engine's event: passed on raw, no typed listener fires.
+    last().frame({ type: "future.thing", seq: 3, data: { a: 1 } });
+    last().frame({ type: "typing.started", seq: 4, data: { conversation_id: "c1", identity: "bob", expires_at: null } });
+    expect(got).toEqual(["typing:c1"]);
+    expect(raw).toEqual(["closed", "error", "future.thing", "typing.started"]);
+    expect(c.state.value).toBe("connected");
+    c.disconnect();
+  });
+
   test("4401 asks refreshToken for a new token before reconnecting", async () => {
     let n = 0;
     const c = make({ refreshToken: async () => `fresh${++n}` });
