@@ -95,6 +95,18 @@ export function isWsEvent(frame: RawWsEvent): frame is WsEvent {
   return isWsEventType(frame.type);
 }
 
+/**
+ * The list-free form of {@link isWsEvent}, for SDK bundles: every server event type is `<domain>.<name>` (held at
+ * compile time below), so a dotted type is taken as an event. One this protocol version does not know narrows to a
+ * type no listener is registered for, so it reaches none; data is trusted as in `isWsEvent`.
+ */
+export function isDottedEvent(frame: RawWsEvent): frame is WsEvent {
+  return frame.type.includes(".");
+}
+type Holds<T extends true> = T;
+// A server event type without a dot would be dropped by `isDottedEvent`: this line stops it compiling.
+type _EveryEventTypeIsDotted = Holds<WsEventType extends `${string}.${string}` ? true : false>;
+
 const ROOM: ReadonlySet<string> = new Set(ROOM_EVENT_TYPES);
 
 /** Narrows a parsed `ROOM_EVENTS_TOPIC` payload to a `RoomEventMessage` by its type (trusted like `isWsEvent`). */

@@ -1,6 +1,7 @@
 import {
   CLOSE_CODES,
   type EventFrame,
+  isDottedEvent,
   isSignalRoomFrame,
   type SignalRoomFrame,
   UTDStreamException,
@@ -82,10 +83,9 @@ export type SignalClientEvents = WsEventMap & {
 
 /** The client's own events, besides the server's. */
 type LocalEventName = Exclude<keyof SignalClientEvents, keyof WsEventMap>;
-// Compile-time guards for the dot rule in `onFrame`: a local event name with a dot, or a server event type without one, fails here.
+// The dot rule of `onFrame`: a local event name with a dot stops this compiling.
 type Holds<T extends true> = T;
 type _LocalNamesHaveNoDot = Holds<Extract<LocalEventName, `${string}.${string}`> extends never ? true : false>;
-type _ServerTypesAreDotted = Holds<WsEventType extends `${string}.${string}` ? true : false>;
 
 interface Pending {
   frame: Record<string, unknown> & { id: string };
@@ -291,10 +291,9 @@ export class UTDSignalClient {
       if (this.cursor && f.seq <= this.cursor.seq) return;
       if (this.cursor) this.cursor.seq = f.seq;
       const ev = { type: f.type, seq: f.seq, data: f.data };
-      // Every server event type is `<domain>.<name>` and none of this client's own event names has a dot (both held by
-      // types below), so a frame never reaches a local listener such as `closed`. A dotted type this SDK does not know
-      // reaches no listener, since listeners are registered by known type; no list of types has to ship in the bundle.
-      if (ev.type.includes(".")) this.emitEvent(ev as WsEvent);
+      // None of this client's own event names has a dot (held below), so a stream frame never reaches a local
+      // listener such as `closed`; `isDottedEvent` needs no list of event types in the bundle.
+      if (isDottedEvent(ev)) this.emitEvent(ev);
       this.emitter.emit("event", ev);
       return;
     }
