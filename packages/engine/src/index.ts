@@ -206,6 +206,7 @@ export async function createEngine(
       media,
       files,
       pushSenders,
+      redis,
       clock,
       limiter,
       log,

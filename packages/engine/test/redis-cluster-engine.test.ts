@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { RoomMessageData } from "@utd-stream/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { has } from "../../../test/helpers/backends.js";
 import type { TestApp } from "../../../test/helpers/engine.js";
@@ -11,7 +12,7 @@ import { type Frame, WsClient } from "./ws-helpers.js";
 
 const ready = await has("redis-cluster", "engines on a Redis Cluster");
 
-/** Two engine nodes configured with `UTD_REDIS_CLUSTER` alone: bus, limits and user streams on a 3-master Redis Cluster. */
+/** Two engine nodes configured with `UTD_REDIS_CLUSTER` alone: bus, limits, user streams and signalling rooms on a 3-master Redis Cluster. */
 describe.skipIf(!ready)("two engine nodes on a Redis Cluster (UTD_REDIS_CLUSTER)", () => {
   const dataDir = mkdtempSync(join(tmpdir(), "utd-rc-engine-"));
   let cluster: LocalRedisCluster;
@@ -52,5 +53,22 @@ describe.skipIf(!ready)("two engine nodes on a Redis Cluster (UTD_REDIS_CLUSTER)
     await onA.next((f) => custom(f) && f.seq === 3);
     expect(onA.frames.filter(custom).map((f) => f.seq)).toEqual([2, 3]);
     onA.close();
+  });
+
+  it("a signalling room spans both nodes: members, and broadcasts in one offset order", async () => {
+    const on = async (node: InProcessEngine, identity: string) =>
+      WsClient.connect((await node.listen()).wsUrl, (await node.session(app, identity)).user_token);
+    const alice = await on(a, "rc-alice");
+    const bob = await on(b, "rc-bob");
+    await alice.request("room.join", { room: "rc-party" });
+    expect(await bob.request("room.join", { room: "rc-party" })).toMatchObject({ ok: true, data: { members: 2 } });
+    await alice.request("room.publish", { room: "rc-party", data: "from a" });
+    await bob.request("room.publish", { room: "rc-party", data: "from b" });
+    // Each side gets the other's broadcast (a publisher does not get its own back), with the offsets of one sequence.
+    const got = (c: WsClient, text: string) => c.event<RoomMessageData>("room.message", (d) => d.data === text);
+    expect((await got(bob, "from a")).data.offset).toBe(1);
+    expect((await got(alice, "from b")).data.offset).toBe(2);
+    alice.close();
+    bob.close();
   });
 });

@@ -65,7 +65,7 @@ export const SETTINGS: readonly Setting[] = [
     flag: "redis-cluster",
     type: "string",
     defaultDoc: "—",
-    doc: "Redis Cluster seed nodes `host:port,…` for user streams, bus and rate limits (`REDIS_URL`'s credentials apply; signalling rooms stay on `REDIS_URL`)",
+    doc: "Redis Cluster seed nodes `host:port,…` for user streams, bus, rate limits and signalling rooms (`REDIS_URL`'s credentials apply)",
   },
   {
     env: "LIVEKIT_URL",

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import type { Cluster, Redis } from "ioredis";
 import type { Registry } from "prom-client";
 import type { z } from "zod";
 import type { Bus } from "../bus/port.js";
@@ -45,6 +46,11 @@ export interface ModuleDeps {
   files: FileStore;
   /** The push providers (APNs, FCM, Web Push). */
   pushSenders: PushSenders;
+  /**
+   * Opens a connection to the engine's Redis: one server (`REDIS_URL`) or a Redis Cluster (`UTD_REDIS_CLUSTER`);
+   * undefined when none is configured (one node: in-process state).
+   */
+  redis: (() => Redis | Cluster) | undefined;
   clock: Clock;
   limiter: RateLimiter;
   log: Logger;

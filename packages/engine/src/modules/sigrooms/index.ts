@@ -33,17 +33,17 @@ declare module "../module.js" {
  * Signalling rooms (the third part of the signalling capability, beside presence and calls): the
  * `room.join`/`room.leave`/`room.publish` verbs, the REST routes under `/api/v1/rooms/{room}/…`
  * (broadcast, members, policy), and the backplane that shares rooms between nodes (Redis with
- * `REDIS_URL`, in-process otherwise).
+ * `REDIS_URL` or a Redis Cluster with `UTD_REDIS_CLUSTER`, in-process otherwise).
  */
 export const signalRoomsModule = defineModule({
   name: "signalRooms",
   needs: ["realtime", "apps"],
   migrations: signalRoomsMigrations,
-  create: async ({ store, clock, hooks, bus, limiter, log, config: engineConfig, apps }) => {
+  create: async ({ store, clock, hooks, bus, limiter, log, redis, config: engineConfig, apps }) => {
     const config = loadRoomsConfig();
-    const backplane: RoomBackplane = engineConfig.redisUrl
+    const backplane: RoomBackplane = redis
       ? new RedisBackplane({
-          url: engineConfig.redisUrl,
+          connect: redis,
           nodeId: bus.nodeId,
           leaseS: config.nodeLeaseS,
           onError: (err) => log.warn({ err }, "redis room backplane error"),

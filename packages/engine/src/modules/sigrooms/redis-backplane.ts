@@ -1,5 +1,5 @@
 import type { RoomMember } from "@utd-stream/protocol";
-import { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import { iso } from "../../core/clock.js";
 import {
   type BackplaneEvent,
@@ -20,10 +20,13 @@ import { newEpoch } from "./memory-backplane.js";
  * one at a time, so every node receives a room's broadcasts in offset order (the publishing node too —
  * it takes its own copy from Redis rather than short-cutting, for the same reason).
  *
- * A node renews a lease; when one stops (crash), the others remove its devices and tell the rooms.
+ * A node renews a lease; when one stops (crash), the others remove its devices and tell the rooms. The node
+ * bookkeeping keys share one hash tag of their own, so the same code runs on one Redis and on a Redis Cluster
+ * (where a script's or a MULTI's keys must sit in one slot; PUBLISH reaches every node of a cluster).
  */
 export interface RedisBackplaneOptions {
-  url: string;
+  /** Opens a connection (one Redis server or a Redis Cluster); called twice: commands, and the subscription. */
+  connect: () => Redis | Cluster;
   nodeId: string;
   leaseS: number;
   /** Key and channel prefix (tests). */
@@ -120,6 +123,10 @@ redis.call('PUBLISH', ARGV[4], ARGV[5] .. offset .. ARGV[6] .. frame)
 return {epoch, offset}
 `;
 
+// KEYS: s (for its slot only); ARGV: channel, payload. Frames without an offset are published from the room's slot
+// too, by a script like the broadcasts: on a cluster a plain PUBLISH could take another path and overtake them.
+const SEND = `redis.call('PUBLISH', ARGV[1], ARGV[2])`;
+
 type Header =
   | { k: "f"; a: string; r: string; o?: number; x?: string }
   | { k: "e"; a: string; r: string; i: string; w: "kicked" | "banned" };
@@ -130,11 +137,14 @@ interface Scripted {
   roomRemoveMember(m: string, d: string, c: string, s: string, h: string, identity: string): Promise<number>;
   roomRemoveOwner(m: string, d: string, c: string, s: string, h: string, prefix: string): Promise<(string | number)[]>;
   roomPublish(s: string, h: string, m: string, ...args: (string | number)[]): Promise<[string, number] | null>;
+  roomSend(s: string, channel: string, payload: string): Promise<null>;
 }
 
 export class RedisBackplane implements RoomBackplane {
-  private readonly pub: Redis & Scripted;
-  private readonly sub: Redis;
+  private readonly pub: (Redis | Cluster) & Scripted;
+  private readonly sub: Redis | Cluster;
+  /** Node bookkeeping: one hash tag, so each MULTI over it stays in one slot of a cluster. */
+  private readonly nodeKeys: string;
   private readonly handlers = new Set<(e: BackplaneEvent) => void>();
   private readonly prefix: string;
   private readonly channel: string;
@@ -146,8 +156,9 @@ export class RedisBackplane implements RoomBackplane {
     this.prefix = o.prefix ?? "utd:sr";
     this.channel = `${this.prefix}:events`;
     this.onError = o.onError ?? (() => {});
-    this.pub = new Redis(o.url, { maxRetriesPerRequest: 2 }) as Redis & Scripted;
-    this.sub = new Redis(o.url);
+    this.nodeKeys = `${this.prefix}:{${this.prefix}:nodes}`;
+    this.pub = o.connect() as (Redis | Cluster) & Scripted;
+    this.sub = o.connect();
     this.pub.on("error", (e: Error) => this.onError(e));
     this.sub.on("error", (e: Error) => this.onError(e));
     this.pub.defineCommand("roomJoin", { numberOfKeys: 5, lua: JOIN });
@@ -155,6 +166,7 @@ export class RedisBackplane implements RoomBackplane {
     this.pub.defineCommand("roomRemoveMember", { numberOfKeys: 5, lua: REMOVE_MEMBER });
     this.pub.defineCommand("roomRemoveOwner", { numberOfKeys: 5, lua: REMOVE_OWNER });
     this.pub.defineCommand("roomPublish", { numberOfKeys: 3, lua: PUBLISH });
+    this.pub.defineCommand("roomSend", { numberOfKeys: 1, lua: SEND });
     this.sub.on("messageBuffer", (_ch: Buffer, payload: Buffer) => this.receive(payload.toString("utf8")));
     this.subscribed = this.sub.subscribe(this.channel).then(() => this.renew());
     this.timer = setInterval(() => void this.renew().then(() => this.reapDeadNodes()), (o.leaseS * 1000) / 3);
@@ -180,7 +192,7 @@ export class RedisBackplane implements RoomBackplane {
     );
     if (r[0] === 0) return { ok: false, members: Number(r[1]) };
     const [, newMember, newDevice, devices, joined, epoch, offset] = r as [number, number, number, number, string, string, number];
-    this.pub.sadd(`${this.prefix}:node-rooms:${this.o.nodeId}`, `${j.appId}/${j.room}`).catch((e: Error) => this.onError(e));
+    this.pub.sadd(`${this.nodeKeys}:rooms:${this.o.nodeId}`, `${j.appId}/${j.room}`).catch((e: Error) => this.onError(e));
     return {
       ok: true,
       member: {
@@ -252,7 +264,8 @@ export class RedisBackplane implements RoomBackplane {
   }
 
   private emit(h: Header, frame: string): void {
-    this.pub.publish(this.channel, `${JSON.stringify(h)}\n${frame}`).catch((e: Error) => this.onError(e));
+    const s = this.keys(h.a, h.r)[3];
+    this.pub.roomSend(s, this.channel, `${JSON.stringify(h)}\n${frame}`).catch((e: Error) => this.onError(e));
   }
 
   private receive(payload: string): void {
@@ -280,8 +293,8 @@ export class RedisBackplane implements RoomBackplane {
     try {
       await this.pub
         .multi()
-        .set(`${this.prefix}:node:${this.o.nodeId}`, "1", "PX", this.o.leaseS * 1000)
-        .sadd(`${this.prefix}:nodes`, this.o.nodeId)
+        .set(`${this.nodeKeys}:lease:${this.o.nodeId}`, "1", "PX", this.o.leaseS * 1000)
+        .sadd(`${this.nodeKeys}:all`, this.o.nodeId)
         .exec();
     } catch (err) {
       this.onError(err as Error);
@@ -291,9 +304,9 @@ export class RedisBackplane implements RoomBackplane {
   /** Removes the devices of nodes whose lease ran out, and tells their rooms (`room.left`, reason disconnected). */
   private async reapDeadNodes(): Promise<void> {
     try {
-      for (const node of await this.pub.smembers(`${this.prefix}:nodes`)) {
-        if (node === this.o.nodeId || (await this.pub.exists(`${this.prefix}:node:${node}`)) === 1) continue;
-        const roomsKey = `${this.prefix}:node-rooms:${node}`;
+      for (const node of await this.pub.smembers(`${this.nodeKeys}:all`)) {
+        if (node === this.o.nodeId || (await this.pub.exists(`${this.nodeKeys}:lease:${node}`)) === 1) continue;
+        const roomsKey = `${this.nodeKeys}:rooms:${node}`;
         for (const ref of await this.pub.smembers(roomsKey)) {
           const slash = ref.indexOf("/");
           const appId = ref.slice(0, slash);
@@ -305,7 +318,7 @@ export class RedisBackplane implements RoomBackplane {
             this.send(appId, room, JSON.stringify({ type: "room.left", data: { room, identity, devices, reason: "disconnected" } }));
           }
         }
-        await this.pub.multi().del(roomsKey).srem(`${this.prefix}:nodes`, node).exec();
+        await this.pub.multi().del(roomsKey).srem(`${this.nodeKeys}:all`, node).exec();
       }
     } catch (err) {
       this.onError(err as Error);
@@ -314,7 +327,7 @@ export class RedisBackplane implements RoomBackplane {
 
   /** Forgets that this node has sockets in a room (its last one left). */
   forget(appId: string, room: string): void {
-    this.pub.srem(`${this.prefix}:node-rooms:${this.o.nodeId}`, `${appId}/${room}`).catch((e: Error) => this.onError(e));
+    this.pub.srem(`${this.nodeKeys}:rooms:${this.o.nodeId}`, `${appId}/${room}`).catch((e: Error) => this.onError(e));
   }
 
   subscribe(handler: (e: BackplaneEvent) => void): () => void {
@@ -334,8 +347,8 @@ export class RedisBackplane implements RoomBackplane {
     clearInterval(this.timer);
     this.handlers.clear();
     try {
-      if (graceS > 0) await this.pub.pexpire(`${this.prefix}:node:${this.o.nodeId}`, graceS * 1000);
-      else await this.pub.del(`${this.prefix}:node:${this.o.nodeId}`);
+      if (graceS > 0) await this.pub.pexpire(`${this.nodeKeys}:lease:${this.o.nodeId}`, graceS * 1000);
+      else await this.pub.del(`${this.nodeKeys}:lease:${this.o.nodeId}`);
     } catch {
       /* Redis is gone: the lease runs out by itself */
     }
