@@ -161,6 +161,23 @@ for (const fileBackend of ["local", "s3"] as const) {
           .execute();
         await db().insertInto("presence_status").values({ app_id: app.app_id, identity: who, online: 1, last_seen_at: now }).execute();
       }
+      // A raised hand on a live stream's stage (as the stage module stores it), naming alice.
+      await db()
+        .insertInto("media_rooms")
+        .values({
+          app_id: app.app_id,
+          name: "live-1",
+          type: "live_stream",
+          seat_count: 0,
+          seat_mode: "free",
+          created_at: now,
+          updated_at: now,
+        })
+        .execute();
+      await db()
+        .insertInto("media_stage_requests")
+        .values({ app_id: app.app_id, room_name: "live-1", identity: "alice", name: "Alice", requested_at: now })
+        .execute();
       return { e, app, other, tokens, conv, files };
     }
 
@@ -225,6 +242,7 @@ for (const fileBackend of ["local", "s3"] as const) {
         `/admin/v1/apps/${f.app.app_id}/users/alice`,
       );
       expect(again.status).toBe(200);
+      expect(again.body.removed).toEqual(Object.fromEntries(Object.keys(again.body.removed).map((k) => [k, 0])));
       expect(again.body.already_erased).toBe(true);
       expect(Object.values(again.body.removed).every((n) => n === 0)).toBe(true);
       expect(await objects()).toEqual(after);

@@ -96,6 +96,19 @@ describe("daily usage rollup and live figures", () => {
     expect(next.body.days.map((d) => d.messages)).toEqual([3, 0]);
   });
 
+  it("a user erased before the flush is not written back into the active users (GDPR)", async () => {
+    const app = await e.createApp({ name: "erase-before-flush" });
+    await e.session(app, "gone");
+    await e.session(app, "stays");
+    // The session made both active today (held in memory until the flush); "gone" is erased first.
+    expect((await e.admin("DELETE", `/admin/v1/apps/${app.app_id}/users/gone`)).status).toBe(200);
+    await e.engine.services.usage.flush();
+    const rows = await e.engine.store.db.selectFrom("usage_daily_users").select("identity").where("app_id", "=", app.app_id).execute();
+    expect(rows.map((r) => r.identity)).toEqual(["stays"]);
+    const daily = await e.admin<Daily>("GET", `/admin/v1/apps/${app.app_id}/usage/daily?days=1`);
+    expect(daily.body.days[0]?.active_users).toBe(1);
+  });
+
   it("refuses a bad range and an unknown app with typed errors", async () => {
     const app = await e.createApp();
     const bad = await e.admin<{ error: { code: string } }>("GET", `/admin/v1/apps/${app.app_id}/usage/daily?days=0`);

@@ -1,7 +1,7 @@
 // @vitest-environment happy-dom
 // The hooks against a real engine (spawned from source), rendered with @testing-library/react in happy-dom.
 // Run twice: with React 19 (vitest.config.ts) and React 18 (packages/react/vitest.react18.config.ts).
-import { act, cleanup, render, renderHook, screen, waitFor } from "@testing-library/react";
+import { act, cleanup, configure, render, renderHook, screen, waitFor } from "@testing-library/react";
 import { type ChatSession, chatSessionStore, type UTDMessage, UTDSignaling } from "@utd-stream/signaling";
 import { UTDEventBus } from "@utd-stream/widget";
 import { type ReactNode, StrictMode, useEffect, version } from "react";
@@ -28,6 +28,10 @@ import {
   useUTDEvent,
 } from "../src/index.js";
 import { ENGINE_ENV, openSockets, optionsFor, sockets } from "./harness.js";
+
+// These waits are on a real engine over real sockets: on a busy machine a connect takes seconds, not the
+// library's default 1 s (each wait still ends as soon as its condition holds).
+configure({ asyncUtilTimeout: 15_000 });
 
 let engine: RunningEngine;
 let app: TestApp;

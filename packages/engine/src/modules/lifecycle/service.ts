@@ -153,6 +153,7 @@ export class LifecycleService {
       await del("rooms", "media_room_members");
       await del("rooms", "media_seats");
       await del("rooms", "media_speak_requests");
+      await del("rooms", "media_stage_requests");
       await del("rooms", "signal_room_allowed");
       // Billing counts the month's active users: the row stays, no longer linked to the person.
       const mau = await tx

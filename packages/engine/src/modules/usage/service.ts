@@ -141,17 +141,33 @@ export class UsageService {
             this.log.debug({ err, app_id }, "usage rollup row skipped");
           });
       }
-      const rows = [...users].map((k) => {
-        const [app_id = "", day = "", identity = ""] = k.split("\0");
-        return { app_id, day, identity };
-      });
-      for (let i = 0; i < rows.length; i += 500) {
-        await this.store.db
-          .insertInto("usage_daily_users")
-          .values(rows.slice(i, i + 500))
-          .onConflict((oc) => oc.doNothing())
-          .execute()
-          .catch((err: unknown) => this.log.debug({ err }, "usage users batch skipped"));
+      // Grouped by app and day; each identity is written only while its user row exists, so a flush that lands
+      // after a GDPR erase (which deletes the row and pseudonymises this table) cannot write the identity back.
+      const groups = new Map<string, string[]>();
+      for (const k of users) {
+        const cut = k.lastIndexOf("\0");
+        const g = groups.get(k.slice(0, cut));
+        if (g) g.push(k.slice(cut + 1));
+        else groups.set(k.slice(0, cut), [k.slice(cut + 1)]);
+      }
+      for (const [g, identities] of groups) {
+        const [app_id = "", day = ""] = g.split("\0");
+        for (let i = 0; i < identities.length; i += 500) {
+          const db = this.store.db;
+          await db
+            .insertInto("usage_daily_users")
+            .columns(["app_id", "day", "identity"])
+            .expression(
+              db
+                .selectFrom("users")
+                .select(["users.app_id", sql<string>`cast(${day} as text)`.as("day"), "users.identity"])
+                .where("users.app_id", "=", app_id)
+                .where("users.identity", "in", identities.slice(i, i + 500)),
+            )
+            .onConflict((oc) => oc.doNothing())
+            .execute()
+            .catch((err: unknown) => this.log.debug({ err }, "usage users batch skipped"));
+        }
       }
       for (const k of users) if (k.split("\0")[1] === this.writtenDay) this.written.add(k);
     } catch (err) {

@@ -185,8 +185,8 @@ export class WebhookDispatcher {
         at: now,
       })
       .execute();
-    const settle = (patch: Record<string, unknown>) =>
-      db
+    const settle = (patch: Record<string, unknown>, on: Kysely<Database> = db) =>
+      on
         .updateTable("webhook_outbox")
         .set(patch)
         .where("seq", "=", r.seq)
@@ -208,10 +208,15 @@ export class WebhookDispatcher {
         .execute();
     const windowMs = this.d.config.retryWindowS * 1000;
     if (now - r.created_at >= windowMs) {
-      await settle({ state: "dead", lease_until: null, last_status: status, last_error: error?.slice(0, 500) ?? null });
       const failingSince = r.failing_since ?? now;
-      if (now - failingSince >= windowMs)
-        await this.disable(r, `every delivery failed for ${this.d.config.retryWindowS} s (last: ${error})`);
+      const reason = `every delivery failed for ${this.d.config.retryWindowS} s (last: ${error})`;
+      // Dead-lettering and disabling are one transaction: nobody sees the message dead while its endpoint is still
+      // enabled, and a crash between the two cannot leave a failed endpoint enabled for good.
+      const disabled = await db.transaction().execute(async (trx: Kysely<Database>) => {
+        await settle({ state: "dead", lease_until: null, last_status: status, last_error: error?.slice(0, 500) ?? null }, trx);
+        return now - failingSince >= windowMs ? this.disable(trx, r, reason) : false;
+      });
+      if (disabled) this.d.onDisabled?.({ appId: r.app_id, endpointId: r.endpoint_id, url: r.url, reason });
       return;
     }
     await settle({
@@ -223,21 +228,19 @@ export class WebhookDispatcher {
     });
   }
 
-  private async disable(r: Due, reason: string): Promise<void> {
+  /** Disables the endpoint (if still enabled) and writes `webhook.disabled` for the app's other endpoints, in `trx`. */
+  private async disable(trx: Kysely<Database>, r: Due, reason: string): Promise<boolean> {
     const now = this.d.clock.now();
-    const done = await this.d.store.db.transaction().execute(async (trx: Kysely<Database>) => {
-      const u = await trx
-        .updateTable("webhook_endpoints")
-        .set({ enabled: 0, disabled_at: now, disabled_reason: reason.slice(0, 500), updated_at: now })
-        .where("id", "=", r.endpoint_id)
-        .where("enabled", "=", 1)
-        .executeTakeFirst();
-      if (Number(u.numUpdatedRows) !== 1) return false;
-      // The admin event goes to the app's other endpoints that asked for it (this one is disabled now).
-      await this.d.writer.write(trx, webhookEvent(r.app_id, "webhook.disabled", { endpoint_id: r.endpoint_id, url: r.url, reason }, null));
-      return true;
-    });
-    if (done) this.d.onDisabled?.({ appId: r.app_id, endpointId: r.endpoint_id, url: r.url, reason });
+    const u = await trx
+      .updateTable("webhook_endpoints")
+      .set({ enabled: 0, disabled_at: now, disabled_reason: reason.slice(0, 500), updated_at: now })
+      .where("id", "=", r.endpoint_id)
+      .where("enabled", "=", 1)
+      .executeTakeFirst();
+    if (Number(u.numUpdatedRows) !== 1) return false;
+    // The admin event goes to the app's other endpoints that asked for it (this one is disabled now).
+    await this.d.writer.write(trx, webhookEvent(r.app_id, "webhook.disabled", { endpoint_id: r.endpoint_id, url: r.url, reason }, null));
+    return true;
   }
 
   /** Runs the outbox now (after a commit) instead of at the next poll. */
