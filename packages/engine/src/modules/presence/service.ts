@@ -10,8 +10,11 @@ export interface PresencePublisher {
   toWatchers<K extends WsEventType>(appId: string, subject: string, extra: readonly string[], type: K, data: WsEventMap[K]): void;
 }
 
-/** Extra watchers of an identity beyond explicit watch lists (e.g. its friends). */
-export type WatcherSource = (appId: string, identity: string) => Promise<readonly string[]>;
+/**
+ * Extra watchers of identities beyond explicit watch lists (e.g. their friends), for several identities of
+ * one app at once; an identity with none may be absent from the map.
+ */
+export type WatcherSource = (appId: string, identities: readonly string[]) => Promise<ReadonlyMap<string, readonly string[]>>;
 
 export interface PresenceDeps {
   store: Store;
@@ -257,10 +260,9 @@ export class PresenceService {
     const now = this.d.clock.now();
     for (const [appId, identities] of byApp) {
       for (const part of chunks(identities, 500)) {
-        for (const p of await this.read(appId, part, now)) {
-          const extra = this.d.watchers ? await this.d.watchers(appId, p.identity) : [];
-          this.d.publisher.toWatchers(appId, p.identity, extra, "presence.changed", p);
-        }
+        const presences = await this.read(appId, part, now);
+        const extra = this.d.watchers ? await this.d.watchers(appId, part) : undefined;
+        for (const p of presences) this.d.publisher.toWatchers(appId, p.identity, extra?.get(p.identity) ?? [], "presence.changed", p);
       }
     }
   }
