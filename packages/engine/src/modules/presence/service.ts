@@ -42,7 +42,7 @@ type PresenceOp =
   | { kind: "disconnect"; connId: string; at: number };
 
 /** How long socket changes gather before they are written (presence is seen this much later, at most). */
-const WRITE_DELAY_MS = 20;
+const WRITE_DELAY_MS = 50;
 /** Socket changes written in one transaction at most (a reconnect storm is written in a few). */
 const MAX_BATCH = 2000;
 /** Rows per multi-row statement (SQLite binds at most 999 parameters in older builds). */
