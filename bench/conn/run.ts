@@ -214,6 +214,8 @@ try {
     peak = Math.max(peak, memory(enginePid).rss);
   }, 50);
   const stopProfile = await profile("storm");
+  const stormCpu0 = cpuSeconds(enginePid);
+  const clientCpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (const st of state) st.ws?.terminate();
   storming = true;
@@ -238,6 +240,8 @@ try {
   while (gotMissed < SOCKETS - notResumed && performance.now() < deadline) await sleep(5);
   const done = performance.now();
   clearInterval(sampler);
+  const stormCpu = cpuSeconds(enginePid) - stormCpu0;
+  const clientCpu = process.cpuUsage(clientCpu0);
   await stopProfile();
   peak = Math.max(peak, memory(enginePid).rss);
   console.log(`reconnect storm: ${fmt(SOCKETS)} users dropped at once, ${STORM_CONCURRENCY} reconnects in flight:`);
@@ -245,7 +249,21 @@ try {
     `  all welcomed in ${((welcomed - t0) / 1000).toFixed(2)}s, all resumed with the missed event in ${((done - t0) / 1000).toFixed(2)}s ` +
       `(${fmt(gotMissed)}/${fmt(SOCKETS)} got it); resumed:false ${notResumed}, resync_required ${resyncs}; engine peak RSS ${fmt(peak / 2 ** 20)} MB`,
   );
+  // CPU spent, load-independent: on a machine with a core free for each, the storm lasts about the larger one.
+  console.log(
+    `  CPU spent meanwhile: engine ${stormCpu.toFixed(2)} s, the bench's clients ${((clientCpu.user + clientCpu.system) / 1e6).toFixed(2)} s; ` +
+      `load average ${machineLine().match(/load average ([\d.]+)/)?.[1] ?? "?"}`,
+  );
   for (const st of state) st.ws?.terminate();
+  // Warnings and errors the engine logged during the run, by message (a failing write would show here).
+  const warned = new Map<string, number>();
+  for (const line of engine.logs) {
+    try {
+      const l = JSON.parse(line) as { level?: number; msg?: string };
+      if ((l.level ?? 0) >= 40) warned.set(l.msg ?? "?", (warned.get(l.msg ?? "?") ?? 0) + 1);
+    } catch {}
+  }
+  console.log(`engine warnings/errors logged: ${warned.size === 0 ? "none" : [...warned].map(([m, n]) => `${n}× ${m}`).join("; ")}`);
 } finally {
   bare.proc.kill("SIGTERM");
   sio?.proc.kill("SIGTERM");
