@@ -17,8 +17,11 @@
  *
  * Run: `node --conditions=development --import tsx bench/conn/run.ts`
  * Env: BENCH_SOCKETS (10000), BENCH_HANDSHAKES (2000), BENCH_HANDSHAKE_CONCURRENCY (50), BENCH_ROUNDS (2),
- * BENCH_STORM_CONCURRENCY (1000), BENCH_PEERS (bare,socketio), BENCH_ENGINE_NODE_OPTIONS.
+ * BENCH_STORM_CONCURRENCY (1000), BENCH_PEERS (bare,socketio), BENCH_ENGINE_NODE_OPTIONS,
+ * BENCH_PROFILE_DIR (CPU-profiles the engine through its inspector during the engine's handshake rounds
+ * and the storm only — not the session minting — and writes `handshakes.cpuprofile`, `storm.cpuprofile` there).
  */
+import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type WebSocket from "ws";
@@ -48,6 +51,7 @@ const HS_CONCURRENCY = Number(process.env.BENCH_HANDSHAKE_CONCURRENCY ?? 50);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const STORM_CONCURRENCY = Number(process.env.BENCH_STORM_CONCURRENCY ?? 1000);
 const PEERS = (process.env.BENCH_PEERS ?? "bare,socketio").split(",");
+const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 const HERE = dirname(fileURLToPath(import.meta.url));
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 
@@ -63,6 +67,37 @@ const sio = PEERS.includes("socketio")
   ? await spawnPeer(join(HERE, "../lib/socketio-server.mjs"), [], { nodeArgs: ["--expose-gc", `--inspect=127.0.0.1:${sioPort}`] })
   : undefined;
 const enginePid = engine.proc.pid as number;
+
+/**
+ * Starts the engine's CPU profiler through its inspector (when BENCH_PROFILE_DIR is set); the returned
+ * function stops it and writes `<name>.cpuprofile`. Phases profiled this way leave the minting out.
+ */
+async function profile(name: string): Promise<() => Promise<void>> {
+  if (!PROFILE_DIR) return async () => {};
+  const list = (await (await fetch(`http://127.0.0.1:${enginePort}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
+  const ws = await openSocket(list[0]?.webSocketDebuggerUrl as string);
+  let id = 0;
+  const call = (method: string) =>
+    new Promise<{ result?: { profile?: unknown } }>((res) => {
+      const my = ++id;
+      const on = (d: WebSocket.RawData) => {
+        const m = JSON.parse(d.toString()) as { id?: number; result?: { profile?: unknown } };
+        if (m.id !== my) return;
+        ws.off("message", on);
+        res(m);
+      };
+      ws.on("message", on);
+      ws.send(JSON.stringify({ id: my, method }));
+    });
+  await call("Profiler.enable");
+  await call("Profiler.start");
+  return async () => {
+    const r = await call("Profiler.stop");
+    ws.close();
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    writeFileSync(join(PROFILE_DIR, `${name}.cpuprofile`), JSON.stringify(r.result?.profile));
+  };
+}
 try {
   console.log(`conn: ${fmt(SOCKETS)} sockets, ${fmt(HANDSHAKES)} handshakes; ${machineLine()}`);
   const app = await engine.createApp({ plan: "enterprise" });
@@ -92,7 +127,9 @@ try {
   const hs = { engine: { perS: 0, perCpuS: 0 }, bare: { perS: 0, perCpuS: 0 } };
   for (let r = 0; r < ROUNDS; r++) {
     for (const kind of ["engine", "bare"] as const) {
+      const stop = kind === "engine" && r === ROUNDS - 1 ? await profile("handshakes") : async () => {};
       const x = await handshakes(kind);
+      await stop();
       hs[kind] = { perS: Math.max(hs[kind].perS, x.perS), perCpuS: Math.max(hs[kind].perCpuS, x.perCpuS) };
     }
   }
@@ -176,6 +213,9 @@ try {
   const sampler = setInterval(() => {
     peak = Math.max(peak, memory(enginePid).rss);
   }, 50);
+  const stopProfile = await profile("storm");
+  const stormCpu0 = cpuSeconds(enginePid);
+  const clientCpu0 = process.cpuUsage();
   const t0 = performance.now();
   for (const st of state) st.ws?.terminate();
   storming = true;
@@ -200,13 +240,30 @@ try {
   while (gotMissed < SOCKETS - notResumed && performance.now() < deadline) await sleep(5);
   const done = performance.now();
   clearInterval(sampler);
+  const stormCpu = cpuSeconds(enginePid) - stormCpu0;
+  const clientCpu = process.cpuUsage(clientCpu0);
+  await stopProfile();
   peak = Math.max(peak, memory(enginePid).rss);
   console.log(`reconnect storm: ${fmt(SOCKETS)} users dropped at once, ${STORM_CONCURRENCY} reconnects in flight:`);
   console.log(
     `  all welcomed in ${((welcomed - t0) / 1000).toFixed(2)}s, all resumed with the missed event in ${((done - t0) / 1000).toFixed(2)}s ` +
       `(${fmt(gotMissed)}/${fmt(SOCKETS)} got it); resumed:false ${notResumed}, resync_required ${resyncs}; engine peak RSS ${fmt(peak / 2 ** 20)} MB`,
   );
+  // CPU spent, load-independent: on a machine with a core free for each, the storm lasts about the larger one.
+  console.log(
+    `  CPU spent meanwhile: engine ${stormCpu.toFixed(2)} s, the bench's clients ${((clientCpu.user + clientCpu.system) / 1e6).toFixed(2)} s; ` +
+      `load average ${machineLine().match(/load average ([\d.]+)/)?.[1] ?? "?"}`,
+  );
   for (const st of state) st.ws?.terminate();
+  // Warnings and errors the engine logged during the run, by message (a failing write would show here).
+  const warned = new Map<string, number>();
+  for (const line of engine.logs) {
+    try {
+      const l = JSON.parse(line) as { level?: number; msg?: string };
+      if ((l.level ?? 0) >= 40) warned.set(l.msg ?? "?", (warned.get(l.msg ?? "?") ?? 0) + 1);
+    } catch {}
+  }
+  console.log(`engine warnings/errors logged: ${warned.size === 0 ? "none" : [...warned].map(([m, n]) => `${n}× ${m}`).join("; ")}`);
 } finally {
   bare.proc.kill("SIGTERM");
   sio?.proc.kill("SIGTERM");

@@ -11,7 +11,7 @@ import { ApiError } from "../core/errors.js";
 import type { EventSink } from "../core/events.js";
 import type { Hooks } from "../core/hooks.js";
 import type { GatewayConfig } from "./config.js";
-import { Conn, type ConnectionListener, frameSize, heartbeatVerdict } from "./connection.js";
+import { Conn, type ConnectionListener, type ConnHost, frameSize, heartbeatVerdict } from "./connection.js";
 import { FanOut } from "./fanout.js";
 import { Handshake } from "./handshake.js";
 import type { GatewayMetrics } from "./metrics.js";
@@ -19,6 +19,11 @@ import type { EventStreams } from "./stream.js";
 import { type ChargeRequest, decodeFrame, sendError, Verbs, type WsHandler } from "./verbs.js";
 
 export type { ConnectionListener, WsConnection } from "./connection.js";
+
+/** Where a socket keeps its Conn (read by the shared listeners). */
+const CONN = Symbol("conn");
+type SocketOfConn = WebSocket & { [CONN]: Conn };
+
 export type { WsHandler } from "./verbs.js";
 
 export interface GatewayDeps {
@@ -208,20 +213,40 @@ export class Gateway implements EventSink {
   }
 
   private accept(ws: WebSocket): void {
-    const host = {
-      watch: this.fanout.watch.bind(this.fanout),
-      unwatch: this.fanout.unwatch.bind(this.fanout),
-      closedWith: (code: number) => this.d.metrics?.closes.inc({ code: String(code) }),
-    };
-    const conn = new Conn(`c${++this.connCounter}`, ws, host, this.d.clock.now(), this.d.config);
+    const conn = new Conn(`c${++this.connCounter}`, ws, this.connHost, this.d.clock.now(), this.d.config);
     this.conns.add(conn);
-    ws.on("message", (data, isBinary) => this.onMessage(conn, data, isBinary));
-    ws.on("pong", () => {
-      conn.lastSeen = this.d.clock.now();
-    });
-    ws.on("error", () => {});
-    ws.on("close", () => this.onClose(conn));
+    (ws as SocketOfConn)[CONN] = conn;
+    // The same four listener functions for every socket (they find the Conn on the socket): an idle socket
+    // holds no closures of its own.
+    ws.on("message", this.wsListeners.message);
+    ws.on("pong", this.wsListeners.pong);
+    ws.on("error", this.wsListeners.error);
+    ws.on("close", this.wsListeners.close);
   }
+
+  /** What every Conn calls back into (one object for all of them). */
+  private readonly connHost: ConnHost = {
+    watch: (s, identities) => this.fanout.watch(s, identities),
+    unwatch: (s, identities) => this.fanout.unwatch(s, identities),
+    closedWith: (code) => this.d.metrics?.closes.inc({ code: String(code) }),
+  };
+
+  /** Socket listeners shared by all sockets; `this` is the socket. */
+  private readonly wsListeners = (() => {
+    const gw = this;
+    return {
+      message(this: WebSocket, data: RawData, isBinary: boolean) {
+        gw.onMessage((this as SocketOfConn)[CONN], data, isBinary);
+      },
+      pong(this: WebSocket) {
+        (this as SocketOfConn)[CONN].lastSeen = gw.d.clock.now();
+      },
+      error() {},
+      close(this: WebSocket) {
+        gw.onClose((this as SocketOfConn)[CONN]);
+      },
+    };
+  })();
 
   private onBus(m: BusMessage): void {
     // User events travel through the user streams (routed to the nodes holding them), not the bus.

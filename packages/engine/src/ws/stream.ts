@@ -77,8 +77,8 @@ export class UserStream {
   opening: Promise<void> | undefined;
   /** The stream was reset or released here: it delivers nothing more. */
   dead = false;
-  /** Events that came before the head was known, or after a gap, by seq. */
-  private readonly early = new Map<number, PreparedEvent>();
+  /** Events that came before the head was known, or after a gap, by seq (made when first needed: most streams never hold one). */
+  private early: Map<number, PreparedEvent> | undefined;
   private filling = false;
 
   constructor(
@@ -96,13 +96,14 @@ export class UserStream {
     this.epoch = epoch;
     this.seq = seq;
     this.opening = undefined;
-    if (this.early.size > 0) this.drain();
+    if (this.early && this.early.size > 0) this.drain();
   }
 
   /** An event the port brought; answers how many sockets it went to now. */
   ingest(epoch: string, seq: number, ev: PreparedEvent): number {
     if (this.dead) return 0;
     if (this.opening) {
+      this.early ??= new Map();
       this.early.set(seq, ev);
       return 0;
     }
@@ -112,6 +113,7 @@ export class UserStream {
     }
     if (seq <= this.seq) return 0;
     if (seq !== this.seq + 1 || this.filling) {
+      this.early ??= new Map();
       this.early.set(seq, ev);
       this.fill();
       return 0;
@@ -140,12 +142,15 @@ export class UserStream {
 
   /** Delivers the held-back events that are next in order; asks the port for a gap that remains. */
   private drain(): void {
-    for (const k of [...this.early.keys()]) if (k <= this.seq) this.early.delete(k);
-    for (let ev = this.early.get(this.seq + 1); ev; ev = this.early.get(this.seq + 1)) {
-      this.early.delete(this.seq + 1);
+    const early = this.early;
+    if (!early) return;
+    for (const k of [...early.keys()]) if (k <= this.seq) early.delete(k);
+    for (let ev = early.get(this.seq + 1); ev; ev = early.get(this.seq + 1)) {
+      early.delete(this.seq + 1);
       this.deliver(this.seq + 1, ev);
     }
-    if (this.early.size > 0) this.fill();
+    if (early.size > 0) this.fill();
+    else this.early = undefined;
   }
 
   /** Reads what this node missed (a message lost on the way, or a reconnect to Redis) from the port. */
@@ -174,7 +179,7 @@ export class UserStream {
   reset(): void {
     if (this.dead) return;
     this.dead = true;
-    this.early.clear();
+    this.early = undefined;
     for (const s of [...this.sinks]) s.streamReset();
     this.onReset(this);
   }

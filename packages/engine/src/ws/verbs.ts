@@ -54,7 +54,9 @@ export function decodeFrame(data: RawData, isBinary: boolean): { frame: ClientFr
   let raw: unknown;
   try {
     // Depth-limited and well-formed Unicode only (see parseClientJson).
-    raw = parseClientJson(Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as Buffer).toString("utf8"));
+    // A Buffer is decoded in place (Buffer.from would copy it first); an ArrayBuffer gets a view, not a copy.
+    const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.isBuffer(data) ? data : Buffer.from(data);
+    raw = parseClientJson(bytes.toString("utf8"));
   } catch (err) {
     return { error: err instanceof ApiError ? err : ApiError.invalid("malformed JSON") };
   }

@@ -19,9 +19,53 @@ export interface AuthDeps {
   identityTokenMaxTtlS: number;
 }
 
+/** How long a socket `hello` may reuse an app read (a change clears it at once; this bounds a missed one). */
+const SOCKET_CACHE_TTL_MS = 60_000;
+/** Entries kept per cache at most (the oldest go first). */
+const SOCKET_CACHE_MAX = 100_000;
+
+/** A bounded map of recent reads, each good for `ttlMs`. */
+class ReadCache<V> {
+  private readonly m = new Map<string, { v: V; at: number }>();
+  constructor(private readonly ttlMs: number) {}
+  get(k: string, now: number): V | undefined {
+    const e = this.m.get(k);
+    if (!e) return undefined;
+    if (now - e.at < this.ttlMs && now >= e.at) return e.v;
+    this.m.delete(k);
+    return undefined;
+  }
+  set(k: string, v: V, now: number): void {
+    this.m.delete(k);
+    if (this.m.size >= SOCKET_CACHE_MAX) {
+      const oldest = this.m.keys().next();
+      if (!oldest.done) this.m.delete(oldest.value);
+    }
+    this.m.set(k, { v, at: now });
+  }
+  delete(k: string): void {
+    this.m.delete(k);
+  }
+}
+
 /** Session mint, refresh, revocation and request authentication. */
 export class AuthService {
+  /** Apps read by socket handshakes (`cached`), by id. */
+  private readonly apps = new ReadCache<AppRecord>(SOCKET_CACHE_TTL_MS);
+  /** Bumped by every {@link forget}: a read that overlapped a change is not kept. */
+  private changes = 0;
+
   constructor(private readonly d: AuthDeps) {}
+
+  /**
+   * Forgets what the socket handshakes cached about an app (its settings, credentials or auth mode
+   * changed, or it was deleted). Called on this node's hook and on every node's bus message, before the
+   * gateway re-reads the app for its open sockets, so a `hello` that overlapped the change reads again.
+   */
+  forget(appId: string): void {
+    this.changes++;
+    this.apps.delete(appId);
+  }
 
   /**
    * `POST /api/v1/auth/session`. `wsUrl` is where the client should open its socket; `clientAddress`
@@ -119,17 +163,21 @@ export class AuthService {
    * Resolves a bearer token to its app and user, refusing expired, revoked and banned ones.
    * `rateLimit` charges the per-user and per-app request buckets.
    */
-  async authenticate(token: string | undefined, opts: { rateLimit?: boolean } = {}): Promise<{ ctx: AuthContext; rate?: RateDecision }> {
+  async authenticate(
+    token: string | undefined,
+    opts: { rateLimit?: boolean; cached?: boolean } = {},
+  ): Promise<{ ctx: AuthContext; rate?: RateDecision }> {
     if (!token) throw ApiError.unauthorized("missing bearer token");
     const now = this.d.clock.now();
     const claims = await this.d.tokens.verify(token, now);
-    const app = await this.d.apps.find(claims.appId);
+    const app = opts.cached ? await this.cachedApp(claims.appId, now) : await this.d.apps.find(claims.appId);
     if (!app) throw ApiError.unauthorized("the app of this token no longer exists");
     // An auth-mode change or a key/secret rotation voids every token issued before it.
     if (claims.issuedAt < app.tokensValidAfter) throw ApiError.unauthorized("the app's credentials changed; mint a new session");
     if (claims.authMode !== null && claims.authMode !== app.authMode) {
       throw ApiError.unauthorized(`this session was minted in ${claims.authMode} mode; the app is now ${app.authMode}`);
     }
+    // The user is read every time: bans and revocations must refuse the very next hello on every node.
     const user = await this.d.users.find(app.id, claims.identity);
     if (!user) throw ApiError.unauthorized("unknown user");
     if (user.banned_at != null) throw banned(user);
@@ -137,6 +185,20 @@ export class AuthService {
     const rate = opts.rateLimit !== false ? await this.chargeRequest(app.id, claims.identity) : undefined;
     const ctx: AuthContext = { app, user, claims, identity: claims.identity, deviceId: claims.deviceId };
     return rate ? { ctx, rate } : { ctx };
+  }
+
+  /**
+   * The app for a socket handshake, read at most once a minute: a reconnect storm of 10,000 users read
+   * the same row 10,000 times (and unsealed its secret each time). A change clears it ({@link forget}).
+   */
+  private async cachedApp(appId: string, now: number): Promise<AppRecord | undefined> {
+    const hit = this.apps.get(appId, now);
+    if (hit) return hit;
+    const seen = this.changes;
+    const app = await this.d.apps.find(appId);
+    // A read that overlapped a change may hold the old row (PostgreSQL answers asynchronously): not kept.
+    if (app && this.changes === seen) this.apps.set(appId, app, now);
+    return app;
   }
 
   /**

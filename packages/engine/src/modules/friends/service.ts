@@ -170,6 +170,34 @@ export class FriendsService {
   }
 
   /** Friends and pending requests both ways, newest change first. */
+  /**
+   * The accepted friends of each of `identities` (one query for them all): who hears their presence.
+   * Identities with none are absent from the map.
+   */
+  async friendsOf(appId: string, identities: readonly string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (identities.length === 0) return out;
+    const want = new Set(identities);
+    const rows = await this.db
+      .selectFrom("friendships")
+      .select(["requester", "addressee"])
+      .where("app_id", "=", appId)
+      .where("accepted_at", "is not", null)
+      .where((eb) => eb.or([eb("requester", "in", [...want]), eb("addressee", "in", [...want])]))
+      .execute();
+    const add = (me: string, friend: string) => {
+      if (!want.has(me)) return;
+      const list = out.get(me) ?? [];
+      list.push(friend);
+      out.set(me, list);
+    };
+    for (const r of rows) {
+      add(r.requester, r.addressee);
+      add(r.addressee, r.requester);
+    }
+    return out;
+  }
+
   async list(app: AppRecord, me: string): Promise<Friend[]> {
     requireCapability(app, "chat");
     const rows = await this.db

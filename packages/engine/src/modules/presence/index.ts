@@ -32,10 +32,11 @@ export const presenceModule = defineModule({
       leaseS: realtime.config.presenceLeaseS,
       log,
       // Presence goes to an identity's friends as well as to explicit watch lists.
-      watchers: async (appId, identity) => {
+      // One read of the app and one of the friendships for every identity announced together.
+      watchers: async (appId, identities) => {
         const app = await apps.find(appId);
-        if (!app?.messagingEnabled) return [];
-        return (await friends.list(app, identity)).filter((f) => f.state === "friends").map((f) => f.identity);
+        if (!app?.messagingEnabled) return new Map();
+        return friends.friendsOf(appId, identities);
       },
     });
     return {

@@ -1,15 +1,20 @@
 import type { Presence, WsEventMap, WsEventType } from "@utd-stream/protocol";
+import type { Kysely, Transaction } from "kysely";
 import { type AuthContext, requireCapability } from "../../core/caller.js";
 import { type Clock, iso } from "../../core/clock.js";
 import type { Store } from "../../store/port.js";
+import type { Database } from "../../store/schema.js";
 
 /** Where `presence.changed` goes: the gateway delivers to users watching `identity` (plus `extra`). */
 export interface PresencePublisher {
   toWatchers<K extends WsEventType>(appId: string, subject: string, extra: readonly string[], type: K, data: WsEventMap[K]): void;
 }
 
-/** Extra watchers of an identity beyond explicit watch lists (e.g. its friends). */
-export type WatcherSource = (appId: string, identity: string) => Promise<readonly string[]>;
+/**
+ * Extra watchers of identities beyond explicit watch lists (e.g. their friends), for several identities of
+ * one app at once; an identity with none may be absent from the map.
+ */
+export type WatcherSource = (appId: string, identities: readonly string[]) => Promise<ReadonlyMap<string, readonly string[]>>;
 
 export interface PresenceDeps {
   store: Store;
@@ -29,10 +34,48 @@ export interface PresenceDeps {
  * lease each node renews, so presence is right across nodes and a crashed node's users go offline
  * after `leaseS`. The online/offline flip is a conditional update: exactly one node announces it.
  */
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** A socket change waiting for the next presence write (`at`: when it happened, ms). */
+type PresenceOp =
+  | { kind: "connect"; appId: string; identity: string; connId: string; deviceId: string | null; at: number }
+  | { kind: "disconnect"; connId: string; at: number };
+
+/** How long socket changes gather before they are written (presence is seen this much later, at most). */
+const WRITE_DELAY_MS = 50;
+/** Socket changes written in one transaction at most (a reconnect storm is written in a few). */
+const MAX_BATCH = 2000;
+/** Rows per multi-row statement (SQLite binds at most 999 parameters in older builds). */
+const ROWS_PER_STATEMENT = 100;
+
+const key = (appId: string, identity: string) => `${appId}\u0000${identity}`;
+const unkey = (k: string): [string, string] => {
+  const i = k.indexOf("\u0000");
+  return [k.slice(0, i), k.slice(i + 1)];
+};
+function chunks<T>(xs: readonly T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+/**
+ * Presence: online while any device of an identity holds a socket on any node, offline `graceS` after
+ * the last one drops (a reload does not flap), last-seen kept. Connections live in the database with a
+ * lease each node renews, so presence is right across nodes and a crashed node's users go offline
+ * after `leaseS`. The online/offline flip is a conditional update: exactly one node announces it.
+ *
+ * Socket opens and closes are queued and written together, in order, in one transaction per batch
+ * (multi-row statements): a connect used to cost three to five single-statement commits, each a
+ * `synchronous=FULL` fsync on SQLite, which capped handshakes and made a reconnect storm of 10,000
+ * users take tens of seconds. Announcements go out after the batch is committed.
+ */
 export class PresenceService {
   private readonly inflight = new Set<Promise<unknown>>();
-  /** Pending connect writes per connection, so a quick disconnect is applied after its connect. */
-  private readonly connecting = new Map<string, Promise<unknown>>();
+  /** Socket changes not yet written, in the order they happened. */
+  private queue: PresenceOp[] = [];
+  /** The writer draining `queue`, while it runs. */
+  private writing: Promise<unknown> | undefined;
   private timers: NodeJS.Timeout[] = [];
   private sweeping = false;
 
@@ -47,75 +90,155 @@ export class PresenceService {
 
   /** A socket authenticated (called by the gateway). */
   connected(appId: string, identity: string, connId: string, deviceId: string | null): void {
-    const p = this.track(this.onConnect(appId, identity, `${this.d.nodeId}:${connId}`, deviceId));
-    this.connecting.set(connId, p);
-    void p.finally(() => {
-      if (this.connecting.get(connId) === p) this.connecting.delete(connId);
-    });
+    this.enqueue({ kind: "connect", appId, identity, connId: `${this.d.nodeId}:${connId}`, deviceId, at: this.d.clock.now() });
   }
 
   /** A socket closed: its row lingers for the grace period. */
   disconnected(_appId: string, _identity: string, connId: string): void {
-    const after = this.connecting.get(connId) ?? Promise.resolve();
-    this.track(after.then(() => this.closeRow(connId)));
+    this.enqueue({ kind: "disconnect", connId: `${this.d.nodeId}:${connId}`, at: this.d.clock.now() });
   }
 
-  private async closeRow(connId: string): Promise<void> {
-    const now = this.d.clock.now();
-    await this.d.store.db
-      .updateTable("presence_connections")
-      .set({ closed_at: now, expires_at: now + this.d.graceS * 1000 })
-      .where("conn_id", "=", `${this.d.nodeId}:${connId}`)
-      .execute();
+  /** Resolves once every socket change queued so far is written (and announced). */
+  async flushed(): Promise<void> {
+    while (this.writing) await this.writing;
   }
 
-  private async onConnect(appId: string, identity: string, connId: string, deviceId: string | null): Promise<void> {
-    const now = this.d.clock.now();
-    const db = this.d.store.db;
-    // The same device coming back within the grace period replaces its lingering row (no flap, no extra event).
-    let replaced = 0;
-    if (deviceId !== null) {
-      const r = await db
+  private enqueue(op: PresenceOp): void {
+    this.queue.push(op);
+    this.kick();
+  }
+
+  /** Starts the writer unless it runs; a change queued as it finished starts it again. */
+  private kick(): void {
+    if (this.writing || this.queue.length === 0) return;
+    const w = this.track(this.writeQueued()).finally(() => {
+      if (this.writing === w) this.writing = undefined;
+      this.kick();
+    });
+    this.writing = w;
+  }
+
+  /** Writes the next batch of the queue (one writer at a time, so a close is always written after its open). */
+  private async writeQueued(): Promise<void> {
+    // Opens and closes of the next few milliseconds go in one batch: on SQLite each commit is an fsync that
+    // blocks the event loop, so nothing would queue up behind a commit started at once.
+    await new Promise((r) => setTimeout(r, WRITE_DELAY_MS));
+    const ops = this.queue.splice(0, MAX_BATCH);
+    let announce: Set<string>;
+    try {
+      announce = await this.writeBatch(ops);
+    } catch (err) {
+      // One bad change must not lose the others: write them one by one.
+      this.d.log?.warn({ err }, "presence: batch write failed, writing one by one");
+      announce = new Set();
+      for (const op of ops) {
+        try {
+          for (const k of await this.writeBatch([op])) announce.add(k);
+        } catch (e) {
+          this.d.log?.warn({ err: e }, "presence: update failed");
+        }
+      }
+    }
+    await this.announceAll(announce);
+  }
+
+  /** Writes `ops` in order in one transaction; answers the identities to announce (app\0identity). */
+  private async writeBatch(ops: readonly PresenceOp[]): Promise<Set<string>> {
+    const announce = new Set<string>();
+    await this.d.store.db.transaction().execute(async (trx) => {
+      // Runs of opens and of closes, in order: a close never overtakes the open it follows.
+      for (let i = 0; i < ops.length; ) {
+        const kind = ops[i]?.kind;
+        let j = i;
+        while (j < ops.length && ops[j]?.kind === kind) j++;
+        const run = ops.slice(i, j);
+        if (kind === "connect") await this.writeConnects(trx, run as Extract<PresenceOp, { kind: "connect" }>[], announce);
+        else await this.writeCloses(trx, run as Extract<PresenceOp, { kind: "disconnect" }>[]);
+        i = j;
+      }
+    });
+    return announce;
+  }
+
+  private async writeCloses(trx: Db, ops: readonly Extract<PresenceOp, { kind: "disconnect" }>[]): Promise<void> {
+    const byTime = new Map<number, string[]>();
+    for (const op of ops) {
+      const ids = byTime.get(op.at) ?? [];
+      ids.push(op.connId);
+      byTime.set(op.at, ids);
+    }
+    for (const [at, ids] of byTime) {
+      for (const part of chunks(ids, 500)) {
+        await trx
+          .updateTable("presence_connections")
+          .set({ closed_at: at, expires_at: at + this.d.graceS * 1000 })
+          .where("conn_id", "in", part)
+          .execute();
+      }
+    }
+  }
+
+  private async writeConnects(trx: Db, ops: readonly Extract<PresenceOp, { kind: "connect" }>[], announce: Set<string>): Promise<void> {
+    // A device seen earlier in this run is not new again (its row is not written yet).
+    const devicesSeen = new Set<string>();
+    for (const op of ops) {
+      if (op.deviceId === null) continue;
+      // The same device coming back within the grace period replaces its lingering row (no flap, no extra event).
+      const r = await trx
         .deleteFrom("presence_connections")
-        .where("app_id", "=", appId)
-        .where("identity", "=", identity)
-        .where("device_id", "=", deviceId)
+        .where("app_id", "=", op.appId)
+        .where("identity", "=", op.identity)
+        .where("device_id", "=", op.deviceId)
         .where("closed_at", "is not", null)
         .executeTakeFirst();
-      replaced = Number(r.numDeletedRows);
+      const before = await this.devicesOf(trx, op.appId, op.identity, op.at);
+      const dk = `${key(op.appId, op.identity)}\u0000${op.deviceId}`;
+      if (Number(r.numDeletedRows) === 0 && !before.includes(op.deviceId) && !devicesSeen.has(dk)) announce.add(key(op.appId, op.identity));
+      devicesSeen.add(dk);
     }
-    const before = await this.devicesOf(appId, identity, now);
-    await db
-      .insertInto("presence_connections")
-      .values({
-        conn_id: connId,
-        node_id: this.d.nodeId,
-        app_id: appId,
-        identity,
-        device_id: deviceId,
-        connected_at: now,
-        closed_at: null,
-        expires_at: now + this.d.leaseS * 1000,
-      })
-      .execute();
-    await db
-      .insertInto("presence_status")
-      .values({ app_id: appId, identity, online: 0, last_seen_at: now })
-      .onConflict((oc) => oc.columns(["app_id", "identity"]).doNothing())
-      .execute();
-    const flip = await db
-      .updateTable("presence_status")
-      .set({ online: 1, last_seen_at: now })
-      .where("app_id", "=", appId)
-      .where("identity", "=", identity)
-      .where("online", "=", 0)
-      .executeTakeFirst();
-    const newDevice = deviceId !== null && !before.includes(deviceId) && replaced === 0;
-    if (Number(flip.numUpdatedRows) === 1 || newDevice) await this.announce(appId, identity, now);
+    for (const part of chunks(ops, ROWS_PER_STATEMENT)) {
+      await trx
+        .insertInto("presence_connections")
+        .values(
+          part.map((op) => ({
+            conn_id: op.connId,
+            node_id: this.d.nodeId,
+            app_id: op.appId,
+            identity: op.identity,
+            device_id: op.deviceId,
+            connected_at: op.at,
+            closed_at: null,
+            expires_at: op.at + this.d.leaseS * 1000,
+          })),
+        )
+        .execute();
+    }
+    // The offline → online flip: a new status row, or one that was offline (exactly one writer sees it flip).
+    const latest = new Map<string, number>();
+    for (const op of ops) latest.set(key(op.appId, op.identity), op.at);
+    for (const part of chunks([...latest], ROWS_PER_STATEMENT)) {
+      const flipped = await trx
+        .insertInto("presence_status")
+        .values(
+          part.map(([k, at]) => {
+            const [app_id, identity] = unkey(k);
+            return { app_id, identity, online: 1, last_seen_at: at };
+          }),
+        )
+        .onConflict((oc) =>
+          oc
+            .columns(["app_id", "identity"])
+            .doUpdateSet({ online: 1, last_seen_at: (eb) => eb.ref("excluded.last_seen_at") })
+            .where("presence_status.online", "=", 0),
+        )
+        .returning(["app_id", "identity"])
+        .execute();
+      for (const f of flipped) announce.add(key(f.app_id, f.identity));
+    }
   }
 
-  private async devicesOf(appId: string, identity: string, now: number): Promise<string[]> {
-    const rows = await this.d.store.db
+  private async devicesOf(db: Db, appId: string, identity: string, now: number): Promise<string[]> {
+    const rows = await db
       .selectFrom("presence_connections")
       .select("device_id")
       .where("app_id", "=", appId)
@@ -125,11 +248,23 @@ export class PresenceService {
     return [...new Set(rows.map((r) => r.device_id).filter((d): d is string => d !== null))].sort();
   }
 
-  private async announce(appId: string, identity: string, now: number): Promise<void> {
-    const [p] = await this.read(appId, [identity], now);
-    if (!p) return;
-    const extra = this.d.watchers ? await this.d.watchers(appId, identity) : [];
-    this.d.publisher.toWatchers(appId, identity, extra, "presence.changed", p);
+  /** Announces each identity (app\0identity) to its watchers: one read per app. */
+  private async announceAll(keys: Iterable<string>): Promise<void> {
+    const byApp = new Map<string, string[]>();
+    for (const k of keys) {
+      const [appId, identity] = unkey(k);
+      const ids = byApp.get(appId) ?? [];
+      ids.push(identity);
+      byApp.set(appId, ids);
+    }
+    const now = this.d.clock.now();
+    for (const [appId, identities] of byApp) {
+      for (const part of chunks(identities, 500)) {
+        const presences = await this.read(appId, part, now);
+        const extra = this.d.watchers ? await this.d.watchers(appId, part) : undefined;
+        for (const p of presences) this.d.publisher.toWatchers(appId, p.identity, extra?.get(p.identity) ?? [], "presence.changed", p);
+      }
+    }
   }
 
   private async read(appId: string, identities: readonly string[], now: number): Promise<Presence[]> {
@@ -176,48 +311,67 @@ export class PresenceService {
     return this.read(ctx.app.id, [...new Set(identities)], this.d.clock.now());
   }
 
-  /** Deletes expired rows and announces identities that went offline (or lost a device). */
+  /**
+   * Deletes expired rows and announces identities that went offline (or lost a device). The deletes and
+   * flips are one transaction (one commit however many rows expired); the announcements follow it.
+   */
   async sweep(): Promise<void> {
     const now = this.d.clock.now();
-    const db = this.d.store.db;
-    const gone = await db
-      .deleteFrom("presence_connections")
-      .where("expires_at", "<=", now)
-      .returning(["app_id", "identity", "closed_at", "expires_at"])
-      .execute();
-    // Last seen is when the identity's last connection closed (not when its grace ran out); for a crashed
-    // node's connection, the last lease renewal.
-    const lastSeen = new Map<string, number>();
-    for (const g of gone) {
-      const k = `${g.app_id}\u0000${g.identity}`;
-      const at = Math.min(now, g.closed_at ?? g.expires_at - this.d.leaseS * 1000);
-      lastSeen.set(k, Math.max(lastSeen.get(k) ?? 0, at));
-    }
-    const seen = new Set<string>();
-    for (const g of gone) {
-      const k = `${g.app_id}\u0000${g.identity}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      const left = await db
-        .selectFrom("presence_connections")
-        .select("conn_id")
-        .where("app_id", "=", g.app_id)
-        .where("identity", "=", g.identity)
-        .where("expires_at", ">", now)
-        .executeTakeFirst();
-      if (left) {
-        await this.announce(g.app_id, g.identity, now);
-        continue;
+    const announce = new Set<string>();
+    await this.d.store.db.transaction().execute(async (trx) => {
+      const gone = await trx
+        .deleteFrom("presence_connections")
+        .where("expires_at", "<=", now)
+        .returning(["app_id", "identity", "closed_at", "expires_at"])
+        .execute();
+      if (gone.length === 0) return;
+      // Last seen is when the identity's last connection closed (not when its grace ran out); for a crashed
+      // node's connection, the last lease renewal.
+      const lastSeen = new Map<string, number>();
+      for (const g of gone) {
+        const k = key(g.app_id, g.identity);
+        const at = Math.min(now, g.closed_at ?? g.expires_at - this.d.leaseS * 1000);
+        lastSeen.set(k, Math.max(lastSeen.get(k) ?? 0, at));
       }
-      const flip = await db
-        .updateTable("presence_status")
-        .set({ online: 0, last_seen_at: lastSeen.get(k) ?? now })
-        .where("app_id", "=", g.app_id)
-        .where("identity", "=", g.identity)
-        .where("online", "=", 1)
-        .executeTakeFirst();
-      if (Number(flip.numUpdatedRows) === 1) await this.announce(g.app_id, g.identity, now);
-    }
+      // Which of them still hold a live connection (they lost a device only): one read per app.
+      const byApp = new Map<string, string[]>();
+      for (const k of lastSeen.keys()) {
+        const [appId, identity] = unkey(k);
+        const ids = byApp.get(appId) ?? [];
+        ids.push(identity);
+        byApp.set(appId, ids);
+      }
+      const stillOn = new Set<string>();
+      for (const [appId, identities] of byApp) {
+        for (const part of chunks(identities, 500)) {
+          const left = await trx
+            .selectFrom("presence_connections")
+            .select("identity")
+            .distinct()
+            .where("app_id", "=", appId)
+            .where("identity", "in", part)
+            .where("expires_at", ">", now)
+            .execute();
+          for (const l of left) stillOn.add(key(appId, l.identity));
+        }
+      }
+      for (const [k, at] of lastSeen) {
+        if (stillOn.has(k)) {
+          announce.add(k);
+          continue;
+        }
+        const [appId, identity] = unkey(k);
+        const flip = await trx
+          .updateTable("presence_status")
+          .set({ online: 0, last_seen_at: at })
+          .where("app_id", "=", appId)
+          .where("identity", "=", identity)
+          .where("online", "=", 1)
+          .executeTakeFirst();
+        if (Number(flip.numUpdatedRows) === 1) announce.add(k);
+      }
+    });
+    await this.announceAll(announce);
   }
 
   /** Renews this node's connection leases now (the timer does it every `leaseS / 3`). */
@@ -251,6 +405,7 @@ export class PresenceService {
   /** Stops the timers and waits for pending writes (closed sockets' rows linger for other nodes to expire). */
   async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
+    await this.flushed();
     while (this.inflight.size > 0) await Promise.allSettled([...this.inflight]);
   }
 }

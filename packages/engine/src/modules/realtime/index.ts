@@ -30,7 +30,8 @@ export const realtimeModule = defineModule({
     const config = loadGatewayConfig();
     const gateway = new Gateway({
       config,
-      authenticate: (token, opts) => auth.authenticate(token, opts),
+      // Handshakes may reuse a recent read of the app (cleared by every app change, on every node).
+      authenticate: (token, opts) => auth.authenticate(token, { ...opts, cached: true }),
       findApp: (appId) => apps.find(appId),
       chargeRequest: (ctx) => auth.chargeRequest(ctx.app.id, ctx.identity),
       hooks,
