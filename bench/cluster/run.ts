@@ -38,6 +38,7 @@ const REDIS_AT_S = optional(process.env.CLUSTER_RESTART_REDIS_AT_S);
 const PG_AT_S = optional(process.env.CLUSTER_RESTART_PG_AT_S);
 const REDIS_MODE = process.env.CLUSTER_REDIS_MODE === "persist" ? "persist" : "crash";
 const DOWN_MS = Number(process.env.CLUSTER_DOWN_MS ?? 3000);
+const DEBUG = Boolean(process.env.CLUSTER_DEBUG);
 const OWN = process.env.CLUSTER_OWN_SERVICES === "1" || REDIS_AT_S !== undefined || PG_AT_S !== undefined;
 /** How long after the load a send keeps being retried (an outage near the end). */
 const RETRY_FOR_MS = 60_000;
@@ -226,22 +227,26 @@ async function main(): Promise<void> {
   const send = async (d: Device) => {
     const id = `c${++n}`;
     const giveUp = end + RETRY_FOR_MS;
+    let netCause = "";
     for (let attempt = 0; Date.now() < giveUp; attempt++) {
       const r = await cluster
-        .request<{ id: string; error?: { code: string } }>("POST", `/api/v1/conversations/${d.conv}/messages`, {
+        .request<{ id: string; error?: { code: string; message?: string } }>("POST", `/api/v1/conversations/${d.conv}/messages`, {
           token: d.token,
           body: { client_msg_id: id, text: id },
         })
-        .catch(() => undefined);
+        .catch((err: Error & { cause?: { code?: string; message?: string } }) => {
+          netCause = DEBUG ? `${err.cause?.code}: ${err.cause?.message}` : (err.cause?.code ?? err.message);
+          return undefined;
+        });
       if (r && (r.status === 201 || r.status === 200)) {
         if (r.status === 200) stats.retried++;
         acked.get(d.conv)?.add(r.body.id);
         return;
       }
       const code = r?.body?.error?.code;
-      if (!r) bump(sendFailures, "network");
+      if (!r) bump(sendFailures, `network (${netCause})`);
       else if (code && isErrorCode(code)) {
-        bump(sendFailures, `${r.status} ${code}`);
+        bump(sendFailures, `${r.status} ${code}${DEBUG ? ` (${r.body.error?.message})` : ""}`);
         if (!ERROR_CODES[code].retryable) break;
       } else bump(sendFailures, `untyped ${r.status}`);
       await sleep(Math.min(2000, 100 * (attempt + 1)) + rand(100));
@@ -298,7 +303,7 @@ async function main(): Promise<void> {
   const missing = () => devices.reduce((sum, d) => sum + [...(acked.get(d.conv) ?? [])].filter((id) => !d.seen.has(id)).length, 0);
   for (let i = 0; i < 300 && missing() > 0; i++) await sleep(100);
   const lost = missing();
-  if (process.env.CLUSTER_DEBUG)
+  if (DEBUG)
     for (const d of devices) {
       const miss = [...(acked.get(d.conv) ?? [])].filter((id) => !d.seen.has(id));
       if (miss.length > 0) console.log(`  ${d.identity} misses ${miss.join(",")} (seq ${d.seq}, epoch ${d.epoch})`);
@@ -318,8 +323,12 @@ async function main(): Promise<void> {
     `  acknowledged : ${ackedCount} messages (${stats.retried} on a retry that found it stored; ${stats.sendErrors} sends gave up)`,
   );
   const failures = [...sendFailures.entries()].map(([k, v]) => `${k} ×${v}`).join(", ") || "none";
-  const untyped = [...sendFailures.entries()].filter(([k]) => !/^\d+ [a-z_]+$/.test(k)).reduce((s, [, v]) => s + v, 0);
-  console.log(`  send failures: ${failures} (untyped or network: ${untyped})`);
+  const count = (pred: (k: string) => boolean) => [...sendFailures.entries()].filter(([k]) => pred(k)).reduce((n, [, v]) => n + v, 0);
+  const untyped = count((k) => k.startsWith("untyped"));
+  const network = count((k) => k.startsWith("network"));
+  console.log(
+    `  send failures: ${failures} (untyped: ${untyped}; network, no HTTP answer: ${network}; all retried with the same client_msg_id)`,
+  );
   const helloErrs = [...stats.helloErrors.entries()].map(([k, v]) => `${k} ×${v}`).join(", ") || "none";
   console.log(`  hello errors : ${helloErrs}`);
   console.log(`  delivered    : ${stats.delivered} live or replayed, ${stats.recovered} re-read after a resync`);
@@ -338,6 +347,11 @@ async function main(): Promise<void> {
     perNode.push(`node ${i + 1}: ${bytes !== undefined && delivered ? Math.round(bytes / delivered) : "—"}`);
   }
   console.log(`  bus bytes received per delivered event (since each node's last start): ${perNode.join(", ")}`);
+  const downs = cluster.lbLogs.filter((l) => / is DOWN/.test(l)).length;
+  console.log(
+    `  balancer     : ${downs} times a node was taken out (health check), ${cluster.lbLogs.filter((l) => /no server available/.test(l)).length} times none was left`,
+  );
+  if (DEBUG) for (const l of cluster.lbLogs.slice(-40)) console.log(`  haproxy: ${l}`);
   console.log(machine());
 
   for (const d of devices) d.close();
