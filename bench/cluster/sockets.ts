@@ -49,6 +49,16 @@ bound.unref();
 const mb = (b: number) => `${(b / 1048576).toFixed(0)} MB`;
 const elapsed = () => `${((Date.now() - started) / 1000).toFixed(0)}s`;
 
+/** Every client process's status now. */
+async function statuses(clients: ClientProc[]): Promise<Extract<ClientReport, { type: "status" }>[]> {
+  return (await Promise.all(
+    clients.map((c) => {
+      c.proc.send({ type: "status" });
+      return c.next("status");
+    }),
+  )) as Extract<ClientReport, { type: "status" }>[];
+}
+
 async function metric(e: RunningEngine, admin: string, name: string): Promise<number> {
   const text = await (await fetch(`${e.url}/metrics`, { headers: { authorization: `Bearer ${admin}` } })).text();
   let sum = 0;
@@ -68,6 +78,7 @@ function forkClient(job: ClientJob): ClientProc {
     execArgv: ["--conditions=development", "--import", "tsx"],
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
+  proc.setMaxListeners(0);
   const reports: ClientReport[] = [];
   const waiters: { type: string; resolve: (r: ClientReport) => void }[] = [];
   proc.on("message", (m: ClientReport) => {
@@ -169,10 +180,7 @@ async function main(): Promise<void> {
   await sleep(IDLE_S * 1000);
   const idleMin = (Date.now() - i0) / 60_000;
   const cpuIdle = nodes.map((e, i) => (cpuSeconds(e.proc.pid as number) - (cpu0[i] as number)) / idleMin);
-  const still = (await Promise.all(clients.map((c) => (c.proc.send({ type: "status" }), c.next("status"))))) as Extract<
-    ClientReport,
-    { type: "status" }
-  >[];
+  const still = await statuses(clients);
   console.log(
     `  idle CPU per node: ${cpuIdle.map((c) => `${c.toFixed(2)} s/min`).join(", ")} over ${IDLE_S} s (${(cpuIdle.reduce((a, b) => a + b, 0) / 60).toFixed(2)} cores in all); sockets still open ${fmt(still.reduce((s, r) => s + r.open, 0))}`,
   );
@@ -203,7 +211,7 @@ async function main(): Promise<void> {
   const acked = Date.now() - pubStart;
   let status: Extract<ClientReport, { type: "status" }>[] = [];
   for (let i = 0; i < 600; i++) {
-    status = (await Promise.all(clients.map((c) => (c.proc.send({ type: "status" }), c.next("status"))))) as typeof status;
+    status = await statuses(clients);
     if (status.reduce((s, r) => s + r.got, 0) >= status.reduce((s, r) => s + r.open, 0)) break;
     await sleep(200);
   }

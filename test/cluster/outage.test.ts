@@ -118,8 +118,12 @@ describe.skipIf(!ready)("backend outages under an engine node", () => {
       sock.on("error", () => {});
       await new Promise<void>((res) => {
         const t = setTimeout(res, 3000);
-        sock.on("message", () => (clearTimeout(t), res()));
-        sock.on("close", () => (clearTimeout(t), res()));
+        const done = () => {
+          clearTimeout(t);
+          res();
+        };
+        sock.on("message", done);
+        sock.on("close", done);
       });
     }
     expect(frames.find((f) => f.type === "welcome")).toBeDefined();
