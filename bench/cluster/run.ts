@@ -79,6 +79,9 @@ class Device {
   /** Highest conversation seq seen (for re-reading after a resync). */
   convSeq = 0;
   readonly seen = new Set<string>();
+  /** DEBUG: the socket's state (hello sent, welcomed, closed) and when. */
+  state = "new";
+  stateAt = 0;
   /** Ids first seen by a REST re-read (a live copy may still be on its way). */
   private readonly reread = new Set<string>();
   private closing = false;
@@ -95,11 +98,13 @@ class Device {
     this.ws = ws;
     return new Promise<void>((resolve) => {
       let welcomed = false;
-      ws.on("open", () =>
+      ws.on("open", () => {
+        this.state = "hello sent";
+        this.stateAt = Date.now();
         ws.send(
           JSON.stringify({ type: "hello", token: this.token, ...(this.epoch ? { resume: { epoch: this.epoch, seq: this.seq } } : {}) }),
-        ),
-      );
+        );
+      });
       ws.on("message", (d) => {
         const f = JSON.parse(d.toString()) as {
           type: string;
@@ -114,6 +119,8 @@ class Device {
           this.epoch = f.epoch;
           this.seq = f.seq ?? 0;
           welcomed = true;
+          this.state = "welcomed";
+          this.stateAt = Date.now();
           resolve();
           return;
         }
@@ -138,7 +145,11 @@ class Device {
         if (!welcomed) resolve();
         if (this.ws === ws && !this.closing) setTimeout(() => void this.connect(), 50 + rand(200));
       };
-      ws.on("close", retry);
+      ws.on("close", (code) => {
+        this.state = `closed ${code}`;
+        this.stateAt = Date.now();
+        retry();
+      });
       ws.on("error", () => {});
     });
   }
@@ -223,11 +234,14 @@ async function main(): Promise<void> {
   const t0 = Date.now();
   const end = t0 + SECONDS * 1000;
   let n = 0;
+  /** DEBUG: each acknowledged message's attempts. */
+  const attempts = new Map<string, string[]>();
   /** One send, retried with the same client_msg_id (as the SDK does) while the failure is retryable. */
   const send = async (d: Device) => {
     const id = `c${++n}`;
     const giveUp = end + RETRY_FOR_MS;
     let netCause = "";
+    const tried: string[] = [];
     for (let attempt = 0; Date.now() < giveUp; attempt++) {
       const r = await cluster
         .request<{ id: string; error?: { code: string; message?: string } }>("POST", `/api/v1/conversations/${d.conv}/messages`, {
@@ -241,9 +255,11 @@ async function main(): Promise<void> {
       if (r && (r.status === 201 || r.status === 200)) {
         if (r.status === 200) stats.retried++;
         acked.get(d.conv)?.add(r.body.id);
+        if (DEBUG) attempts.set(r.body.id, [...tried, `${r.status} at ${Date.now() - t0} ms`]);
         return;
       }
       const code = r?.body?.error?.code;
+      if (DEBUG) tried.push(`${r?.status ?? "net"} ${code ?? ""} at ${Date.now() - t0} ms`);
       if (!r) bump(sendFailures, `network (${netCause})`);
       else if (code && isErrorCode(code)) {
         bump(sendFailures, `${r.status} ${code}${DEBUG ? ` (${r.body.error?.message})` : ""}`);
@@ -303,11 +319,19 @@ async function main(): Promise<void> {
   const missing = () => devices.reduce((sum, d) => sum + [...(acked.get(d.conv) ?? [])].filter((id) => !d.seen.has(id)).length, 0);
   for (let i = 0; i < 300 && missing() > 0; i++) await sleep(100);
   const lost = missing();
-  if (DEBUG)
-    for (const d of devices) {
-      const miss = [...(acked.get(d.conv) ?? [])].filter((id) => !d.seen.has(id));
-      if (miss.length > 0) console.log(`  ${d.identity} misses ${miss.join(",")} (seq ${d.seq}, epoch ${d.epoch})`);
-    }
+  if (DEBUG) {
+    // Per missing message: how many members miss it, on which nodes' sockets they were, how it was sent.
+    const byId = new Map<string, string[]>();
+    for (const d of devices)
+      for (const id of acked.get(d.conv) ?? [])
+        if (!d.seen.has(id))
+          byId.set(id, [...(byId.get(id) ?? []), `${d.identity}(seq ${d.seq}, ${d.state} ${Date.now() - d.stateAt} ms ago)`]);
+    console.log(`  DEBUG ${byId.size} messages missed by someone`);
+    for (const [id, who] of [...byId].slice(0, 15))
+      console.log(`  DEBUG ${id}: ${who.length} miss it [${who.slice(0, 4).join(" ")}] sent: ${(attempts.get(id) ?? []).join(" → ")}`);
+    for (const [i, e] of cluster.nodes.entries())
+      for (const l of e.logs.filter((x) => /"level":(40|50)/.test(x)).slice(0, 8)) console.log(`  DEBUG node ${i + 1}: ${l.slice(0, 400)}`);
+  }
 
   const phases = [
     KILL_EVERY_S ? `kill -9 every ${KILL_EVERY_S}s` : "",

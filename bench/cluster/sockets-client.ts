@@ -22,6 +22,7 @@ export interface ClientJob {
 
 export type ClientReport =
   | { type: "connected"; open: number; failed: number; closed: number; ms: number }
+  | { type: "progress"; open: number }
   | { type: "status"; open: number; closed: number; got: number; lastAt: number; firstAt: number };
 
 const send = (m: ClientReport) => process.send?.(m);
@@ -38,6 +39,13 @@ async function run(job: ClientJob): Promise<void> {
   const sockets: WebSocket[] = [];
   const t0 = Date.now();
   let next = job.from;
+  // The bench's connect deadline: stop opening sockets (those in flight finish).
+  let stop = false;
+  const onStop = (m: { type: string }) => {
+    if (m.type === "stop-connecting") stop = true;
+  };
+  process.on("message", onStop);
+  const progress = setInterval(() => send({ type: "progress", open }), 5000);
   const one = async (i: number): Promise<void> => {
     const { token } = await tokens.sign(job.appId, `u${i}`, null, now, { authMode: "open", sessionStartedAt: now });
     const url = job.urls[i % job.urls.length] as string;
@@ -78,9 +86,11 @@ async function run(job: ClientJob): Promise<void> {
   };
   await Promise.all(
     Array.from({ length: job.concurrency }, async () => {
-      while (next < job.to) await one(next++);
+      while (next < job.to && !stop) await one(next++);
     }),
   );
+  clearInterval(progress);
+  process.off("message", onStop);
   send({ type: "connected", open, failed, closed, ms: Date.now() - t0 });
   process.on("message", (m: { type: string }) => {
     if (m.type === "status") send({ type: "status", open, closed, got, lastAt, firstAt });

@@ -16,7 +16,8 @@
  *
  * Run: `node --conditions=development --import tsx bench/cluster/sockets.ts` (or `npm run bench:cluster:sockets`)
  * Env: SOCKETS_TOTAL (100000), SOCKETS_NODES (6), SOCKETS_PER_PROC (17000), SOCKETS_CONCURRENCY (handshakes
- * in flight per client process; 100), SOCKETS_IDLE_S (60), SOCKETS_SOURCES (spread client sockets over
+ * in flight per client process; 100), SOCKETS_CONNECT_S (stop opening sockets after this long and go on with
+ * those open: the run stays bounded on a loaded box; 420), SOCKETS_IDLE_S (60), SOCKETS_SOURCES (spread client sockets over
  * this many source addresses 127.0.0.2…; 0 = the OS's choice), SOCKETS_TIMEOUT_S (the whole run's bound; 600).
  * Needs redis-server and PostgreSQL server binaries (initdb, postgres).
  */
@@ -33,6 +34,7 @@ const TOTAL = Number(process.env.SOCKETS_TOTAL ?? 100_000);
 const NODES = Number(process.env.SOCKETS_NODES ?? 6);
 const PER_PROC = Number(process.env.SOCKETS_PER_PROC ?? 17_000);
 const CONCURRENCY = Number(process.env.SOCKETS_CONCURRENCY ?? 100);
+const CONNECT_S = Number(process.env.SOCKETS_CONNECT_S ?? 420);
 const IDLE_S = Number(process.env.SOCKETS_IDLE_S ?? 60);
 const SOURCES = Number(process.env.SOCKETS_SOURCES ?? 0);
 const TIMEOUT_S = Number(process.env.SOCKETS_TIMEOUT_S ?? 600);
@@ -82,6 +84,7 @@ function forkClient(job: ClientJob): ClientProc {
   const reports: ClientReport[] = [];
   const waiters: { type: string; resolve: (r: ClientReport) => void }[] = [];
   proc.on("message", (m: ClientReport) => {
+    if (m.type === "progress") return; // read by the bench's progress line
     const i = waiters.findIndex((w) => w.type === m.type);
     if (i >= 0) waiters.splice(i, 1)[0]?.resolve(m);
     else reports.push(m);
@@ -157,7 +160,23 @@ async function main(): Promise<void> {
       sources,
     }),
   );
+  // Progress every 15 s; past the connect deadline the clients stop opening sockets.
+  const progress = new Map<ClientProc, number>();
+  for (const c of clients)
+    c.proc.on("message", (m: ClientReport) => {
+      if (m.type === "progress") progress.set(c, m.open);
+    });
+  const ticker = setInterval(() => {
+    const n = [...progress.values()].reduce((a, b) => a + b, 0);
+    console.log(`${elapsed()}   … ${fmt(n)} sockets open (${fmt((n / (Date.now() - t0)) * 1000)}/s)`);
+  }, 15_000);
+  const deadline = setTimeout(() => {
+    console.log(`${elapsed()}   connect deadline (SOCKETS_CONNECT_S=${CONNECT_S}): no more sockets are opened`);
+    for (const c of clients) c.proc.send({ type: "stop-connecting" });
+  }, CONNECT_S * 1000);
   const connected = (await Promise.all(clients.map((c) => c.next("connected")))) as Extract<ClientReport, { type: "connected" }>[];
+  clearInterval(ticker);
+  clearTimeout(deadline);
   const connectMs = Date.now() - t0;
   const open = connected.reduce((s, r) => s + r.open, 0);
   const failed = connected.reduce((s, r) => s + r.failed, 0);

@@ -170,3 +170,32 @@ describe.skipIf(!ready)("backend outages under an engine node", () => {
     await store.close();
   }, 180_000);
 });
+
+describe("which failures are a backend outage (503 unavailable, retryable)", () => {
+  it("connection failures and not-serving-yet replies are; anything else stays internal", () => {
+    const yes = [
+      Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:5432"), { code: "ECONNREFUSED" }),
+      Object.assign(new Error("terminating connection due to administrator command"), { code: "57P01" }),
+      Object.assign(new Error("the database system is starting up"), { code: "57P03" }),
+      new Error("Connection terminated unexpectedly"),
+      new Error("Client has encountered a connection error and is not queryable"),
+      Object.assign(new Error("Reached the max retries per request limit (which is 2)."), { name: "MaxRetriesPerRequestError" }),
+      Object.assign(new Error("LOADING Redis is loading the dataset in memory"), { name: "ReplyError" }),
+      Object.assign(new Error("Command aborted due to connection close"), { name: "AbortError" }),
+      new AggregateError([
+        Object.assign(new Error("a"), { code: "ECONNREFUSED" }),
+        Object.assign(new Error("b"), { code: "ECONNREFUSED" }),
+      ]),
+    ];
+    const no = [
+      new Error("boom"),
+      Object.assign(new Error("duplicate key value violates unique constraint"), { code: "23505" }),
+      Object.assign(new Error("ERR Error running script"), { name: "ReplyError" }),
+      new AggregateError([Object.assign(new Error("a"), { code: "ECONNREFUSED" }), new Error("b")]),
+      undefined,
+      "ECONNREFUSED",
+    ];
+    for (const e of yes) expect(isBackendUnavailable(e), String(e)).toBe(true);
+    for (const e of no) expect(isBackendUnavailable(e), String(e)).toBe(false);
+  });
+});

@@ -81,6 +81,9 @@ export function isBackendUnavailable(err: unknown): boolean {
   if (CONNECTION_CODES.has(code) || PG_UNAVAILABLE.test(code)) return true;
   // ioredis: a command given up on while reconnecting, or sent on a closed connection.
   if (e.name === "MaxRetriesPerRequestError" || message === "Connection is closed.") return true;
+  if (message === "Command aborted due to connection close") return true;
+  // Redis answering but not serving yet: loading its data set after a restart, a failover in progress.
+  if (/^(LOADING|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)\b/.test(message)) return true;
   // node-postgres: the server closed the connection, or no pooled connection could be opened in time.
   if (/^Connection terminated\b/.test(message) || /^timeout exceeded when trying to connect$/.test(message)) return true;
   if (/^Client (has encountered a connection error|was closed) and is not queryable$/.test(message)) return true;
