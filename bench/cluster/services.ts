@@ -10,7 +10,7 @@
  *   A restart is a fast shutdown (SIGINT: sessions cut, in-flight transactions rolled back) and a start.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
@@ -24,10 +24,23 @@ export interface OwnService {
   down(): Promise<void>;
   /** Starts it again after `down`; resolves once it answers. */
   up(): Promise<void>;
+  /** The service's processes now (PostgreSQL: the postmaster and its backends), for CPU accounting. */
+  pids(): number[];
   stop(): Promise<void>;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Every service process still running: killed if the bench exits without stopping them (a crash, a bound hit). */
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const p of live) p.kill("SIGKILL");
+});
+function track(p: ChildProcess): ChildProcess {
+  live.add(p);
+  p.once("exit", () => live.delete(p));
+  return p;
+}
 
 function exited(p: ChildProcess): Promise<void> {
   return p.exitCode !== null || p.signalCode !== null ? Promise.resolve() : new Promise((r) => p.once("exit", () => r()));
@@ -67,7 +80,7 @@ export async function ownRedis(mode: "crash" | "persist" = "crash"): Promise<Own
   ];
   let proc: ChildProcess;
   const start = async () => {
-    proc = spawn("redis-server", args, { stdio: "ignore" });
+    proc = track(spawn("redis-server", args, { stdio: "ignore" }));
     await until("redis", async () => {
       const out = execFileSync("redis-cli", ["-p", String(port), "ping"], { encoding: "utf8" });
       if (!out.includes("PONG")) throw new Error(out);
@@ -80,6 +93,7 @@ export async function ownRedis(mode: "crash" | "persist" = "crash"): Promise<Own
   };
   return {
     url: `redis://127.0.0.1:${port}`,
+    pids: () => (proc.pid ? [proc.pid] : []),
     down,
     up: start,
     async restart(downMs) {
@@ -93,6 +107,21 @@ export async function ownRedis(mode: "crash" | "persist" = "crash"): Promise<Own
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** The processes whose parent is `pid` (Linux /proc). */
+function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const d of readdirSync("/proc")) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, "utf8");
+      if (Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]) === pid) out.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
 }
 
 /** The newest PostgreSQL server binaries installed (Debian's layout). */
@@ -140,7 +169,7 @@ export async function ownPostgres(): Promise<OwnService> {
     }
   };
   const start = async () => {
-    proc = spawn(join(bin, "postgres"), args, { stdio: "ignore", ...(ids ?? {}) });
+    proc = track(spawn(join(bin, "postgres"), args, { stdio: "ignore", ...(ids ?? {}) }));
     await until("postgres", probe, 60_000);
   };
   await start();
@@ -154,6 +183,7 @@ export async function ownPostgres(): Promise<OwnService> {
   };
   return {
     url: `postgres://postgres@127.0.0.1:${port}/utd`,
+    pids: () => (proc.pid ? [proc.pid, ...childrenOf(proc.pid)] : []),
     down,
     up: start,
     async restart(downMs) {

@@ -9,7 +9,7 @@
  * - the handshakes (time, rate, failures);
  * - RSS per node, and per socket (RSS growth since the node was ready, over its sockets);
  * - CPU each node spends per minute at idle (heartbeat pings, presence lease renewals), over SOCKETS_IDLE_S;
- * - one `custom.bench` event to every user through the bus (`POST /admin/v1/apps/{id}/events`, 10,000
+ * - one `custom.bench` event to every user through the bus (`POST /admin/v1/apps/{id}/events`, 5,000
  *   identities per request, the requests spread over the nodes): time until the last socket got it;
  * - cross-node cost: the bytes (and messages) each node received from Redis per event it delivered to
  *   a socket during that publish (run it with SOCKETS_NODES=3 and 6: it must not grow with the nodes).
@@ -21,7 +21,7 @@
  * this many source addresses 127.0.0.2…; 0 = the OS's choice), SOCKETS_TIMEOUT_S (the whole run's bound; 600).
  * Needs redis-server and PostgreSQL server binaries (initdb, postgres).
  */
-import { type ChildProcess, fork } from "node:child_process";
+import { type ChildProcess, execFileSync, fork } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import pg from "pg";
@@ -38,7 +38,8 @@ const CONNECT_S = Number(process.env.SOCKETS_CONNECT_S ?? 420);
 const IDLE_S = Number(process.env.SOCKETS_IDLE_S ?? 60);
 const SOURCES = Number(process.env.SOCKETS_SOURCES ?? 0);
 const TIMEOUT_S = Number(process.env.SOCKETS_TIMEOUT_S ?? 600);
-const BATCH = 10_000;
+/** Identities per publish request (10,000 are allowed, but their JSON passes the default 64 KB body limit). */
+const BATCH = 5_000;
 
 const CLIENT = fileURLToPath(new URL("./sockets-client.ts", import.meta.url));
 const started = Date.now();
@@ -107,6 +108,9 @@ function forkClient(job: ClientJob): ClientProc {
 async function main(): Promise<void> {
   console.log(machineLine());
   const redis = await ownRedis("crash");
+  const redisBase = Number(
+    /used_memory:(\d+)/.exec(execFileSync("redis-cli", ["-p", new URL(redis.url).port, "INFO", "memory"], { encoding: "utf8" }))?.[1] ?? 0,
+  );
   const pgs = await ownPostgres();
   const admin = `adm_sockets_${randomBytes(8).toString("hex")}`;
   const tokenSecret = randomBytes(32).toString("base64url");
@@ -195,11 +199,24 @@ async function main(): Promise<void> {
 
   // Idle: what heartbeats and presence lease renewals cost.
   const cpu0 = nodes.map((e) => cpuSeconds(e.proc.pid as number));
+  const serviceCpu = (svc: { pids(): number[] }) =>
+    svc.pids().reduce((sum, pid) => {
+      try {
+        return sum + cpuSeconds(pid);
+      } catch {
+        return sum; // a backend that exited
+      }
+    }, 0);
+  const pgCpu0 = serviceCpu(pgs);
+  const redisCpu0 = serviceCpu(redis);
   const i0 = Date.now();
   await sleep(IDLE_S * 1000);
   const idleMin = (Date.now() - i0) / 60_000;
   const cpuIdle = nodes.map((e, i) => (cpuSeconds(e.proc.pid as number) - (cpu0[i] as number)) / idleMin);
+  const pgIdle = (serviceCpu(pgs) - pgCpu0) / idleMin;
+  const redisIdle = (serviceCpu(redis) - redisCpu0) / idleMin;
   const still = await statuses(clients);
+  console.log(`  idle CPU, services: PostgreSQL ${pgIdle.toFixed(2)} s/min (presence lease renewals), Redis ${redisIdle.toFixed(2)} s/min`);
   console.log(
     `  idle CPU per node: ${cpuIdle.map((c) => `${c.toFixed(2)} s/min`).join(", ")} over ${IDLE_S} s (${(cpuIdle.reduce((a, b) => a + b, 0) / 60).toFixed(2)} cores in all); sockets still open ${fmt(still.reduce((s, r) => s + r.open, 0))}`,
   );
@@ -255,6 +272,13 @@ async function main(): Promise<void> {
   });
   console.log(
     `  bus cost per delivered event, ${NODES} nodes: ${cost.map((c, i) => `node ${i + 1}: ${c.bytes.toFixed(0)} B, ${c.messages.toFixed(2)} msgs (${fmt(c.deliveries)} deliveries)`).join("; ")}`,
+  );
+  const usedMemory = (): number => {
+    const info = execFileSync("redis-cli", ["-p", new URL(redis.url).port, "INFO", "memory"], { encoding: "utf8" });
+    return Number(/used_memory:(\d+)/.exec(info)?.[1] ?? Number.NaN);
+  };
+  console.log(
+    `  Redis memory     : ${mb(usedMemory())} after the publish (${fmt(got)} user streams, one event each: ${((usedMemory() - redisBase) / Math.max(1, TOTAL) / 1024).toFixed(2)} KB per user stream held)`,
   );
   console.log(machineLine());
 
