@@ -24,8 +24,10 @@ export interface OwnService {
   down(): Promise<void>;
   /** Starts it again after `down`; resolves once it answers. */
   up(): Promise<void>;
-  /** The service's processes now (PostgreSQL: the postmaster and its backends), for CPU accounting. */
+  /** The service's processes now (PostgreSQL: the postmaster and its backends). */
   pids(): number[];
+  /** CPU seconds the service has used so far, exited backends included (Linux /proc). */
+  cpuSeconds(): number;
   stop(): Promise<void>;
 }
 
@@ -94,6 +96,7 @@ export async function ownRedis(mode: "crash" | "persist" = "crash"): Promise<Own
   return {
     url: `redis://127.0.0.1:${port}`,
     pids: () => (proc.pid ? [proc.pid] : []),
+    cpuSeconds: () => (proc.pid ? cpuOf(proc.pid) : 0),
     down,
     up: start,
     async restart(downMs) {
@@ -107,6 +110,21 @@ export async function ownRedis(mode: "crash" | "persist" = "crash"): Promise<Own
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** utime + stime of `pid`, plus those of its reaped children when `children` (Linux /proc); 0 once it is gone. */
+function cpuOf(pid: number, children = false): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const f = stat
+      .slice(stat.lastIndexOf(")") + 2)
+      .split(" ")
+      .map(Number);
+    const own = (f[11] ?? 0) + (f[12] ?? 0);
+    return (children ? own + (f[13] ?? 0) + (f[14] ?? 0) : own) / 100;
+  } catch {
+    return 0;
+  }
 }
 
 /** The processes whose parent is `pid` (Linux /proc). */
@@ -184,6 +202,8 @@ export async function ownPostgres(): Promise<OwnService> {
   return {
     url: `postgres://postgres@127.0.0.1:${port}/utd`,
     pids: () => (proc.pid ? [proc.pid, ...childrenOf(proc.pid)] : []),
+    // The postmaster's own time, its reaped backends' (cutime/cstime), and the live backends'.
+    cpuSeconds: () => (proc.pid ? cpuOf(proc.pid, true) + childrenOf(proc.pid).reduce((sum, c) => sum + cpuOf(c), 0) : 0),
     down,
     up: start,
     async restart(downMs) {

@@ -199,14 +199,7 @@ async function main(): Promise<void> {
 
   // Idle: what heartbeats and presence lease renewals cost.
   const cpu0 = nodes.map((e) => cpuSeconds(e.proc.pid as number));
-  const serviceCpu = (svc: { pids(): number[] }) =>
-    svc.pids().reduce((sum, pid) => {
-      try {
-        return sum + cpuSeconds(pid);
-      } catch {
-        return sum; // a backend that exited
-      }
-    }, 0);
+  const serviceCpu = (svc: { cpuSeconds(): number }) => svc.cpuSeconds();
   const pgCpu0 = serviceCpu(pgs);
   const redisCpu0 = serviceCpu(redis);
   const i0 = Date.now();
