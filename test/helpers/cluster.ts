@@ -22,6 +22,12 @@ export interface ClusterOptions {
   nodeEnv?: (i: number) => Record<string, string>;
   /** Named in the loud skip message when a service is absent. */
   what?: string;
+  /** A PostgreSQL database of the caller's (kept at stop) instead of a fresh one on the shared server. */
+  databaseUrl?: string;
+  /** A Redis of the caller's instead of the shared one (a chaos bench restarts its own). */
+  redisUrl?: string;
+  /** HAProxy's `maxconn` (UTD_LB_MAXCONN; default 4000). */
+  lbMaxConn?: number;
 }
 
 /** HAProxy's view of one engine node (`/stats;csv`): `UP`, `DOWN`, `UP 1/2` (going down), `no check`… */
@@ -105,9 +111,9 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster |
   const what = opts.what ?? "cluster tests";
   const n = opts.nodes ?? 3;
   if (!(await has("haproxy", what))) return undefined;
-  const redisUrl = await redisUrlOrSkip(what);
+  const redisUrl = opts.redisUrl ?? (await redisUrlOrSkip(what));
   if (!redisUrl) return undefined;
-  const pg: FreshPostgres | undefined = await freshPostgres(what);
+  const pg: FreshPostgres | undefined = opts.databaseUrl ? { url: opts.databaseUrl, drop: async () => {} } : await freshPostgres(what);
   if (!pg) return undefined;
   const adminToken = `adm_cluster_${randomBytes(8).toString("hex")}`;
   const shared: Record<string, string> = {
@@ -145,7 +151,7 @@ export async function startCluster(opts: ClusterOptions = {}): Promise<Cluster |
       UTD_LB_BIND: `127.0.0.1:${lbPort}`,
       UTD_LB_STATS_BIND: `127.0.0.1:${statsPort}`,
       UTD_LB_LOG_LEVEL: "notice",
-      UTD_LB_MAXCONN: "4000",
+      UTD_LB_MAXCONN: String(opts.lbMaxConn ?? 4000),
     };
     ports.forEach((p, i) => {
       lbEnv[`UTD_ENGINE_${i + 1}`] = `127.0.0.1:${p}`;

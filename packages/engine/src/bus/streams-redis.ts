@@ -152,9 +152,17 @@ export class RedisStreams<E> implements UserStreams<E> {
     this.subscribedOnce = new Promise<void>((resolve) => {
       const ready = () => {
         if (this.connectedBefore) {
-          // ioredis re-sends the subscriptions as it becomes ready: a PING behind them answers once they
-          // are in place, so the re-check that follows misses nothing published in between.
-          const settled = (this.sub as Cluster).isCluster ? Promise.resolve() : (this.sub as Redis).ping();
+          // ioredis re-sends the subscriptions as it becomes ready, but not in the order they were made:
+          // a SUBSCRIBE issued while Redis was still loading its data goes out at once, and an UNSUBSCRIBE
+          // queued during the outage (a stream released then) follows it at ready — leaving a stream held
+          // again meanwhile unsubscribed, its sockets deaf (seen in the chaos bench's Redis restart). So
+          // every channel this node holds is subscribed again here, behind ioredis's queues (this runs
+          // after it wrote them); a PING behind that answers once all are in place, and the re-check
+          // that follows misses nothing published in between.
+          const channels = [...this.held.keys(), ...this.watched.keys()];
+          const resubscribed: Promise<unknown>[] = [];
+          for (let i = 0; i < channels.length; i += 1000) resubscribed.push(this.sub.subscribe(...channels.slice(i, i + 1000)));
+          const settled = Promise.all(resubscribed).then(() => ((this.sub as Cluster).isCluster ? undefined : (this.sub as Redis).ping()));
           settled.then(
             () => this.listener?.reconnected?.(),
             () => this.listener?.reconnected?.(),

@@ -62,3 +62,37 @@ export function rateLimitHeaders(d: { limit: number; remaining: number; resetS: 
     "ratelimit-reset": String(d.resetS),
   };
 }
+
+/** Node socket errors of a backend connection that is down, restarting or cut. */
+const CONNECTION_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTCONN"]);
+/** PostgreSQL SQLSTATEs of a server going away or not taking connections yet (class 08, 57P01–57P03, 53300). */
+const PG_UNAVAILABLE = /^(08...|57P0[123]|53300)$/;
+
+/**
+ * Whether `err` says PostgreSQL or Redis could not be reached (down, restarting, the connection cut):
+ * nothing about the request was wrong, and the same request (idempotent by its client id) may succeed
+ * a moment later. Such failures are answered as `unavailable` (503, retryable) rather than `internal`.
+ */
+export function isBackendUnavailable(err: unknown): boolean {
+  if (!err || typeof err !== "object") return false;
+  const e = err as { code?: unknown; name?: unknown; message?: unknown; errors?: unknown };
+  const code = typeof e.code === "string" ? e.code : "";
+  const message = typeof e.message === "string" ? e.message : "";
+  if (CONNECTION_CODES.has(code) || PG_UNAVAILABLE.test(code)) return true;
+  // ioredis: a command given up on while reconnecting, or sent on a closed connection.
+  if (e.name === "MaxRetriesPerRequestError" || message === "Connection is closed.") return true;
+  if (message === "Command aborted due to connection close") return true;
+  // Redis answering but not serving yet: loading its data set after a restart, a failover in progress.
+  if (/^(LOADING|TRYAGAIN|CLUSTERDOWN|MASTERDOWN|READONLY)\b/.test(message)) return true;
+  // node-postgres: the server closed the connection, or no pooled connection could be opened in time.
+  if (/^Connection terminated\b/.test(message) || /^timeout exceeded when trying to connect$/.test(message)) return true;
+  if (/^Client (has encountered a connection error|was closed) and is not queryable$/.test(message)) return true;
+  // Several connection attempts (one per resolved address), all refused.
+  if (Array.isArray(e.errors) && e.errors.length > 0 && e.errors.every(isBackendUnavailable)) return true;
+  return false;
+}
+
+/** The typed answer to a backend outage (see {@link isBackendUnavailable}): 503, retry after a second. */
+export function backendUnavailable(): ApiError {
+  return new ApiError("unavailable", "storage or event stream unavailable; retry", { retry_after_s: 1 }, { "retry-after": "1" });
+}

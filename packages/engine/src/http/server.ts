@@ -4,7 +4,7 @@ import swaggerUi from "@fastify/swagger-ui";
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply } from "fastify";
 import type { Registry } from "prom-client";
 import type { MetricsConfig } from "../core/config.js";
-import { ApiError } from "../core/errors.js";
+import { ApiError, backendUnavailable, isBackendUnavailable } from "../core/errors.js";
 import { parseClientJson } from "../core/json.js";
 import type { Logger } from "../core/logger.js";
 import { logPath } from "./logger.js";
@@ -143,5 +143,6 @@ export function toApiError(err: unknown): ApiError {
   if (e.statusCode === 400 || err instanceof SyntaxError) return ApiError.invalid(`malformed JSON: ${e.message ?? ""}`.trim());
   if (typeof e.statusCode === "number" && e.statusCode === 413) return new ApiError("payload_too_large", "request body is too large");
   if (typeof e.statusCode === "number" && e.statusCode === 415) return new ApiError("unsupported_media_type", e.message ?? "");
+  if (isBackendUnavailable(err)) return backendUnavailable();
   return new ApiError("internal", "internal error");
 }

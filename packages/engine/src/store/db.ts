@@ -79,6 +79,11 @@ function openPostgres(url: string, max: number): Store {
   // on the pool; unhandled, it would crash the process. The pool discards that client and the next query
   // opens a fresh one, or fails with a typed error of its own.
   pool.on("error", () => {});
+  // The pool listens for errors only on idle connections: one the server drops while it is checked out
+  // between two statements (a transaction awaiting the engine's own code) would emit an unhandled error
+  // and crash the node. The connection's next query fails instead (a typed `unavailable` for the caller),
+  // and the pool discards it on release, as it is no longer queryable.
+  pool.on("connect", (client) => client.on("error", () => {}));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   let describe = "postgres";
   try {

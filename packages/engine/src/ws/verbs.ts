@@ -3,7 +3,7 @@ import type { FastifyBaseLogger } from "fastify";
 import type { RawData } from "ws";
 import type { z } from "zod";
 import type { AuthContext } from "../core/caller.js";
-import { ApiError } from "../core/errors.js";
+import { ApiError, backendUnavailable, isBackendUnavailable } from "../core/errors.js";
 import { parseClientJson } from "../core/json.js";
 import { parseOr400 } from "../core/validation.js";
 import type { WsConnection } from "./connection.js";
@@ -33,6 +33,7 @@ const RESERVED = new Set(["hello", "ping", "auth"]);
 /** The wire form of an error: an `ApiError` as is, anything else as `internal` (its details stay in the log). */
 export function wireError(err: unknown): WireError {
   if (err instanceof ApiError) return err.toBody().error as WireError;
+  if (isBackendUnavailable(err)) return backendUnavailable().toBody().error as WireError;
   return { code: "internal", message: "internal error" };
 }
 
