@@ -8,13 +8,12 @@ import {
   type ReactionEvent,
   type SendMessageRequest,
 } from "@utd-stream/protocol";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { type AppRecord, requireCapability } from "../../core/caller.js";
 import { ApiError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import { webhookEvent } from "../../core/outbox.js";
 import type { Database } from "../../store/schema.js";
-import { notBlocking } from "../users/index.js";
 import { type Caller, type Db, ROLE_RANK } from "./access.js";
 import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";
@@ -22,7 +21,7 @@ import { filterText } from "./filters.js";
 import { resolveMentions } from "./mentions.js";
 import { type OrderSlot, SeqOrder } from "./order.js";
 import { historyWindow } from "./paging.js";
-import { lastMessages, type MessageRow, memberIdentities, messagesToWire, notFromBlocked, toMessage } from "./queries.js";
+import { lastMessages, type MessageRow, memberIdentities, messagesToWire, notFromBlocked, recipientsOf, toMessage } from "./queries.js";
 import { ThreadsService } from "./threads.js";
 
 /** Aborts a send transaction when the same client_msg_id already stored a message (rolls back the seq). */
@@ -102,35 +101,10 @@ export class MessagesService {
     try {
       const sent = await this.db.transaction().execute(async (trx) => {
         const now = this.d.clock.now();
-        // Allocating the seq takes the row lock (PostgreSQL) and re-checks, under it, that the
-        // conversation is still open and the caller still a member.
-        const allocated = await trx
-          .updateTable("conversations")
-          .set((eb) => ({ last_seq: eb("last_seq", "+", 1), last_active_at: now, updated_at: now }))
-          .where("id", "=", id)
-          .where("app_id", "=", caller.app.id)
-          .where("closed_at", "is", null)
-          .where((eb) =>
-            eb.exists(
-              eb
-                .selectFrom("conversation_members")
-                .select("identity")
-                .where("conversation_id", "=", id)
-                .where("identity", "=", caller.identity),
-            ),
-          )
-          .returning("last_seq")
-          .executeTakeFirst();
-        if (!allocated) throw new ConversationChanged();
-        // Under the row lock: this node's slots of the conversation are taken in seq order, so
-        // `message.new` goes out in seq order however the commits resolve (see SeqOrder).
-        slot = this.order.claim(id);
-        const seq = Number(allocated.last_seq);
-        const r: MessageRow = {
+        const fields: Omit<MessageRow, "seq"> = {
           id: newId("msg", now),
           conversation_id: id,
           app_id: caller.app.id,
-          seq,
           type: "text",
           sender: caller.identity,
           text: req.text ?? null,
@@ -144,14 +118,16 @@ export class MessagesService {
           edited_at: null,
           deleted_at: null,
         };
-        // The unique (conversation, sender, client_msg_id) index is the idempotency check: under the
-        // conversation lock a duplicate inserts nothing, and throwing rolls the seq back.
-        const ins = await trx
-          .insertInto("messages")
-          .values(r)
-          .onConflict((oc) => oc.columns(["conversation_id", "sender", "client_msg_id"]).doNothing())
-          .executeTakeFirst();
-        if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 0) {
+        // Allocating the seq takes the row lock (PostgreSQL) and re-checks, under it, that the
+        // conversation is still open and the caller still a member; the insert follows. The unique
+        // (conversation, sender, client_msg_id) index is the idempotency check: under the conversation lock
+        // a duplicate inserts nothing, and throwing rolls the seq back.
+        const { seq, inserted } = await this.allocateAndInsert(trx, caller, fields, now);
+        // Under the row lock: this node's slots of the conversation are taken in seq order, so
+        // `message.new` goes out in seq order however the commits resolve (see SeqOrder).
+        slot = this.order.claim(id);
+        const r: MessageRow = { ...fields, seq };
+        if (!inserted) {
           const first = await this.findByClientId(id, caller, req.client_msg_id, trx);
           if (first) throw new AlreadySent(first);
           throw new Error("message insert skipped without a conflicting row");
@@ -196,14 +172,14 @@ export class MessagesService {
             .where("last_read_seq", "<", seq)
             .execute();
         }
-        await this.d.outbox?.write(trx, {
+        const written = await this.d.outbox?.writeSome(trx, {
           type: "message.new",
           appId: caller.app.id,
           data: { message: toMessage(r, undefined), conversation_kind: conv.kind, conversation_name: conv.name },
         });
         // The members as of this seq (but those who blocked the sender), read under the conversation lock:
         // no await between commit and publish.
-        return { r, members: await notBlocking(trx, caller.app.id, await memberIdentities(trx, id), caller.identity) };
+        return { r, written, members: await recipientsOf(trx, caller.app.id, id, caller.identity) };
       });
       // Announced after every earlier send of the conversation on this node; acknowledged only once it
       // is in the members' streams (a failure: the client retries, see `resent`).
@@ -220,7 +196,7 @@ export class MessagesService {
         ),
       );
       row = sent.r;
-      this.d.outbox?.wake();
+      this.d.outbox?.wake(sent.written);
     } catch (err) {
       if (slot) this.order.drop(slot);
       // Closed, or the caller removed, between the check and the lock: answer as a new request would.
@@ -233,6 +209,69 @@ export class MessagesService {
     }
     if (parent) await this.threads.announce(caller.app.id, id, parent.id);
     return { message: toMessage(row, undefined), created: true };
+  }
+
+  /**
+   * Takes the conversation's next seq (bumping `last_seq`, only while it is open and the sender a member:
+   * `ConversationChanged` otherwise) and inserts the message with it, unless the sender's `client_msg_id`
+   * is already stored (`inserted: false`). On PostgreSQL that is **one statement** (a data-modifying CTE):
+   * the row lock it takes is held until COMMIT, so every round trip saved under it is a round trip less
+   * that each other send to the conversation queues behind.
+   */
+  private async allocateAndInsert(
+    trx: Kysely<Database>,
+    caller: Caller,
+    m: Omit<MessageRow, "seq">,
+    now: number,
+  ): Promise<{ seq: number; inserted: boolean }> {
+    const id = m.conversation_id;
+    if (this.d.store.dialect === "postgres") {
+      const r = await sql<{ seq: number | null; inserted: number }>`
+        with s as (
+          update conversations set last_seq = last_seq + 1, last_active_at = ${now}::bigint, updated_at = ${now}::bigint
+          where id = ${id} and app_id = ${caller.app.id} and closed_at is null
+            and exists (select 1 from conversation_members where conversation_id = ${id} and identity = ${caller.identity})
+          returning last_seq
+        ), i as (
+          insert into messages (id, conversation_id, app_id, seq, type, sender, text, custom, attachments, reply_to, thread_id,
+                                mentions, client_msg_id, created_at, edited_at, deleted_at)
+          select ${m.id}::text, ${id}::text, ${m.app_id}::text, s.last_seq, ${m.type}::text, ${m.sender}::text, ${m.text}::text,
+                 ${m.custom}::text, ${m.attachments}::text, ${m.reply_to}::text, ${m.thread_id}::text, ${m.mentions}::text,
+                 ${m.client_msg_id}::text, ${m.created_at}::bigint, null::bigint, null::bigint
+          from s
+          on conflict (conversation_id, sender, client_msg_id) do nothing
+          returning seq
+        )
+        select (select last_seq from s) as seq, (select count(*) from i) as inserted`.execute(trx);
+      const row = r.rows[0];
+      if (row?.seq === null || row?.seq === undefined) throw new ConversationChanged();
+      return { seq: Number(row.seq), inserted: Number(row.inserted) > 0 };
+    }
+    const allocated = await trx
+      .updateTable("conversations")
+      .set((eb) => ({ last_seq: eb("last_seq", "+", 1), last_active_at: now, updated_at: now }))
+      .where("id", "=", id)
+      .where("app_id", "=", caller.app.id)
+      .where("closed_at", "is", null)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("conversation_members")
+            .select("identity")
+            .where("conversation_id", "=", id)
+            .where("identity", "=", caller.identity),
+        ),
+      )
+      .returning("last_seq")
+      .executeTakeFirst();
+    if (!allocated) throw new ConversationChanged();
+    const seq = Number(allocated.last_seq);
+    const ins = await trx
+      .insertInto("messages")
+      .values({ ...m, seq })
+      .onConflict((oc) => oc.columns(["conversation_id", "sender", "client_msg_id"]).doNothing())
+      .executeTakeFirst();
+    return { seq, inserted: Number(ins.numInsertedOrUpdatedRows ?? 0) > 0 };
   }
 
   /**
@@ -259,7 +298,7 @@ export class MessagesService {
 
   /** The members who get events about `sender`'s messages: all but those who blocked the sender. */
   private async recipients(appId: string, conversationId: string, sender: string | null): Promise<string[]> {
-    return notBlocking(this.db, appId, await memberIdentities(this.db, conversationId), sender);
+    return recipientsOf(this.db, appId, conversationId, sender);
   }
 
   /** A send to a closed conversation: a retry of a message stored before the close still gets it. */

@@ -40,9 +40,9 @@ function map(e: OutboxEvent): Mapped | undefined {
 export class WebhookWriter implements OutboxWriter {
   constructor(private readonly clock: Clock) {}
 
-  async write(trx: Kysely<Database>, e: OutboxEvent): Promise<void> {
+  async write(trx: Kysely<Database>, e: OutboxEvent): Promise<boolean> {
     const m = map(e);
-    if (!m) return;
+    if (!m) return false;
     const endpoints = await trx
       .selectFrom("webhook_endpoints")
       .select(["id", "events"])
@@ -50,7 +50,7 @@ export class WebhookWriter implements OutboxWriter {
       .where("enabled", "=", 1)
       .execute();
     const targets = endpoints.filter((ep) => (JSON.parse(ep.events) as string[]).includes(m.type));
-    if (targets.length === 0) return;
+    if (targets.length === 0) return false;
     const now = this.clock.now();
     const eventId = newId("evt", now);
     const body = JSON.stringify({ type: m.type, timestamp: iso(now), data: m.data });
@@ -71,5 +71,6 @@ export class WebhookWriter implements OutboxWriter {
       last_error: null,
     }));
     await trx.insertInto("webhook_outbox").values(rows).execute();
+    return true;
   }
 }
