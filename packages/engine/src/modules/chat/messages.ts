@@ -12,16 +12,26 @@ import { type Kysely, sql } from "kysely";
 import { type AppRecord, requireCapability } from "../../core/caller.js";
 import { ApiError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
-import { webhookEvent } from "../../core/outbox.js";
+import { type OutboxWritten, webhookEvent } from "../../core/outbox.js";
 import type { Database } from "../../store/schema.js";
 import { type Caller, type Db, ROLE_RANK } from "./access.js";
+import { KeyedBatcher } from "./batch.js";
 import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";
 import { filterText } from "./filters.js";
 import { resolveMentions } from "./mentions.js";
 import { type OrderSlot, SeqOrder } from "./order.js";
 import { historyWindow } from "./paging.js";
-import { lastMessages, type MessageRow, memberIdentities, messagesToWire, notFromBlocked, recipientsOf, toMessage } from "./queries.js";
+import {
+  type ConversationRow,
+  lastMessages,
+  type MessageRow,
+  memberIdentities,
+  messagesToWire,
+  notFromBlocked,
+  recipientsOf,
+  toMessage,
+} from "./queries.js";
 import { ThreadsService } from "./threads.js";
 
 /** Aborts a send transaction when the same client_msg_id already stored a message (rolls back the seq). */
@@ -33,6 +43,26 @@ class AlreadySent extends Error {
 
 /** The conversation was closed or the sender removed between the access check and the seq lock. */
 class ConversationChanged extends Error {}
+
+/** A batch of sends rolled back (nothing of it is stored); `cause` says why. */
+class BatchFailed extends Error {
+  constructor(cause: unknown) {
+    super("send batch failed", { cause });
+  }
+}
+
+/** A plain send waiting for its conversation's next batch. */
+interface BatchItem {
+  caller: Caller;
+  req: SendMessageRequest;
+  conv: ConversationRow;
+}
+
+/** What became of one send of a batch. */
+type BatchOutcome =
+  | { kind: "sent"; row: MessageRow; slot: OrderSlot; members: string[] }
+  | { kind: "already"; row: MessageRow }
+  | { kind: "changed" };
 
 /**
  * Messages: send (idempotent by `client_msg_id`), history, edit, delete, reactions. Events go out
@@ -96,6 +126,33 @@ export class MessagesService {
           req.attachments.map((a) => a.file_token),
         )
       : [];
+    // A plain message (no thread, mentions or files) joins its conversation's next batch: the messages that
+    // arrive while one batch commits share one transaction, one seq allocation, one members read and one
+    // COMMIT (and on PostgreSQL one hold of the conversation's row lock, instead of one per message).
+    if (!parent && mentions.length === 0 && attachments.length === 0) {
+      const out = await this.batches.submit(id, { caller, req, conv }).catch((err: unknown) => {
+        if (err instanceof BatchFailed) return undefined; // nothing of it was stored: send alone below
+        throw err;
+      });
+      if (out?.kind === "sent") {
+        await this.order.ready(out.slot, () =>
+          notify(
+            this.d.events,
+            caller.app.id,
+            out.members,
+            CHAT_EVENTS.messageNew,
+            toMessage(out.row, undefined),
+            `message.new:${out.row.id}`,
+          ),
+        );
+        return { message: toMessage(out.row, undefined), created: true };
+      }
+      if (out?.kind === "already") return this.resent(caller, id, out.row);
+      if (out?.kind === "changed") {
+        if (attempt < 2) return this.send(caller, id, req, attempt + 1);
+        throw new ConversationChanged();
+      }
+    }
     let row: MessageRow;
     let slot: OrderSlot | undefined;
     try {
@@ -209,6 +266,171 @@ export class MessagesService {
     }
     if (parent) await this.threads.announce(caller.app.id, id, parent.id);
     return { message: toMessage(row, undefined), created: true };
+  }
+
+  /** Plain sends, batched per conversation (see `send`). */
+  private readonly batches = new KeyedBatcher<BatchItem, BatchOutcome>((id, items, release) => this.sendBatch(id, items, release));
+
+  /**
+   * Stores a batch of plain messages of one conversation in one transaction, in as few statements as the
+   * store allows (on PostgreSQL each is a round trip while the conversation's row lock is held):
+   * 1. a `client_msg_id` already stored (or twice in the batch) answers `already` (read before the lock: a
+   *    duplicate racing in meanwhile fails the insert on the unique index, and the batch with it);
+   * 2. the lock and the seqs of the new messages in one update (only while the conversation is open:
+   *    `changed` for all otherwise);
+   * 3. the members (and which of them blocked which sender) in one read under the lock: a sender no longer
+   *    a member fails the batch;
+   * 4. the messages in one insert, each sender's read marker in one update (one statement on PostgreSQL);
+   * 5. the outbox rows of all the messages (see `Outbox.writeManySome`).
+   * Order slots are claimed under the lock in seq order. Any failure rolls the whole batch back and answers
+   * `BatchFailed`: each of its sends then runs alone and gets its own answer.
+   */
+  private async sendBatch(id: string, items: BatchItem[], release: () => void): Promise<BatchOutcome[]> {
+    const app = (items[0] as BatchItem).caller.app;
+    const conv = (items[0] as BatchItem).conv;
+    const slots: OrderSlot[] = [];
+    let written: OutboxWritten | undefined;
+    const senders = [...new Set(items.map((i) => i.caller.identity))];
+    const key = (sender: string | null, clientMsgId: string | null) => `${sender}\n${clientMsgId}`;
+    try {
+      const out = await this.db.transaction().execute(async (trx) => {
+        try {
+          const stored = new Map<string, MessageRow>();
+          const prior = await trx
+            .selectFrom("messages")
+            .selectAll()
+            .where("conversation_id", "=", id)
+            .where("sender", "in", senders)
+            .where(
+              "client_msg_id",
+              "in",
+              items.map((i) => i.req.client_msg_id),
+            )
+            .execute();
+          for (const r of prior) stored.set(key(r.sender, r.client_msg_id), r);
+          const seen = new Set(stored.keys());
+          // The first of a duplicate pair in the batch is the new one.
+          const isNew = items.map((it) => {
+            const k = key(it.caller.identity, it.req.client_msg_id);
+            if (seen.has(k)) return false;
+            seen.add(k);
+            return true;
+          });
+          const count = isNew.filter(Boolean).length;
+          if (count === 0)
+            return items.map(
+              (it): BatchOutcome => ({ kind: "already", row: stored.get(key(it.caller.identity, it.req.client_msg_id)) as MessageRow }),
+            );
+          const now = this.d.clock.now();
+          const locked = await trx
+            .updateTable("conversations")
+            .set((eb) => ({ last_seq: eb("last_seq", "+", count), last_active_at: now, updated_at: now }))
+            .where("id", "=", id)
+            .where("app_id", "=", app.id)
+            .where("closed_at", "is", null)
+            .returning("last_seq")
+            .executeTakeFirst();
+          if (!locked) return items.map((): BatchOutcome => ({ kind: "changed" }));
+          // Who is a member now, and which member blocked which sender, in one read under the lock.
+          const memberRows = await trx
+            .selectFrom("conversation_members as cm")
+            .leftJoin("user_blocks as ub", (j) =>
+              j.on("ub.app_id", "=", app.id).onRef("ub.identity", "=", "cm.identity").on("ub.target", "in", senders),
+            )
+            .select(["cm.identity", "ub.target"])
+            .where("cm.conversation_id", "=", id)
+            .execute();
+          const members = [...new Set(memberRows.map((r) => r.identity))];
+          const isMember = new Set(members);
+          if (senders.some((s) => !isMember.has(s))) throw new ConversationChanged();
+          let seq = Number(locked.last_seq) - count;
+          const fresh: MessageRow[] = [];
+          const outcomes = items.map((it, i): BatchOutcome => {
+            const k = key(it.caller.identity, it.req.client_msg_id);
+            if (!isNew[i]) return { kind: "already", row: stored.get(k) as MessageRow };
+            const row: MessageRow = {
+              id: newId("msg", now),
+              conversation_id: id,
+              app_id: app.id,
+              seq: ++seq,
+              type: "text",
+              sender: it.caller.identity,
+              text: it.req.text ?? null,
+              custom: it.req.custom ? JSON.stringify(it.req.custom) : null,
+              attachments: "[]",
+              reply_to: it.req.reply_to ?? null,
+              thread_id: null,
+              mentions: null,
+              client_msg_id: it.req.client_msg_id,
+              created_at: now,
+              edited_at: null,
+              deleted_at: null,
+            };
+            stored.set(k, row);
+            fresh.push(row);
+            // Under the row lock, in seq order (see SeqOrder).
+            const slot = this.order.claim(id);
+            slots.push(slot);
+            return { kind: "sent", row, slot, members: [] };
+          });
+          if (fresh.length === 0) return outcomes;
+          // Sending implies having read everything before it.
+          const lastOf = new Map<string, number>();
+          for (const r of fresh) lastOf.set(r.sender as string, r.seq);
+          await this.insertBatch(trx, id, fresh, lastOf);
+          written = await this.d.outbox?.writeManySome(
+            trx,
+            fresh.map((r) => ({
+              type: "message.new" as const,
+              appId: app.id,
+              data: { message: toMessage(r, undefined), conversation_kind: conv.kind, conversation_name: conv.name },
+            })),
+          );
+          // Each message goes to the members but those who blocked its sender.
+          const blockersOf = new Map<string, Set<string>>();
+          for (const r of memberRows)
+            if (r.target !== null) blockersOf.set(r.target, (blockersOf.get(r.target) ?? new Set()).add(r.identity));
+          for (const o of outcomes)
+            if (o.kind === "sent") {
+              const blockers = blockersOf.get(o.row.sender as string);
+              o.members = blockers ? members.filter((m) => !blockers.has(m)) : members;
+            }
+          return outcomes;
+        } finally {
+          // Only the COMMIT is left: the conversation's next batch may queue for the lock (or join the group).
+          release();
+        }
+      });
+      if (written && written.size > 0) this.d.outbox?.wake(written);
+      return out;
+    } catch (err) {
+      for (const s of slots) this.order.drop(s);
+      throw new BatchFailed(err);
+    }
+  }
+
+  /** The batch's messages and its senders' read markers (`lastOf`: sender → seq): one statement on PostgreSQL. */
+  private async insertBatch(trx: Kysely<Database>, id: string, fresh: MessageRow[], lastOf: Map<string, number>): Promise<void> {
+    const lastRead = sql<number>`case ${sql.join(
+      [...lastOf].map(([sender, last]) => sql`when identity = ${sender} then cast(${last} as bigint)`),
+      sql` `,
+    )} end`;
+    const markRead = trx
+      .updateTable("conversation_members")
+      .set({ last_read_seq: lastRead })
+      .where("conversation_id", "=", id)
+      .where("identity", "in", [...lastOf.keys()])
+      .where("last_read_seq", "<", lastRead);
+    if (this.d.store.dialect === "postgres") {
+      await trx
+        .with("read", () => markRead)
+        .insertInto("messages")
+        .values(fresh)
+        .execute();
+      return;
+    }
+    await trx.insertInto("messages").values(fresh).execute();
+    await markRead.execute();
   }
 
   /**

@@ -41,35 +41,55 @@ export class WebhookWriter implements OutboxWriter {
   constructor(private readonly clock: Clock) {}
 
   async write(trx: Kysely<Database>, e: OutboxEvent): Promise<boolean> {
-    const m = map(e);
-    if (!m) return false;
-    const endpoints = await trx
-      .selectFrom("webhook_endpoints")
-      .select(["id", "events"])
-      .where("app_id", "=", e.appId)
-      .where("enabled", "=", 1)
-      .execute();
-    const targets = endpoints.filter((ep) => (JSON.parse(ep.events) as string[]).includes(m.type));
-    if (targets.length === 0) return false;
-    const now = this.clock.now();
-    const eventId = newId("evt", now);
-    const body = JSON.stringify({ type: m.type, timestamp: iso(now), data: m.data });
-    const rows: Insertable<WebhookOutboxTable>[] = targets.map((ep) => ({
-      event_id: eventId,
-      endpoint_id: ep.id,
-      app_id: e.appId,
-      type: m.type,
-      body,
-      order_key: m.orderKey,
-      state: "pending",
-      attempts: 0,
-      next_at: now,
-      lease_until: null,
-      created_at: now,
-      delivered_at: null,
-      last_status: null,
-      last_error: null,
-    }));
+    return this.writeMany(trx, [e]);
+  }
+
+  /** Several events of one app and transaction: one read of the endpoints, one multi-row insert. */
+  async writeMany(trx: Kysely<Database>, events: readonly OutboxEvent[]): Promise<boolean> {
+    const byApp = new Map<string, { e: OutboxEvent; m: Mapped }[]>();
+    for (const e of events) {
+      const m = map(e);
+      if (!m) continue;
+      const list = byApp.get(e.appId) ?? [];
+      list.push({ e, m });
+      byApp.set(e.appId, list);
+    }
+    const rows: Insertable<WebhookOutboxTable>[] = [];
+    for (const [appId, list] of byApp) {
+      const endpoints = await trx
+        .selectFrom("webhook_endpoints")
+        .select(["id", "events"])
+        .where("app_id", "=", appId)
+        .where("enabled", "=", 1)
+        .execute();
+      if (endpoints.length === 0) continue;
+      const wants = endpoints.map((ep) => ({ id: ep.id, events: new Set(JSON.parse(ep.events) as string[]) }));
+      for (const { m } of list) {
+        const targets = wants.filter((ep) => ep.events.has(m.type));
+        if (targets.length === 0) continue;
+        const now = this.clock.now();
+        const eventId = newId("evt", now);
+        const body = JSON.stringify({ type: m.type, timestamp: iso(now), data: m.data });
+        for (const ep of targets)
+          rows.push({
+            event_id: eventId,
+            endpoint_id: ep.id,
+            app_id: appId,
+            type: m.type,
+            body,
+            order_key: m.orderKey,
+            state: "pending",
+            attempts: 0,
+            next_at: now,
+            lease_until: null,
+            created_at: now,
+            delivered_at: null,
+            last_status: null,
+            last_error: null,
+          });
+      }
+    }
+    if (rows.length === 0) return false;
     await trx.insertInto("webhook_outbox").values(rows).execute();
     return true;
   }
