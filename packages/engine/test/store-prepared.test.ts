@@ -57,7 +57,12 @@ describeBackends(await backends("store"), "prepared queries", (name) => {
 
   it("a build whose SQL depends on the values (an argument inlined) is rebuilt every call, still right", async (ctx) => {
     if (!fresh) return ctx.skip();
-    const q = new Prepared((d: Kysely<Db>, a: string) => d.selectFrom("t").select("n").where(sql<boolean>`a = ${sql.lit(a)}`).orderBy("n"));
+    const q = new Prepared((d: Kysely<Db>, a: string) =>
+      d
+        .selectFrom("t")
+        .select("n")
+        .where(sql<boolean>`a = ${sql.lit(a)}`)
+        .orderBy("n"),
     );
     expect((await q.execute(db, "x")).map((r) => r.n)).toEqual([1, 2]);
     expect((await q.execute(db, "y")).map((r) => r.n)).toEqual([3]);
