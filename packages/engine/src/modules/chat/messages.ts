@@ -274,8 +274,9 @@ export class MessagesService {
   /**
    * Stores a batch of plain messages of one conversation in one transaction, in as few statements as the
    * store allows (on PostgreSQL each is a round trip while the conversation's row lock is held):
-   * 1. a `client_msg_id` already stored (or twice in the batch) answers `already` (read before the lock: a
-   *    duplicate racing in meanwhile fails the insert on the unique index, and the batch with it);
+   * 1. a `client_msg_id` already stored (or twice in the batch) answers `already` (read before the lock,
+   *    outside the transaction: a duplicate racing in meanwhile fails the insert on the unique index, and
+   *    the batch with it);
    * 2. the lock and the seqs of the new messages in one update (only while the conversation is open:
    *    `changed` for all otherwise);
    * 3. the members (and which of them blocked which sender) in one read under the lock: a sender no longer
@@ -296,19 +297,23 @@ export class MessagesService {
     const senders = [...new Set(items.map((i) => i.caller.identity))];
     const key = (sender: string | null, clientMsgId: string | null) => `${sender}\n${clientMsgId}`;
     try {
+      // The duplicate read needs no lock (see 1. above): it runs beside the BEGIN, on its own connection
+      // (PostgreSQL: one round trip less in the batch; SQLite: the read connection, committed data).
+      const priorRead = this.db
+        .selectFrom("messages")
+        .selectAll()
+        .where("conversation_id", "=", id)
+        .where("sender", "in", senders)
+        .where(
+          "client_msg_id",
+          "in",
+          items.map((i) => i.req.client_msg_id),
+        )
+        .execute();
+      priorRead.catch(() => {}); // awaited below; a BEGIN that fails first must not leave it unhandled
       const out = await this.db.transaction().execute(async (trx) => {
         const stored = new Map<string, MessageRow>();
-        const prior = await trx
-          .selectFrom("messages")
-          .selectAll()
-          .where("conversation_id", "=", id)
-          .where("sender", "in", senders)
-          .where(
-            "client_msg_id",
-            "in",
-            items.map((i) => i.req.client_msg_id),
-          )
-          .execute();
+        const prior = await priorRead;
         for (const r of prior) stored.set(key(r.sender, r.client_msg_id), r);
         const seen = new Set(stored.keys());
         // The first of a duplicate pair in the batch is the new one.
