@@ -22,9 +22,20 @@ export type OutboxEvent = { [K in keyof OutboxEventMap]: { type: K; appId: strin
 export interface OutboxWriter {
   /** Inserts its rows for `event`; answers false when it wrote none (its dispatcher need not wake). */
   write(trx: Kysely<Database>, event: OutboxEvent): Promise<boolean | undefined>;
-  /** Optional: the same for several events at once, in fewer statements (a batch of messages). */
-  writeMany?(trx: Kysely<Database>, events: readonly OutboxEvent[]): Promise<boolean | undefined>;
+  /**
+   * Optional: the same for several events at once, in fewer statements (a batch of messages). `prefetched`
+   * is what its `prefetch` answered for the events' app, when the caller asked beforehand.
+   */
+  writeMany?(trx: Kysely<Database>, events: readonly OutboxEvent[], prefetched?: unknown): Promise<boolean | undefined>;
+  /**
+   * Optional: reads that need no lock, made before the transaction (on another connection, beside its
+   * BEGIN) and handed to `writeMany`: on PostgreSQL one round trip less while a row lock is held.
+   */
+  prefetch?(db: Kysely<Database>, appId: string): Promise<unknown>;
 }
+
+/** What the writers prefetched for one app (see {@link Outbox.prefetch}). */
+export type OutboxPrefetched = ReadonlyMap<OutboxWriter, unknown>;
 
 /** Which writers wrote rows in one {@link Outbox.write} (pass it to {@link Outbox.wake}). */
 export type OutboxWritten = ReadonlySet<OutboxWriter>;
@@ -55,13 +66,20 @@ export class Outbox implements OutboxWriter {
     return wrote;
   }
 
+  /** The writers' lock-free reads for events of `appId`, to pass to {@link writeManySome}. */
+  async prefetch(db: Kysely<Database>, appId: string): Promise<OutboxPrefetched> {
+    const out = new Map<OutboxWriter, unknown>();
+    for (const { w } of this.writers) if (w.prefetch) out.set(w, await w.prefetch(db, appId));
+    return out;
+  }
+
   /** {@link writeSome} for several events of one transaction (writers with `writeMany` use fewer statements). */
-  async writeManySome(trx: Kysely<Database>, events: readonly OutboxEvent[]): Promise<OutboxWritten> {
+  async writeManySome(trx: Kysely<Database>, events: readonly OutboxEvent[], prefetched?: OutboxPrefetched): Promise<OutboxWritten> {
     const wrote = new Set<OutboxWriter>();
     if (events.length === 0) return wrote;
     for (const { w } of this.writers) {
       let r: boolean | undefined = false;
-      if (w.writeMany) r = await w.writeMany(trx, events);
+      if (w.writeMany) r = await w.writeMany(trx, events, prefetched?.get(w));
       else for (const e of events) if ((await w.write(trx, e)) !== false) r = true;
       if (r !== false) wrote.add(w);
     }

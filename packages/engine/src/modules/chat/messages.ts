@@ -311,6 +311,9 @@ export class MessagesService {
         )
         .execute();
       priorRead.catch(() => {}); // awaited below; a BEGIN that fails first must not leave it unhandled
+      // So do the outbox writers' lock-free reads (the app's webhook endpoints).
+      const prefetched = this.d.outbox?.prefetch(this.db, app.id);
+      prefetched?.catch(() => {});
       const out = await this.db.transaction().execute(async (trx) => {
         const stored = new Map<string, MessageRow>();
         const prior = await priorRead;
@@ -392,6 +395,7 @@ export class MessagesService {
             appId: app.id,
             data: { message: toMessage(r, undefined), conversation_kind: conv.kind, conversation_name: conv.name },
           })),
+          await prefetched,
         );
         // Each message goes to the members but those who blocked its sender.
         const blockersOf = new Map<string, Set<string>>();

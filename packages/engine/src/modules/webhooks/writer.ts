@@ -7,6 +7,7 @@ import type { Database } from "../../store/schema.js";
 import type { WebhookOutboxTable } from "./migrations.js";
 
 type Mapped = { type: WebhookEventType; data: unknown; orderKey: string | null };
+type Endpoints = { id: string; events: string }[];
 
 /** Which webhook event a call change is, if any. */
 function callEvent(call: Call, from: string | null): Mapped | undefined {
@@ -44,8 +45,16 @@ export class WebhookWriter implements OutboxWriter {
     return this.writeMany(trx, [e]);
   }
 
-  /** Several events of one app and transaction: one read of the endpoints, one multi-row insert. */
-  async writeMany(trx: Kysely<Database>, events: readonly OutboxEvent[]): Promise<boolean> {
+  /** The app's enabled endpoints (no lock needed: see `OutboxWriter.prefetch`). */
+  prefetch(db: Kysely<Database>, appId: string): Promise<Endpoints> {
+    return db.selectFrom("webhook_endpoints").select(["id", "events"]).where("app_id", "=", appId).where("enabled", "=", 1).execute();
+  }
+
+  /**
+   * Several events of one transaction: one read of the endpoints per app (none when `prefetched` holds them,
+   * for events of one app), one multi-row insert.
+   */
+  async writeMany(trx: Kysely<Database>, events: readonly OutboxEvent[], prefetched?: unknown): Promise<boolean> {
     const byApp = new Map<string, { e: OutboxEvent; m: Mapped }[]>();
     for (const e of events) {
       const m = map(e);
@@ -56,12 +65,7 @@ export class WebhookWriter implements OutboxWriter {
     }
     const rows: Insertable<WebhookOutboxTable>[] = [];
     for (const [appId, list] of byApp) {
-      const endpoints = await trx
-        .selectFrom("webhook_endpoints")
-        .select(["id", "events"])
-        .where("app_id", "=", appId)
-        .where("enabled", "=", 1)
-        .execute();
+      const endpoints = prefetched !== undefined && byApp.size === 1 ? (prefetched as Endpoints) : await this.prefetch(trx, appId);
       if (endpoints.length === 0) continue;
       const wants = endpoints.map((ep) => ({ id: ep.id, events: new Set(JSON.parse(ep.events) as string[]) }));
       for (const { m } of list) {
