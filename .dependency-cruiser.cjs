@@ -49,11 +49,11 @@ module.exports = {
       name: "modules-use-ports-not-adapters",
       severity: "error",
       comment:
-        "A module gets its ports from createEngine; it imports a port's interface, never an implementation (LiveKit, Redis, SQLite, S3, local disk).",
+        "A module gets its ports from createEngine; it imports a port's interface (and the store's dialect-neutral prepared-query helper), never an implementation (LiveKit, Redis, SQLite, S3, local disk).",
       from: { path: `${SRC}/modules/` },
       to: {
         path: `${PORTS}|${SRC}/core/rate-limit-redis\\.ts$`,
-        pathNot: `${PORTS}(port|schema|migrations|hub|names)\\.ts$`,
+        pathNot: `${PORTS}(port|schema|migrations|hub|names|prepared)\\.ts$`,
       },
     },
     {

@@ -161,7 +161,8 @@ describeBackends(STORES, "1:1 calls", (store) => {
     const a = await user("i-alice");
     const b = await user("i-bob");
     const body = { callee_identity: "i-bob", type: "audio_call", client_call_id: "try-1" };
-    const results = await Promise.all(Array.from({ length: 4 }, () => post(a.token, "/api/v1/calls", body)));
+    // Ten identical retries at once (each a check-then-insert racing the others on the unique key).
+    const results = await Promise.all(Array.from({ length: 10 }, () => post(a.token, "/api/v1/calls", body)));
     expect(new Set(results.map((r) => r.status))).toEqual(new Set([201]));
     const ids = new Set(results.map((r) => r.body.id));
     expect(ids.size).toBe(1);
@@ -176,6 +177,25 @@ describeBackends(STORES, "1:1 calls", (store) => {
     expect(other.status).toBe(201);
     expect(ids.has(other.body.id)).toBe(false);
     expect((await post<Err>(a.token, "/api/v1/calls", { ...body, client_call_id: "bad key!" })).status).toBe(400);
+  });
+
+  test("one client_call_id raced for two different invitations: one call, the others a typed conflict, never a 500", async () => {
+    const a = await user("k-alice");
+    await user("k-bob");
+    await user("k-carol");
+    const key = { type: "audio_call", client_call_id: "race-1" };
+    const bodies = Array.from({ length: 10 }, (_, i) => ({ ...key, callee_identity: i % 2 === 0 ? "k-bob" : "k-carol" }));
+    const results = await Promise.all(bodies.map((b) => post<Call & Err>(a.token, "/api/v1/calls", b)));
+    const won = results.filter((r) => r.status === 201);
+    const lost = results.filter((r) => r.status !== 201);
+    expect(new Set(won.map((r) => r.body.id)).size).toBe(1);
+    const callee = won[0]?.body.callee_identity;
+    // Every request for the winning callee got the one call; every other one a 409 `conflict`.
+    expect(won.length).toBe(5);
+    expect(bodies.every((b, i) => (results[i]?.status === 201) === (b.callee_identity === callee))).toBe(true);
+    expect(lost.map((r) => [r.status, r.body.error.code])).toEqual(Array.from({ length: 5 }, () => [409, "conflict"]));
+    const history = (await get<CallList>(a.token, "/api/v1/calls")).body.calls.filter((c) => c.client_call_id === "race-1");
+    expect(history.map((c) => c.id)).toEqual([won[0]?.body.id]);
   });
 
   test("history lists made and received calls, newest first, with paging", async () => {

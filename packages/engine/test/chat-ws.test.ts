@@ -69,6 +69,57 @@ describe.each(BACKENDS)("chat over WebSocket on %s", (_name, setup) => {
     }
   });
 
+  it("a burst of sends shares batches: duplicates in flight answer the stored message, a blocker gets none of the blocked sender's, read markers move", async (ctx) => {
+    if (suite.skip) return ctx.skip();
+    const { t, ids } = await world(suite.engine, 4);
+    const [a, b, c, blocker] = ids as [string, string, string, string];
+    const g = (await req<{ id: string }>("POST", "/api/v1/conversations", t[a] as string, { kind: "group", members: [b, c, blocker] }))
+      .body;
+    expect((await req("PUT", `/api/v1/blocks/${b}`, t[blocker] as string)).status).toBeLessThan(300);
+    const sockets = await Promise.all(ids.map((id) => WsClient.connect(suite.engine.wsUrl, t[id] as string)));
+    // 3 senders × 10 messages, each sent twice at once (a client retrying while its first try is in flight), over both paths.
+    const sends = [a, b, c].flatMap((who, si) =>
+      Array.from({ length: 10 }, (_, i) => ({ who, id: `b${i}`, w: sockets[si] as WsClient })).flatMap((x) => [x, x]),
+    );
+    const answers = await Promise.all(
+      sends.map(async ({ who, id, w }, k) => {
+        if (k % 2 === 0) {
+          const r = await req<Msg>("POST", `/api/v1/conversations/${g.id}/messages`, t[who] as string, {
+            client_msg_id: id,
+            text: `${who} ${id}`,
+          });
+          expect([200, 201]).toContain(r.status);
+          return r.body;
+        }
+        const r = await w.request("message.send", { conversation_id: g.id, client_msg_id: id, text: `${who} ${id}` });
+        expect(r.ok).toBe(true);
+        return r.data as Msg;
+      }),
+    );
+    // Each (sender, client_msg_id) stored once: the two tries of a send answer the same message; seqs 1..30 without gaps.
+    for (let k = 0; k < answers.length; k += 2) expect(answers[k + 1]?.id).toBe(answers[k]?.id);
+    const seqs = [...new Set(answers.map((m) => m.seq))].sort((x, y) => x - y);
+    expect(seqs).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    for (const [i, w] of sockets.entries()) {
+      const mine = ids[i] === blocker ? 20 : 30;
+      await w.event<Msg>("message.new", () => messagesOf(w, g.id).length >= mine);
+      await sleep(100);
+      const got = messagesOf(w, g.id);
+      // In seq order, each once; the blocker never gets b's messages.
+      expect(got.map((m) => m.seq)).toEqual([...got.map((m) => m.seq)].sort((x, y) => x - y));
+      expect(new Set(got.map((m) => m.id)).size).toBe(got.length);
+      expect(got.length).toBe(mine);
+      if (ids[i] === blocker) expect(got.some((m) => m.text?.startsWith(`${b} `))).toBe(false);
+      w.close();
+    }
+    // Each sender's read marker is at its own last message.
+    const convs = await Promise.all(
+      [a, b, c].map(async (who) => (await req<{ unread_count: number }>("GET", `/api/v1/conversations/${g.id}`, t[who] as string)).body),
+    );
+    const lastOf = (who: string) => Math.max(...answers.filter((m) => m.text?.startsWith(`${who} `)).map((m) => m.seq));
+    for (const [i, who] of [a, b, c].entries()) expect(convs[i]?.unread_count).toBe(30 - lastOf(who));
+  });
+
   it("receipt.read syncs unread across a user's devices and reaches others only when shared", async (ctx) => {
     if (suite.skip) return ctx.skip();
     const { app, t, ids } = await world(suite.engine, 2);

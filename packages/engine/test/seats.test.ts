@@ -121,6 +121,37 @@ describeBackends(await backends("store"), "audio room seats on a real LiveKit", 
     await listener.events.next<Seats>("seats.updated", (s) => s.seats.every((x) => x.identity === null), 10_000, mark);
   });
 
+  it("twenty concurrent takes of one seat: exactly one person sits, the others get a typed conflict, never a 500", async (ctx) => {
+    if (!stack) return ctx.skip();
+    const host = await enter("race-host", "race", "host");
+    const racers = [
+      host,
+      await enter("race-a", "race", "audience"),
+      await enter("race-b", "race", "audience"),
+      await enter("race-c", "race", "audience"),
+    ];
+    expect((await seats("race", host.bearer, "", { seat_count: 2, seat_mode: "free" })).status).toBe(200);
+    // Five takes of seat 0 from each of four people, all at once (a retried take races its own first try too).
+    const tries = racers.flatMap((r) => Array.from({ length: 5 }, () => r));
+    const results = await Promise.all(tries.map((r) => seats("race", r.bearer, "/0/take")));
+    const winners = new Set(tries.filter((_, i) => results[i]?.status === 200).map((r) => r.identity));
+    expect(winners.size).toBe(1);
+    const [winner] = [...winners];
+    for (const [i, r] of results.entries()) {
+      if (tries[i]?.identity === winner) expect(r.status).toBe(200);
+      else expect([r.status, r.body.error?.code]).toEqual([409, "conflict"]);
+    }
+    const state = (await seats("race", host.bearer)).body;
+    expect(state.seats.map((x) => x.identity)).toEqual([winner, null]);
+    expect(await lkSources("race", winner ?? "")).toEqual([TrackSource.MICROPHONE]);
+    // One person racing for both seats at once sits in one of them only.
+    const loser = racers.find((r) => r.identity !== winner);
+    if (!loser) throw new Error("no loser");
+    const both = await Promise.all([seats("race", loser.bearer, "/1/take"), seats("race", loser.bearer, "/0/take")]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect((await seats("race", host.bearer)).body.seats.map((x) => x.identity)).toEqual([winner, loser.identity]);
+  });
+
   it("request mode: request → host approves → the listener sits; invitations; wrong roles refused with nothing changed", async (ctx) => {
     if (!stack) return ctx.skip();
     const host = await enter("h", "club", "host");

@@ -102,4 +102,27 @@ describe("SQLite group commit", () => {
     const r = await sql<{ synchronous: number }>`pragma synchronous`.execute(db);
     expect(r.rows[0]?.synchronous).toBe(2); // FULL
   });
+
+  it("a write that fails on a concurrent one's key reports only once the winner is readable outside a transaction", async () => {
+    // "Insert, catch the unique violation, read the winner" must find the winner: 10 identical inserts at
+    // once, as a single statement and as a transaction; every loser then reads the winning row.
+    const attempt = async (id: number, inTx: boolean) => {
+      try {
+        if (inTx) await db.transaction().execute((trx) => trx.insertInto("t").values({ id, v: "tx" }).execute());
+        else await db.insertInto("t").values({ id, v: "single" }).execute();
+        return "won";
+      } catch (err) {
+        expect(String(err)).toMatch(/UNIQUE constraint failed/);
+        const winner = await db.selectFrom("t").select("id").where("id", "=", id).executeTakeFirst();
+        return winner ? "lost, saw the winner" : "lost, saw nothing";
+      }
+    };
+    for (const inTx of [false, true]) {
+      const id = inTx ? 2 : 1;
+      const results = await Promise.all(Array.from({ length: 10 }, () => attempt(id, inTx)));
+      expect(results.filter((r) => r === "won")).toHaveLength(1);
+      expect(results.filter((r) => r === "lost, saw the winner")).toHaveLength(9);
+    }
+    expect(onDisk()).toEqual([1, 2]);
+  });
 });

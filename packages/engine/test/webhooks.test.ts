@@ -434,7 +434,12 @@ describe.each(stores)("outgoing webhooks (%s, in-process engine, injected clock)
     expect(attempts).toBeGreaterThan(10);
     const dead = (await e.admin<WebhookDeliveries>("GET", `/admin/v1/apps/${app.app_id}/webhooks/${ep.id}/deliveries?state=dead`)).body;
     expect(dead.messages.map((m) => m.type)).toEqual(["message.new"]);
-    const shown = (await e.admin<WebhookEndpoint>("GET", `/admin/v1/apps/${app.app_id}/webhooks/${ep.id}`)).body;
+    // The endpoint is disabled right after the dead-lettering commits, in a transaction of its own: wait for it.
+    let shown = (await e.admin<WebhookEndpoint>("GET", `/admin/v1/apps/${app.app_id}/webhooks/${ep.id}`)).body;
+    for (let i = 0; shown.enabled && i < 200; i++) {
+      await sleep(40);
+      shown = (await e.admin<WebhookEndpoint>("GET", `/admin/v1/apps/${app.app_id}/webhooks/${ep.id}`)).body;
+    }
     expect(shown.enabled).toBe(false);
     expect(shown.disabled_reason).toMatch(/failed/);
     const notice = await until(() => other.received.find((r) => parsed(r).type === "webhook.disabled"), "webhook.disabled");

@@ -64,7 +64,7 @@ export interface EngineConfig {
   demo: boolean;
   /** SQLite `synchronous` pragma: FULL (default) makes an acknowledged write survive power loss; NORMAL survives process crashes only. */
   sqliteSync: "FULL" | "NORMAL";
-  /** Experimental SQLite group commit (`UTD_SQLITE_GROUP_COMMIT`), off by default. */
+  /** SQLite group commit (`UTD_SQLITE_GROUP_COMMIT`), on unless set to `0`/`false`. */
   sqliteGroupCommit: boolean;
   /** PostgreSQL connection pool size per engine process. */
   dbPoolMax: number;
@@ -239,7 +239,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     demo: ["1", "true"].includes(opt(env, "UTD_DEMO") ?? ""),
     corsOrigins: corsOrigins(opt(env, "UTD_CORS_ORIGINS")),
     sqliteSync: sqliteSync(opt(env, "UTD_SQLITE_SYNC")),
-    sqliteGroupCommit: ["1", "true"].includes(opt(env, "UTD_SQLITE_GROUP_COMMIT") ?? ""),
+    sqliteGroupCommit: !["0", "false"].includes(opt(env, "UTD_SQLITE_GROUP_COMMIT") ?? ""),
     dbPoolMax: intSetting(env, "UTD_DB_POOL_MAX"),
     push: loadPushConfig(env),
     webhooks: loadWebhookConfig(env),

@@ -20,16 +20,34 @@ export type OutboxEvent = { [K in keyof OutboxEventMap]: { type: K; appId: strin
 
 /** One party that records outgoing work for events (the push module, the webhooks module). */
 export interface OutboxWriter {
-  write(trx: Kysely<Database>, event: OutboxEvent): Promise<void>;
+  /** Inserts its rows for `event`; answers false when it wrote none (its dispatcher need not wake). */
+  write(trx: Kysely<Database>, event: OutboxEvent): Promise<boolean | undefined>;
+  /**
+   * Optional: the same for several events at once, in fewer statements (a batch of messages). `prefetched`
+   * is what its `prefetch` answered for the events' app, when the caller asked beforehand.
+   */
+  writeMany?(trx: Kysely<Database>, events: readonly OutboxEvent[], prefetched?: unknown): Promise<boolean | undefined>;
+  /**
+   * Optional: reads that need no lock, made before the transaction (on another connection, beside its
+   * BEGIN) and handed to `writeMany`: on PostgreSQL one round trip less while a row lock is held.
+   */
+  prefetch?(db: Kysely<Database>, appId: string): Promise<unknown>;
 }
+
+/** What the writers prefetched for one app (see {@link Outbox.prefetch}). */
+export type OutboxPrefetched = ReadonlyMap<OutboxWriter, unknown>;
+
+/** Which writers wrote rows in one {@link Outbox.write} (pass it to {@link Outbox.wake}). */
+export type OutboxWritten = ReadonlySet<OutboxWriter>;
 
 /** The writers, in registration order; services call {@link Outbox.write} inside their transaction. */
 export class Outbox implements OutboxWriter {
-  private readonly writers: OutboxWriter[] = [];
+  private readonly writers: { w: OutboxWriter; wake: (() => void) | undefined }[] = [];
   private readonly committed: (() => void)[] = [];
 
-  add(w: OutboxWriter): void {
-    this.writers.push(w);
+  /** Adds a writer, and what wakes its dispatcher once rows it wrote are committed. */
+  add(w: OutboxWriter, wake?: () => void): void {
+    this.writers.push({ w, wake });
   }
 
   /** Called after a transaction that wrote outbox rows commits (dispatchers wake up instead of waiting for their poll). */
@@ -37,12 +55,44 @@ export class Outbox implements OutboxWriter {
     this.committed.push(fn);
   }
 
-  async write(trx: Kysely<Database>, event: OutboxEvent): Promise<void> {
-    for (const w of this.writers) await w.write(trx, event);
+  async write(trx: Kysely<Database>, event: OutboxEvent): Promise<boolean> {
+    return (await this.writeSome(trx, event)).size > 0;
   }
 
-  /** Services call this after their transaction commits. */
-  wake(): void {
+  /** {@link write}, answering which writers wrote rows, so {@link wake} wakes only their dispatchers. */
+  async writeSome(trx: Kysely<Database>, event: OutboxEvent): Promise<OutboxWritten> {
+    const wrote = new Set<OutboxWriter>();
+    for (const { w } of this.writers) if ((await w.write(trx, event)) !== false) wrote.add(w);
+    return wrote;
+  }
+
+  /** The writers' lock-free reads for events of `appId`, to pass to {@link writeManySome}. */
+  async prefetch(db: Kysely<Database>, appId: string): Promise<OutboxPrefetched> {
+    const out = new Map<OutboxWriter, unknown>();
+    for (const { w } of this.writers) if (w.prefetch) out.set(w, await w.prefetch(db, appId));
+    return out;
+  }
+
+  /** {@link writeSome} for several events of one transaction (writers with `writeMany` use fewer statements). */
+  async writeManySome(trx: Kysely<Database>, events: readonly OutboxEvent[], prefetched?: OutboxPrefetched): Promise<OutboxWritten> {
+    const wrote = new Set<OutboxWriter>();
+    if (events.length === 0) return wrote;
+    for (const { w } of this.writers) {
+      let r: boolean | undefined = false;
+      if (w.writeMany) r = await w.writeMany(trx, events, prefetched?.get(w));
+      else for (const e of events) if ((await w.write(trx, e)) !== false) r = true;
+      if (r !== false) wrote.add(w);
+    }
+    return wrote;
+  }
+
+  /**
+   * Services call this after their transaction commits. With `written` (from {@link writeSome}) only the
+   * dispatchers of writers that wrote rows run now (a message to members who are all online writes no push
+   * row: waking the push dispatcher would only cost it a query); the others find them at their next poll.
+   */
+  wake(written?: OutboxWritten): void {
+    for (const { w, wake } of this.writers) if (wake && (!written || written.has(w))) wake();
     for (const fn of this.committed) fn();
   }
 }

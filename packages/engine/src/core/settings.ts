@@ -312,8 +312,8 @@ export const SETTINGS: readonly Setting[] = [
     key: "sqlite_group_commit",
     flag: "sqlite-group-commit",
     type: "bool",
-    defaultDoc: "— (off)",
-    doc: "`1` = experimental SQLite group commit: concurrent transactions share one durable COMMIT (more writes/s); reads outside a transaction then see only committed data, so a check-then-insert outside a transaction can race",
+    defaultDoc: "`1` (on)",
+    doc: "SQLite group commit: concurrent transactions share one durable COMMIT (2–3× the writes/s on a slow disk), each answered only once stored; reads outside a transaction see committed data only. `0` = one COMMIT per transaction",
   },
   {
     env: "UTD_DB_POOL_MAX",

@@ -17,9 +17,9 @@ export interface StoreOptions {
   /** SQLite durability (default FULL: an acknowledged write survives power loss). */
   sqliteSync?: "FULL" | "NORMAL";
   /**
-   * Experimental: SQLite group commit (off by default). Reads outside a transaction then run on a read-only
-   * connection that sees committed data only, which breaks check-then-insert code paths outside a
-   * transaction (seat races, idempotent call invites answered 500 instead of conflict or the same call).
+   * SQLite group commit (default on; see store/sqlite-group-commit.ts). Reads outside a transaction then run
+   * on a read-only connection that sees committed data only; a write that fails reports only after the
+   * group it saw is committed, so "insert, catch the conflict, read the winner" finds the winner.
    */
   sqliteGroupCommit?: boolean;
   /** PostgreSQL pool size (default 20). */
@@ -33,7 +33,7 @@ export interface StoreOptions {
 export async function connectStore(opts: StoreOptions, migrations: readonly MigrationSet[]): Promise<Store> {
   const store = opts.databaseUrl
     ? openPostgres(opts.databaseUrl, opts.poolMax ?? 20)
-    : openSqlite(opts.dataDir, opts.sqliteSync ?? "FULL", opts.sqliteGroupCommit ?? false);
+    : openSqlite(opts.dataDir, opts.sqliteSync ?? "FULL", opts.sqliteGroupCommit ?? true);
   try {
     await migrate(store.db as Kysely<unknown>, store.dialect, migrations);
   } catch (err) {
@@ -54,7 +54,7 @@ function openSqlite(dataDir: string, sync: "FULL" | "NORMAL", groupCommit: boole
   database.pragma(`synchronous = ${sync}`);
   database.pragma("foreign_keys = ON");
   database.pragma("busy_timeout = 5000");
-  // Group commit (opt-in): concurrent transactions share one durable COMMIT; each still resolves only once stored.
+  // Group commit (default): concurrent transactions share one durable COMMIT; each still resolves only once stored.
   const dialect = groupCommit ? new GroupCommitSqliteDialect(file, database) : new SqliteDialect({ database });
   const db = new Kysely<Database>({ dialect });
   return {

@@ -18,6 +18,10 @@ import {
  *   resolves, so a caller that acknowledges after its transaction still acknowledges only what is stored.
  *   A rollback rolls back its own savepoint only. If the group's `COMMIT` fails, every transaction in the
  *   group fails with that error (none was acknowledged).
+ * - A transaction or statement that **fails** also reports only after the group it ran in is committed. A
+ *   failure is often about data another transaction of the same group wrote (a unique key taken by a
+ *   concurrent request); the caller's next read outside a transaction (on the read connection below)
+ *   must see that data, or "insert, catch the conflict, read the winner" finds nothing and answers 500.
  * - A single write statement outside a transaction is a one-statement transaction of the same kind.
  * - Reads outside a transaction run on a second, read-only connection, which sees committed data only
  *   (WAL snapshot): nothing a client can read is still waiting for its commit.
@@ -126,6 +130,12 @@ class GroupCommitDriver implements Driver {
     if (!h.inTx) return; // its commit already failed with the group (and released the lock)
     h.inTx = false;
     this.undo();
+    // Release the lock before waiting: the group's COMMIT needs it.
+    if (h.locked) {
+      h.locked = false;
+      this.lock.unlock();
+    }
+    await this.settled();
   }
 
   async releaseConnection(conn: DatabaseConnection): Promise<void> {
@@ -172,6 +182,7 @@ class GroupCommitDriver implements Driver {
       }
     } catch (err) {
       this.lock.unlock();
+      await this.settled();
       throw err;
     }
     const done = this.leave();
@@ -210,6 +221,20 @@ class GroupCommitDriver implements Driver {
   private leave(): Promise<void> {
     this.writer.exec(`RELEASE ${SP}`);
     const done = new Promise<void>((res, rej) => this.waiting.push({ res, rej }));
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => void this.flush());
+    }
+    return done;
+  }
+
+  /**
+   * Resolves once the group open now (if any) is committed or has failed: what a failed write saw is then
+   * readable outside a transaction. Never rejects (the failure being reported is the caller's own).
+   */
+  private settled(): Promise<void> {
+    if (!this.open) return Promise.resolve();
+    const done = new Promise<void>((res) => this.waiting.push({ res, rej: () => res() }));
     if (!this.flushScheduled) {
       this.flushScheduled = true;
       setImmediate(() => void this.flush());

@@ -4,12 +4,24 @@ import { type AppRecord, type Caller, requireCapability } from "../../core/calle
 import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { Store } from "../../store/port.js";
+import { Prepared } from "../../store/prepared.js";
 import type { Database } from "../../store/schema.js";
 import { type ConversationRow, retentionCutoff } from "./queries.js";
 
 export type { Caller } from "../../core/caller.js";
 
 export type Db = Kysely<Database> | Transaction<Database>;
+
+/** A conversation of an app, with one identity's role and read marker (null when not a member). */
+function memberQuery(db: Kysely<Database>, identity: string, id: string, appId: string) {
+  return db
+    .selectFrom("conversations as c")
+    .leftJoin("conversation_members as cm", (j) => j.onRef("cm.conversation_id", "=", "c.id").on("cm.identity", "=", identity))
+    .selectAll("c")
+    .select(["cm.role as my_role", "cm.last_read_seq as my_last_read_seq"])
+    .where("c.id", "=", id)
+    .where("c.app_id", "=", appId);
+}
 export type Membership = { role: MemberRole; last_read_seq: number };
 
 export const ROLE_RANK: Record<MemberRole, number> = { owner: 3, admin: 2, member: 1 };
@@ -26,6 +38,8 @@ export function requireRole(me: Membership, min: MemberRole, what: string): void
  * a conversation (seq, members).
  */
 export class ChatAccess {
+  private readonly memberOf = new Prepared(memberQuery);
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
@@ -58,16 +72,12 @@ export class ChatAccess {
   /** The conversation and the caller's membership; non-members get `not_found` (or `forbidden` for a chatroom). */
   async member(db: Db, caller: Caller, id: string, lock = false): Promise<{ conv: ConversationRow; me: Membership }> {
     requireCapability(caller.app, "chat");
-    // One query for the conversation (in the caller's app) and the caller's membership.
-    let q = db
-      .selectFrom("conversations as c")
-      .leftJoin("conversation_members as cm", (j) => j.onRef("cm.conversation_id", "=", "c.id").on("cm.identity", "=", caller.identity))
-      .selectAll("c")
-      .select(["cm.role as my_role", "cm.last_read_seq as my_last_read_seq"])
-      .where("c.id", "=", id)
-      .where("c.app_id", "=", caller.app.id);
-    if (lock && this.store.dialect === "postgres") q = q.forUpdate("c");
-    const row = await q.executeTakeFirst();
+    // One query for the conversation (in the caller's app) and the caller's membership; prepared once
+    // (it runs before every send), except the locking variant.
+    const row =
+      lock && this.store.dialect === "postgres"
+        ? await memberQuery(db, caller.identity, id, caller.app.id).forUpdate("c").executeTakeFirst()
+        : await this.memberOf.first(db, caller.identity, id, caller.app.id);
     if (!row) throw ApiError.notFound("conversation");
     const { my_role, my_last_read_seq, ...conv } = row;
     if (my_role === null) {

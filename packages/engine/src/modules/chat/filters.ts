@@ -1,7 +1,9 @@
 import type { ChatFilters, LinkPolicy } from "@utd-stream/protocol";
-import type { Kysely } from "kysely";
+import type { Kysely, Selectable } from "kysely";
 import { ApiError } from "../../core/errors.js";
+import { Prepared } from "../../store/prepared.js";
 import type { Database } from "../../store/schema.js";
+import type { ChatFiltersTable } from "./depth-migrations.js";
 
 /** Text a word filter and link policy let through (`undefined`: nothing left of the text). */
 export type Filtered = string | undefined;
@@ -42,9 +44,20 @@ export function applyFilters(f: ChatFilters, text: string): Filtered {
 
 const NO_FILTERS: ChatFilters = { words: [], link_policy: "allow" };
 
+/** The filters read, prepared once per store (it runs before every send; see `Prepared`). */
+const filtersReads = new WeakMap<Kysely<Database>, Prepared<Database, Selectable<ChatFiltersTable>>>();
+function filtersRow(db: Kysely<Database>): Prepared<Database, Selectable<ChatFiltersTable>> {
+  let p = filtersReads.get(db);
+  if (!p) {
+    p = new Prepared((d: Kysely<Database>, appId: string) => d.selectFrom("chat_filters").selectAll().where("app_id", "=", appId));
+    filtersReads.set(db, p);
+  }
+  return p;
+}
+
 /** An app's filters as stored (none configured: allow everything). */
 export async function filtersOf(db: Kysely<Database>, appId: string): Promise<ChatFilters> {
-  const row = await db.selectFrom("chat_filters").selectAll().where("app_id", "=", appId).executeTakeFirst();
+  const row = await filtersRow(db).first(db, appId);
   if (!row) return NO_FILTERS;
   return { words: JSON.parse(row.words) as ChatFilters["words"], link_policy: row.link_policy as LinkPolicy };
 }

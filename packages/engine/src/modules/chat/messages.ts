@@ -8,21 +8,30 @@ import {
   type ReactionEvent,
   type SendMessageRequest,
 } from "@utd-stream/protocol";
-import type { Kysely } from "kysely";
+import { type Kysely, sql } from "kysely";
 import { type AppRecord, requireCapability } from "../../core/caller.js";
 import { ApiError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
-import { webhookEvent } from "../../core/outbox.js";
+import { type OutboxWritten, webhookEvent } from "../../core/outbox.js";
 import type { Database } from "../../store/schema.js";
-import { notBlocking } from "../users/index.js";
 import { type Caller, type Db, ROLE_RANK } from "./access.js";
+import { KeyedBatcher } from "./batch.js";
 import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";
 import { filterText } from "./filters.js";
 import { resolveMentions } from "./mentions.js";
 import { type OrderSlot, SeqOrder } from "./order.js";
 import { historyWindow } from "./paging.js";
-import { lastMessages, type MessageRow, memberIdentities, messagesToWire, notFromBlocked, toMessage } from "./queries.js";
+import {
+  type ConversationRow,
+  lastMessages,
+  type MessageRow,
+  memberIdentities,
+  messagesToWire,
+  notFromBlocked,
+  recipientsOf,
+  toMessage,
+} from "./queries.js";
 import { ThreadsService } from "./threads.js";
 
 /** Aborts a send transaction when the same client_msg_id already stored a message (rolls back the seq). */
@@ -34,6 +43,26 @@ class AlreadySent extends Error {
 
 /** The conversation was closed or the sender removed between the access check and the seq lock. */
 class ConversationChanged extends Error {}
+
+/** A batch of sends rolled back (nothing of it is stored); `cause` says why. */
+class BatchFailed extends Error {
+  constructor(cause: unknown) {
+    super("send batch failed", { cause });
+  }
+}
+
+/** A plain send waiting for its conversation's next batch. */
+interface BatchItem {
+  caller: Caller;
+  req: SendMessageRequest;
+  conv: ConversationRow;
+}
+
+/** What became of one send of a batch. */
+type BatchOutcome =
+  | { kind: "sent"; row: MessageRow; slot: OrderSlot; members: string[] }
+  | { kind: "already"; row: MessageRow }
+  | { kind: "changed" };
 
 /**
  * Messages: send (idempotent by `client_msg_id`), history, edit, delete, reactions. Events go out
@@ -97,40 +126,42 @@ export class MessagesService {
           req.attachments.map((a) => a.file_token),
         )
       : [];
+    // A plain message (no thread, mentions or files) joins its conversation's next batch: the messages that
+    // arrive while one batch commits share one transaction, one seq allocation, one members read and one
+    // COMMIT (and on PostgreSQL one hold of the conversation's row lock, instead of one per message).
+    if (!parent && mentions.length === 0 && attachments.length === 0) {
+      const out = await this.batches.submit(id, { caller, req, conv }).catch((err: unknown) => {
+        if (err instanceof BatchFailed) return undefined; // nothing of it was stored: send alone below
+        throw err;
+      });
+      if (out?.kind === "sent") {
+        await this.order.ready(out.slot, () =>
+          notify(
+            this.d.events,
+            caller.app.id,
+            out.members,
+            CHAT_EVENTS.messageNew,
+            toMessage(out.row, undefined),
+            `message.new:${out.row.id}`,
+          ),
+        );
+        return { message: toMessage(out.row, undefined), created: true };
+      }
+      if (out?.kind === "already") return this.resent(caller, id, out.row);
+      if (out?.kind === "changed") {
+        if (attempt < 2) return this.send(caller, id, req, attempt + 1);
+        throw new ConversationChanged();
+      }
+    }
     let row: MessageRow;
     let slot: OrderSlot | undefined;
     try {
       const sent = await this.db.transaction().execute(async (trx) => {
         const now = this.d.clock.now();
-        // Allocating the seq takes the row lock (PostgreSQL) and re-checks, under it, that the
-        // conversation is still open and the caller still a member.
-        const allocated = await trx
-          .updateTable("conversations")
-          .set((eb) => ({ last_seq: eb("last_seq", "+", 1), last_active_at: now, updated_at: now }))
-          .where("id", "=", id)
-          .where("app_id", "=", caller.app.id)
-          .where("closed_at", "is", null)
-          .where((eb) =>
-            eb.exists(
-              eb
-                .selectFrom("conversation_members")
-                .select("identity")
-                .where("conversation_id", "=", id)
-                .where("identity", "=", caller.identity),
-            ),
-          )
-          .returning("last_seq")
-          .executeTakeFirst();
-        if (!allocated) throw new ConversationChanged();
-        // Under the row lock: this node's slots of the conversation are taken in seq order, so
-        // `message.new` goes out in seq order however the commits resolve (see SeqOrder).
-        slot = this.order.claim(id);
-        const seq = Number(allocated.last_seq);
-        const r: MessageRow = {
+        const fields: Omit<MessageRow, "seq"> = {
           id: newId("msg", now),
           conversation_id: id,
           app_id: caller.app.id,
-          seq,
           type: "text",
           sender: caller.identity,
           text: req.text ?? null,
@@ -144,14 +175,16 @@ export class MessagesService {
           edited_at: null,
           deleted_at: null,
         };
-        // The unique (conversation, sender, client_msg_id) index is the idempotency check: under the
-        // conversation lock a duplicate inserts nothing, and throwing rolls the seq back.
-        const ins = await trx
-          .insertInto("messages")
-          .values(r)
-          .onConflict((oc) => oc.columns(["conversation_id", "sender", "client_msg_id"]).doNothing())
-          .executeTakeFirst();
-        if (Number(ins.numInsertedOrUpdatedRows ?? 0) === 0) {
+        // Allocating the seq takes the row lock (PostgreSQL) and re-checks, under it, that the
+        // conversation is still open and the caller still a member; the insert follows. The unique
+        // (conversation, sender, client_msg_id) index is the idempotency check: under the conversation lock
+        // a duplicate inserts nothing, and throwing rolls the seq back.
+        const { seq, inserted } = await this.allocateAndInsert(trx, caller, fields, now);
+        // Under the row lock: this node's slots of the conversation are taken in seq order, so
+        // `message.new` goes out in seq order however the commits resolve (see SeqOrder).
+        slot = this.order.claim(id);
+        const r: MessageRow = { ...fields, seq };
+        if (!inserted) {
           const first = await this.findByClientId(id, caller, req.client_msg_id, trx);
           if (first) throw new AlreadySent(first);
           throw new Error("message insert skipped without a conflicting row");
@@ -196,14 +229,14 @@ export class MessagesService {
             .where("last_read_seq", "<", seq)
             .execute();
         }
-        await this.d.outbox?.write(trx, {
+        const written = await this.d.outbox?.writeSome(trx, {
           type: "message.new",
           appId: caller.app.id,
           data: { message: toMessage(r, undefined), conversation_kind: conv.kind, conversation_name: conv.name },
         });
         // The members as of this seq (but those who blocked the sender), read under the conversation lock:
         // no await between commit and publish.
-        return { r, members: await notBlocking(trx, caller.app.id, await memberIdentities(trx, id), caller.identity) };
+        return { r, written, members: await recipientsOf(trx, caller.app.id, id, caller.identity) };
       });
       // Announced after every earlier send of the conversation on this node; acknowledged only once it
       // is in the members' streams (a failure: the client retries, see `resent`).
@@ -220,7 +253,7 @@ export class MessagesService {
         ),
       );
       row = sent.r;
-      this.d.outbox?.wake();
+      this.d.outbox?.wake(sent.written);
     } catch (err) {
       if (slot) this.order.drop(slot);
       // Closed, or the caller removed, between the check and the lock: answer as a new request would.
@@ -233,6 +266,241 @@ export class MessagesService {
     }
     if (parent) await this.threads.announce(caller.app.id, id, parent.id);
     return { message: toMessage(row, undefined), created: true };
+  }
+
+  /** Plain sends, batched per conversation (see `send`). */
+  private readonly batches = new KeyedBatcher<BatchItem, BatchOutcome>((id, items) => this.sendBatch(id, items));
+
+  /**
+   * Stores a batch of plain messages of one conversation in one transaction, in as few statements as the
+   * store allows (on PostgreSQL each is a round trip while the conversation's row lock is held):
+   * 1. a `client_msg_id` already stored (or twice in the batch) answers `already` (read before the lock,
+   *    outside the transaction: a duplicate racing in meanwhile fails the insert on the unique index, and
+   *    the batch with it);
+   * 2. the lock and the seqs of the new messages in one update (only while the conversation is open:
+   *    `changed` for all otherwise);
+   * 3. the members (and which of them blocked which sender) in one read under the lock: a sender no longer
+   *    a member fails the batch;
+   * 4. the messages in one insert, each sender's read marker in one update (one statement on PostgreSQL);
+   * 5. the outbox rows of all the messages (see `Outbox.writeManySome`).
+   * Order slots are claimed under the lock in seq order. Any failure rolls the whole batch back and answers
+   * `BatchFailed`: each of its sends then runs alone and gets its own answer. The conversation's next batch
+   * starts once this one is committed: starting it earlier (joining the SQLite group, or queueing for the
+   * PostgreSQL row lock) made batches of one or two and measured 0.4× and 0.13× the baseline instead of
+   * 0.6× and 0.3× (bench/chat, 10 senders).
+   */
+  private async sendBatch(id: string, items: BatchItem[]): Promise<BatchOutcome[]> {
+    const app = (items[0] as BatchItem).caller.app;
+    const conv = (items[0] as BatchItem).conv;
+    const slots: OrderSlot[] = [];
+    let written: OutboxWritten | undefined;
+    const senders = [...new Set(items.map((i) => i.caller.identity))];
+    const key = (sender: string | null, clientMsgId: string | null) => `${sender}\n${clientMsgId}`;
+    try {
+      // The duplicate read needs no lock (see 1. above): it runs beside the BEGIN, on its own connection
+      // (PostgreSQL: one round trip less in the batch; SQLite: the read connection, committed data).
+      const priorRead = this.db
+        .selectFrom("messages")
+        .selectAll()
+        .where("conversation_id", "=", id)
+        .where("sender", "in", senders)
+        .where(
+          "client_msg_id",
+          "in",
+          items.map((i) => i.req.client_msg_id),
+        )
+        .execute();
+      priorRead.catch(() => {}); // awaited below; a BEGIN that fails first must not leave it unhandled
+      // So do the outbox writers' lock-free reads (the app's webhook endpoints).
+      const prefetched = this.d.outbox?.prefetch(this.db, app.id);
+      prefetched?.catch(() => {});
+      const out = await this.db.transaction().execute(async (trx) => {
+        const stored = new Map<string, MessageRow>();
+        const prior = await priorRead;
+        for (const r of prior) stored.set(key(r.sender, r.client_msg_id), r);
+        const seen = new Set(stored.keys());
+        // The first of a duplicate pair in the batch is the new one.
+        const isNew = items.map((it) => {
+          const k = key(it.caller.identity, it.req.client_msg_id);
+          if (seen.has(k)) return false;
+          seen.add(k);
+          return true;
+        });
+        const count = isNew.filter(Boolean).length;
+        if (count === 0)
+          return items.map(
+            (it): BatchOutcome => ({ kind: "already", row: stored.get(key(it.caller.identity, it.req.client_msg_id)) as MessageRow }),
+          );
+        const now = this.d.clock.now();
+        const locked = await trx
+          .updateTable("conversations")
+          .set((eb) => ({ last_seq: eb("last_seq", "+", count), last_active_at: now, updated_at: now }))
+          .where("id", "=", id)
+          .where("app_id", "=", app.id)
+          .where("closed_at", "is", null)
+          .returning("last_seq")
+          .executeTakeFirst();
+        if (!locked) return items.map((): BatchOutcome => ({ kind: "changed" }));
+        // Who is a member now, and which member blocked which sender, in one read under the lock.
+        const memberRows = await trx
+          .selectFrom("conversation_members as cm")
+          .leftJoin("user_blocks as ub", (j) =>
+            j.on("ub.app_id", "=", app.id).onRef("ub.identity", "=", "cm.identity").on("ub.target", "in", senders),
+          )
+          .select(["cm.identity", "ub.target"])
+          .where("cm.conversation_id", "=", id)
+          .execute();
+        const members = [...new Set(memberRows.map((r) => r.identity))];
+        const isMember = new Set(members);
+        if (senders.some((s) => !isMember.has(s))) throw new ConversationChanged();
+        let seq = Number(locked.last_seq) - count;
+        const fresh: MessageRow[] = [];
+        const outcomes = items.map((it, i): BatchOutcome => {
+          const k = key(it.caller.identity, it.req.client_msg_id);
+          if (!isNew[i]) return { kind: "already", row: stored.get(k) as MessageRow };
+          const row: MessageRow = {
+            id: newId("msg", now),
+            conversation_id: id,
+            app_id: app.id,
+            seq: ++seq,
+            type: "text",
+            sender: it.caller.identity,
+            text: it.req.text ?? null,
+            custom: it.req.custom ? JSON.stringify(it.req.custom) : null,
+            attachments: "[]",
+            reply_to: it.req.reply_to ?? null,
+            thread_id: null,
+            mentions: null,
+            client_msg_id: it.req.client_msg_id,
+            created_at: now,
+            edited_at: null,
+            deleted_at: null,
+          };
+          stored.set(k, row);
+          fresh.push(row);
+          // Under the row lock, in seq order (see SeqOrder).
+          const slot = this.order.claim(id);
+          slots.push(slot);
+          return { kind: "sent", row, slot, members: [] };
+        });
+        if (fresh.length === 0) return outcomes;
+        // Sending implies having read everything before it.
+        const lastOf = new Map<string, number>();
+        for (const r of fresh) lastOf.set(r.sender as string, r.seq);
+        await this.insertBatch(trx, id, fresh, lastOf);
+        written = await this.d.outbox?.writeManySome(
+          trx,
+          fresh.map((r) => ({
+            type: "message.new" as const,
+            appId: app.id,
+            data: { message: toMessage(r, undefined), conversation_kind: conv.kind, conversation_name: conv.name },
+          })),
+          await prefetched,
+        );
+        // Each message goes to the members but those who blocked its sender.
+        const blockersOf = new Map<string, Set<string>>();
+        for (const r of memberRows)
+          if (r.target !== null) blockersOf.set(r.target, (blockersOf.get(r.target) ?? new Set()).add(r.identity));
+        for (const o of outcomes)
+          if (o.kind === "sent") {
+            const blockers = blockersOf.get(o.row.sender as string);
+            o.members = blockers ? members.filter((m) => !blockers.has(m)) : members;
+          }
+        return outcomes;
+      });
+      if (written && written.size > 0) this.d.outbox?.wake(written);
+      return out;
+    } catch (err) {
+      for (const s of slots) this.order.drop(s);
+      throw new BatchFailed(err);
+    }
+  }
+
+  /** The batch's messages and its senders' read markers (`lastOf`: sender → seq): one statement on PostgreSQL. */
+  private async insertBatch(trx: Kysely<Database>, id: string, fresh: MessageRow[], lastOf: Map<string, number>): Promise<void> {
+    const lastRead = sql<number>`case ${sql.join(
+      [...lastOf].map(([sender, last]) => sql`when identity = ${sender} then cast(${last} as bigint)`),
+      sql` `,
+    )} end`;
+    const markRead = trx
+      .updateTable("conversation_members")
+      .set({ last_read_seq: lastRead })
+      .where("conversation_id", "=", id)
+      .where("identity", "in", [...lastOf.keys()])
+      .where("last_read_seq", "<", lastRead);
+    if (this.d.store.dialect === "postgres") {
+      await trx
+        .with("read", () => markRead)
+        .insertInto("messages")
+        .values(fresh)
+        .execute();
+      return;
+    }
+    await trx.insertInto("messages").values(fresh).execute();
+    await markRead.execute();
+  }
+
+  /**
+   * Takes the conversation's next seq (bumping `last_seq`, only while it is open and the sender a member:
+   * `ConversationChanged` otherwise) and inserts the message with it, unless the sender's `client_msg_id`
+   * is already stored (`inserted: false`). On PostgreSQL that is **one statement** (a data-modifying CTE):
+   * the row lock it takes is held until COMMIT, so every round trip saved under it is a round trip less
+   * that each other send to the conversation queues behind.
+   */
+  private async allocateAndInsert(
+    trx: Kysely<Database>,
+    caller: Caller,
+    m: Omit<MessageRow, "seq">,
+    now: number,
+  ): Promise<{ seq: number; inserted: boolean }> {
+    const id = m.conversation_id;
+    if (this.d.store.dialect === "postgres") {
+      const r = await sql<{ seq: number | null; inserted: number }>`
+        with s as (
+          update conversations set last_seq = last_seq + 1, last_active_at = ${now}::bigint, updated_at = ${now}::bigint
+          where id = ${id} and app_id = ${caller.app.id} and closed_at is null
+            and exists (select 1 from conversation_members where conversation_id = ${id} and identity = ${caller.identity})
+          returning last_seq
+        ), i as (
+          insert into messages (id, conversation_id, app_id, seq, type, sender, text, custom, attachments, reply_to, thread_id,
+                                mentions, client_msg_id, created_at, edited_at, deleted_at)
+          select ${m.id}::text, ${id}::text, ${m.app_id}::text, s.last_seq, ${m.type}::text, ${m.sender}::text, ${m.text}::text,
+                 ${m.custom}::text, ${m.attachments}::text, ${m.reply_to}::text, ${m.thread_id}::text, ${m.mentions}::text,
+                 ${m.client_msg_id}::text, ${m.created_at}::bigint, null::bigint, null::bigint
+          from s
+          on conflict (conversation_id, sender, client_msg_id) do nothing
+          returning seq
+        )
+        select (select last_seq from s) as seq, (select count(*) from i) as inserted`.execute(trx);
+      const row = r.rows[0];
+      if (row?.seq === null || row?.seq === undefined) throw new ConversationChanged();
+      return { seq: Number(row.seq), inserted: Number(row.inserted) > 0 };
+    }
+    const allocated = await trx
+      .updateTable("conversations")
+      .set((eb) => ({ last_seq: eb("last_seq", "+", 1), last_active_at: now, updated_at: now }))
+      .where("id", "=", id)
+      .where("app_id", "=", caller.app.id)
+      .where("closed_at", "is", null)
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("conversation_members")
+            .select("identity")
+            .where("conversation_id", "=", id)
+            .where("identity", "=", caller.identity),
+        ),
+      )
+      .returning("last_seq")
+      .executeTakeFirst();
+    if (!allocated) throw new ConversationChanged();
+    const seq = Number(allocated.last_seq);
+    const ins = await trx
+      .insertInto("messages")
+      .values({ ...m, seq })
+      .onConflict((oc) => oc.columns(["conversation_id", "sender", "client_msg_id"]).doNothing())
+      .executeTakeFirst();
+    return { seq, inserted: Number(ins.numInsertedOrUpdatedRows ?? 0) > 0 };
   }
 
   /**
@@ -259,7 +527,7 @@ export class MessagesService {
 
   /** The members who get events about `sender`'s messages: all but those who blocked the sender. */
   private async recipients(appId: string, conversationId: string, sender: string | null): Promise<string[]> {
-    return notBlocking(this.db, appId, await memberIdentities(this.db, conversationId), sender);
+    return recipientsOf(this.db, appId, conversationId, sender);
   }
 
   /** A send to a closed conversation: a retry of a message stored before the close still gets it. */

@@ -320,3 +320,16 @@ export async function memberIdentities(db: Db, conversationId: string): Promise<
   const rows = await db.selectFrom("conversation_members").select("identity").where("conversation_id", "=", conversationId).execute();
   return rows.map((r) => r.identity);
 }
+
+/**
+ * The members who get events about `sender`'s messages: every member but those who blocked the sender,
+ * in one statement (the send path reads it under the conversation's lock).
+ */
+export async function recipientsOf(db: Db, appId: string, conversationId: string, sender: string | null): Promise<string[]> {
+  let q = db.selectFrom("conversation_members").select("identity").where("conversation_id", "=", conversationId);
+  if (sender !== null)
+    q = q.where("identity", "not in", (eb) =>
+      eb.selectFrom("user_blocks").select("identity").where("app_id", "=", appId).where("target", "=", sender),
+    );
+  return (await q.execute()).map((r) => r.identity);
+}

@@ -86,8 +86,7 @@ export const pushModule = defineModule({
       },
     });
     // Calls and messages write their pushes into the outbox in their own transaction; a commit wakes the dispatcher.
-    outbox.add(new PushTriggers({ clock, collapseMs: config.push.collapseMs }));
-    outbox.onCommit(() => dispatcher.wake());
+    outbox.add(new PushTriggers({ clock, collapseMs: config.push.collapseMs }), () => dispatcher.wake());
     const mutes = new ConversationMutes(store, clock);
     return {
       service: { tokens, credentials, dispatcher, mutes },

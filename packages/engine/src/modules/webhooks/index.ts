@@ -52,8 +52,7 @@ export const webhooksModule = defineModule({
       onDisabled: (e) => log.warn({ app_id: e.appId, endpoint_id: e.endpointId, url: e.url, reason: e.reason }, "webhook.disabled"),
     });
     const beforeSend = new BeforeSendHooks(store, keys.sealKey, clock, config.webhooks.allowNetworks, metrics);
-    outbox.add(writer);
-    outbox.onCommit(() => dispatcher.wake());
+    outbox.add(writer, () => dispatcher.wake());
     return {
       service: { endpoints, writer, dispatcher, beforeSend },
       routes: (http, deps) => registerWebhookAdminRoutes(http, deps, apps, endpoints, beforeSend, () => dispatcher.wake()),

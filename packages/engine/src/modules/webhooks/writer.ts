@@ -7,6 +7,7 @@ import type { Database } from "../../store/schema.js";
 import type { WebhookOutboxTable } from "./migrations.js";
 
 type Mapped = { type: WebhookEventType; data: unknown; orderKey: string | null };
+type Endpoints = { id: string; events: string }[];
 
 /** Which webhook event a call change is, if any. */
 function callEvent(call: Call, from: string | null): Mapped | undefined {
@@ -40,36 +41,60 @@ function map(e: OutboxEvent): Mapped | undefined {
 export class WebhookWriter implements OutboxWriter {
   constructor(private readonly clock: Clock) {}
 
-  async write(trx: Kysely<Database>, e: OutboxEvent): Promise<void> {
-    const m = map(e);
-    if (!m) return;
-    const endpoints = await trx
-      .selectFrom("webhook_endpoints")
-      .select(["id", "events"])
-      .where("app_id", "=", e.appId)
-      .where("enabled", "=", 1)
-      .execute();
-    const targets = endpoints.filter((ep) => (JSON.parse(ep.events) as string[]).includes(m.type));
-    if (targets.length === 0) return;
-    const now = this.clock.now();
-    const eventId = newId("evt", now);
-    const body = JSON.stringify({ type: m.type, timestamp: iso(now), data: m.data });
-    const rows: Insertable<WebhookOutboxTable>[] = targets.map((ep) => ({
-      event_id: eventId,
-      endpoint_id: ep.id,
-      app_id: e.appId,
-      type: m.type,
-      body,
-      order_key: m.orderKey,
-      state: "pending",
-      attempts: 0,
-      next_at: now,
-      lease_until: null,
-      created_at: now,
-      delivered_at: null,
-      last_status: null,
-      last_error: null,
-    }));
+  async write(trx: Kysely<Database>, e: OutboxEvent): Promise<boolean> {
+    return this.writeMany(trx, [e]);
+  }
+
+  /** The app's enabled endpoints (no lock needed: see `OutboxWriter.prefetch`). */
+  prefetch(db: Kysely<Database>, appId: string): Promise<Endpoints> {
+    return db.selectFrom("webhook_endpoints").select(["id", "events"]).where("app_id", "=", appId).where("enabled", "=", 1).execute();
+  }
+
+  /**
+   * Several events of one transaction: one read of the endpoints per app (none when `prefetched` holds them,
+   * for events of one app), one multi-row insert.
+   */
+  async writeMany(trx: Kysely<Database>, events: readonly OutboxEvent[], prefetched?: unknown): Promise<boolean> {
+    const byApp = new Map<string, { e: OutboxEvent; m: Mapped }[]>();
+    for (const e of events) {
+      const m = map(e);
+      if (!m) continue;
+      const list = byApp.get(e.appId) ?? [];
+      list.push({ e, m });
+      byApp.set(e.appId, list);
+    }
+    const rows: Insertable<WebhookOutboxTable>[] = [];
+    for (const [appId, list] of byApp) {
+      const endpoints = prefetched !== undefined && byApp.size === 1 ? (prefetched as Endpoints) : await this.prefetch(trx, appId);
+      if (endpoints.length === 0) continue;
+      const wants = endpoints.map((ep) => ({ id: ep.id, events: new Set(JSON.parse(ep.events) as string[]) }));
+      for (const { m } of list) {
+        const targets = wants.filter((ep) => ep.events.has(m.type));
+        if (targets.length === 0) continue;
+        const now = this.clock.now();
+        const eventId = newId("evt", now);
+        const body = JSON.stringify({ type: m.type, timestamp: iso(now), data: m.data });
+        for (const ep of targets)
+          rows.push({
+            event_id: eventId,
+            endpoint_id: ep.id,
+            app_id: appId,
+            type: m.type,
+            body,
+            order_key: m.orderKey,
+            state: "pending",
+            attempts: 0,
+            next_at: now,
+            lease_until: null,
+            created_at: now,
+            delivered_at: null,
+            last_status: null,
+            last_error: null,
+          });
+      }
+    }
+    if (rows.length === 0) return false;
     await trx.insertInto("webhook_outbox").values(rows).execute();
+    return true;
   }
 }
