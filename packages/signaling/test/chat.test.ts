@@ -267,6 +267,31 @@ describe("chat SDK against a real engine", () => {
     bobWin.unsubscribe();
   });
 
+  it("subscribeConversations: a conversation created while the first list read is on its way still shows", async () => {
+    // The list read is held back until the conversation exists and its message was sent (a slow network or engine).
+    let release: () => void = () => {};
+    const held = new Promise<void>((r) => {
+      release = r;
+    });
+    const slowList: typeof fetch = async (input, init) => {
+      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+      const res = await fetch(input, init);
+      if (/\/api\/v1\/conversations\?/.test(url) && (init?.method ?? "GET") === "GET") await held;
+      return res;
+    };
+    const viewer = await session("late-viewer", { fetch: slowList });
+    const sender = await session("late-sender");
+    const list = viewer.subscribeConversations(() => {});
+    const ref = await sender.createConversation("direct", { members: ["late-viewer"] });
+    await ref.send("are you there?");
+    // The message's event reaches the viewer while its first read is still held: it must read again after it.
+    await until(viewer.conversation(ref.id).unread, (n) => n === 1);
+    release();
+    const shown = await until(list.conversations, (l) => l.some((c) => c.id === ref.id));
+    expect(shown.find((c) => c.id === ref.id)?.lastMessage?.text).toBe("are you there?");
+    list.unsubscribe();
+  });
+
   it("subscribeConversations pages further back with loadMore", async () => {
     const me = await session("page-me");
     for (const peer of ["page-a", "page-b", "page-c"]) {

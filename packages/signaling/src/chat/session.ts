@@ -493,6 +493,8 @@ class ConversationList implements ConversationListSubscription {
   readonly store = new Store<readonly UTDConversation[]>([]);
   private closed = false;
   private loading: Promise<void> | undefined;
+  /** A reload was asked for while one was on its way: that read may predate the change, so one more follows it. */
+  private stale = false;
 
   constructor(
     private readonly session: ChatSession,
@@ -521,7 +523,13 @@ class ConversationList implements ConversationListSubscription {
         if (!this.closed && this.store.value.length === 0 && cached.length > 0) this.store.set(cached);
       });
     }
-    this.loading ??= this.session.chat
+    if (this.loading) {
+      // E.g. a message of a conversation created after the first read went out: joining that read would keep a
+      // list without it until the next event.
+      this.stale = true;
+      return this.loading;
+    }
+    this.loading = this.session.chat
       .listConversations(this.limit)
       .then((list) => {
         if (!this.closed) this.store.set(list);
@@ -532,6 +540,11 @@ class ConversationList implements ConversationListSubscription {
       })
       .finally(() => {
         this.loading = undefined;
+      })
+      .then(() => {
+        if (!this.stale || this.closed) return;
+        this.stale = false;
+        return this.reload();
       });
     return this.loading;
   }
