@@ -76,8 +76,14 @@ class Device {
   ws: WebSocket | undefined;
   epoch: string | undefined;
   seq = 0;
-  /** Highest conversation seq seen (for re-reading after a resync). */
+  /**
+   * Every conversation seq up to this one has been seen: a re-read after a resync starts here, as the SDK's
+   * gap fill would. (Not the highest seen: across nodes two sends' events may reach a stream in the other
+   * order than their conversation seqs, so the highest can pass one still on its way when Redis loses it.)
+   */
   convSeq = 0;
+  /** Conversation seqs seen above `convSeq`. */
+  private readonly convAbove = new Set<number>();
   readonly seen = new Set<string>();
   /** DEBUG: the socket's state (hello sent, welcomed, closed) and when. */
   state = "new";
@@ -162,7 +168,10 @@ class Device {
     }
     this.seen.add(id);
     if (!live) this.reread.add(id);
-    this.convSeq = Math.max(this.convSeq, convSeq);
+    if (convSeq > this.convSeq) {
+      this.convAbove.add(convSeq);
+      while (this.convAbove.delete(this.convSeq + 1)) this.convSeq++;
+    }
     if (live) stats.delivered++;
     else stats.recovered++;
   }
