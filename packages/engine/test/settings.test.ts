@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { withSettingsTable } from "../../../scripts/config-docs.js";
 import { utd } from "../../../test/helpers/cli.js";
+import { freePort } from "../../../test/helpers/net.js";
 import { loadConfig } from "../src/core/config.js";
 import { readConfigFile, SETTINGS } from "../src/core/settings.js";
 
@@ -79,24 +80,26 @@ describe("one configuration schema", () => {
 
   it("reads a TOML or JSON config file; unknown keys and bad files are refused naming the key", async () => {
     const toml = join(dir, "utd.toml");
+    // Ports from the OS, though nothing here listens: no fixed port anywhere in the suite.
+    const [port, other] = [await freePort(), await freePort()];
     writeFileSync(
       toml,
-      'port = 7999\nhost = "127.0.0.2"\nrate_requests_user = "7/7"\nUTD_WS_HEARTBEAT_S = 11\ns3_force_path_style = true\n',
+      `port = ${port}\nhost = "127.0.0.2"\nrate_requests_user = "7/7"\nUTD_WS_HEARTBEAT_S = 11\ns3_force_path_style = true\n`,
     );
     const env = await readConfigFile(toml);
     expect(env).toEqual({
-      UTD_PORT: "7999",
+      UTD_PORT: String(port),
       UTD_HOST: "127.0.0.2",
       UTD_RATE_REQUESTS_USER: "7/7",
       UTD_WS_HEARTBEAT_S: "11",
       UTD_S3_FORCE_PATH_STYLE: "true",
     });
     const c = loadConfig({ ...env, UTD_DATA_DIR: dir });
-    expect(c.port).toBe(7999);
+    expect(c.port).toBe(port);
     expect(c.host).toBe("127.0.0.2");
     expect(c.rateLimits.requestsPerUser).toEqual({ burst: 7, perSecond: 7 });
     const json = join(dir, "utd.json");
-    writeFileSync(json, JSON.stringify({ port: 7998, databse_url: "postgres://x/y" }));
+    writeFileSync(json, JSON.stringify({ port: other, databse_url: "postgres://x/y" }));
     const unknown = await utd(["serve", "--config", json, "--data-dir", join(dir, "nope")], { UTD_PORT: "1" });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown setting "databse_url"');
