@@ -15,6 +15,7 @@ import { type NetworkClass, refusedUrl } from "../../core/ssrf.js";
 import { newWebhookSecret } from "../../core/standard-webhooks.js";
 import type { Store } from "../../store/port.js";
 import type { WebhookEndpointsTable, WebhookOutboxTable } from "./migrations.js";
+import { pendingDelivery } from "./writer.js";
 
 type EndpointRow = Selectable<WebhookEndpointsTable>;
 
@@ -214,22 +215,12 @@ export class WebhookEndpoints {
       seen.add(r.event_id);
       await db
         .insertInto("webhook_outbox")
-        .values({
-          event_id: r.event_id,
-          endpoint_id: r.endpoint_id,
-          app_id: r.app_id,
-          type: r.type,
-          body: r.body,
-          order_key: r.order_key,
-          state: "pending",
-          attempts: 0,
-          next_at: now,
-          lease_until: null,
-          created_at: now,
-          delivered_at: null,
-          last_status: null,
-          last_error: null,
-        })
+        .values(
+          pendingDelivery(
+            { event_id: r.event_id, endpoint_id: r.endpoint_id, app_id: r.app_id, type: r.type, body: r.body, order_key: r.order_key },
+            now,
+          ),
+        )
         .execute();
       // A replayed dead letter is no longer dead: it is queued again.
       if (r.state === "dead") await db.updateTable("webhook_outbox").set({ state: "replayed" }).where("seq", "=", r.seq).execute();

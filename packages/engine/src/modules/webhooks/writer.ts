@@ -75,26 +75,31 @@ export class WebhookWriter implements OutboxWriter {
         const eventId = newId("evt", now);
         const body = JSON.stringify({ type: m.type, timestamp: iso(now), data: m.data });
         for (const ep of targets)
-          rows.push({
-            event_id: eventId,
-            endpoint_id: ep.id,
-            app_id: appId,
-            type: m.type,
-            body,
-            order_key: m.orderKey,
-            state: "pending",
-            attempts: 0,
-            next_at: now,
-            lease_until: null,
-            created_at: now,
-            delivered_at: null,
-            last_status: null,
-            last_error: null,
-          });
+          rows.push(
+            pendingDelivery({ event_id: eventId, endpoint_id: ep.id, app_id: appId, type: m.type, body, order_key: m.orderKey }, now),
+          );
       }
     }
     if (rows.length === 0) return false;
     await trx.insertInto("webhook_outbox").values(rows).execute();
     return true;
   }
+}
+
+/** What names one delivery of an event to one endpoint. */
+type DeliveryKey = Pick<Insertable<WebhookOutboxTable>, "event_id" | "endpoint_id" | "app_id" | "type" | "body" | "order_key">;
+
+/** An outbox row due for its first attempt at `now` (a new event, or a replayed one queued again). */
+export function pendingDelivery(d: DeliveryKey, now: number): Insertable<WebhookOutboxTable> {
+  return {
+    ...d,
+    state: "pending",
+    attempts: 0,
+    next_at: now,
+    lease_until: null,
+    created_at: now,
+    delivered_at: null,
+    last_status: null,
+    last_error: null,
+  };
 }
