@@ -19,6 +19,14 @@ interface Msg {
   client_msg_id: string | null;
 }
 
+/** The conversation seqs of the `message.new` events a socket received, in arrival order. */
+function newSeqs(w: WsClient, conversationId: string): number[] {
+  return w
+    .events()
+    .filter((f) => f.type === "message.new" && (f.data as Msg).conversation_id === conversationId)
+    .map((f) => (f.data as Msg).seq);
+}
+
 /** Chat across two engine nodes sharing PostgreSQL and Redis. */
 describe.skipIf(!pg || !redisUrl)("chat on two engine nodes (PostgreSQL + Redis)", () => {
   let n1: RunningEngine;
@@ -71,17 +79,67 @@ describe.skipIf(!pg || !redisUrl)("chat on two engine nodes (PostgreSQL + Redis)
     expect(new Set(dupIds).size).toBe(1);
     const h = await n2.request<{ messages: Msg[] }>("GET", `/api/v1/conversations/${g.id}/messages?after=0&limit=200`, { token: bob });
     expect(h.body.messages.map((m) => m.seq)).toEqual(Array.from({ length: 42 }, (_, i) => i + 1));
-    // Each node's member got every message exactly once (concurrent sends may arrive out of seq order; clients order by seq).
+    // Each node's member got every message exactly once, in seq order.
     await aw.event<Msg>("message.new", (m) => m.seq === 42);
     await bw.event<Msg>("message.new", (m) => m.seq === 42);
-    for (const w of [aw, bw]) {
-      const seqs = w
-        .events()
-        .filter((f) => f.type === "message.new")
-        .map((f) => (f.data as Msg).seq);
-      expect(seqs.sort((x, y) => x - y)).toEqual(Array.from({ length: 42 }, (_, i) => i + 1));
-    }
+    for (const w of [aw, bw]) expect(newSeqs(w, g.id)).toEqual(Array.from({ length: 42 }, (_, i) => i + 1));
     aw.close();
     bw.close();
+  });
+
+  it("a conversation's events reach every member in seq order, with senders on both nodes at once", async () => {
+    // Six members, each with a socket on each node; every one sends over both sockets at once (the batched
+    // path) and over REST through the other node (the single path), while members are added (system
+    // messages take seqs too). Every socket must see 1..N in order: a client that catches up from its
+    // highest seen seq would otherwise skip the ones that arrive late.
+    const who = Array.from({ length: 6 }, (_, i) => `ord-${i}`);
+    const tokens = await Promise.all(who.map(async (w, i) => (await (i % 2 ? n2 : n1).session(app, w)).user_token));
+    for (const extra of ["ord-x1", "ord-x2", "ord-x3"]) await n2.session(app, extra);
+    const g = (
+      await n1.request<{ id: string }>("POST", "/api/v1/conversations", {
+        token: tokens[0] as string,
+        body: { kind: "group", members: who.slice(1) },
+      })
+    ).body;
+    const sockets = await Promise.all(tokens.flatMap((t) => [WsClient.connect(n1.wsUrl, t), WsClient.connect(n2.wsUrl, t)]));
+    const PER = 10;
+    const sends: Promise<unknown>[] = [];
+    for (let round = 0; round < PER; round++) {
+      sockets.forEach((s, k) => {
+        sends.push(s.request("message.send", { conversation_id: g.id, client_msg_id: `w${k}-${round}`, text: `ws ${k} ${round}` }));
+      });
+      tokens.forEach((t, i) => {
+        sends.push(
+          (round % 2 ? n1 : n2).request("POST", `/api/v1/conversations/${g.id}/messages`, {
+            token: t,
+            body: { client_msg_id: `r${i}-${round}`, text: `rest ${i} ${round}` },
+          }),
+        );
+      });
+      if (round % 4 === 1) {
+        sends.push(
+          (round % 8 === 1 ? n2 : n1).request("POST", `/api/v1/conversations/${g.id}/members`, {
+            token: tokens[0] as string,
+            body: { identities: [`ord-x${(round - 1) / 4 + 1}`] },
+          }),
+        );
+      }
+    }
+    const results = await Promise.all(sends);
+    for (const r of results) {
+      const status = (r as { status?: number }).status;
+      if (status !== undefined) expect(status).toBeLessThan(300);
+      else expect((r as { type: string }).type).toBe("reply");
+    }
+    const total = sockets.length * PER + tokens.length * PER + 3;
+    const h = await n2.request<{ messages: Msg[] }>("GET", `/api/v1/conversations/${g.id}/messages?after=0&limit=200`, {
+      token: tokens[1] as string,
+    });
+    expect(h.body.messages.map((m) => m.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    for (const s of sockets) {
+      await s.event<Msg>("message.new", (m) => m.conversation_id === g.id && m.seq === total);
+      expect(newSeqs(s, g.id)).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+      s.close();
+    }
   });
 });

@@ -6,6 +6,7 @@ import type { Outbox } from "../../core/outbox.js";
 import type { Store } from "../../store/port.js";
 import type { BlockService } from "../users/index.js";
 import type { ChatAccess } from "./access.js";
+import type { SeqOrder, SeqOrderOptions } from "./order.js";
 import type { ChatRecords } from "./records.js";
 
 /**
@@ -30,12 +31,16 @@ export interface ChatDeps {
   blocks?: BlockService | undefined;
   /** Bans users when an admin resolves a report with `ban_user` (the users module). */
   banner?: { ban(appId: string, identity: string, reason: string | undefined): Promise<unknown> } | undefined;
+  /** How new messages are ordered across the nodes of a cluster (its announce ledger); absent: one node. */
+  order?: SeqOrderOptions | undefined;
 }
 
 /** What each chat service is composed over: the ports, the one access check and the shared writes. */
-export interface ChatParts extends ChatDeps {
+export interface ChatParts extends Omit<ChatDeps, "order"> {
   access: ChatAccess;
   records: ChatRecords;
+  /** The order each conversation's new messages (and system messages) are announced in. */
+  order: SeqOrder;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { MessageReadFrameSchema, MessageSendFrameSchema } from "@utd-stream/protocol/schemas";
 import { defineModule, wsVerb } from "../module.js";
+import { RedisAnnounceLedger } from "./announce-ledger.js";
 import { chatDepthMigrations } from "./depth-migrations.js";
 import { type ChatTables, chatMigrations } from "./migrations.js";
 import { ChatRetention } from "./retention.js";
@@ -27,7 +28,11 @@ export const chatModule = defineModule({
   name: "chat",
   needs: ["realtime", "apps", "uploads", "webhooks", "users"],
   migrations: (dialect) => ({ ...chatMigrations(dialect), ...chatSearchMigrations(dialect), ...chatDepthMigrations(dialect) }),
-  create: ({ store, clock, config, log, outbox, realtime, apps, uploads, webhooks, users }) => {
+  create: ({ store, clock, config, log, outbox, realtime, apps, uploads, webhooks, users, redis }) => {
+    // Several nodes (Redis configured): a conversation's messages are announced in seq order cluster-wide.
+    const ledger = redis
+      ? new RedisAnnounceLedger({ connect: redis, onError: (err) => log.warn({ err }, "redis announce ledger error") })
+      : undefined;
     const chat = new ChatService({
       store,
       clock,
@@ -37,6 +42,11 @@ export const chatModule = defineModule({
       beforeSend: webhooks.beforeSend,
       blocks: users.blocks,
       banner: users,
+      order: {
+        ledger,
+        onGiveUp: (conversation, seq) =>
+          log.warn({ conversation, seq }, "the previous message was not announced in time (its node gone?); announcing the next anyway"),
+      },
     });
     const retention = new ChatRetention({ chat, uploads, apps, sweepS: config.chatRetentionSweepS, log });
     return {
@@ -55,7 +65,10 @@ export const chatModule = defineModule({
         ),
       ],
       start: () => retention.start(),
-      stop: () => retention.stop(),
+      stop: async () => {
+        await retention.stop();
+        await ledger?.close();
+      },
     };
   },
 });

@@ -91,16 +91,31 @@ export class MembersService {
         identities: fresh,
         by: caller.identity,
       });
-      return { fresh, sys };
+      // The system message takes a seq: it goes out in the conversation's order (see SeqOrder), to the
+      // members as of it (read under the lock).
+      const slot = this.d.order.claim(id, sys.seq);
+      try {
+        const to = await memberIdentities(trx, id);
+        await slot.recorded;
+        return { fresh, sys, slot, to };
+      } catch (err) {
+        this.d.order.drop(slot);
+        throw err;
+      }
     });
     if (added) {
       this.d.outbox?.wake();
-      const to = await memberIdentities(this.db, id);
-      for (const identity of added.fresh) {
-        const ev: MemberEvent = { conversation_id: id, identity, role: "member", by: caller.identity };
-        notify(this.d.events, caller.app.id, to, CHAT_EVENTS.memberAdded, ev);
-      }
-      notify(this.d.events, caller.app.id, to, CHAT_EVENTS.messageNew, toMessage(added.sys, undefined));
+      const { to } = added;
+      // The change is committed either way: a failed announcement (streams unreachable) does not fail it.
+      await this.d.order
+        .ready(added.slot, () => {
+          for (const identity of added.fresh) {
+            const ev: MemberEvent = { conversation_id: id, identity, role: "member", by: caller.identity };
+            notify(this.d.events, caller.app.id, to, CHAT_EVENTS.memberAdded, ev);
+          }
+          return notify(this.d.events, caller.app.id, to, CHAT_EVENTS.messageNew, toMessage(added.sys, undefined));
+        })
+        .catch(() => undefined);
     }
     return this.list(caller, id);
   }
@@ -161,17 +176,31 @@ export class MembersService {
               by: caller.identity,
             })
           : undefined;
-      return { role: target.role, newOwner, sys };
+      // A system message takes a seq: claimed under the lock, announced in the conversation's order.
+      const slot = sys ? this.d.order.claim(id, sys.seq) : undefined;
+      try {
+        const remaining = await memberIdentities(trx, id);
+        await slot?.recorded;
+        return { role: target.role, newOwner, sys, slot, remaining };
+      } catch (err) {
+        if (slot) this.d.order.drop(slot);
+        throw err;
+      }
     });
     this.d.outbox?.wake();
-    const remaining = await memberIdentities(this.db, id);
-    const ev: MemberEvent = { conversation_id: id, identity, role: res.role, by: caller.identity };
-    notify(this.d.events, caller.app.id, [...remaining, identity], CHAT_EVENTS.memberRemoved, ev);
-    if (res.newOwner) {
-      const up: MemberEvent = { conversation_id: id, identity: res.newOwner, role: "owner", by: caller.identity };
-      notify(this.d.events, caller.app.id, remaining, CHAT_EVENTS.memberUpdated, up);
-    }
-    if (res.sys) notify(this.d.events, caller.app.id, remaining, CHAT_EVENTS.messageNew, toMessage(res.sys, undefined));
+    const { remaining } = res;
+    const announce = () => {
+      const ev: MemberEvent = { conversation_id: id, identity, role: res.role, by: caller.identity };
+      notify(this.d.events, caller.app.id, [...remaining, identity], CHAT_EVENTS.memberRemoved, ev);
+      if (res.newOwner) {
+        const up: MemberEvent = { conversation_id: id, identity: res.newOwner, role: "owner", by: caller.identity };
+        notify(this.d.events, caller.app.id, remaining, CHAT_EVENTS.memberUpdated, up);
+      }
+      if (res.sys) return notify(this.d.events, caller.app.id, remaining, CHAT_EVENTS.messageNew, toMessage(res.sys, undefined));
+    };
+    if (res.slot)
+      await this.d.order.ready(res.slot, announce).catch(() => undefined); // committed either way (see add)
+    else announce();
   }
 
   /** Makes a member an admin or back (owner only). */

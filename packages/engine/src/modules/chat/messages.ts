@@ -20,7 +20,7 @@ import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";
 import { filterText } from "./filters.js";
 import { resolveMentions } from "./mentions.js";
-import { type OrderSlot, SeqOrder } from "./order.js";
+import type { OrderSlot } from "./order.js";
 import { historyWindow } from "./paging.js";
 import {
   type ConversationRow,
@@ -135,7 +135,7 @@ export class MessagesService {
         throw err;
       });
       if (out?.kind === "sent") {
-        await this.order.ready(out.slot, () =>
+        await this.d.order.ready(out.slot, () =>
           notify(
             this.d.events,
             caller.app.id,
@@ -180,9 +180,9 @@ export class MessagesService {
         // (conversation, sender, client_msg_id) index is the idempotency check: under the conversation lock
         // a duplicate inserts nothing, and throwing rolls the seq back.
         const { seq, inserted } = await this.allocateAndInsert(trx, caller, fields, now);
-        // Under the row lock: this node's slots of the conversation are taken in seq order, so
-        // `message.new` goes out in seq order however the commits resolve (see SeqOrder).
-        slot = this.order.claim(id);
+        // Under the row lock: the conversation's slots are taken in seq order, so `message.new` goes out
+        // in seq order however the commits resolve, on this node and across nodes (see SeqOrder).
+        slot = this.d.order.claim(id, seq);
         const r: MessageRow = { ...fields, seq };
         if (!inserted) {
           const first = await this.findByClientId(id, caller, req.client_msg_id, trx);
@@ -236,13 +236,15 @@ export class MessagesService {
         });
         // The members as of this seq (but those who blocked the sender), read under the conversation lock:
         // no await between commit and publish.
-        return { r, written, members: await recipientsOf(trx, caller.app.id, id, caller.identity) };
+        const members = await recipientsOf(trx, caller.app.id, id, caller.identity);
+        await slot.recorded; // the cluster's ledger holds the claim before the lock goes
+        return { r, written, members };
       });
       // Announced after every earlier send of the conversation on this node; acknowledged only once it
       // is in the members' streams (a failure: the client retries, see `resent`).
       const claimed = slot as OrderSlot;
       slot = undefined;
-      await this.order.ready(claimed, () =>
+      await this.d.order.ready(claimed, () =>
         notify(
           this.d.events,
           caller.app.id,
@@ -255,7 +257,7 @@ export class MessagesService {
       row = sent.r;
       this.d.outbox?.wake(sent.written);
     } catch (err) {
-      if (slot) this.order.drop(slot);
+      if (slot) this.d.order.drop(slot);
       // Closed, or the caller removed, between the check and the lock: answer as a new request would.
       if (err instanceof ConversationChanged && attempt < 2) return this.send(caller, id, req, attempt + 1);
       if (err instanceof AlreadySent) return this.resent(caller, id, err.row);
@@ -379,7 +381,7 @@ export class MessagesService {
           stored.set(k, row);
           fresh.push(row);
           // Under the row lock, in seq order (see SeqOrder).
-          const slot = this.order.claim(id);
+          const slot = this.d.order.claim(id, row.seq);
           slots.push(slot);
           return { kind: "sent", row, slot, members: [] };
         });
@@ -406,12 +408,13 @@ export class MessagesService {
             const blockers = blockersOf.get(o.row.sender as string);
             o.members = blockers ? members.filter((m) => !blockers.has(m)) : members;
           }
+        for (const s of slots) await s.recorded; // the cluster's ledger holds the claims before the lock goes
         return outcomes;
       });
       if (written && written.size > 0) this.d.outbox?.wake(written);
       return out;
     } catch (err) {
-      for (const s of slots) this.order.drop(s);
+      for (const s of slots) this.d.order.drop(s);
       throw new BatchFailed(err);
     }
   }
@@ -521,9 +524,6 @@ export class MessagesService {
       );
     return { message, created: false };
   }
-
-  /** The order in which this node announces each conversation's new messages. */
-  private readonly order = new SeqOrder();
 
   /** The members who get events about `sender`'s messages: all but those who blocked the sender. */
   private async recipients(appId: string, conversationId: string, sender: string | null): Promise<string[]> {

@@ -1,28 +1,98 @@
-/** One send's place in its conversation's announcement order on this node. */
+/**
+ * Where the nodes of a cluster record how far each conversation's new messages have been announced
+ * (Redis: `announce-ledger.ts`). A node announces seq N only once N-1 is announced — by itself or by
+ * another node — so every member's stream gets a conversation's messages in seq order, whichever nodes
+ * the senders wrote through. Absent on a single node: {@link SeqOrder} alone orders its announcements.
+ */
+export interface AnnounceLedger {
+  /**
+   * Records that `first` is taken (call it under the conversation's row lock, and let the lock go only
+   * once it has settled) and answers the highest seq announced so far. A conversation the ledger holds
+   * nothing for (new, idle past its retention, or the ledger's data lost) counts as announced up to
+   * `first - 1`: nobody else can be between its allocation and its announcement, since this allocation
+   * came after theirs under the lock and theirs recorded itself first.
+   */
+  claim(conversationId: string, first: number): Promise<number>;
+  /** The highest seq of the conversation announced so far (0 when the ledger holds nothing). */
+  announced(conversationId: string): Promise<number>;
+  /** Every seq up to `last` is announced (or given up on). */
+  done(conversationId: string, last: number): Promise<void>;
+}
+
+/** One send's (or one batch's) place in its conversation's announcement order. */
 export interface OrderSlot {
   readonly conversationId: string;
-  state: "open" | "ready" | "dropped";
+  /** The seqs this slot announces: `first`..`last`. */
+  readonly first: number;
+  readonly last: number;
+  state: "open" | "ready" | "waiting" | "dropped";
+  /** Settles once the ledger holds the claim (await it before the conversation's row lock is released). */
+  readonly recorded: Promise<void>;
+  /** The highest seq announced cluster-wide when the slot was claimed (-1: not known yet). */
+  seen: number;
   emit?: () => void | Promise<void>;
   settle?: { resolve: () => void; reject: (err: unknown) => void };
 }
 
+/** How long a node waits for another node's announcement of the previous seq before it announces its own. */
+export const DEFAULT_PREDECESSOR_WAIT_MS = 2000;
+
+export interface SeqOrderOptions {
+  /** The cluster's ledger (absent on a single node). */
+  ledger?: AnnounceLedger | undefined;
+  /**
+   * How long to wait for the previous seq's announcement by another node. Past it (that node died between
+   * its commit and its announcement, or cannot reach the streams), this one goes out anyway: the member's
+   * client then sees a gap in the conversation seq and reads it from history.
+   */
+  waitMs?: number;
+  /** Told when a wait gave up (conversation, the seq waited for). */
+  onGiveUp?: (conversationId: string, seq: number) => void;
+}
+
+const NO_WAIT: Promise<void> = Promise.resolve();
+
 /**
- * Announces a conversation's new messages in `seq` order on this node without serialising their
- * transactions. A send claims its slot right after allocating its seq, under the conversation's row lock
- * — so one conversation's slots are claimed in ascending seq order — and hands its announcement over once
- * committed (or drops the slot on rollback). An announcement runs once every earlier slot of its
- * conversation has run or been dropped; each announcement is issued synchronously, in order.
+ * Announces a conversation's new messages in `seq` order without serialising their transactions. A send
+ * claims its slot right after allocating its seqs, under the conversation's row lock — so slots are
+ * claimed in ascending seq order, on this node and (through the ledger) across the cluster — and hands
+ * its announcement over once committed (or drops the slot on rollback).
+ *
+ * On this node an announcement is issued once every earlier slot of its conversation has been issued or
+ * dropped; issues are synchronous and in order (one connection to the streams keeps that order). With a
+ * ledger, a slot whose previous seq was not issued here also waits until the ledger says that seq is
+ * announced — by the node that took it, once its event is in every member's stream.
  */
 export class SeqOrder {
   private readonly queues = new Map<string, OrderSlot[]>();
+  /** The last seq issued here per conversation, while its announcement is in flight. */
+  private readonly issued = new Map<string, number>();
+  private readonly waitMs: number;
 
-  /** Takes the next slot of `conversationId` (call it under the conversation's lock, right after the seq is allocated). */
-  claim(conversationId: string): OrderSlot {
-    const slot: OrderSlot = { conversationId, state: "open" };
+  constructor(private readonly o: SeqOrderOptions = {}) {
+    this.waitMs = o.waitMs ?? DEFAULT_PREDECESSOR_WAIT_MS;
+  }
+
+  /**
+   * Takes the next slot of `conversationId` for seqs `first`..`last` (call it under the conversation's
+   * lock, right after the seqs are allocated, and await `slot.recorded` before the lock goes).
+   */
+  claim(conversationId: string, first: number, last = first): OrderSlot {
     let q = this.queues.get(conversationId);
     if (!q) {
       q = [];
       this.queues.set(conversationId, q);
+    }
+    // Right behind a slot of this node (a batch's messages): that one's claim stands for both, and this one
+    // goes out right after it.
+    const ledger = q.at(-1)?.last === first - 1 ? undefined : this.o.ledger;
+    const slot: OrderSlot = { conversationId, first, last, state: "open", seen: ledger ? -1 : first - 1, recorded: NO_WAIT };
+    if (ledger) {
+      (slot as { recorded: Promise<void> }).recorded = ledger.claim(conversationId, first).then((seen) => {
+        slot.seen = seen;
+      });
+      // Awaited by the caller before commit; a failure there rolls the send back (and drops the slot).
+      slot.recorded.catch(() => {});
     }
     q.push(slot);
     return slot;
@@ -48,16 +118,75 @@ export class SeqOrder {
   private flush(conversationId: string): void {
     const q = this.queues.get(conversationId);
     if (!q) return;
-    while (q.length > 0 && q[0]?.state !== "open") {
-      const s = q.shift() as OrderSlot;
-      if (s.state !== "ready" || !s.emit || !s.settle) continue;
-      const { resolve, reject } = s.settle;
-      try {
-        Promise.resolve(s.emit()).then(resolve, reject);
-      } catch (err) {
-        reject(err);
+    while (q.length > 0) {
+      const s = q[0] as OrderSlot;
+      if (s.state === "open" || s.state === "waiting") return;
+      if (s.state === "ready" && !this.predecessorOut(s)) {
+        s.state = "waiting";
+        this.awaitPredecessor(s).then(
+          () => this.issueHead(conversationId),
+          () => this.issueHead(conversationId),
+        );
+        return;
       }
+      q.shift();
+      if (s.state === "ready") this.issue(s);
     }
+    this.queues.delete(conversationId);
+  }
+
+  /** Whether the seq before `s` is out: issued here, announced (as far as the claim saw), or nonexistent. */
+  private predecessorOut(s: OrderSlot): boolean {
+    if (!this.o.ledger || s.first <= 1) return true;
+    const issued = this.issued.get(s.conversationId);
+    return (issued !== undefined && issued >= s.first - 1) || s.seen >= s.first - 1;
+  }
+
+  /** Polls the ledger until the seq before `s` is announced, or gives up after `waitMs`. */
+  private async awaitPredecessor(s: OrderSlot): Promise<void> {
+    const ledger = this.o.ledger as AnnounceLedger;
+    const deadline = Date.now() + this.waitMs;
+    let pause = 1;
+    for (;;) {
+      const announced = await ledger.announced(s.conversationId).catch(() => -1);
+      if (announced >= s.first - 1) return;
+      if (Date.now() >= deadline) {
+        this.o.onGiveUp?.(s.conversationId, s.first - 1);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, pause));
+      pause = Math.min(pause * 2, 25);
+    }
+  }
+
+  /** The waiting head may go now. */
+  private issueHead(conversationId: string): void {
+    const q = this.queues.get(conversationId);
+    const s = q?.[0];
+    if (!q || !s || s.state !== "waiting") return;
+    q.shift();
+    this.issue(s);
     if (q.length === 0) this.queues.delete(conversationId);
+    else this.flush(conversationId);
+  }
+
+  private issue(s: OrderSlot): void {
+    const { resolve, reject } = s.settle as NonNullable<OrderSlot["settle"]>;
+    const ledger = this.o.ledger;
+    if (ledger) this.issued.set(s.conversationId, s.last);
+    let out: Promise<void>;
+    try {
+      out = Promise.resolve((s.emit as NonNullable<OrderSlot["emit"]>)());
+    } catch (err) {
+      out = Promise.reject(err);
+    }
+    out.then(resolve, reject);
+    if (!ledger) return;
+    // In the members' streams (or failed, and the sender will retry): the next seq may go out on any node.
+    const announced = () => {
+      ledger.done(s.conversationId, s.last).catch(() => {});
+      if (this.issued.get(s.conversationId) === s.last) this.issued.delete(s.conversationId);
+    };
+    out.then(announced, announced);
   }
 }

@@ -7,6 +7,7 @@ import type { ChatDeps, ChatParts } from "./deps.js";
 import { MembersService } from "./members.js";
 import { MessagesService } from "./messages.js";
 import { ModerationService } from "./moderation.js";
+import { SeqOrder } from "./order.js";
 import { ReceiptsService } from "./receipts.js";
 import { ChatRecords } from "./records.js";
 import { SearchService } from "./search.js";
@@ -39,7 +40,7 @@ export class ChatService {
     this.db = d.store.db;
     this.access = access;
     this.records = new ChatRecords(d.store);
-    const parts: ChatParts = { ...d, access, records: this.records };
+    const parts: ChatParts = { ...d, access, records: this.records, order: new SeqOrder(d.order) };
     this.conversations = new ConversationsService(parts);
     this.members = new MembersService(parts);
     this.messages = new MessagesService(parts);
