@@ -59,6 +59,8 @@ const stats = {
   dupId: 0,
   dupAfterReread: 0,
   gaps: 0,
+  /** Live `message.new` frames with a conversation seq below one this device already received live. */
+  inversions: 0,
   resumes: 0,
   resyncs: 0,
   sendErrors: 0,
@@ -84,6 +86,8 @@ class Device {
   convSeq = 0;
   /** Conversation seqs seen above `convSeq`. */
   private readonly convAbove = new Set<number>();
+  /** The highest conversation seq received live in this stream epoch (order check). */
+  private liveMax = 0;
   readonly seen = new Set<string>();
   /** DEBUG: the socket's state (hello sent, welcomed, closed) and when. */
   state = "new";
@@ -122,6 +126,7 @@ class Device {
         };
         if (f.type === "welcome") {
           if (this.epoch && f.resumed) stats.resumes++;
+          if (f.epoch !== this.epoch) this.liveMax = 0; // a new stream: its events start afresh
           this.epoch = f.epoch;
           this.seq = f.seq ?? 0;
           welcomed = true;
@@ -145,7 +150,11 @@ class Device {
           if (f.seq !== this.seq + 1) stats.gaps++;
           this.seq = f.seq;
         }
-        if (f.type === "message.new" && f.data) this.saw(f.data.id, f.data.seq, true);
+        if (f.type === "message.new" && f.data) {
+          if (f.data.seq < this.liveMax) stats.inversions++;
+          this.liveMax = Math.max(this.liveMax, f.data.seq);
+          this.saw(f.data.id, f.data.seq, true);
+        }
       });
       const retry = () => {
         if (!welcomed) resolve();
@@ -370,6 +379,9 @@ async function main(): Promise<void> {
     `  duplicated   : ${stats.dupSeq} stream seq, ${stats.dupId} message id (live twice; ${stats.dupAfterReread} more live after the REST re-read had it: the SDK's id dedupe drops both)`,
   );
   console.log(`  stream gaps  : ${stats.gaps}`);
+  console.log(
+    `  out of order : ${stats.inversions} live message.new below a conversation seq the device already had (a send retried after its node died re-announces its message late)`,
+  );
   console.log(`  resumes      : ${stats.resumes}, resyncs: ${stats.resyncs}, node kills: ${stats.kills}`);
 
   // Cross-node cost: what each node received from Redis for its users, per event it delivered to a socket.

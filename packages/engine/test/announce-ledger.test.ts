@@ -22,15 +22,17 @@ const CONNECTORS: [string, (() => Redis | Cluster) | undefined][] = [
 ];
 
 /** Two nodes' SeqOrders over one ledger prefix (each node its own connection, as in a deployment). */
-function twoNodes(connect: () => Redis | Cluster, waitMs = 5000) {
+function twoNodes(connect: () => Redis | Cluster) {
   const prefix = uniqueName("utd:test:o");
   const gaveUp: [string, number][] = [];
-  const node = () => {
-    const ledger = new RedisAnnounceLedger({ connect, prefix });
+  const node = (nodeId: string) => {
+    const ledger = new RedisAnnounceLedger({ connect, prefix, nodeId, heartbeatMs: 1000 });
     ledgers.push(ledger);
-    return new SeqOrder({ ledger, waitMs, onGiveUp: (c, s) => gaveUp.push([c, s]) });
+    return { order: new SeqOrder({ ledger, waitMs: 20_000, checkMs: 100, onGiveUp: (c, s) => gaveUp.push([c, s]) }), ledger };
   };
-  return { a: node(), b: node(), gaveUp };
+  const a = node("node-a");
+  const b = node("node-b");
+  return { a: a.order, b: b.order, aLedger: a.ledger, gaveUp };
 }
 
 for (const [name, connect] of CONNECTORS) {
@@ -76,24 +78,36 @@ for (const [name, connect] of CONNECTORS) {
       expect(gaveUp).toEqual([]);
     });
 
-    it("a conversation the ledger holds nothing for goes out at once; a dead node's seq is waited for only so long", async () => {
-      const { a, b, gaveUp } = twoNodes(mk, 300);
+    it("a conversation the ledger holds nothing for goes out at once; a slow node is waited for, a dead one is not", async () => {
+      const { a, b, aLedger, gaveUp } = twoNodes(mk);
       // A conversation idle past the ledger's retention (or new): the first claim counts everything before as out.
       const fresh = b.claim("old-conv", 41);
       await fresh.recorded;
       expect(fresh.seen).toBe(40);
       const out: number[] = [];
       await b.ready(fresh, () => void out.push(41));
-      // A claims 42 and dies before announcing it; B's 43 goes out after the wait, and says so.
-      const lost = a.claim("old-conv", 42);
+      // A takes 42 and is slow to announce it (several liveness checks): B's 43 waits for it, however long.
+      const slow = a.claim("old-conv", 42);
+      await slow.recorded;
+      const after = b.claim("old-conv", 43);
+      await after.recorded;
+      expect(after.claimer).toBe("node-a");
+      const p43 = b.ready(after, () => void out.push(43));
+      await sleep(600);
+      expect(out).toEqual([41]);
+      await a.ready(slow, () => void out.push(42));
+      await p43;
+      expect(out).toEqual([41, 42, 43]);
+      expect(gaveUp).toEqual([]);
+      // A takes 44 and dies before announcing it (its heartbeat stops): B's 45 goes out, and says so.
+      const lost = a.claim("old-conv", 44);
       await lost.recorded;
-      const next = b.claim("old-conv", 43);
+      const next = b.claim("old-conv", 45);
       await next.recorded;
-      const t0 = Date.now();
-      await b.ready(next, () => void out.push(43));
-      expect(Date.now() - t0).toBeGreaterThanOrEqual(250);
-      expect(out).toEqual([41, 43]);
-      expect(gaveUp).toEqual([["old-conv", 42]]);
+      await aLedger.close();
+      await b.ready(next, () => void out.push(45));
+      expect(out).toEqual([41, 42, 43, 45]);
+      expect(gaveUp).toEqual([["old-conv", 44]]);
     });
 
     it("B's later slots queue behind its waiting one, and a failed announcement still releases the next node", async () => {

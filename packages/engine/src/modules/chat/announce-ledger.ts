@@ -2,12 +2,17 @@ import type { Cluster, Redis } from "ioredis";
 import type { AnnounceLedger } from "./order.js";
 
 /**
- * The announce ledger in Redis: per conversation one hash (`a`: the highest seq announced), under the
- * conversation's own hash tag, so it works on a Redis Cluster. Each call is one script or one read.
+ * The announce ledger in Redis: per conversation one hash (`a`: the highest seq announced; `n`: the node
+ * that made the latest claim), under the conversation's own hash tag, so it works on a Redis Cluster; per
+ * node a heartbeat key that expires when the node dies. Each call is one script or one read.
  */
 export interface RedisAnnounceLedgerOptions {
   /** Opens a connection (one Redis server or a Redis Cluster). */
   connect: () => Redis | Cluster;
+  /** This node's id (its heartbeat key). */
+  nodeId: string;
+  /** How often (ms) this node renews its heartbeat (default 1000); it expires after three times that. */
+  heartbeatMs?: number;
   /** How long (ms) an idle conversation's entry is kept (default 7 days). */
   ttlMs?: number;
   /** Key prefix (tests). */
@@ -15,15 +20,20 @@ export interface RedisAnnounceLedgerOptions {
   onError?: (err: Error) => void;
 }
 
-/** ARGV: first, ttl. Creates the entry as "announced up to first-1" when absent; answers `a`. */
+/**
+ * ARGV: first, ttl, node id. Creates the entry as "announced up to first-1" when absent; records this node
+ * as the latest claimer; answers {a, the previous claimer or ''}.
+ */
 const CLAIM = `
-local a = redis.call('HGET', KEYS[1], 'a')
+local s = redis.call('HMGET', KEYS[1], 'a', 'n')
+local a = s[1]
 if not a then
   a = tonumber(ARGV[1]) - 1
   redis.call('HSET', KEYS[1], 'a', a)
 end
+redis.call('HSET', KEYS[1], 'n', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return tonumber(a)
+return {tonumber(a), s[2] or ''}
 `;
 
 /** ARGV: last, ttl. Raises `a` to last (never lowers it). */
@@ -35,7 +45,7 @@ return 1
 `;
 
 type Scripted = {
-  utdAnnounceClaim(key: string, first: number, ttl: number): Promise<number>;
+  utdAnnounceClaim(key: string, first: number, ttl: number, node: string): Promise<[number, string]>;
   utdAnnounceDone(key: string, last: number, ttl: number): Promise<number>;
 };
 
@@ -43,8 +53,9 @@ export class RedisAnnounceLedger implements AnnounceLedger {
   private readonly cmd: (Redis | Cluster) & Scripted;
   private readonly prefix: string;
   private readonly ttlMs: number;
+  private readonly timer: NodeJS.Timeout;
 
-  constructor(o: RedisAnnounceLedgerOptions) {
+  constructor(private readonly o: RedisAnnounceLedgerOptions) {
     const c = o.connect();
     c.defineCommand("utdAnnounceClaim", { numberOfKeys: 1, lua: CLAIM });
     c.defineCommand("utdAnnounceDone", { numberOfKeys: 1, lua: DONE });
@@ -52,14 +63,30 @@ export class RedisAnnounceLedger implements AnnounceLedger {
     this.cmd = c as (Redis | Cluster) & Scripted;
     this.prefix = o.prefix ?? "utd:o:";
     this.ttlMs = o.ttlMs ?? 7 * 24 * 3600_000;
+    const every = o.heartbeatMs ?? 1000;
+    const beat = () => {
+      this.cmd.set(this.aliveKey(o.nodeId), "1", "PX", every * 3).catch(() => {});
+    };
+    beat();
+    this.timer = setInterval(beat, every);
+    this.timer.unref();
+  }
+
+  private aliveKey(nodeId: string): string {
+    return `${this.prefix}alive:{${nodeId}}`;
   }
 
   private key(conversationId: string): string {
     return `${this.prefix}{${conversationId}}`;
   }
 
-  async claim(conversationId: string, first: number): Promise<number> {
-    return Number(await this.cmd.utdAnnounceClaim(this.key(conversationId), first, this.ttlMs));
+  async claim(conversationId: string, first: number): Promise<{ announced: number; claimer: string | undefined }> {
+    const [announced, claimer] = await this.cmd.utdAnnounceClaim(this.key(conversationId), first, this.ttlMs, this.o.nodeId);
+    return { announced: Number(announced), claimer: claimer || undefined };
+  }
+
+  async alive(nodeId: string): Promise<boolean> {
+    return (await this.cmd.exists(this.aliveKey(nodeId))) === 1;
   }
 
   async announced(conversationId: string): Promise<number> {
@@ -70,7 +97,10 @@ export class RedisAnnounceLedger implements AnnounceLedger {
     await this.cmd.utdAnnounceDone(this.key(conversationId), last, this.ttlMs);
   }
 
+  /** Stops the heartbeat and withdraws it (the node's announcements are done: nobody need wait for it). */
   async close(): Promise<void> {
+    clearInterval(this.timer);
+    await this.cmd.del(this.aliveKey(this.o.nodeId)).catch(() => {});
     await this.cmd.quit().catch(() => {});
   }
 }

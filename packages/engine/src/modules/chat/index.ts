@@ -28,10 +28,10 @@ export const chatModule = defineModule({
   name: "chat",
   needs: ["realtime", "apps", "uploads", "webhooks", "users"],
   migrations: (dialect) => ({ ...chatMigrations(dialect), ...chatSearchMigrations(dialect), ...chatDepthMigrations(dialect) }),
-  create: ({ store, clock, config, log, outbox, realtime, apps, uploads, webhooks, users, redis }) => {
+  create: ({ store, clock, config, log, outbox, realtime, apps, uploads, webhooks, users, redis, bus }) => {
     // Several nodes (Redis configured): a conversation's messages are announced in seq order cluster-wide.
     const ledger = redis
-      ? new RedisAnnounceLedger({ connect: redis, onError: (err) => log.warn({ err }, "redis announce ledger error") })
+      ? new RedisAnnounceLedger({ connect: redis, nodeId: bus.nodeId, onError: (err) => log.warn({ err }, "redis announce ledger error") })
       : undefined;
     const chat = new ChatService({
       store,
@@ -45,7 +45,10 @@ export const chatModule = defineModule({
       order: {
         ledger,
         onGiveUp: (conversation, seq) =>
-          log.warn({ conversation, seq }, "the previous message was not announced in time (its node gone?); announcing the next anyway"),
+          log.warn(
+            { conversation, seq },
+            "the previous message's node died before announcing it (or took 30 s); announcing the next anyway",
+          ),
       },
     });
     const retention = new ChatRetention({ chat, uploads, apps, sweepS: config.chatRetentionSweepS, log });

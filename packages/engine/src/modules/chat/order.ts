@@ -6,13 +6,16 @@
  */
 export interface AnnounceLedger {
   /**
-   * Records that `first` is taken (call it under the conversation's row lock, and let the lock go only
-   * once it has settled) and answers the highest seq announced so far. A conversation the ledger holds
-   * nothing for (new, idle past its retention, or the ledger's data lost) counts as announced up to
-   * `first - 1`: nobody else can be between its allocation and its announcement, since this allocation
-   * came after theirs under the lock and theirs recorded itself first.
+   * Records that this node took `first` (call it under the conversation's row lock, and let the lock go
+   * only once it has settled); answers the highest seq announced so far and the node that made the
+   * previous claim — the one that took `first - 1`, unless it was announced already. A conversation the
+   * ledger holds nothing for (new, idle past its retention, or the ledger's data lost) counts as announced
+   * up to `first - 1`: nobody else can be between its allocation and its announcement, since this
+   * allocation came after theirs under the lock and theirs recorded itself first.
    */
-  claim(conversationId: string, first: number): Promise<number>;
+  claim(conversationId: string, first: number): Promise<{ announced: number; claimer: string | undefined }>;
+  /** Whether a node is alive (its heartbeat has not expired). */
+  alive(nodeId: string): Promise<boolean>;
   /** The highest seq of the conversation announced so far (0 when the ledger holds nothing). */
   announced(conversationId: string): Promise<number>;
   /** Every seq up to `last` is announced (or given up on). */
@@ -30,22 +33,26 @@ export interface OrderSlot {
   readonly recorded: Promise<void>;
   /** The highest seq announced cluster-wide when the slot was claimed (-1: not known yet). */
   seen: number;
+  /** The node that took the previous seq (when it was not announced at the claim). */
+  claimer?: string | undefined;
   emit?: () => void | Promise<void>;
   settle?: { resolve: () => void; reject: (err: unknown) => void };
 }
-
-/** How long a node waits for another node's announcement of the previous seq before it announces its own. */
-export const DEFAULT_PREDECESSOR_WAIT_MS = 2000;
 
 export interface SeqOrderOptions {
   /** The cluster's ledger (absent on a single node). */
   ledger?: AnnounceLedger | undefined;
   /**
-   * How long to wait for the previous seq's announcement by another node. Past it (that node died between
-   * its commit and its announcement, or cannot reach the streams), this one goes out anyway: the member's
-   * client then sees a gap in the conversation seq and reads it from history.
+   * The longest wait (ms, default 30 s) for the previous seq's announcement by a node that is still alive
+   * but slow (overloaded, or retrying the streams). Past it this one goes out anyway: the member's client
+   * then sees a gap in the conversation seq and reads it from history.
    */
   waitMs?: number;
+  /**
+   * How often (ms, default 1 s) a wait checks that the node it waits for is alive: one that died between
+   * its commit and its announcement is given up on at the first check after its heartbeat expired.
+   */
+  checkMs?: number;
   /** Told when a wait gave up (conversation, the seq waited for). */
   onGiveUp?: (conversationId: string, seq: number) => void;
 }
@@ -68,9 +75,11 @@ export class SeqOrder {
   /** The last seq issued here per conversation, while its announcement is in flight. */
   private readonly issued = new Map<string, number>();
   private readonly waitMs: number;
+  private readonly checkMs: number;
 
   constructor(private readonly o: SeqOrderOptions = {}) {
-    this.waitMs = o.waitMs ?? DEFAULT_PREDECESSOR_WAIT_MS;
+    this.waitMs = o.waitMs ?? 30_000;
+    this.checkMs = o.checkMs ?? 1000;
   }
 
   /**
@@ -88,8 +97,9 @@ export class SeqOrder {
     const ledger = q.at(-1)?.last === first - 1 ? undefined : this.o.ledger;
     const slot: OrderSlot = { conversationId, first, last, state: "open", seen: ledger ? -1 : first - 1, recorded: NO_WAIT };
     if (ledger) {
-      (slot as { recorded: Promise<void> }).recorded = ledger.claim(conversationId, first).then((seen) => {
-        slot.seen = seen;
+      (slot as { recorded: Promise<void> }).recorded = ledger.claim(conversationId, first).then((c) => {
+        slot.seen = c.announced;
+        slot.claimer = c.claimer;
       });
       // Awaited by the caller before commit; a failure there rolls the send back (and drops the slot).
       slot.recorded.catch(() => {});
@@ -142,20 +152,30 @@ export class SeqOrder {
     return (issued !== undefined && issued >= s.first - 1) || s.seen >= s.first - 1;
   }
 
-  /** Polls the ledger until the seq before `s` is announced, or gives up after `waitMs`. */
+  /**
+   * Polls the ledger until the seq before `s` is announced; gives up when the node that took it is dead,
+   * or after `waitMs`.
+   */
   private async awaitPredecessor(s: OrderSlot): Promise<void> {
     const ledger = this.o.ledger as AnnounceLedger;
-    const deadline = Date.now() + this.waitMs;
+    const start = Date.now();
+    let nextCheck = start + this.checkMs;
     let pause = 1;
     for (;;) {
       const announced = await ledger.announced(s.conversationId).catch(() => -1);
       if (announced >= s.first - 1) return;
-      if (Date.now() >= deadline) {
+      const now = Date.now();
+      let dead = now >= start + this.waitMs;
+      if (!dead && now >= nextCheck) {
+        nextCheck = now + this.checkMs;
+        dead = s.claimer === undefined || !(await ledger.alive(s.claimer).catch(() => true));
+      }
+      if (dead) {
         this.o.onGiveUp?.(s.conversationId, s.first - 1);
         return;
       }
       await new Promise((r) => setTimeout(r, pause));
-      pause = Math.min(pause * 2, 25);
+      pause = Math.min(pause * 2, 10);
     }
   }
 
