@@ -110,6 +110,30 @@ for (const [name, connect] of CONNECTORS) {
       expect(gaveUp).toEqual([["old-conv", 44]]);
     });
 
+    it("a retried send whose first announcement was lost announces it in its place, releasing the node waiting for it", async () => {
+      const { a, b, gaveUp } = twoNodes(mk);
+      const out: number[] = [];
+      const s9 = a.claim("c3", 9);
+      await s9.recorded;
+      await a.ready(s9, () => void out.push(9));
+      // A stores 10 and never announces it (its node is cut off mid-publish); B's 11 waits for it.
+      const s10 = a.claim("c3", 10);
+      await s10.recorded;
+      const s11 = b.claim("c3", 11);
+      await s11.recorded;
+      const p11 = b.ready(s11, () => void out.push(11));
+      await sleep(50);
+      expect(out).toEqual([9]);
+      // The sender's retry (on B here) finds 10 stored and announces it again: in its place.
+      await b.reannounce("c3", 10, () => void out.push(10));
+      await p11;
+      expect(out).toEqual([9, 10, 11]);
+      // A retry of a message announced long ago goes out at once (its `once` id makes it a no-op downstream).
+      await b.reannounce("c3", 9, () => void out.push(-9));
+      expect(out).toEqual([9, 10, 11, -9]);
+      expect(gaveUp).toEqual([]);
+    });
+
     it("B's later slots queue behind its waiting one, and a failed announcement still releases the next node", async () => {
       const { a, b, gaveUp } = twoNodes(mk);
       const out: string[] = [];

@@ -513,15 +513,12 @@ export class MessagesService {
    */
   private async resent(caller: Caller, id: string, row: MessageRow): Promise<{ message: Message; created: false }> {
     const message = (await messagesToWire(this.db, [row]))[0] as Message;
-    if (row.deleted_at === null)
-      await notify(
-        this.d.events,
-        caller.app.id,
-        await this.recipients(caller.app.id, id, row.sender),
-        CHAT_EVENTS.messageNew,
-        toMessage(row, undefined),
-        `message.new:${row.id}`,
+    if (row.deleted_at === null) {
+      const to = await this.recipients(caller.app.id, id, row.sender);
+      await this.d.order.reannounce(id, Number(row.seq), () =>
+        notify(this.d.events, caller.app.id, to, CHAT_EVENTS.messageNew, toMessage(row, undefined), `message.new:${row.id}`),
       );
+    }
     return { message, created: false };
   }
 

@@ -118,6 +118,26 @@ export class SeqOrder {
     });
   }
 
+  /**
+   * Announces an already stored message again (a retried send found it stored: its first announcement may
+   * have been lost with its node). With a ledger, after the seq before it is announced (a wait that gives
+   * up after one liveness check: who took that seq is not known here); then marks it announced, which
+   * releases a node waiting for it — so a message whose node died reaches the members in its place
+   * whenever the retry comes before the next one gave up waiting.
+   */
+  async reannounce(conversationId: string, seq: number, emit: () => void | Promise<void>): Promise<void> {
+    const ledger = this.o.ledger;
+    if (!ledger) return emit();
+    const announced = await ledger.announced(conversationId).catch(() => -1);
+    if (announced >= seq) return emit(); // announced before: `once` makes this a no-op where it arrived
+    if (announced < seq - 1) await this.awaitPredecessor(conversationId, seq, undefined);
+    try {
+      await emit();
+    } finally {
+      ledger.done(conversationId, seq).catch(() => {});
+    }
+  }
+
   /** The send rolled back: its slot no longer holds later ones up. */
   drop(slot: OrderSlot): void {
     if (slot.state !== "open") return;
@@ -133,7 +153,7 @@ export class SeqOrder {
       if (s.state === "open" || s.state === "waiting") return;
       if (s.state === "ready" && !this.predecessorOut(s)) {
         s.state = "waiting";
-        this.awaitPredecessor(s).then(
+        this.awaitPredecessor(s.conversationId, s.first, s.claimer).then(
           () => this.issueHead(conversationId),
           () => this.issueHead(conversationId),
         );
@@ -153,25 +173,25 @@ export class SeqOrder {
   }
 
   /**
-   * Polls the ledger until the seq before `s` is announced; gives up when the node that took it is dead,
-   * or after `waitMs`.
+   * Polls the ledger until the seq before `first` is announced; gives up when `claimer`, the node that
+   * took it, is dead (or unknown) at a liveness check, or after `waitMs`.
    */
-  private async awaitPredecessor(s: OrderSlot): Promise<void> {
+  private async awaitPredecessor(conversationId: string, first: number, claimer: string | undefined): Promise<void> {
     const ledger = this.o.ledger as AnnounceLedger;
     const start = Date.now();
     let nextCheck = start + this.checkMs;
     let pause = 1;
     for (;;) {
-      const announced = await ledger.announced(s.conversationId).catch(() => -1);
-      if (announced >= s.first - 1) return;
+      const announced = await ledger.announced(conversationId).catch(() => -1);
+      if (announced >= first - 1) return;
       const now = Date.now();
       let dead = now >= start + this.waitMs;
       if (!dead && now >= nextCheck) {
         nextCheck = now + this.checkMs;
-        dead = s.claimer === undefined || !(await ledger.alive(s.claimer).catch(() => true));
+        dead = claimer === undefined || !(await ledger.alive(claimer).catch(() => true));
       }
       if (dead) {
-        this.o.onGiveUp?.(s.conversationId, s.first - 1);
+        this.o.onGiveUp?.(conversationId, first - 1);
         return;
       }
       await new Promise((r) => setTimeout(r, pause));
