@@ -151,7 +151,11 @@ class Device {
           this.seq = f.seq;
         }
         if (f.type === "message.new" && f.data) {
-          if (f.data.seq < this.liveMax) stats.inversions++;
+          if (f.data.seq < this.liveMax) {
+            stats.inversions++;
+            if (DEBUG && stats.inversions <= 30)
+              console.log(`  DEBUG order ${this.identity}: conv seq ${f.data.seq} after ${this.liveMax} (stream seq ${f.seq}) at ${Date.now()}`);
+          }
           this.liveMax = Math.max(this.liveMax, f.data.seq);
           this.saw(f.data.id, f.data.seq, true);
         }

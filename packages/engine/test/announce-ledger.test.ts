@@ -32,7 +32,7 @@ function twoNodes(connect: () => Redis | Cluster) {
   };
   const a = node("node-a");
   const b = node("node-b");
-  return { a: a.order, b: b.order, aLedger: a.ledger, gaveUp };
+  return { a: a.order, b: b.order, aLedger: a.ledger, gaveUp, node };
 }
 
 for (const [name, connect] of CONNECTORS) {
@@ -79,7 +79,7 @@ for (const [name, connect] of CONNECTORS) {
     });
 
     it("a conversation the ledger holds nothing for goes out at once; a slow node is waited for, a dead one is not", async () => {
-      const { a, b, aLedger, gaveUp } = twoNodes(mk);
+      const { a, b, aLedger, gaveUp, node } = twoNodes(mk);
       // A conversation idle past the ledger's retention (or new): the first claim counts everything before as out.
       const fresh = b.claim("old-conv", 41);
       await fresh.recorded;
@@ -99,15 +99,33 @@ for (const [name, connect] of CONNECTORS) {
       await p43;
       expect(out).toEqual([41, 42, 43]);
       expect(gaveUp).toEqual([]);
-      // A takes 44 and dies before announcing it (its heartbeat stops): B's 45 goes out, and says so.
+      // A takes 44 and dies before announcing it (its heartbeat stops): B announces 44 from the store in
+      // its place (the chat service reads it back), then its own 45.
+      const recovered: [number, number][] = [];
+      b.recoverWith(async (_c, from, to) => {
+        recovered.push([from, to]);
+        for (let seq = from; seq <= to; seq++) out.push(seq);
+      });
       const lost = a.claim("old-conv", 44);
       await lost.recorded;
       const next = b.claim("old-conv", 45);
       await next.recorded;
       await aLedger.close();
       await b.ready(next, () => void out.push(45));
-      expect(out).toEqual([41, 42, 43, 45]);
-      expect(gaveUp).toEqual([["old-conv", 44]]);
+      expect(out).toEqual([41, 42, 43, 44, 45]);
+      expect(recovered).toEqual([[44, 44]]);
+      expect(gaveUp).toEqual([]);
+      // Without a way to recover (or when it fails), the wait gives up and says so.
+      b.recoverWith(() => Promise.reject(new Error("store unreachable")));
+      const c = node("node-c");
+      const lost2 = c.order.claim("old-conv", 46);
+      await lost2.recorded;
+      const next2 = b.claim("old-conv", 47);
+      await next2.recorded;
+      await c.ledger.close();
+      await b.ready(next2, () => void out.push(47));
+      expect(out).toEqual([41, 42, 43, 44, 45, 47]);
+      expect(gaveUp).toEqual([["old-conv", 46]]);
     });
 
     it("a retried send whose first announcement was lost announces it in its place, releasing the node waiting for it", async () => {

@@ -522,6 +522,30 @@ export class MessagesService {
     return { message, created: false };
   }
 
+  /**
+   * Announces stored messages `from`..`to` of a conversation in seq order (at most 500): those a node
+   * committed and died before announcing (see SeqOrder). `once` ids make a late second announcement of
+   * any of them (the sender's retry, or the node that took it after all) a no-op.
+   */
+  async recoverAnnouncements(conversationId: string, from: number, to: number): Promise<void> {
+    const rows = await this.db
+      .selectFrom("messages")
+      .selectAll()
+      .where("conversation_id", "=", conversationId)
+      .where("seq", ">=", from)
+      .where("seq", "<=", Math.min(to, from + 499))
+      .where("deleted_at", "is", null)
+      .orderBy("seq")
+      .execute();
+    const recipients = await Promise.all(rows.map((r) => this.recipients(r.app_id, conversationId, r.sender)));
+    // Issued in order, in one go (one connection keeps it); settled together.
+    await Promise.all(
+      rows.map((r, i) =>
+        notify(this.d.events, r.app_id, recipients[i] ?? [], CHAT_EVENTS.messageNew, toMessage(r, undefined), `message.new:${r.id}`),
+      ),
+    );
+  }
+
   /** The members who get events about `sender`'s messages: all but those who blocked the sender. */
   private async recipients(appId: string, conversationId: string, sender: string | null): Promise<string[]> {
     return recipientsOf(this.db, appId, conversationId, sender);

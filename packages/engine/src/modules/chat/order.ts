@@ -57,6 +57,12 @@ export interface SeqOrderOptions {
   onGiveUp?: (conversationId: string, seq: number) => void;
 }
 
+/**
+ * Announces the stored seqs `from`..`to` of a conversation, in order (settles once they are in the
+ * streams): what a dead node committed and never announced.
+ */
+export type Recover = (conversationId: string, from: number, to: number) => Promise<void>;
+
 const NO_WAIT: Promise<void> = Promise.resolve();
 
 /**
@@ -76,10 +82,16 @@ export class SeqOrder {
   private readonly issued = new Map<string, number>();
   private readonly waitMs: number;
   private readonly checkMs: number;
+  private recover: Recover | undefined;
 
   constructor(private readonly o: SeqOrderOptions = {}) {
     this.waitMs = o.waitMs ?? 30_000;
     this.checkMs = o.checkMs ?? 1000;
+  }
+
+  /** How a wait that finds the node it waits for dead announces that node's messages itself. */
+  recoverWith(recover: Recover): void {
+    this.recover = recover;
   }
 
   /**
@@ -173,8 +185,10 @@ export class SeqOrder {
   }
 
   /**
-   * Polls the ledger until the seq before `first` is announced; gives up when `claimer`, the node that
-   * took it, is dead (or unknown) at a liveness check, or after `waitMs`.
+   * Polls the ledger until the seq before `first` is announced. When `claimer`, the node that took it, is
+   * dead (or unknown) at a liveness check, its seqs are committed (this one was allocated after them, under
+   * the row lock) and were never announced: they are announced from the store, in their place, and the
+   * wait ends. After `waitMs` it ends anyway.
    */
   private async awaitPredecessor(conversationId: string, first: number, claimer: string | undefined): Promise<void> {
     const ledger = this.o.ledger as AnnounceLedger;
@@ -191,6 +205,14 @@ export class SeqOrder {
         dead = claimer === undefined || !(await ledger.alive(claimer).catch(() => true));
       }
       if (dead) {
+        // Recovery is safe even if that node still announces them after all: `once` ids dedupe them.
+        if (this.recover && announced >= 0) {
+          const recovered = await this.recover(conversationId, announced + 1, first - 1).then(
+            () => true,
+            () => false,
+          );
+          if (recovered) return;
+        }
         this.o.onGiveUp?.(conversationId, first - 1);
         return;
       }

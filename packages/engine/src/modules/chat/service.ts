@@ -40,10 +40,12 @@ export class ChatService {
     this.db = d.store.db;
     this.access = access;
     this.records = new ChatRecords(d.store);
-    const parts: ChatParts = { ...d, access, records: this.records, order: new SeqOrder(d.order) };
+    const order = new SeqOrder(d.order);
+    const parts: ChatParts = { ...d, access, records: this.records, order };
     this.conversations = new ConversationsService(parts);
     this.members = new MembersService(parts);
     this.messages = new MessagesService(parts);
+    order.recoverWith((conversationId, from, to) => this.messages.recoverAnnouncements(conversationId, from, to));
     this.receipts = new ReceiptsService(parts);
     this.search = new SearchService(parts);
     this.threads = new ThreadsService(parts);
