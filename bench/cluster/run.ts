@@ -154,7 +154,9 @@ class Device {
           if (f.data.seq < this.liveMax) {
             stats.inversions++;
             if (DEBUG && stats.inversions <= 30)
-              console.log(`  DEBUG order ${this.identity}: conv seq ${f.data.seq} after ${this.liveMax} (stream seq ${f.seq}) at ${Date.now()}`);
+              console.log(
+                `  DEBUG order ${this.identity}: conv seq ${f.data.seq} after ${this.liveMax} (stream seq ${f.seq}) at ${Date.now()}`,
+              );
           }
           this.liveMax = Math.max(this.liveMax, f.data.seq);
           this.saw(f.data.id, f.data.seq, true);
@@ -384,7 +386,7 @@ async function main(): Promise<void> {
   );
   console.log(`  stream gaps  : ${stats.gaps}`);
   console.log(
-    `  out of order : ${stats.inversions} live message.new below a conversation seq the device already had (a send retried after its node died re-announces its message late)`,
+    `  out of order : ${stats.inversions} live message.new below a conversation seq the device already had (target 0: a node waiting for a dead node's message announces it from the store in its place)`,
   );
   console.log(`  resumes      : ${stats.resumes}, resyncs: ${stats.resyncs}, node kills: ${stats.kills}`);
 
