@@ -146,9 +146,17 @@ for (const [name, connect] of CONNECTORS) {
       await b.reannounce("c3", 10, () => void out.push(10));
       await p11;
       expect(out).toEqual([9, 10, 11]);
-      // A retry of a message announced long ago goes out at once (its `once` id makes it a no-op downstream).
+      // A retry of a message announced long ago publishes nothing (the streams' once window may be past).
       await b.reannounce("c3", 9, () => void out.push(-9));
-      expect(out).toEqual([9, 10, 11, -9]);
+      expect(out).toEqual([9, 10, 11]);
+      // One whose publish failed is announced again by the retry, once.
+      const s12 = b.claim("c3", 12);
+      await s12.recorded;
+      await expect(b.ready(s12, () => Promise.reject(new Error("streams unreachable")))).rejects.toThrow();
+      // (B's retry: the failure went to the ledger on B's connection first.)
+      await b.reannounce("c3", 12, () => void out.push(12));
+      await a.reannounce("c3", 12, () => void out.push(-12));
+      expect(out).toEqual([9, 10, 11, 12]);
       expect(gaveUp).toEqual([]);
     });
 

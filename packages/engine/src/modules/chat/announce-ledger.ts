@@ -36,17 +36,31 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return {tonumber(a), s[2] or ''}
 `;
 
-/** ARGV: last, ttl. Raises `a` to last (never lowers it). */
+/**
+ * ARGV: last, ttl, failed-from ('' when announced). Raises `a` to last (never lowers it); with failed-from,
+ * adds failed-from..last to the set of seqs whose announcement failed (KEYS[2]).
+ */
 const DONE = `
 local a = tonumber(redis.call('HGET', KEYS[1], 'a') or '0')
 if tonumber(ARGV[1]) > a then redis.call('HSET', KEYS[1], 'a', ARGV[1]) end
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if ARGV[3] ~= '' then
+  for s = tonumber(ARGV[3]), tonumber(ARGV[1]) do redis.call('SADD', KEYS[2], s) end
+  redis.call('PEXPIRE', KEYS[2], ARGV[2])
+end
 return 1
+`;
+
+/** ARGV: seq. Answers {a, whether seq's announcement failed}. */
+const STATE = `
+local a = tonumber(redis.call('HGET', KEYS[1], 'a') or '0')
+return {a, redis.call('SISMEMBER', KEYS[2], ARGV[1])}
 `;
 
 type Scripted = {
   utdAnnounceClaim(key: string, first: number, ttl: number, node: string): Promise<[number, string]>;
-  utdAnnounceDone(key: string, last: number, ttl: number): Promise<number>;
+  utdAnnounceDone(key: string, failedKey: string, last: number, ttl: number, failedFrom: string): Promise<number>;
+  utdAnnounceState(key: string, failedKey: string, seq: number): Promise<[number, number]>;
 };
 
 export class RedisAnnounceLedger implements AnnounceLedger {
@@ -58,7 +72,8 @@ export class RedisAnnounceLedger implements AnnounceLedger {
   constructor(private readonly o: RedisAnnounceLedgerOptions) {
     const c = o.connect();
     c.defineCommand("utdAnnounceClaim", { numberOfKeys: 1, lua: CLAIM });
-    c.defineCommand("utdAnnounceDone", { numberOfKeys: 1, lua: DONE });
+    c.defineCommand("utdAnnounceDone", { numberOfKeys: 2, lua: DONE });
+    c.defineCommand("utdAnnounceState", { numberOfKeys: 2, lua: STATE });
     c.on("error", (e: Error) => o.onError?.(e));
     this.cmd = c as (Redis | Cluster) & Scripted;
     this.prefix = o.prefix ?? "utd:o:";
@@ -93,8 +108,19 @@ export class RedisAnnounceLedger implements AnnounceLedger {
     return Number((await this.cmd.hget(this.key(conversationId), "a")) ?? 0);
   }
 
-  async done(conversationId: string, last: number): Promise<void> {
-    await this.cmd.utdAnnounceDone(this.key(conversationId), last, this.ttlMs);
+  async done(conversationId: string, last: number, failedFrom?: number): Promise<void> {
+    const k = this.key(conversationId);
+    await this.cmd.utdAnnounceDone(k, `${k}:f`, last, this.ttlMs, failedFrom === undefined ? "" : String(failedFrom));
+  }
+
+  async state(conversationId: string, seq: number): Promise<{ announced: number; failed: boolean }> {
+    const k = this.key(conversationId);
+    const [announced, failed] = await this.cmd.utdAnnounceState(k, `${k}:f`, seq);
+    return { announced: Number(announced), failed: Number(failed) === 1 };
+  }
+
+  async repaired(conversationId: string, seq: number): Promise<void> {
+    await this.cmd.srem(`${this.key(conversationId)}:f`, seq);
   }
 
   /** Stops the heartbeat and withdraws it (the node's announcements are done: nobody need wait for it). */

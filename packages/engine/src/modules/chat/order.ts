@@ -18,8 +18,15 @@ export interface AnnounceLedger {
   alive(nodeId: string): Promise<boolean>;
   /** The highest seq of the conversation announced so far (0 when the ledger holds nothing). */
   announced(conversationId: string): Promise<number>;
-  /** Every seq up to `last` is announced (or given up on). */
-  done(conversationId: string, last: number): Promise<void>;
+  /**
+   * Every seq up to `last` is out: the next may go. With `failedFrom`, `failedFrom`..`last` are not in the
+   * streams (their publish failed): a retried send announces them again (see `state`).
+   */
+  done(conversationId: string, last: number, failedFrom?: number): Promise<void>;
+  /** The highest seq out, and whether `seq`'s announcement failed. */
+  state(conversationId: string, seq: number): Promise<{ announced: number; failed: boolean }>;
+  /** `seq` was announced again after its failure. */
+  repaired(conversationId: string, seq: number): Promise<void>;
 }
 
 /** One send's (or one batch's) place in its conversation's announcement order. */
@@ -131,23 +138,28 @@ export class SeqOrder {
   }
 
   /**
-   * Announces an already stored message again (a retried send found it stored: its first announcement may
-   * have been lost with its node). With a ledger, after the seq before it is announced (a wait that gives
-   * up after one liveness check: who took that seq is not known here); then marks it announced, which
-   * releases a node waiting for it — so a message whose node died reaches the members in its place
-   * whenever the retry comes before the next one gave up waiting.
+   * Announces an already stored message again when it may be missing from the streams (a retried send
+   * found it stored). Without a ledger, always (`once` ids make it a no-op where it arrived). With one:
+   * - announced and not failed: nothing to do (a late second copy could pass the streams' `once` window);
+   * - failed: again, and marked repaired;
+   * - not announced yet (its node died before, or is still at it): after the seq before it is out (a wait
+   *   that recovers after one liveness check, since who took that seq is not known here), then marked
+   *   out, which releases a node waiting for it.
    */
   async reannounce(conversationId: string, seq: number, emit: () => void | Promise<void>): Promise<void> {
     const ledger = this.o.ledger;
     if (!ledger) return emit();
-    const announced = await ledger.announced(conversationId).catch(() => -1);
-    if (announced >= seq) return emit(); // announced before: `once` makes this a no-op where it arrived
-    if (announced < seq - 1) await this.awaitPredecessor(conversationId, seq, undefined);
+    const st = await ledger.state(conversationId, seq).catch(() => ({ announced: -1, failed: true }));
+    if (st.announced >= seq && !st.failed) return;
+    if (st.announced >= 0 && st.announced < seq - 1) await this.awaitPredecessor(conversationId, seq, undefined);
     try {
       await emit();
-    } finally {
-      ledger.done(conversationId, seq).catch(() => {});
+    } catch (err) {
+      if (!st.failed) ledger.done(conversationId, seq, seq).catch(() => {});
+      throw err;
     }
+    if (st.failed) ledger.repaired(conversationId, seq).catch(() => {});
+    else ledger.done(conversationId, seq).catch(() => {});
   }
 
   /** The send rolled back: its slot no longer holds later ones up. */
@@ -212,6 +224,8 @@ export class SeqOrder {
             () => false,
           );
           if (recovered) return;
+          // Not in the streams: a retried send of any of them announces it again.
+          await ledger.done(conversationId, first - 1, announced + 1).catch(() => {});
         }
         this.o.onGiveUp?.(conversationId, first - 1);
         return;
@@ -245,10 +259,13 @@ export class SeqOrder {
     out.then(resolve, reject);
     if (!ledger) return;
     // In the members' streams (or failed, and the sender will retry): the next seq may go out on any node.
-    const announced = () => {
-      ledger.done(s.conversationId, s.last).catch(() => {});
+    const announced = (failed: boolean) => {
+      ledger.done(s.conversationId, s.last, failed ? s.first : undefined).catch(() => {});
       if (this.issued.get(s.conversationId) === s.last) this.issued.delete(s.conversationId);
     };
-    out.then(announced, announced);
+    out.then(
+      () => announced(false),
+      () => announced(true),
+    );
   }
 }
