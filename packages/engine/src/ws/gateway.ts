@@ -314,7 +314,7 @@ export class Gateway implements EventSink {
     const wasOpen = c.ctx !== undefined && (c.stream?.sinks.has(c) ?? false);
     c.state = "closed";
     this.conns.delete(c);
-    if (c.expiryTimer) clearTimeout(c.expiryTimer);
+    this.handshake.closed(c);
     const s = c.stream;
     if (s) {
       s.sinks.delete(c);
@@ -365,6 +365,7 @@ export class Gateway implements EventSink {
     if (this.closing) return;
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
+    this.handshake.stop();
     for (const u of this.unsubs) u();
     const closed = [...this.conns].map(
       (c) => new Promise<void>((r) => (c.ws.readyState === WebSocket.CLOSED ? r() : c.ws.once("close", () => r()))),
