@@ -97,8 +97,8 @@ export class Conn implements StreamSink, WsConnection, Expiring {
   /** When the token expires, on the handshake's expiry queue (performance.now() ms), and the queue's slot. */
   expiryDue = 0;
   expiryIndex = -1;
-  /** Frames that arrived while `hello` was being checked; they run after it. */
-  readonly pending: RawData[] = [];
+  /** Frames that arrived while `hello` was being checked; they run after it (made when the first one comes). */
+  pending: RawData[] | undefined;
   /** The last stream seq this socket was sent (live or replayed). */
   after = 0;
 

@@ -269,6 +269,7 @@ export class Gateway implements EventSink {
     }
     if (c.state === "authenticating") {
       // Frames sent right after hello wait for it (bounded), so a client may pipeline.
+      c.pending ??= [];
       if (c.pending.length >= 32) c.close(CLOSE_CODES.rateLimited, "too many frames before welcome");
       else c.pending.push(data);
       return;
@@ -306,7 +307,9 @@ export class Gateway implements EventSink {
   }
 
   private drainPending(c: Conn): void {
-    const frames = c.pending.splice(0);
+    const frames = c.pending;
+    if (!frames) return;
+    c.pending = undefined;
     for (const f of frames) this.onMessage(c, f, false);
   }
 
