@@ -64,10 +64,11 @@ type Build = (db: Kysely<Database>, ...v: unknown[]) => { compile(): CompiledQue
 /**
  * The batch statements for `n` rows, their values flattened in order (for {@link Prepared}):
  * `insert` — per row conn id, node, app, identity, device, connected at, lease end; `flip` — per row app,
- * identity, last seen (the offline → online flip, answering the rows that flipped); `close` — closed at,
- * expires at, then `n` conn ids.
+ * identity, last seen (the offline → online flip, answering the rows that flipped); `offline` — last seen,
+ * app, identity (the sweep's online → offline flip of one identity, answering its row if it flipped);
+ * `close` — closed at, expires at, then `n` conn ids.
  */
-const PRESENCE_STATEMENTS: Record<"insert" | "flip" | "close", (n: number) => Build> = {
+const PRESENCE_STATEMENTS: Record<"insert" | "flip" | "offline" | "close", (n: number) => Build> = {
   insert:
     (n) =>
     (db, ...v) =>
@@ -103,6 +104,16 @@ const PRESENCE_STATEMENTS: Record<"insert" | "flip" | "close", (n: number) => Bu
             .where("presence_status.online", "=", 0),
         )
         .returning(["app_id", "identity"]),
+  offline:
+    () =>
+    (db, ...v) =>
+      db
+        .updateTable("presence_status")
+        .set({ online: 0, last_seen_at: v[0] as number })
+        .where("app_id", "=", v[1] as string)
+        .where("identity", "=", v[2] as string)
+        .where("online", "=", 1)
+        .returning("identity"),
   close:
     (n) =>
     (db, ...v) =>
@@ -268,9 +279,9 @@ export class PresenceService {
   }
 
   /**
-   * The batch's multi-row statements for `rows` rows, built by Kysely once per row count and rerun
+   * The presence writes for `rows` rows, built by Kysely once per row count and rerun
    * (`store/prepared.ts`): a batch of a reconnect storm binds hundreds of values, which Kysely would parse
-   * into nodes and compile anew for every batch.
+   * into nodes and compile anew for every batch, and a sweep flips identities offline one by one.
    */
   private statement(kind: keyof typeof PRESENCE_STATEMENTS, rows: number): Prepared<Database, unknown, unknown[]> {
     const k = `${kind}:${rows}`;
@@ -406,14 +417,7 @@ export class PresenceService {
           continue;
         }
         const [appId, identity] = unkey(k);
-        const flip = await trx
-          .updateTable("presence_status")
-          .set({ online: 0, last_seen_at: at })
-          .where("app_id", "=", appId)
-          .where("identity", "=", identity)
-          .where("online", "=", 1)
-          .executeTakeFirst();
-        if (Number(flip.numUpdatedRows) === 1) announce.add(k);
+        if ((await this.statement("offline", 1).execute(trx, at, appId, identity)).length === 1) announce.add(k);
       }
     });
     await this.announceAll(announce);
