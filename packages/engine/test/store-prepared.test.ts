@@ -55,6 +55,44 @@ describeBackends(await backends("store"), "prepared queries", (name) => {
     });
   });
 
+  it("binds numbers and nulls too: a multi-row insert with returning, an update with an `in` list", async (ctx) => {
+    if (!fresh) return ctx.skip();
+    await sql`create table u (k text not null, n bigint, m bigint)`.execute(db);
+    const udb = db as unknown as Kysely<{ u: { k: string; n: number | null; m: number | null } }>;
+    const insert = new Prepared((d: typeof udb, ...v: (string | number | null)[]) =>
+      d
+        .insertInto("u")
+        .values([
+          { k: v[0] as string, n: v[1] as number | null, m: 7 },
+          { k: v[2] as string, n: v[3] as number | null, m: null },
+        ])
+        .returning(["k", "n", "m"]),
+    );
+    expect(await insert.execute(udb, "a", 1, "b", null)).toEqual([
+      { k: "a", n: 1, m: 7 },
+      { k: "b", n: null, m: null },
+    ]);
+    expect(await insert.execute(udb, "c", 3_000_000_000_000, "d", 4)).toEqual([
+      { k: "c", n: 3_000_000_000_000, m: 7 },
+      { k: "d", n: 4, m: null },
+    ]);
+    const update = new Prepared((d: typeof udb, ...v: (string | number)[]) =>
+      d
+        .updateTable("u")
+        .set({ m: v[0] as number })
+        .where("k", "in", v.slice(1) as string[]),
+    );
+    await update.execute(udb, 9, "a", "d");
+    await update.execute(udb, 8, "b", "zz");
+    const rows = await udb.selectFrom("u").select(["k", "m"]).orderBy("k").execute();
+    expect(rows).toEqual([
+      { k: "a", m: 9 },
+      { k: "b", m: 8 },
+      { k: "c", m: 7 },
+      { k: "d", m: 9 },
+    ]);
+  });
+
   it("a build whose SQL depends on the values (an argument inlined) is rebuilt every call, still right", async (ctx) => {
     if (!fresh) return ctx.skip();
     const q = new Prepared((d: Kysely<Db>, a: string) =>

@@ -2,6 +2,7 @@ import { CLOSE_CODES } from "@utd-stream/protocol";
 import { type RawData, WebSocket } from "ws";
 import type { AuthContext } from "../core/caller.js";
 import type { GatewayConfig } from "./config.js";
+import type { Expiring } from "./expiry.js";
 import type { StreamSink, UserStream } from "./stream.js";
 
 /** What a request handler learns about the socket that sent the frame. */
@@ -85,7 +86,7 @@ export function heartbeatVerdict(
 }
 
 /** One socket: its state through the handshake, its user's stream once open, and its frame budget. */
-export class Conn implements StreamSink, WsConnection {
+export class Conn implements StreamSink, WsConnection, Expiring {
   ctx: AuthContext | undefined;
   stream: UserStream | undefined;
   deviceId: string | null = null;
@@ -93,9 +94,11 @@ export class Conn implements StreamSink, WsConnection {
   readonly openedAt: number;
   lastSeen: number;
   readonly budget: FrameBudget;
-  expiryTimer: NodeJS.Timeout | undefined;
-  /** Frames that arrived while `hello` was being checked; they run after it. */
-  readonly pending: RawData[] = [];
+  /** When the token expires, on the handshake's expiry queue (performance.now() ms), and the queue's slot. */
+  expiryDue = 0;
+  expiryIndex = -1;
+  /** Frames that arrived while `hello` was being checked; they run after it (made when the first one comes). */
+  pending: RawData[] | undefined;
   /** The last stream seq this socket was sent (live or replayed). */
   after = 0;
 

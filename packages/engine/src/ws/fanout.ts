@@ -96,7 +96,7 @@ export class FanOut implements EventSink {
     }
     let s = appStreams.get(identity);
     if (!s) {
-      const stream = new UserStream(appId, identity, this.d.streams, (x) => this.forget(x), this.d.now());
+      const stream = new UserStream(appId, identity, this.d.streams, this.onReset, this.d.now());
       s = stream;
       appStreams.set(identity, stream);
       const sync = this.d.streams.holdNow?.(appId, identity, stream);
@@ -159,6 +159,9 @@ export class FanOut implements EventSink {
   }
 
   /** Stops holding a stream here (idle, or reset by the port). */
+  /** What a stream calls when it is reset: one function for all of them (a closure each cost every stream 56 bytes). */
+  private readonly onReset = (s: UserStream): void => this.forget(s);
+
   private forget(s: UserStream): void {
     s.dead = true;
     const byIdentity = this.streams.get(s.appId);

@@ -269,6 +269,7 @@ export class Gateway implements EventSink {
     }
     if (c.state === "authenticating") {
       // Frames sent right after hello wait for it (bounded), so a client may pipeline.
+      c.pending ??= [];
       if (c.pending.length >= 32) c.close(CLOSE_CODES.rateLimited, "too many frames before welcome");
       else c.pending.push(data);
       return;
@@ -306,7 +307,9 @@ export class Gateway implements EventSink {
   }
 
   private drainPending(c: Conn): void {
-    const frames = c.pending.splice(0);
+    const frames = c.pending;
+    if (!frames) return;
+    c.pending = undefined;
     for (const f of frames) this.onMessage(c, f, false);
   }
 
@@ -314,7 +317,7 @@ export class Gateway implements EventSink {
     const wasOpen = c.ctx !== undefined && (c.stream?.sinks.has(c) ?? false);
     c.state = "closed";
     this.conns.delete(c);
-    if (c.expiryTimer) clearTimeout(c.expiryTimer);
+    this.handshake.closed(c);
     const s = c.stream;
     if (s) {
       s.sinks.delete(c);
@@ -365,6 +368,7 @@ export class Gateway implements EventSink {
     if (this.closing) return;
     this.closing = true;
     for (const t of this.timers) clearInterval(t);
+    this.handshake.stop();
     for (const u of this.unsubs) u();
     const closed = [...this.conns].map(
       (c) => new Promise<void>((r) => (c.ws.readyState === WebSocket.CLOSED ? r() : c.ws.once("close", () => r()))),

@@ -7,6 +7,7 @@ import { ApiError } from "../core/errors.js";
 import { parseOr400 } from "../core/validation.js";
 import type { GatewayConfig } from "./config.js";
 import type { Conn, ConnectionListener } from "./connection.js";
+import { ExpiryQueue } from "./expiry.js";
 import type { FanOut, ResumeResult } from "./fanout.js";
 import type { GatewayMetrics } from "./metrics.js";
 import { UserStream } from "./stream.js";
@@ -54,6 +55,8 @@ export class Handshake {
   private readonly appReloads = new Map<string, Promise<void>>();
   /** Bumped by every app change and socket close heard; a hello that overlapped one re-authenticates. */
   private changes = 0;
+  /** Open sockets by their token's expiry: one timer for all of them. */
+  private readonly expiries = new ExpiryQueue<Conn>((c) => c.close(CLOSE_CODES.unauthorized, "token expired"));
 
   constructor(private readonly d: HandshakeDeps) {}
 
@@ -149,9 +152,11 @@ export class Handshake {
     if (hello.resume) this.d.metrics?.resumes.inc({ result: resumed ? "resumed" : "resync" });
     this.d.metrics?.connections.inc();
     // One identity holds at most maxSocketsPerIdentity sockets here: the newest stays, the oldest go (4409).
-    const open = [...s.sinks].filter((x) => !(x as Conn).closed) as Conn[];
-    for (const old of open.slice(0, Math.max(0, open.length - this.d.config.maxSocketsPerIdentity + 1))) {
-      old.close(CLOSE_CODES.tooManySockets, `more than ${this.d.config.maxSocketsPerIdentity} sockets for this identity`);
+    if (s.sinks.size >= this.d.config.maxSocketsPerIdentity) {
+      const open = [...s.sinks].filter((x) => !(x as Conn).closed) as Conn[];
+      for (const old of open.slice(0, Math.max(0, open.length - this.d.config.maxSocketsPerIdentity + 1))) {
+        old.close(CLOSE_CODES.tooManySockets, `more than ${this.d.config.maxSocketsPerIdentity} sockets for this identity`);
+      }
     }
     s.sinks.add(c);
     s.idleSince = null;
@@ -219,16 +224,30 @@ export class Handshake {
       signaling_enabled: ctx.app.signalingEnabled,
       messaging_enabled: ctx.app.messagingEnabled,
       plan_limits: ctx.app.limits,
-      expires_at: iso(ctx.claims.expiresAt),
+      expires_at: this.expiresIso(ctx.claims.expiresAt),
     };
   }
 
+  /** `iso(ms)`, the last answer kept: tokens minted close together expire in the same second. */
+  private expiresIso(ms: number): string {
+    if (this.lastExpiry.ms !== ms) this.lastExpiry = { ms, iso: iso(ms) };
+    return this.lastExpiry.iso;
+  }
+  private lastExpiry = { ms: Number.NaN, iso: "" };
+
   /** Closes the socket with 4401 when its token expires (re-armed by `auth`). */
   private armExpiry(c: Conn): void {
-    if (c.expiryTimer) clearTimeout(c.expiryTimer);
-    if (!c.ctx) return;
-    const ms = Math.max(0, c.ctx.claims.expiresAt - this.d.clock.now());
-    c.expiryTimer = setTimeout(() => c.close(CLOSE_CODES.unauthorized, "token expired"), Math.min(ms, 2 ** 31 - 1));
-    c.expiryTimer.unref();
+    if (c.ctx) this.expiries.set(c, c.ctx.claims.expiresAt - this.d.clock.now());
+    else this.expiries.delete(c);
+  }
+
+  /** The socket closed: it no longer waits for its token's expiry. */
+  closed(c: Conn): void {
+    this.expiries.delete(c);
+  }
+
+  /** Stops the expiry timer (shutdown). */
+  stop(): void {
+    this.expiries.stop();
   }
 }

@@ -1,8 +1,9 @@
 import type { Presence, WsEventMap, WsEventType } from "@utd-stream/protocol";
-import type { Kysely, Transaction } from "kysely";
+import type { CompiledQuery, Kysely, Transaction } from "kysely";
 import { type AuthContext, requireCapability } from "../../core/caller.js";
 import { type Clock, iso } from "../../core/clock.js";
 import type { Store } from "../../store/port.js";
+import { Prepared } from "../../store/prepared.js";
 import type { Database } from "../../store/schema.js";
 
 /** Where `presence.changed` goes: the gateway delivers to users watching `identity` (plus `extra`). */
@@ -59,6 +60,69 @@ function chunks<T>(xs: readonly T[], n: number): T[][] {
   return out;
 }
 
+type Build = (db: Kysely<Database>, ...v: unknown[]) => { compile(): CompiledQuery<unknown>; execute(): Promise<unknown[]> };
+/**
+ * The batch statements for `n` rows, their values flattened in order (for {@link Prepared}):
+ * `insert` — per row conn id, node, app, identity, device, connected at, lease end; `flip` — per row app,
+ * identity, last seen (the offline → online flip, answering the rows that flipped); `offline` — last seen,
+ * app, identity (the sweep's online → offline flip of one identity, answering its row if it flipped);
+ * `close` — closed at, expires at, then `n` conn ids.
+ */
+const PRESENCE_STATEMENTS: Record<"insert" | "flip" | "offline" | "close", (n: number) => Build> = {
+  insert:
+    (n) =>
+    (db, ...v) =>
+      db.insertInto("presence_connections").values(
+        Array.from({ length: n }, (_, i) => ({
+          conn_id: v[7 * i] as string,
+          node_id: v[7 * i + 1] as string,
+          app_id: v[7 * i + 2] as string,
+          identity: v[7 * i + 3] as string,
+          device_id: v[7 * i + 4] as string | null,
+          connected_at: v[7 * i + 5] as number,
+          closed_at: null,
+          expires_at: v[7 * i + 6] as number,
+        })),
+      ),
+  flip:
+    (n) =>
+    (db, ...v) =>
+      db
+        .insertInto("presence_status")
+        .values(
+          Array.from({ length: n }, (_, i) => ({
+            app_id: v[3 * i] as string,
+            identity: v[3 * i + 1] as string,
+            online: 1,
+            last_seen_at: v[3 * i + 2] as number,
+          })),
+        )
+        .onConflict((oc) =>
+          oc
+            .columns(["app_id", "identity"])
+            .doUpdateSet({ online: 1, last_seen_at: (eb) => eb.ref("excluded.last_seen_at") })
+            .where("presence_status.online", "=", 0),
+        )
+        .returning(["app_id", "identity"]),
+  offline:
+    () =>
+    (db, ...v) =>
+      db
+        .updateTable("presence_status")
+        .set({ online: 0, last_seen_at: v[0] as number })
+        .where("app_id", "=", v[1] as string)
+        .where("identity", "=", v[2] as string)
+        .where("online", "=", 1)
+        .returning("identity"),
+  close:
+    (n) =>
+    (db, ...v) =>
+      db
+        .updateTable("presence_connections")
+        .set({ closed_at: v[0] as number, expires_at: v[1] as number })
+        .where("conn_id", "in", v.slice(2, 2 + n) as string[]),
+};
+
 /**
  * Presence: online while any device of an identity holds a socket on any node, offline `graceS` after
  * the last one drops (a reload does not flap), last-seen kept. Connections live in the database with a
@@ -72,6 +136,8 @@ function chunks<T>(xs: readonly T[], n: number): T[][] {
  */
 export class PresenceService {
   private readonly inflight = new Set<Promise<unknown>>();
+  /** Prepared batch statements by kind and row count (see {@link statement}). */
+  private readonly statements = new Map<string, Prepared<Database, unknown, unknown[]>>();
   /** Socket changes not yet written, in the order they happened. */
   private queue: PresenceOp[] = [];
   /** The writer draining `queue`, while it runs. */
@@ -168,13 +234,7 @@ export class PresenceService {
       byTime.set(op.at, ids);
     }
     for (const [at, ids] of byTime) {
-      for (const part of chunks(ids, 500)) {
-        await trx
-          .updateTable("presence_connections")
-          .set({ closed_at: at, expires_at: at + this.d.graceS * 1000 })
-          .where("conn_id", "in", part)
-          .execute();
-      }
+      for (const part of chunks(ids, 500)) await this.statement("close", part.length).execute(trx, at, at + this.d.graceS * 1000, ...part);
     }
   }
 
@@ -197,44 +257,40 @@ export class PresenceService {
       devicesSeen.add(dk);
     }
     for (const part of chunks(ops, ROWS_PER_STATEMENT)) {
-      await trx
-        .insertInto("presence_connections")
-        .values(
-          part.map((op) => ({
-            conn_id: op.connId,
-            node_id: this.d.nodeId,
-            app_id: op.appId,
-            identity: op.identity,
-            device_id: op.deviceId,
-            connected_at: op.at,
-            closed_at: null,
-            expires_at: op.at + this.d.leaseS * 1000,
-          })),
-        )
-        .execute();
+      const args = part.flatMap((op) => [
+        op.connId,
+        this.d.nodeId,
+        op.appId,
+        op.identity,
+        op.deviceId,
+        op.at,
+        op.at + this.d.leaseS * 1000,
+      ]);
+      await this.statement("insert", part.length).execute(trx, ...args);
     }
     // The offline → online flip: a new status row, or one that was offline (exactly one writer sees it flip).
     const latest = new Map<string, number>();
     for (const op of ops) latest.set(key(op.appId, op.identity), op.at);
     for (const part of chunks([...latest], ROWS_PER_STATEMENT)) {
-      const flipped = await trx
-        .insertInto("presence_status")
-        .values(
-          part.map(([k, at]) => {
-            const [app_id, identity] = unkey(k);
-            return { app_id, identity, online: 1, last_seen_at: at };
-          }),
-        )
-        .onConflict((oc) =>
-          oc
-            .columns(["app_id", "identity"])
-            .doUpdateSet({ online: 1, last_seen_at: (eb) => eb.ref("excluded.last_seen_at") })
-            .where("presence_status.online", "=", 0),
-        )
-        .returning(["app_id", "identity"])
-        .execute();
+      const args = part.flatMap(([k, at]) => [...unkey(k), at]);
+      const flipped = (await this.statement("flip", part.length).execute(trx, ...args)) as { app_id: string; identity: string }[];
       for (const f of flipped) announce.add(key(f.app_id, f.identity));
     }
+  }
+
+  /**
+   * The presence writes for `rows` rows, built by Kysely once per row count and rerun
+   * (`store/prepared.ts`): a batch of a reconnect storm binds hundreds of values, which Kysely would parse
+   * into nodes and compile anew for every batch, and a sweep flips identities offline one by one.
+   */
+  private statement(kind: keyof typeof PRESENCE_STATEMENTS, rows: number): Prepared<Database, unknown, unknown[]> {
+    const k = `${kind}:${rows}`;
+    let p = this.statements.get(k);
+    if (!p) {
+      p = new Prepared(PRESENCE_STATEMENTS[kind](rows));
+      this.statements.set(k, p);
+    }
+    return p;
   }
 
   private async devicesOf(db: Db, appId: string, identity: string, now: number): Promise<string[]> {
@@ -361,14 +417,7 @@ export class PresenceService {
           continue;
         }
         const [appId, identity] = unkey(k);
-        const flip = await trx
-          .updateTable("presence_status")
-          .set({ online: 0, last_seen_at: at })
-          .where("app_id", "=", appId)
-          .where("identity", "=", identity)
-          .where("online", "=", 1)
-          .executeTakeFirst();
-        if (Number(flip.numUpdatedRows) === 1) announce.add(k);
+        if ((await this.statement("offline", 1).execute(trx, at, appId, identity)).length === 1) announce.add(k);
       }
     });
     await this.announceAll(announce);

@@ -20,7 +20,13 @@ interface Pending {
   peak: number;
 }
 
-const dayOf = (ms: number) => iso(ms).slice(0, 10);
+/** The UTC day of `ms` (YYYY-MM-DD); the last one is kept, as every socket open and message asks for it. */
+let lastDay = { n: Number.NaN, day: "" };
+function dayOf(ms: number): string {
+  const n = Math.floor(ms / 86_400_000);
+  if (n !== lastDay.n) lastDay = { n, day: iso(ms).slice(0, 10) };
+  return lastDay.day;
+}
 
 /**
  * The daily usage rollup and the live figures. Each node counts what it sees (messages and call seconds

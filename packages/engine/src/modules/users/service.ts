@@ -1,10 +1,12 @@
 import type { AdminUser, AdminUserList, Ban } from "@utd-stream/protocol";
-import { type Selectable, sql } from "kysely";
+import { type Kysely, type Selectable, sql } from "kysely";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { Hooks } from "../../core/hooks.js";
 import { type Outbox, webhookEvent } from "../../core/outbox.js";
 import type { Store } from "../../store/port.js";
+import { Prepared } from "../../store/prepared.js";
+import type { Database } from "../../store/schema.js";
 import type { UsersTable } from "../apps/index.js";
 import { BlockService } from "./blocks.js";
 
@@ -13,6 +15,11 @@ export type UserRow = Selectable<UsersTable>;
 
 /** Users of an app: created on first session, banned/unbanned by admins, revocable. */
 export class UsersService {
+  /** The user read (see {@link find}), built by Kysely once. */
+  private readonly userRow = new Prepared((db: Kysely<Database>, appId: string, identity: string) =>
+    db.selectFrom("users").selectAll().where("app_id", "=", appId).where("identity", "=", identity),
+  );
+
   constructor(
     private readonly store: Store,
     private readonly clock: Clock,
@@ -23,8 +30,12 @@ export class UsersService {
     readonly blocks: BlockService = new BlockService(store, clock),
   ) {}
 
+  /**
+   * One user row. Every socket `hello` and REST call reads it (a ban or revocation must refuse the very
+   * next one on any node), so the query is built by Kysely once and rerun (`store/prepared.ts`).
+   */
   async find(appId: string, identity: string): Promise<UserRow | undefined> {
-    return this.store.db.selectFrom("users").selectAll().where("app_id", "=", appId).where("identity", "=", identity).executeTakeFirst();
+    return this.userRow.first(this.store.db, appId, identity);
   }
 
   /** The admin view of one user; `not_found` when the identity never had a session. */
