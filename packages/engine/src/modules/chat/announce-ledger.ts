@@ -51,9 +51,9 @@ end
 return 1
 `;
 
-/** ARGV: seq. Answers {a, whether seq's announcement failed}. */
+/** ARGV: seq. Answers {a (-1: no entry), whether seq's announcement failed}. */
 const STATE = `
-local a = tonumber(redis.call('HGET', KEYS[1], 'a') or '0')
+local a = tonumber(redis.call('HGET', KEYS[1], 'a') or '-1')
 return {a, redis.call('SISMEMBER', KEYS[2], ARGV[1])}
 `;
 
@@ -104,8 +104,9 @@ export class RedisAnnounceLedger implements AnnounceLedger {
     return (await this.cmd.exists(this.aliveKey(nodeId))) === 1;
   }
 
-  async announced(conversationId: string): Promise<number> {
-    return Number((await this.cmd.hget(this.key(conversationId), "a")) ?? 0);
+  async announced(conversationId: string): Promise<number | undefined> {
+    const a = await this.cmd.hget(this.key(conversationId), "a");
+    return a === null ? undefined : Number(a);
   }
 
   async done(conversationId: string, last: number, failedFrom?: number): Promise<void> {
@@ -113,10 +114,10 @@ export class RedisAnnounceLedger implements AnnounceLedger {
     await this.cmd.utdAnnounceDone(k, `${k}:f`, last, this.ttlMs, failedFrom === undefined ? "" : String(failedFrom));
   }
 
-  async state(conversationId: string, seq: number): Promise<{ announced: number; failed: boolean }> {
+  async state(conversationId: string, seq: number): Promise<{ announced: number | undefined; failed: boolean }> {
     const k = this.key(conversationId);
     const [announced, failed] = await this.cmd.utdAnnounceState(k, `${k}:f`, seq);
-    return { announced: Number(announced), failed: Number(failed) === 1 };
+    return { announced: Number(announced) < 0 ? undefined : Number(announced), failed: Number(failed) === 1 };
   }
 
   async repaired(conversationId: string, seq: number): Promise<void> {

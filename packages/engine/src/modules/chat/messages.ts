@@ -523,7 +523,7 @@ export class MessagesService {
   }
 
   /**
-   * Announces stored messages `from`..`to` of a conversation in seq order (at most 500): those a node
+   * Announces stored messages `from`..`to` of a conversation in seq order (SeqOrder asks for 500 at most): those a node
    * committed and died before announcing (see SeqOrder). `once` ids make a late second announcement of
    * any of them (the sender's retry, or the node that took it after all) a no-op.
    */
@@ -533,7 +533,7 @@ export class MessagesService {
       .selectAll()
       .where("conversation_id", "=", conversationId)
       .where("seq", ">=", from)
-      .where("seq", "<=", Math.min(to, from + 499))
+      .where("seq", "<=", to)
       .where("deleted_at", "is", null)
       .orderBy("seq")
       .execute();

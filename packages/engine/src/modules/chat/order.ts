@@ -16,15 +16,15 @@ export interface AnnounceLedger {
   claim(conversationId: string, first: number): Promise<{ announced: number; claimer: string | undefined }>;
   /** Whether a node is alive (its heartbeat has not expired). */
   alive(nodeId: string): Promise<boolean>;
-  /** The highest seq of the conversation announced so far (0 when the ledger holds nothing). */
-  announced(conversationId: string): Promise<number>;
+  /** The highest seq of the conversation announced so far (undefined: the ledger holds nothing for it). */
+  announced(conversationId: string): Promise<number | undefined>;
   /**
    * Every seq up to `last` is out: the next may go. With `failedFrom`, `failedFrom`..`last` are not in the
    * streams (their publish failed): a retried send announces them again (see `state`).
    */
   done(conversationId: string, last: number, failedFrom?: number): Promise<void>;
-  /** The highest seq out, and whether `seq`'s announcement failed. */
-  state(conversationId: string, seq: number): Promise<{ announced: number; failed: boolean }>;
+  /** The highest seq out (undefined: the ledger holds nothing for it), and whether `seq`'s announcement failed. */
+  state(conversationId: string, seq: number): Promise<{ announced: number | undefined; failed: boolean }>;
   /** `seq` was announced again after its failure. */
   repaired(conversationId: string, seq: number): Promise<void>;
 }
@@ -150,6 +150,8 @@ export class SeqOrder {
     const ledger = this.o.ledger;
     if (!ledger) return emit();
     const st = await ledger.state(conversationId, seq).catch(() => ({ announced: -1, failed: true }));
+    // Nothing known (idle past the ledger's retention, or Redis lost it with the streams): announce.
+    if (st.announced === undefined) return emit();
     if (st.announced >= seq && !st.failed) return;
     if (st.announced >= 0 && st.announced < seq - 1) await this.awaitPredecessor(conversationId, seq, undefined);
     try {
@@ -209,7 +211,8 @@ export class SeqOrder {
     let pause = 1;
     for (;;) {
       const announced = await ledger.announced(conversationId).catch(() => -1);
-      if (announced >= first - 1) return;
+      // The entry is gone (Redis lost its data, and the streams theirs: clients resync): nothing to wait for.
+      if (announced === undefined || announced >= first - 1) return;
       const now = Date.now();
       let dead = now >= start + this.waitMs;
       if (!dead && now >= nextCheck) {
@@ -219,7 +222,7 @@ export class SeqOrder {
       if (dead) {
         // Recovery is safe even if that node still announces them after all: `once` ids dedupe them.
         if (this.recover && announced >= 0) {
-          const recovered = await this.recover(conversationId, announced + 1, first - 1).then(
+          const recovered = await this.recover(conversationId, Math.max(announced + 1, first - 500), first - 1).then(
             () => true,
             () => false,
           );
