@@ -8,7 +8,7 @@ import {
   type ReactionEvent,
   type SendMessageRequest,
 } from "@utd-stream/protocol";
-import { type Kysely, sql } from "kysely";
+import { type Compilable, type Kysely, sql } from "kysely";
 import { type AppRecord, requireCapability } from "../../core/caller.js";
 import { ApiError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
@@ -279,10 +279,12 @@ export class MessagesService {
    *    the batch with it);
    * 2. the lock and the seqs of the new messages in one update (only while the conversation is open:
    *    `changed` for all otherwise);
-   * 3. the members (and which of them blocked which sender) in one read under the lock: a sender no longer
-   *    a member fails the batch;
-   * 4. the messages in one insert, each sender's read marker in one update (one statement on PostgreSQL);
-   * 5. the outbox rows of all the messages (see `Outbox.writeManySome`).
+   * 3. the messages in one insert, each sender's read marker in one update, and the members (which of them
+   *    blocked which sender, and whether any could get a push: `Outbox.memberConditions`) in one read under
+   *    the lock — one statement on PostgreSQL: a sender no longer a member fails the batch;
+   * 4. the outbox rows of all the messages (see `Outbox.writeManySome`; the push writer asks nothing more when
+   *    no member could get a push).
+   * On PostgreSQL that is BEGIN (the reads of 1. and of the outbox writers beside it), 2., 3., COMMIT.
    * Order slots are claimed under the lock in seq order. Any failure rolls the whole batch back and answers
    * `BatchFailed`: each of its sends then runs alone and gets its own answer. The conversation's next batch
    * starts once this one is committed: starting it earlier (joining the SQLite group, or queueing for the
@@ -341,18 +343,6 @@ export class MessagesService {
           .returning("last_seq")
           .executeTakeFirst();
         if (!locked) return items.map((): BatchOutcome => ({ kind: "changed" }));
-        // Who is a member now, and which member blocked which sender, in one read under the lock.
-        const memberRows = await trx
-          .selectFrom("conversation_members as cm")
-          .leftJoin("user_blocks as ub", (j) =>
-            j.on("ub.app_id", "=", app.id).onRef("ub.identity", "=", "cm.identity").on("ub.target", "in", senders),
-          )
-          .select(["cm.identity", "ub.target"])
-          .where("cm.conversation_id", "=", id)
-          .execute();
-        const members = [...new Set(memberRows.map((r) => r.identity))];
-        const isMember = new Set(members);
-        if (senders.some((s) => !isMember.has(s))) throw new ConversationChanged();
         let seq = Number(locked.last_seq) - count;
         const fresh: MessageRow[] = [];
         const outcomes = items.map((it, i): BatchOutcome => {
@@ -387,7 +377,26 @@ export class MessagesService {
         // Sending implies having read everything before it.
         const lastOf = new Map<string, number>();
         for (const r of fresh) lastOf.set(r.sender as string, r.seq);
-        await this.insertBatch(trx, id, fresh, lastOf);
+        // Who is a member now, which member blocked which sender, and which members an outbox writer wants
+        // (the push question), read under the lock with the insert.
+        const conditions = [...(this.d.outbox?.memberConditions(trx, app.id) ?? [])];
+        const memberRows = await this.insertBatch(trx, id, fresh, lastOf, (q) => {
+          let read = q
+            .selectFrom("conversation_members as cm")
+            .leftJoin("user_blocks as ub", (j) =>
+              j.on("ub.app_id", "=", app.id).onRef("ub.identity", "=", "cm.identity").on("ub.target", "in", senders),
+            )
+            .select(["cm.identity", "ub.target"])
+            .where("cm.conversation_id", "=", id);
+          for (const [i, [, cond]] of conditions.entries()) read = read.select(cond.as(`w${i}`));
+          return read;
+        });
+        const members = [...new Set(memberRows.map((r) => r.identity))];
+        const isMember = new Set(members);
+        if (senders.some((s) => !isMember.has(s))) throw new ConversationChanged();
+        const interested = new Map(
+          conditions.map(([w], i) => [w, memberRows.some((r) => Boolean((r as Record<string, unknown>)[`w${i}`]))] as const),
+        );
         written = await this.d.outbox?.writeManySome(
           trx,
           fresh.map((r) => ({
@@ -396,6 +405,7 @@ export class MessagesService {
             data: { message: toMessage(r, undefined), conversation_kind: conv.kind, conversation_name: conv.name },
           })),
           await prefetched,
+          interested,
         );
         // Each message goes to the members but those who blocked its sender.
         const blockersOf = new Map<string, Set<string>>();
@@ -416,8 +426,18 @@ export class MessagesService {
     }
   }
 
-  /** The batch's messages and its senders' read markers (`lastOf`: sender → seq): one statement on PostgreSQL. */
-  private async insertBatch(trx: Kysely<Database>, id: string, fresh: MessageRow[], lastOf: Map<string, number>): Promise<void> {
+  /**
+   * The batch's messages, its senders' read markers (`lastOf`: sender → seq) and the members `read` selects,
+   * after those writes: **one statement** on PostgreSQL (a data-modifying CTE; the read sees the members as
+   * of this statement, which runs under the row lock the seq update took), three on SQLite.
+   */
+  private async insertBatch<R>(
+    trx: Kysely<Database>,
+    id: string,
+    fresh: MessageRow[],
+    lastOf: Map<string, number>,
+    read: (q: Kysely<Database>) => Compilable<R> & { execute(): Promise<R[]> },
+  ): Promise<R[]> {
     const lastRead = sql<number>`case ${sql.join(
       [...lastOf].map(([sender, last]) => sql`when identity = ${sender} then cast(${last} as bigint)`),
       sql` `,
@@ -429,15 +449,13 @@ export class MessagesService {
       .where("identity", "in", [...lastOf.keys()])
       .where("last_read_seq", "<", lastRead);
     if (this.d.store.dialect === "postgres") {
-      await trx
-        .with("read", () => markRead)
-        .insertInto("messages")
-        .values(fresh)
-        .execute();
-      return;
+      const ins = trx.insertInto("messages").values(fresh);
+      return (await sql<R>`with "read" as (${markRead}), "ins" as (${ins}) ${read(trx)}`.execute(trx)).rows;
     }
+    const rows = await read(trx).execute();
     await trx.insertInto("messages").values(fresh).execute();
     await markRead.execute();
+    return rows;
   }
 
   /**
