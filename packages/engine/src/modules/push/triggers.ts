@@ -91,7 +91,8 @@ export class PushTriggers implements OutboxWriter {
       .where("pc.identity", "=", sql.ref<string>("cm.identity"))
       .where("pc.closed_at", "is", null)
       .where("pc.expires_at", ">", now);
-    return sql`(exists (${token}) and not exists (${muted}) and not exists (${online}))`;
+    // Kysely puts each subquery in parentheses (SQLite refuses `exists ((select …))`).
+    return sql`(exists ${token} and not exists ${muted} and not exists ${online})`;
   }
 
   /** Whether any member of a conversation could get a message push (an alert token, no live socket, not muted). */
