@@ -82,22 +82,28 @@ export class ChatAccess {
    * re-checks, in the statement that takes the conversation's row lock (or just after, under it), that the
    * conversation is still open and the sender still a member — a stale entry costs that send a retry with
    * `fresh` (which drops the entry) and never stores a message — and because it takes nothing
-   * else from the entry that can change but the conversation's name, which it reads under the lock too.
+   * else from the entry that can change but the conversation's name, which it reads under the lock too (or
+   * anew, `reused` telling it, when it runs alone).
    * Removal or closing on another node needs no message here for the same reason.
    */
-  async memberForSend(db: Db, caller: Caller, id: string, fresh: boolean): Promise<{ conv: ConversationRow; me: Membership }> {
+  async memberForSend(
+    db: Db,
+    caller: Caller,
+    id: string,
+    fresh: boolean,
+  ): Promise<{ conv: ConversationRow; me: Membership; reused: boolean }> {
     requireCapability(caller.app, "chat");
     const key = `${caller.app.id}\n${id}\n${caller.identity}`;
     const now = this.clock.now();
     if (fresh) this.sendChecks.delete(key);
     const hit = this.sendChecks.get(key);
-    if (hit && now - hit.at < SEND_ACCESS_MS && now >= hit.at) return hit;
+    if (hit && now - hit.at < SEND_ACCESS_MS && now >= hit.at) return { conv: hit.conv, me: hit.me, reused: true };
     const got = await this.member(db, caller, id);
     if (got.conv.closed_at === null) {
       if (this.sendChecks.size >= SEND_ACCESS_MAX) this.sendChecks.clear();
       this.sendChecks.set(key, { at: now, ...got });
     } else this.sendChecks.delete(key);
-    return got;
+    return { ...got, reused: false };
   }
 
   /** The conversation and the caller's membership; non-members get `not_found` (or `forbidden` for a chatroom). */

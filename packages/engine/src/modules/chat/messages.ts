@@ -85,7 +85,7 @@ export class MessagesService {
     // Checks that need no lock come first, so the conversation row is locked only for the writes.
     // Reused from this member's previous send for a moment: the batch and `allocateAndInsert` re-check
     // under the conversation's lock that it is open and the caller a member (a retry then reads anew).
-    const { conv } = await this.d.access.memberForSend(this.db, caller, id, attempt > 0);
+    let { conv, reused } = await this.d.access.memberForSend(this.db, caller, id, attempt > 0);
     if (conv.closed_at !== null) return this.sendToClosed(caller, id, req);
     if (conv.kind === "direct" && conv.direct_key && this.d.blocks) {
       const peer = conv.direct_key.split(" ").find((i) => i !== caller.identity);
@@ -155,6 +155,9 @@ export class MessagesService {
         throw new ConversationChanged();
       }
     }
+    // A send that runs alone (thread reply, mentions, files, a failed batch) reads the conversation anew:
+    // its payloads carry the conversation's name as of now (a batch takes it from its lock statement).
+    if (reused) conv = (await this.d.access.memberForSend(this.db, caller, id, true)).conv;
     let row: MessageRow;
     let slot: OrderSlot | undefined;
     try {
@@ -181,7 +184,7 @@ export class MessagesService {
         // conversation is still open and the caller still a member; the insert follows. The unique
         // (conversation, sender, client_msg_id) index is the idempotency check: under the conversation lock
         // a duplicate inserts nothing, and throwing rolls the seq back.
-        const { seq, inserted, name } = await this.allocateAndInsert(trx, caller, fields, now);
+        const { seq, inserted } = await this.allocateAndInsert(trx, caller, fields, now);
         // Under the row lock: this node's slots of the conversation are taken in seq order, so
         // `message.new` goes out in seq order however the commits resolve (see SeqOrder).
         slot = this.order.claim(id);
@@ -234,7 +237,7 @@ export class MessagesService {
         const written = await this.d.outbox?.writeSome(trx, {
           type: "message.new",
           appId: caller.app.id,
-          data: { message: toMessage(r, undefined), conversation_kind: conv.kind, conversation_name: name },
+          data: { message: toMessage(r, undefined), conversation_kind: conv.kind, conversation_name: conv.name },
         });
         // The members as of this seq (but those who blocked the sender), read under the conversation lock:
         // no await between commit and publish.
@@ -463,7 +466,7 @@ export class MessagesService {
 
   /**
    * Takes the conversation's next seq (bumping `last_seq`, only while it is open and the sender a member:
-   * `ConversationChanged` otherwise; its name comes back as of the lock) and inserts the message with it, unless the sender's `client_msg_id`
+   * `ConversationChanged` otherwise) and inserts the message with it, unless the sender's `client_msg_id`
    * is already stored (`inserted: false`). On PostgreSQL that is **one statement** (a data-modifying CTE):
    * the row lock it takes is held until COMMIT, so every round trip saved under it is a round trip less
    * that each other send to the conversation queues behind.
@@ -473,15 +476,15 @@ export class MessagesService {
     caller: Caller,
     m: Omit<MessageRow, "seq">,
     now: number,
-  ): Promise<{ seq: number; inserted: boolean; name: string | null }> {
+  ): Promise<{ seq: number; inserted: boolean }> {
     const id = m.conversation_id;
     if (this.d.store.dialect === "postgres") {
-      const r = await sql<{ seq: number | null; inserted: number; name: string | null }>`
+      const r = await sql<{ seq: number | null; inserted: number }>`
         with s as (
           update conversations set last_seq = last_seq + 1, last_active_at = ${now}::bigint, updated_at = ${now}::bigint
           where id = ${id} and app_id = ${caller.app.id} and closed_at is null
             and exists (select 1 from conversation_members where conversation_id = ${id} and identity = ${caller.identity})
-          returning last_seq, name
+          returning last_seq
         ), i as (
           insert into messages (id, conversation_id, app_id, seq, type, sender, text, custom, attachments, reply_to, thread_id,
                                 mentions, client_msg_id, created_at, edited_at, deleted_at)
@@ -492,10 +495,10 @@ export class MessagesService {
           on conflict (conversation_id, sender, client_msg_id) do nothing
           returning seq
         )
-        select (select last_seq from s) as seq, (select name from s) as name, (select count(*) from i) as inserted`.execute(trx);
+        select (select last_seq from s) as seq, (select count(*) from i) as inserted`.execute(trx);
       const row = r.rows[0];
       if (row?.seq === null || row?.seq === undefined) throw new ConversationChanged();
-      return { seq: Number(row.seq), inserted: Number(row.inserted) > 0, name: row.name };
+      return { seq: Number(row.seq), inserted: Number(row.inserted) > 0 };
     }
     const allocated = await trx
       .updateTable("conversations")
@@ -512,7 +515,7 @@ export class MessagesService {
             .where("identity", "=", caller.identity),
         ),
       )
-      .returning(["last_seq", "name"])
+      .returning("last_seq")
       .executeTakeFirst();
     if (!allocated) throw new ConversationChanged();
     const seq = Number(allocated.last_seq);
@@ -521,7 +524,7 @@ export class MessagesService {
       .values({ ...m, seq })
       .onConflict((oc) => oc.columns(["conversation_id", "sender", "client_msg_id"]).doNothing())
       .executeTakeFirst();
-    return { seq, inserted: Number(ins.numInsertedOrUpdatedRows ?? 0) > 0, name: allocated.name };
+    return { seq, inserted: Number(ins.numInsertedOrUpdatedRows ?? 0) > 0 };
   }
 
   /**
