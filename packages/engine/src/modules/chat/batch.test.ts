@@ -76,7 +76,11 @@ describe("KeyedBatcher", () => {
       100,
       { maxMs: 20, share: 1e9 },
     );
-    const tick = () => new Promise((r) => setImmediate(r));
+    const turn = () => new Promise((r) => setImmediate(r));
+    const tick = async () => {
+      await turn();
+      await turn();
+    };
     const first = [b.submit("k", 1), b.submit("k", 2), b.submit("k", 3)];
     gates.shift()?.(); // [1] done: 2 and 3 (two waiting, one needed) run at once
     await tick();

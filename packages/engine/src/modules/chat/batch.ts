@@ -6,8 +6,8 @@
  * no load nothing waits; under load the items that arrive during one commit share the next.
  *
  * With `gather`, a released key whose queue holds fewer items than the batch that just ran waits a moment
- * (at most `gather.maxMs`, and at most `gather.share` of that batch's duration) for as many to arrive, then
- * runs what it has. Without it, under a closed loop (each client waits for its answer before sending again)
+ * (at most `gather.maxMs`, and at most `gather.share` of that batch's duration, counted from the turn after
+ * the batch's results were handed out) for as many to arrive, then runs what it has. Without it, under a closed loop (each client waits for its answer before sending again)
  * the few items that arrived during a batch start the next batch alone, just before the answered clients'
  * next items arrive: batches alternate between a few items and the rest (1 and 9 of 10 senders), and the
  * cost of a batch (a commit, round trips) is paid twice for one round of the clients.
@@ -54,17 +54,18 @@ export class KeyedBatcher<I, R> {
     const release = () => {
       if (released) return;
       released = true;
-      const wait = this.gather ? Math.min(this.gather.maxMs, this.gather.share * (performance.now() - started)) : 0;
-      if (wait >= 1 && k.queue.length < batch.length) {
-        // Still busy: `submit` runs the batch once `target` items wait, the timer if fewer come.
+      if (!this.gather) return this.next(key);
+      const wait = Math.min(this.gather.maxMs, this.gather.share * (performance.now() - started));
+      // The wait starts once what this batch's results set off (its answers) has run, on the next turn.
+      setImmediate(() => {
+        if (wait < 1 || k.queue.length >= batch.length) return this.next(key);
+        // Still busy: `submit` runs the next batch once `target` items wait, the timer if fewer come.
         k.target = batch.length;
         k.timer = setTimeout(() => {
           k.timer = undefined;
           this.next(key);
         }, wait);
-        return;
-      }
-      this.next(key);
+      });
     };
     let p: Promise<R[]>;
     try {

@@ -282,12 +282,12 @@ export class MessagesService {
 
   /**
    * Plain sends, batched per conversation (see `send`). After a batch the conversation waits up to 5 ms (at
-   * most half that batch's time) for as many sends as it held, so that clients answered by one batch join
+   * most that batch's own time) for as many sends as it held, so that clients answered by one batch join
    * the next instead of the one after (see `KeyedBatcher`'s `gather`).
    */
   private readonly batches = new KeyedBatcher<BatchItem, BatchOutcome>((id, items) => this.sendBatch(id, items), 100, {
     maxMs: 5,
-    share: 0.5,
+    share: 1,
   });
 
   /**
