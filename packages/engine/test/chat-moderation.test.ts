@@ -179,8 +179,18 @@ describe.each(BACKENDS)("reports and filters on %s", (_name, setup) => {
     const r2 = await send(t[b] as string, g, "look http://evil.example");
     expect([r2.body.error.code, r2.body.error.reason]).toEqual(["content_rejected", "link"]);
     expect((await send(t[b] as string, g, "no links here")).status).toBe(201);
-    // Only the accepted messages were stored: seq moved by exactly three.
-    expect((await history(t[a] as string, g)).last_seq).toBe(before + 3);
+    // Sent at once (a batch reads the filters once for all its messages): each is refused or stored on its own.
+    const together = await Promise.all([
+      send(t[a] as string, g, "plain one"),
+      send(t[b] as string, g, "bad http://evil.example/1"),
+      send(t[a] as string, g, "plain two"),
+      send(t[b] as string, g, "@nobody is fine"),
+      send(t[a] as string, g, "www.evil.example"),
+    ]);
+    expect(together.map((r) => r.status)).toEqual([201, 403, 201, 201, 403]);
+    expect(together.map((r) => r.body.error?.reason)).toEqual([undefined, "link", undefined, undefined, "link"]);
+    // Only the accepted messages were stored: seq moved by exactly six.
+    expect((await history(t[a] as string, g)).last_seq).toBe(before + 6);
     wa.close();
   });
 });

@@ -375,6 +375,30 @@ describe.each(BACKENDS)("chat on %s", (_name, setup) => {
     expect((await req<Err>("POST", `/api/v1/conversations/${dm.id}/members`, t[m1] as string, { identities: [o] })).status).toBe(400);
   });
 
+  it("a member removed right after sending is refused at the next send, alone or in a batch with others, and nothing of theirs is stored", async (ctx) => {
+    if (suite.skip) return ctx.skip();
+    const { t, ids } = await world(4);
+    const [o, gone, b, c] = ids as [string, string, string, string];
+    const g = (await req<Conv>("POST", "/api/v1/conversations", t[o] as string, { kind: "group", members: [gone, b, c] })).body;
+    // Each sender's access check is reused by its next sends for a moment (the send re-checks under the lock).
+    for (const id of [gone, b, c]) expect((await send(t[id] as string, g.id, `first-${id}`)).status).toBe(201);
+    expect((await req("DELETE", `/api/v1/conversations/${g.id}/members/${gone}`, t[o] as string)).status).toBe(204);
+    expect((await send(t[gone] as string, g.id, "after-1")).status).toBe(404);
+    // Sent together with members' sends (one batch): theirs are stored, the removed member's is refused.
+    const mixed = await Promise.all([
+      send(t[b] as string, g.id, "b-2"),
+      send(t[gone] as string, g.id, "after-2"),
+      send(t[c] as string, g.id, "c-2"),
+      send(t[b] as string, g.id, "b-3"),
+    ]);
+    expect(mixed.map((r) => r.status)).toEqual([201, 404, 201, 201]);
+    const h = await history(t[o] as string, g.id, "?after=0&limit=50");
+    const stored = h.messages.filter((m) => m.type === "text").map((m) => m.client_msg_id);
+    expect(stored.slice(0, 3)).toEqual([`first-${gone}`, `first-${b}`, `first-${c}`]);
+    expect(stored.slice(3).sort()).toEqual(["b-2", "b-3", "c-2"]);
+    expect(h.messages.map((m) => m.seq)).toEqual(Array.from({ length: h.messages.length }, (_, i) => i + 1));
+  });
+
   it("chatrooms: open to the app's users, max_chatrooms counts open rooms, close/reopen", async (ctx) => {
     if (suite.skip) return ctx.skip();
     const { t, ids } = await world(3);

@@ -1,5 +1,5 @@
 import type { Call, CallStatus, Message, WebhookEventData, WebhookEventType } from "@utd-stream/protocol";
-import type { Kysely } from "kysely";
+import type { Kysely, RawBuilder } from "kysely";
 import type { Database } from "../store/schema.js";
 
 /**
@@ -26,16 +26,31 @@ export interface OutboxWriter {
    * Optional: the same for several events at once, in fewer statements (a batch of messages). `prefetched`
    * is what its `prefetch` answered for the events' app, when the caller asked beforehand.
    */
-  writeMany?(trx: Kysely<Database>, events: readonly OutboxEvent[], prefetched?: unknown): Promise<boolean | undefined>;
+  writeMany?(
+    trx: Kysely<Database>,
+    events: readonly OutboxEvent[],
+    prefetched?: unknown,
+    interested?: boolean,
+  ): Promise<boolean | undefined>;
   /**
    * Optional: reads that need no lock, made before the transaction (on another connection, beside its
    * BEGIN) and handed to `writeMany`: on PostgreSQL one round trip less while a row lock is held.
    */
   prefetch?(db: Kysely<Database>, appId: string): Promise<unknown>;
+  /**
+   * Optional: for new messages without mentions, a condition on one member of the message's conversation
+   * (SQL over `cm`, a `conversation_members` row) under which this writer could write rows for that member.
+   * A batch of messages selects it beside the members it reads under the conversation's lock — no statement
+   * of its own — and hands the answer (did any member meet it?) to `writeMany` as `interested`.
+   */
+  memberInterest?(db: Kysely<Database>, appId: string): RawBuilder<unknown>;
 }
 
 /** What the writers prefetched for one app (see {@link Outbox.prefetch}). */
 export type OutboxPrefetched = ReadonlyMap<OutboxWriter, unknown>;
+
+/** Per writer with a member condition for new messages, the SQL to select for each member (see {@link Outbox.memberConditions}). */
+export type MemberInterest = ReadonlyMap<OutboxWriter, RawBuilder<unknown>>;
 
 /** Which writers wrote rows in one {@link Outbox.write} (pass it to {@link Outbox.wake}). */
 export type OutboxWritten = ReadonlySet<OutboxWriter>;
@@ -73,13 +88,32 @@ export class Outbox implements OutboxWriter {
     return out;
   }
 
-  /** {@link writeSome} for several events of one transaction (writers with `writeMany` use fewer statements). */
-  async writeManySome(trx: Kysely<Database>, events: readonly OutboxEvent[], prefetched?: OutboxPrefetched): Promise<OutboxWritten> {
+  /**
+   * The writers' member conditions for new messages without mentions (see `OutboxWriter.memberInterest`),
+   * to select per member of the conversation: a column per writer that has one.
+   */
+  memberConditions(db: Kysely<Database>, appId: string): MemberInterest {
+    const out = new Map<OutboxWriter, RawBuilder<unknown>>();
+    for (const { w } of this.writers) if (w.memberInterest) out.set(w, w.memberInterest(db, appId));
+    return out;
+  }
+
+  /**
+   * {@link writeSome} for several events of one transaction (writers with `writeMany` use fewer statements).
+   * `interested`: for each writer of {@link memberConditions}, whether any member met its condition (the events
+   * are then new messages without mentions of one conversation, and the members were read under its lock).
+   */
+  async writeManySome(
+    trx: Kysely<Database>,
+    events: readonly OutboxEvent[],
+    prefetched?: OutboxPrefetched,
+    interested?: ReadonlyMap<OutboxWriter, boolean>,
+  ): Promise<OutboxWritten> {
     const wrote = new Set<OutboxWriter>();
     if (events.length === 0) return wrote;
     for (const { w } of this.writers) {
       let r: boolean | undefined = false;
-      if (w.writeMany) r = await w.writeMany(trx, events, prefetched?.get(w));
+      if (w.writeMany) r = await w.writeMany(trx, events, prefetched?.get(w), interested?.get(w));
       else for (const e of events) if ((await w.write(trx, e)) !== false) r = true;
       if (r !== false) wrote.add(w);
     }

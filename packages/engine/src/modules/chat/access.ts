@@ -31,6 +31,11 @@ export function requireRole(me: Membership, min: MemberRole, what: string): void
   if (ROLE_RANK[me.role] < ROLE_RANK[min]) throw ApiError.forbidden(`only a ${min} or above may ${what}`);
 }
 
+/** How long a send may reuse the conversation row and membership an earlier send of the same member read. */
+const SEND_ACCESS_MS = 2_000;
+/** At most this many reused send checks are kept (all are dropped when it is reached). */
+const SEND_ACCESS_MAX = 10_000;
+
 /**
  * The one access check of chat, injected into each chat service: the chat capability, tenancy
  * (another app's ids are `not_found`), membership, and the retention window the caller may read.
@@ -39,6 +44,8 @@ export function requireRole(me: Membership, min: MemberRole, what: string): void
  */
 export class ChatAccess {
   private readonly memberOf = new Prepared(memberQuery);
+  /** `member` answers reused by sends (see `memberForSend`), by app, conversation and identity. */
+  private readonly sendChecks = new Map<string, { at: number; conv: ConversationRow; me: Membership }>();
 
   constructor(
     private readonly store: Store,
@@ -67,6 +74,36 @@ export class ChatAccess {
       .where("identity", "=", identity)
       .executeTakeFirst();
     return m ? { role: m.role as MemberRole, last_read_seq: Number(m.last_read_seq) } : undefined;
+  }
+
+  /**
+   * `member` for a message send, reusing for up to two seconds what the member's previous send read here
+   * (an open conversation only; `fresh` reads anew and replaces it). A send may rely on it because it
+   * re-checks, in the statement that takes the conversation's row lock (or just after, under it), that the
+   * conversation is still open and the sender still a member — a stale entry costs that send a retry with
+   * `fresh` (which drops the entry) and never stores a message — and because it takes nothing
+   * else from the entry that can change but the conversation's name, which it reads under the lock too (or
+   * anew, `reused` telling it, when it runs alone).
+   * Removal or closing on another node needs no message here for the same reason.
+   */
+  async memberForSend(
+    db: Db,
+    caller: Caller,
+    id: string,
+    fresh: boolean,
+  ): Promise<{ conv: ConversationRow; me: Membership; reused: boolean }> {
+    requireCapability(caller.app, "chat");
+    const key = `${caller.app.id}\n${id}\n${caller.identity}`;
+    const now = this.clock.now();
+    if (fresh) this.sendChecks.delete(key);
+    const hit = this.sendChecks.get(key);
+    if (hit && now - hit.at < SEND_ACCESS_MS && now >= hit.at) return { conv: hit.conv, me: hit.me, reused: true };
+    const got = await this.member(db, caller, id);
+    if (got.conv.closed_at === null) {
+      if (this.sendChecks.size >= SEND_ACCESS_MAX) this.sendChecks.clear();
+      this.sendChecks.set(key, { at: now, ...got });
+    } else this.sendChecks.delete(key);
+    return { ...got, reused: false };
   }
 
   /** The conversation and the caller's membership; non-members get `not_found` (or `forbidden` for a chatroom). */

@@ -64,4 +64,41 @@ describe("KeyedBatcher", () => {
     finishFirst?.();
     expect(await first).toBe(1);
   });
+
+  it("with gather, a released key waits for as many items as its last batch held, or runs what came when the wait ends", async () => {
+    const runs: number[][] = [];
+    const gates: (() => void)[] = [];
+    const b = new KeyedBatcher<number, number>(
+      (_key, items) => {
+        runs.push(items);
+        return new Promise((res) => gates.push(() => res(items)));
+      },
+      100,
+      { maxMs: 20, share: 1e9 },
+    );
+    const turn = () => new Promise((r) => setImmediate(r));
+    const tick = async () => {
+      await turn();
+      await turn();
+    };
+    const first = [b.submit("k", 1), b.submit("k", 2), b.submit("k", 3)];
+    gates.shift()?.(); // [1] done: 2 and 3 (two waiting, one needed) run at once
+    await tick();
+    expect(runs).toEqual([[1], [2, 3]]);
+    const late = b.submit("k", 4); // arrives while [2, 3] runs
+    gates.shift()?.();
+    await Promise.all(first);
+    await tick();
+    expect(runs).toHaveLength(2); // 4 alone would start a batch of one: it waits for a second item
+    const next = b.submit("k", 5);
+    expect(runs[2]).toEqual([4, 5]);
+    gates.shift()?.();
+    expect([await late, await next]).toEqual([4, 5]);
+    // Only one of the two comes: the wait ends and it runs alone.
+    const alone = b.submit("k", 6);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(runs[3]).toEqual([6]);
+    gates.shift()?.();
+    expect(await alone).toBe(6);
+  });
 });

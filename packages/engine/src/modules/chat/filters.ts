@@ -67,7 +67,11 @@ export async function filtersOf(db: Kysely<Database>, appId: string): Promise<Ch
  * link policy strips to nothing, on a message with nothing else, is refused (`content_rejected`).
  */
 export async function filterText(db: Kysely<Database>, appId: string, text: string, hasOtherContent: boolean): Promise<Filtered> {
-  const f = await filtersOf(db, appId);
+  return filterWith(await filtersOf(db, appId), text, hasOtherContent);
+}
+
+/** `filterText` with the app's filters already read. */
+export function filterWith(f: ChatFilters, text: string, hasOtherContent: boolean): Filtered {
   if (f.words.length === 0 && f.link_policy === "allow") return text;
   const out = applyFilters(f, text);
   if (out === undefined && !hasOtherContent)

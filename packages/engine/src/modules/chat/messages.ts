@@ -8,7 +8,7 @@ import {
   type ReactionEvent,
   type SendMessageRequest,
 } from "@utd-stream/protocol";
-import { type Kysely, sql } from "kysely";
+import { type Compilable, type Kysely, sql } from "kysely";
 import { type AppRecord, requireCapability } from "../../core/caller.js";
 import { ApiError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
@@ -18,8 +18,8 @@ import { type Caller, type Db, ROLE_RANK } from "./access.js";
 import { KeyedBatcher } from "./batch.js";
 import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";
-import { filterText } from "./filters.js";
-import { resolveMentions } from "./mentions.js";
+import { filtersOf, filterText, filterWith } from "./filters.js";
+import { mentionCandidates, resolveMentions } from "./mentions.js";
 import type { OrderSlot } from "./order.js";
 import { historyWindow } from "./paging.js";
 import {
@@ -62,7 +62,8 @@ interface BatchItem {
 type BatchOutcome =
   | { kind: "sent"; row: MessageRow; slot: OrderSlot; members: string[] }
   | { kind: "already"; row: MessageRow }
-  | { kind: "changed" };
+  | { kind: "changed" }
+  | { kind: "refused"; error: unknown };
 
 /**
  * Messages: send (idempotent by `client_msg_id`), history, edit, delete, reactions. Events go out
@@ -83,7 +84,9 @@ export class MessagesService {
   async send(caller: Caller, id: string, req: SendMessageRequest, attempt = 0): Promise<{ message: Message; created: boolean }> {
     requireCapability(caller.app, "chat");
     // Checks that need no lock come first, so the conversation row is locked only for the writes.
-    const { conv } = await this.d.access.member(this.db, caller, id);
+    // Reused from this member's previous send for a moment: the batch and `allocateAndInsert` re-check
+    // under the conversation's lock that it is open and the caller a member (a retry then reads anew).
+    let { conv, reused } = await this.d.access.memberForSend(this.db, caller, id, attempt > 0);
     if (conv.closed_at !== null) return this.sendToClosed(caller, id, req);
     if (conv.kind === "direct" && conv.direct_key && this.d.blocks) {
       const peer = conv.direct_key.split(" ").find((i) => i !== caller.identity);
@@ -108,14 +111,11 @@ export class MessagesService {
         .executeTakeFirst();
       if (!parent) throw ApiError.invalid("reply_to is not a message of this conversation");
     }
-    // The app's word filter and link policy, before anything is stored (REST and WebSocket alike).
-    if (req.text !== undefined) {
-      const text = await filterText(this.db, caller.app.id, req.text, req.custom !== undefined || (req.attachments?.length ?? 0) > 0);
-      if (text !== req.text) {
-        const { text: _old, ...rest } = req;
-        req = text === undefined ? rest : { ...rest, text };
-      }
-    }
+    // The app's word filter and link policy, before anything is stored (REST and WebSocket alike). A message
+    // that will join a batch (below: no thread, files or `@`) is filtered by the batch, which reads the filters
+    // once for all its messages, beside its BEGIN, instead of one read per message before it.
+    const batchable = !req.thread_id && !req.attachments?.length && mentionCandidates(req.text).length === 0;
+    if (!batchable) req = await this.filtered(caller, req);
     // Threads and mentions: the parent must be a live main-timeline message; `@identity` of members only.
     const parent = req.thread_id ? await this.threads.parentFor(caller, id, req.thread_id) : undefined;
     const mentions = await resolveMentions(this.db, id, req.text);
@@ -148,11 +148,16 @@ export class MessagesService {
         return { message: toMessage(out.row, undefined), created: true };
       }
       if (out?.kind === "already") return this.resent(caller, id, out.row);
+      if (out?.kind === "refused") throw out.error;
       if (out?.kind === "changed") {
         if (attempt < 2) return this.send(caller, id, req, attempt + 1);
         throw new ConversationChanged();
       }
     }
+    // A send that runs alone (thread reply, mentions, files, a failed batch) reads the conversation anew:
+    // its payloads carry the conversation's name as of now (a batch takes it from its lock statement).
+    if (reused) conv = (await this.d.access.memberForSend(this.db, caller, id, true)).conv;
+    if (batchable) req = await this.filtered(caller, req); // its batch failed before filtering it
     let row: MessageRow;
     let slot: OrderSlot | undefined;
     try {
@@ -270,8 +275,22 @@ export class MessagesService {
     return { message: toMessage(row, undefined), created: true };
   }
 
-  /** Plain sends, batched per conversation (see `send`). */
-  private readonly batches = new KeyedBatcher<BatchItem, BatchOutcome>((id, items) => this.sendBatch(id, items));
+  /** `req` with its text through the app's word filter and link policy (`content_rejected` when refused). */
+  private async filtered(caller: Caller, req: SendMessageRequest): Promise<SendMessageRequest> {
+    if (req.text === undefined) return req;
+    const hasOther = req.custom !== undefined || (req.attachments?.length ?? 0) > 0;
+    return withText(req, await filterText(this.db, caller.app.id, req.text, hasOther));
+  }
+
+  /**
+   * Plain sends, batched per conversation (see `send`). After a batch the conversation waits up to 5 ms (at
+   * most that batch's own time) for as many sends as it held, so that clients answered by one batch join
+   * the next instead of the one after (see `KeyedBatcher`'s `gather`).
+   */
+  private readonly batches = new KeyedBatcher<BatchItem, BatchOutcome>((id, items) => this.sendBatch(id, items), 100, {
+    maxMs: 5,
+    share: 1,
+  });
 
   /**
    * Stores a batch of plain messages of one conversation in one transaction, in as few statements as the
@@ -281,10 +300,12 @@ export class MessagesService {
    *    the batch with it);
    * 2. the lock and the seqs of the new messages in one update (only while the conversation is open:
    *    `changed` for all otherwise);
-   * 3. the members (and which of them blocked which sender) in one read under the lock: a sender no longer
-   *    a member fails the batch;
-   * 4. the messages in one insert, each sender's read marker in one update (one statement on PostgreSQL);
-   * 5. the outbox rows of all the messages (see `Outbox.writeManySome`).
+   * 3. the messages in one insert, each sender's read marker in one update, and the members (which of them
+   *    blocked which sender, and whether any could get a push: `Outbox.memberConditions`) in one read under
+   *    the lock — one statement on PostgreSQL: a sender no longer a member fails the batch;
+   * 4. the outbox rows of all the messages (see `Outbox.writeManySome`; the push writer asks nothing more when
+   *    no member could get a push).
+   * On PostgreSQL that is BEGIN (the reads of 1. and of the outbox writers beside it), 2., 3., COMMIT.
    * Order slots are claimed under the lock in seq order. Any failure rolls the whole batch back and answers
    * `BatchFailed`: each of its sends then runs alone and gets its own answer. The conversation's next batch
    * starts once this one is committed: starting it earlier (joining the SQLite group, or queueing for the
@@ -316,22 +337,36 @@ export class MessagesService {
       // So do the outbox writers' lock-free reads (the app's webhook endpoints).
       const prefetched = this.d.outbox?.prefetch(this.db, app.id);
       prefetched?.catch(() => {});
+      // And the app's filters, for the texts (see `send`; filtering a filtered text again changes nothing).
+      const filtersRead = items.some((i) => i.req.text !== undefined) ? filtersOf(this.db, app.id) : undefined;
+      filtersRead?.catch(() => {});
       const out = await this.db.transaction().execute(async (trx) => {
+        const filters = await filtersRead;
+        const refused = items.map((it) => {
+          if (!filters || it.req.text === undefined) return undefined;
+          try {
+            it.req = withText(it.req, filterWith(filters, it.req.text, it.req.custom !== undefined));
+            return undefined;
+          } catch (err) {
+            return { kind: "refused", error: err } as const;
+          }
+        });
         const stored = new Map<string, MessageRow>();
         const prior = await priorRead;
         for (const r of prior) stored.set(key(r.sender, r.client_msg_id), r);
         const seen = new Set(stored.keys());
         // The first of a duplicate pair in the batch is the new one.
-        const isNew = items.map((it) => {
+        const isNew = items.map((it, i) => {
           const k = key(it.caller.identity, it.req.client_msg_id);
-          if (seen.has(k)) return false;
+          if (refused[i] || seen.has(k)) return false;
           seen.add(k);
           return true;
         });
         const count = isNew.filter(Boolean).length;
         if (count === 0)
           return items.map(
-            (it): BatchOutcome => ({ kind: "already", row: stored.get(key(it.caller.identity, it.req.client_msg_id)) as MessageRow }),
+            (it, i): BatchOutcome =>
+              refused[i] ?? { kind: "already", row: stored.get(key(it.caller.identity, it.req.client_msg_id)) as MessageRow },
           );
         const now = this.d.clock.now();
         const locked = await trx
@@ -340,26 +375,14 @@ export class MessagesService {
           .where("id", "=", id)
           .where("app_id", "=", app.id)
           .where("closed_at", "is", null)
-          .returning("last_seq")
+          .returning(["last_seq", "name"])
           .executeTakeFirst();
         if (!locked) return items.map((): BatchOutcome => ({ kind: "changed" }));
-        // Who is a member now, and which member blocked which sender, in one read under the lock.
-        const memberRows = await trx
-          .selectFrom("conversation_members as cm")
-          .leftJoin("user_blocks as ub", (j) =>
-            j.on("ub.app_id", "=", app.id).onRef("ub.identity", "=", "cm.identity").on("ub.target", "in", senders),
-          )
-          .select(["cm.identity", "ub.target"])
-          .where("cm.conversation_id", "=", id)
-          .execute();
-        const members = [...new Set(memberRows.map((r) => r.identity))];
-        const isMember = new Set(members);
-        if (senders.some((s) => !isMember.has(s))) throw new ConversationChanged();
         let seq = Number(locked.last_seq) - count;
         const fresh: MessageRow[] = [];
         const outcomes = items.map((it, i): BatchOutcome => {
           const k = key(it.caller.identity, it.req.client_msg_id);
-          if (!isNew[i]) return { kind: "already", row: stored.get(k) as MessageRow };
+          if (!isNew[i]) return refused[i] ?? { kind: "already", row: stored.get(k) as MessageRow };
           const row: MessageRow = {
             id: newId("msg", now),
             conversation_id: id,
@@ -389,15 +412,36 @@ export class MessagesService {
         // Sending implies having read everything before it.
         const lastOf = new Map<string, number>();
         for (const r of fresh) lastOf.set(r.sender as string, r.seq);
-        await this.insertBatch(trx, id, fresh, lastOf);
+        // Who is a member now, which member blocked which sender, and which members an outbox writer wants
+        // (the push question), read under the lock with the insert.
+        const conditions = [...(this.d.outbox?.memberConditions(trx, app.id) ?? [])];
+        const memberRows = await this.insertBatch(trx, id, fresh, lastOf, (q) => {
+          let read = q
+            .selectFrom("conversation_members as cm")
+            .leftJoin("user_blocks as ub", (j) =>
+              j.on("ub.app_id", "=", app.id).onRef("ub.identity", "=", "cm.identity").on("ub.target", "in", senders),
+            )
+            .select(["cm.identity", "ub.target"])
+            .where("cm.conversation_id", "=", id);
+          for (const [i, [, cond]] of conditions.entries()) read = read.select(cond.as(`w${i}`));
+          return read;
+        });
+        const members = [...new Set(memberRows.map((r) => r.identity))];
+        const isMember = new Set(members);
+        if (senders.some((s) => !isMember.has(s))) throw new ConversationChanged();
+        const interested = new Map(
+          conditions.map(([w], i) => [w, memberRows.some((r) => Boolean((r as Record<string, unknown>)[`w${i}`]))] as const),
+        );
         written = await this.d.outbox?.writeManySome(
           trx,
           fresh.map((r) => ({
             type: "message.new" as const,
             appId: app.id,
-            data: { message: toMessage(r, undefined), conversation_kind: conv.kind, conversation_name: conv.name },
+            // The name as of the lock (the `conv` of the access check may be a moment old).
+            data: { message: toMessage(r, undefined), conversation_kind: conv.kind, conversation_name: locked.name },
           })),
           await prefetched,
+          interested,
         );
         // Each message goes to the members but those who blocked its sender.
         const blockersOf = new Map<string, Set<string>>();
@@ -419,8 +463,18 @@ export class MessagesService {
     }
   }
 
-  /** The batch's messages and its senders' read markers (`lastOf`: sender → seq): one statement on PostgreSQL. */
-  private async insertBatch(trx: Kysely<Database>, id: string, fresh: MessageRow[], lastOf: Map<string, number>): Promise<void> {
+  /**
+   * The batch's messages, its senders' read markers (`lastOf`: sender → seq) and the members `read` selects,
+   * after those writes: **one statement** on PostgreSQL (a data-modifying CTE; the read sees the members as
+   * of this statement, which runs under the row lock the seq update took), three on SQLite.
+   */
+  private async insertBatch<R>(
+    trx: Kysely<Database>,
+    id: string,
+    fresh: MessageRow[],
+    lastOf: Map<string, number>,
+    read: (q: Kysely<Database>) => Compilable<R> & { execute(): Promise<R[]> },
+  ): Promise<R[]> {
     const lastRead = sql<number>`case ${sql.join(
       [...lastOf].map(([sender, last]) => sql`when identity = ${sender} then cast(${last} as bigint)`),
       sql` `,
@@ -432,15 +486,13 @@ export class MessagesService {
       .where("identity", "in", [...lastOf.keys()])
       .where("last_read_seq", "<", lastRead);
     if (this.d.store.dialect === "postgres") {
-      await trx
-        .with("read", () => markRead)
-        .insertInto("messages")
-        .values(fresh)
-        .execute();
-      return;
+      const ins = trx.insertInto("messages").values(fresh);
+      return (await sql<R>`with "read" as (${markRead}), "ins" as (${ins}) ${read(trx)}`.execute(trx)).rows;
     }
+    const rows = await read(trx).execute();
     await trx.insertInto("messages").values(fresh).execute();
     await markRead.execute();
+    return rows;
   }
 
   /**
@@ -748,6 +800,13 @@ export class MessagesService {
     }
     return message;
   }
+}
+
+/** `req` with `text` as its text (none when undefined). */
+function withText(req: SendMessageRequest, text: string | undefined): SendMessageRequest {
+  if (text === req.text) return req;
+  const { text: _old, ...rest } = req;
+  return text === undefined ? rest : { ...rest, text };
 }
 
 /** A unique-index violation on either store (a concurrent duplicate insert). */

@@ -1,5 +1,5 @@
 import type { AppSettings, Call, CallStatus, Message, PushData } from "@utd-stream/protocol";
-import type { Insertable, Kysely } from "kysely";
+import { type Insertable, type Kysely, type RawBuilder, sql } from "kysely";
 import type { Clock } from "../../core/clock.js";
 import { newId } from "../../core/ids.js";
 import type { OutboxEvent, OutboxWriter } from "../../core/outbox.js";
@@ -45,16 +45,18 @@ export class PushTriggers implements OutboxWriter {
    * Several events of one transaction. New messages (without mentions) of a conversation first ask one
    * question — has any member an alert token, no live socket and the conversation not muted? — and only when
    * one has is each message handled as `write` would. The usual answer (everyone online, or nobody with a
-   * token) then costs one statement per batch instead of one per message.
+   * token) then costs one statement per batch instead of one per message, and none when the caller asked it
+   * with its members read (`interested`, see `memberInterest`).
    */
-  async writeMany(trx: Db, events: readonly OutboxEvent[]): Promise<boolean | undefined> {
+  async writeMany(trx: Db, events: readonly OutboxEvent[], _prefetched?: unknown, interested?: boolean): Promise<boolean | undefined> {
     let wrote: boolean | undefined = false;
     const quiet = new Set<string>(); // conversations known to need no message push
     for (const e of events) {
       if (e.type === "message.new" && e.data.message.mentions.length === 0 && e.data.message.sender !== null) {
+        if (interested === false) continue;
         const key = `${e.appId}\n${e.data.message.conversation_id}`;
         if (quiet.has(key)) continue;
-        if (!(await this.anyPushable(trx, e.appId, e.data.message.conversation_id))) {
+        if (interested === undefined && !(await this.anyPushable(trx, e.appId, e.data.message.conversation_id))) {
           quiet.add(key);
           continue;
         }
@@ -62,6 +64,35 @@ export class PushTriggers implements OutboxWriter {
       if ((await this.write(trx, e)) !== false) wrote = undefined;
     }
     return wrote;
+  }
+
+  /**
+   * The push question of `anyPushable` for one member `cm` (a `conversation_members` row): an alert token, no
+   * live socket, the conversation not muted. A batch of messages selects it with its members (see
+   * `OutboxWriter.memberInterest`), so the question costs no statement of its own.
+   */
+  memberInterest(db: Db, appId: string): RawBuilder<unknown> {
+    const now = this.o.clock.now();
+    const token = db
+      .selectFrom("push_tokens as t")
+      .select("t.id")
+      .where("t.app_id", "=", appId)
+      .where("t.identity", "=", sql.ref<string>("cm.identity"))
+      .where("t.platform", "!=", "apns_voip");
+    const muted = db
+      .selectFrom("conversation_mutes as mu")
+      .select("mu.identity")
+      .where("mu.conversation_id", "=", sql.ref<string>("cm.conversation_id"))
+      .where("mu.identity", "=", sql.ref<string>("cm.identity"));
+    const online = db
+      .selectFrom("presence_connections as pc")
+      .select("pc.identity")
+      .where("pc.app_id", "=", appId)
+      .where("pc.identity", "=", sql.ref<string>("cm.identity"))
+      .where("pc.closed_at", "is", null)
+      .where("pc.expires_at", ">", now);
+    // Kysely puts each subquery in parentheses (SQLite refuses `exists ((select …))`).
+    return sql`(exists ${token} and not exists ${muted} and not exists ${online})`;
   }
 
   /** Whether any member of a conversation could get a message push (an alert token, no live socket, not muted). */
