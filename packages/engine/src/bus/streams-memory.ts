@@ -4,8 +4,14 @@ import { ONCE_WINDOW, type StreamEntry, type StreamHead, type StreamLimits, type
 interface State<E> {
   readonly epoch: string;
   seq: number;
-  /** The last `maxEvents` events, oldest first. */
-  readonly buf: StreamEntry<E>[];
+  /**
+   * The last `kept` (at most `maxEvents`) events, a ring: the event of seq `n` sits at `(n - 1) % maxEvents`.
+   * A delivery stores a reference to the publish's one event (no entry object per recipient).
+   */
+  readonly ring: E[];
+  kept: number;
+  /** The `once` ids of the kept events, same places as `ring` (made by the first publish with one). */
+  onces: (string | undefined)[] | undefined;
   /** Nodes holding the stream and their refs (an array: usually one, iterated per event). */
   holders: { node: MemoryStreams<E>; ref: unknown }[];
 }
@@ -39,12 +45,17 @@ export class MemoryStreamHub<E> {
   append(appId: string, byIdentity: Map<string, State<E>>, identity: string, ev: E, once?: string): void {
     const s = byIdentity.get(identity);
     if (!s) return;
-    if (once !== undefined) {
-      for (let i = s.buf.length - 1; i >= Math.max(0, s.buf.length - ONCE_WINDOW); i--) if (s.buf[i]?.once === once) return;
+    const cap = this.limits.maxEvents;
+    if (once !== undefined && s.onces) {
+      const n = Math.min(s.kept, ONCE_WINDOW);
+      for (let q = s.seq; q > s.seq - n; q--) if (s.onces[(q - 1) % cap] === once) return;
     }
     const seq = ++s.seq;
-    s.buf.push(once === undefined ? { seq, ev } : { seq, ev, once });
-    if (s.buf.length > this.limits.maxEvents) s.buf.shift();
+    const at = (seq - 1) % cap;
+    s.ring[at] = ev;
+    if (once !== undefined) s.onces ??= [];
+    if (s.onces) s.onces[at] = once;
+    if (s.kept < cap) s.kept++;
     const holders = s.holders;
     for (let i = 0; i < holders.length; i++) {
       const h = holders[i] as { node: MemoryStreams<E>; ref: unknown };
@@ -80,7 +91,7 @@ export class MemoryStreams<E> implements UserStreams<E> {
     }
     let s = byIdentity.get(identity);
     if (!s) {
-      s = { epoch: this.hub.newEpoch(), seq: 0, buf: [], holders: [] };
+      s = { epoch: this.hub.newEpoch(), seq: 0, ring: [], kept: 0, onces: undefined, holders: [] };
       byIdentity.set(identity, s);
     }
     if (!this.closed) s.holders = [...s.holders.filter((h) => h.node !== this), { node: this, ref }];
@@ -154,9 +165,15 @@ export class MemoryStreams<E> implements UserStreams<E> {
     const s = this.hub.streams.get(appId)?.get(identity);
     if (!s || s.epoch !== epoch || seq > s.seq || seq < 0) return null;
     if (seq === s.seq) return [];
-    const first = s.buf[0];
-    if (first === undefined || first.seq > seq + 1) return null;
-    return s.buf.slice(seq + 1 - first.seq);
+    if (s.seq - s.kept > seq) return null;
+    const cap = this.hub.limits.maxEvents;
+    const out: StreamEntry<E>[] = [];
+    for (let q = seq + 1; q <= s.seq; q++) {
+      const at = (q - 1) % cap;
+      const once = s.onces?.[at];
+      out.push(once === undefined ? { seq: q, ev: s.ring[at] as E } : { seq: q, ev: s.ring[at] as E, once });
+    }
+    return out;
   }
 
   async ready(): Promise<void> {}

@@ -1,9 +1,11 @@
+import type { Duplex } from "node:stream";
 import { CLOSE_CODES } from "@utd-stream/protocol";
 import { type RawData, WebSocket } from "ws";
 import type { AuthContext } from "../core/caller.js";
 import type { GatewayConfig } from "./config.js";
 import type { Expiring } from "./expiry.js";
 import type { StreamSink, UserStream } from "./stream.js";
+import { payloadOf } from "./wire.js";
 
 /** What a request handler learns about the socket that sent the frame. */
 export interface WsConnection {
@@ -33,6 +35,8 @@ export interface ConnHost {
   watch(s: UserStream, identities: readonly string[]): void;
   unwatch(s: UserStream, identities: readonly string[]): void;
   closedWith(code: number): void;
+  /** `c` holds frames to write: call its `flush()` once the current turn of the event loop is done. */
+  queueFlush(c: Conn): void;
 }
 
 /**
@@ -101,6 +105,13 @@ export class Conn implements StreamSink, WsConnection, Expiring {
   pending: RawData[] | undefined;
   /** The last stream seq this socket was sent (live or replayed). */
   after = 0;
+  /**
+   * The socket under `ws`, when frames built by `wire.ts` may be written to it as they are: no extension
+   * (permessage-deflate) was negotiated, so `ws` itself writes every frame synchronously, in call order.
+   */
+  private readonly raw: Duplex | undefined;
+  /** Frames for `raw` not yet written (one, or several in order): written together by {@link flush}. */
+  private out: Buffer | Buffer[] | undefined;
 
   constructor(
     readonly id: string,
@@ -108,22 +119,52 @@ export class Conn implements StreamSink, WsConnection, Expiring {
     private readonly host: ConnHost,
     now: number,
     private readonly config: Pick<GatewayConfig, "frameBurst" | "framesPerS" | "maxBufferedBytes">,
+    socket?: Duplex,
   ) {
     this.openedAt = now;
     this.lastSeen = now;
     this.budget = new FrameBudget(config.frameBurst, config.framesPerS, now);
+    this.raw = socket && ws.extensions === "" ? socket : undefined;
   }
   get closed(): boolean {
     return this.state === "closed";
   }
   sendRaw(frame: string): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.out) this.flush();
     this.ws.send(frame);
     this.checkBuffered();
   }
   sendFrame(frame: Buffer): void {
     if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.out) this.flush();
     this.ws.send(frame, { binary: false });
+    this.checkBuffered();
+  }
+  /**
+   * A user-stream event, framed once for all its recipients. The frames a socket gets during one turn of
+   * the event loop (the publishes it handled) go out in one write at its end; anything else sent to the
+   * socket meanwhile (a reply, a room frame, a close) writes them first, so the order on the wire is the
+   * order of the calls.
+   */
+  sendWire(wire: Buffer): void {
+    if (this.ws.readyState !== WebSocket.OPEN) return;
+    if (!this.raw) {
+      this.ws.send(payloadOf(wire), { binary: false });
+      this.checkBuffered();
+    } else if (this.out === undefined) {
+      this.out = wire;
+      this.host.queueFlush(this);
+    } else if (Array.isArray(this.out)) this.out.push(wire);
+    else this.out = [this.out, wire];
+  }
+  /** Writes the frames {@link sendWire} held (dropped when the socket is no longer open, as `ws` drops sends then). */
+  flush(): void {
+    const out = this.out;
+    if (out === undefined) return;
+    this.out = undefined;
+    if (this.ws.readyState !== WebSocket.OPEN || !this.raw) return;
+    this.raw.write(Array.isArray(out) ? Buffer.concat(out) : out);
     this.checkBuffered();
   }
   /** A reader that falls behind is cut off instead of growing the node's memory without bound. */
@@ -148,6 +189,7 @@ export class Conn implements StreamSink, WsConnection, Expiring {
   }
   close(code: number, reason: string): void {
     if (this.state === "closed") return;
+    if (this.out) this.flush();
     this.state = "closed";
     this.host.closedWith(code);
     try {

@@ -123,7 +123,7 @@ export class Gateway implements EventSink {
         socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
         return;
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, socket));
     });
     http.addHook("preClose", async () => this.shutdown());
     const hb = this.d.config.heartbeatS * 1000;
@@ -212,8 +212,8 @@ export class Gateway implements EventSink {
     return n;
   }
 
-  private accept(ws: WebSocket): void {
-    const conn = new Conn(`c${++this.connCounter}`, ws, this.connHost, this.d.clock.now(), this.d.config);
+  private accept(ws: WebSocket, socket: Duplex): void {
+    const conn = new Conn(`c${++this.connCounter}`, ws, this.connHost, this.d.clock.now(), this.d.config, socket);
     this.conns.add(conn);
     (ws as SocketOfConn)[CONN] = conn;
     // The same four listener functions for every socket (they find the Conn on the socket): an idle socket
@@ -229,6 +229,18 @@ export class Gateway implements EventSink {
     watch: (s, identities) => this.fanout.watch(s, identities),
     unwatch: (s, identities) => this.fanout.unwatch(s, identities),
     closedWith: (code) => this.d.metrics?.closes.inc({ code: String(code) }),
+    queueFlush: (c) => {
+      this.toFlush.push(c);
+      if (this.toFlush.length === 1) setImmediate(this.flushAll);
+    },
+  };
+
+  /** Sockets holding event frames to write at the end of this turn of the event loop (`Conn.sendWire`). */
+  private toFlush: Conn[] = [];
+  private readonly flushAll = (): void => {
+    const conns = this.toFlush;
+    this.toFlush = [];
+    for (const c of conns) c.flush();
   };
 
   /** Socket listeners shared by all sockets; `this` is the socket. */

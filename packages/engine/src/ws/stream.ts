@@ -1,8 +1,10 @@
 import type { EventCodec, StreamEntry, UserStreams } from "../bus/streams.js";
+import { headerLength, writeTextHeader } from "./wire.js";
 
 /**
  * One event serialised once per publish: the frame is `head + seq + tail`, so each recipient's `seq`
  * is spliced in without serialising `data` again. Stream histories keep references to this one object.
+ * What goes to the sockets is the whole WebSocket frame (`wire.ts`), built once per distinct `seq`.
  */
 export interface PreparedEvent {
   readonly type: string;
@@ -12,7 +14,7 @@ export interface PreparedEvent {
   readonly head: Buffer;
   /** UTF-8 of `,"data":…}` */
   readonly tail: Buffer;
-  /** Frames already built during this publish, by seq: recipients at the same seq share one buffer. */
+  /** Wire frames already built during this publish, by seq: recipients at the same seq share one buffer. */
   frames?: Map<number, Buffer> | undefined;
 }
 
@@ -39,20 +41,25 @@ export const EVENT_CODEC: EventCodec<PreparedEvent> = {
   },
 };
 
-/** The frame (UTF-8 JSON text) of a prepared event at a given seq: two copies, no re-encoding. */
-export function frameOf(ev: PreparedEvent, seq: number): Buffer {
+/**
+ * The WebSocket text frame (header + UTF-8 JSON payload, see `wire.ts`) of a prepared event at a given
+ * seq: one buffer, three copies, no re-encoding.
+ */
+export function wireOf(ev: PreparedEvent, seq: number): Buffer {
   const digits = String(seq);
-  const out = Buffer.allocUnsafe(ev.head.length + digits.length + ev.tail.length);
-  ev.head.copy(out, 0);
-  out.write(digits, ev.head.length, "latin1");
-  ev.tail.copy(out, ev.head.length + digits.length);
+  const len = ev.head.length + digits.length + ev.tail.length;
+  const out = Buffer.allocUnsafe(headerLength(len) + len);
+  const at = writeTextHeader(out, len);
+  ev.head.copy(out, at);
+  out.write(digits, at + ev.head.length, "latin1");
+  ev.tail.copy(out, at + ev.head.length + digits.length);
   return out;
 }
 
 /** Something that can receive a frame (a socket of this user). */
 export interface StreamSink {
-  /** Sends one text frame (UTF-8 JSON). */
-  sendFrame(frame: Buffer): void;
+  /** Sends one text frame, already framed for the wire ({@link wireOf}). */
+  sendWire(wire: Buffer): void;
   /** The sink has been sent (or had replayed) every event up to this seq: live events at or below it are skipped. */
   after: number;
   /** The stream lost its history under the sink (Redis lost it): the sink must reconnect and resync. */
@@ -124,16 +131,16 @@ export class UserStream {
   private deliver(seq: number, ev: PreparedEvent): number {
     this.seq = seq;
     if (this.sinks.size === 0) return 0;
-    let frame = ev.frames?.get(seq);
-    if (!frame) {
-      frame = frameOf(ev, seq);
-      ev.frames?.set(seq, frame);
+    let wire = ev.frames?.get(seq);
+    if (!wire) {
+      wire = wireOf(ev, seq);
+      ev.frames?.set(seq, wire);
     }
     let n = 0;
     for (const s of this.sinks) {
       if (seq > s.after) {
         s.after = seq;
-        s.sendFrame(frame);
+        s.sendWire(wire);
         n++;
       }
     }
@@ -190,7 +197,7 @@ export class UserStream {
     for (const e of entries) {
       if (e.seq > sink.after) {
         sink.after = e.seq;
-        sink.sendFrame(frameOf(e.ev, e.seq));
+        sink.sendWire(wireOf(e.ev, e.seq));
         n++;
       }
     }
