@@ -292,6 +292,50 @@ describe("chat SDK against a real engine", () => {
     list.unsubscribe();
   });
 
+  it("subscribeConversations: a message the list read already counted is not counted again when its event comes after", async () => {
+    // The viewer's first list read is held back (a slow engine), and so, later, are its socket's frames (a slow link).
+    let releaseRead: () => void = () => {};
+    const readHeld = new Promise<void>((r) => {
+      releaseRead = r;
+    });
+    let reads = 0;
+    const slowFirstList: typeof fetch = async (input, init) => {
+      const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+      const res = await fetch(input, init);
+      if (/\/api\/v1\/conversations\?/.test(url) && (init?.method ?? "GET") === "GET" && reads++ === 0) await readHeld;
+      return res;
+    };
+    let holding = false;
+    const heldFrames: (() => void)[] = [];
+    class SlowLink extends WebSocket {
+      set onmessage(h: ((ev: { data: unknown }) => void) | null) {
+        super.onmessage = h ? (ev: { data: unknown }) => (holding ? heldFrames.push(() => h(ev)) : h(ev)) : null;
+      }
+      get onmessage(): ((ev: { data: unknown }) => void) | null {
+        return super.onmessage as ((ev: { data: unknown }) => void) | null;
+      }
+    }
+    const viewer = await session("count-viewer", { fetch: slowFirstList, WebSocket: SlowLink as unknown as WebSocketConstructor });
+    const sender = await session("count-sender");
+    const list = viewer.subscribeConversations(() => {});
+    const ref = await sender.createConversation("direct", { members: ["count-viewer"] });
+    await ref.send("one");
+    // "one" reaches the viewer while its first read is on its way: the list will read again after it.
+    await until(viewer.conversation(ref.id).unread, (n) => n === 1);
+    holding = true;
+    await ref.send("two"); // stored and in the viewer's stream; its frame is held on the way
+    for (let i = 0; i < 200 && heldFrames.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    releaseRead();
+    // The second read counts "two".
+    await until(list.conversations, (l) => l.find((c) => c.id === ref.id)?.unreadCount === 2);
+    holding = false;
+    expect(heldFrames.length).toBeGreaterThan(0);
+    for (const f of heldFrames.splice(0)) f(); // then its frame arrives
+    await new Promise((r) => setTimeout(r, 50));
+    expect(list.conversations.value.find((c) => c.id === ref.id)?.unreadCount).toBe(2);
+    list.unsubscribe();
+  });
+
   it("subscribeConversations pages further back with loadMore", async () => {
     const me = await session("page-me");
     for (const peer of ["page-a", "page-b", "page-c"]) {

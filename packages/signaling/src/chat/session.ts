@@ -556,6 +556,9 @@ class ConversationList implements ConversationListSubscription {
       void this.reload();
       return;
     }
+    // Already counted: a list read that answered after the message was stored holds it (as the
+    // conversation's own store, a message at or below the known last seq changes nothing).
+    if (m.seq !== null && m.seq <= c.lastSeq) return;
     const mine = m.sender === this.session.userId;
     const updated: UTDConversation = {
       ...c,
