@@ -307,12 +307,18 @@ describe("chat SDK against a real engine", () => {
     };
     let holding = false;
     const heldFrames: (() => void)[] = [];
+    type Handler = ((ev: { data: unknown }) => void) | null;
+    const base = Object.getOwnPropertyDescriptor(WebSocket.prototype, "onmessage");
     class SlowLink extends WebSocket {
-      set onmessage(h: ((ev: { data: unknown }) => void) | null) {
-        super.onmessage = h ? (ev: { data: unknown }) => (holding ? heldFrames.push(() => h(ev)) : h(ev)) : null;
-      }
-      get onmessage(): ((ev: { data: unknown }) => void) | null {
-        return super.onmessage as ((ev: { data: unknown }) => void) | null;
+      constructor(url: string, protocols?: string | string[]) {
+        super(url, protocols);
+        // ws keeps `onmessage` as an accessor on its prototype: this one wraps the handler the SDK sets.
+        Object.defineProperty(this, "onmessage", {
+          configurable: true,
+          get: () => base?.get?.call(this) as Handler,
+          set: (h: Handler) =>
+            base?.set?.call(this, h ? (ev: { data: unknown }) => (holding ? heldFrames.push(() => h(ev)) : h(ev)) : null),
+        });
       }
     }
     const viewer = await session("count-viewer", { fetch: slowFirstList, WebSocket: SlowLink as unknown as WebSocketConstructor });
