@@ -620,7 +620,7 @@ export class MessagesService {
     const slots = this.d.order.place(
       reservation,
       fresh.map((r) => r.seq),
-    );
+    ); // nothing after the statement throws: the batch is stored, its answers follow
     const members = [...new Set(rows.map((r) => r.identity))];
     // Each message goes to the members but those who blocked its sender.
     const blockersOf = new Map<string, Set<string>>();

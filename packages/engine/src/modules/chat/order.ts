@@ -162,7 +162,7 @@ export class SeqOrder {
     );
     q.splice(at, 1, ...slots);
     q.sort((a, b) => a.first - b.first);
-    if (slots.length === 0) this.flush(reservation.conversationId);
+    this.flush(reservation.conversationId); // a slot it held back may now be at the head
     return slots;
   }
 
