@@ -322,7 +322,9 @@ export class MessagesService {
    *    the lock — one statement on PostgreSQL: a sender no longer a member fails the batch;
    * 4. the outbox rows of all the messages (see `Outbox.writeManySome`; the push writer asks nothing more when
    *    no member could get a push).
-   * On PostgreSQL that is BEGIN (the reads of 1. and of the outbox writers beside it), 2., 3., COMMIT.
+   * On PostgreSQL that is BEGIN (the reads of 1. and of the outbox writers beside it), 2., 3., COMMIT — or,
+   * on a single node when no outbox writer has rows to write, the reads and then 2. and 3. as one autocommit
+   * statement (`sendBatchAtOnce`).
    * Order slots are claimed under the lock in seq order. Any failure rolls the whole batch back and answers
    * `BatchFailed`: each of its sends then runs alone and gets its own answer. The conversation's next batch
    * starts once this one is committed: starting it earlier (joining the SQLite group, or queueing for the
