@@ -44,6 +44,12 @@ export interface OutboxWriter {
    * of its own — and hands the answer (did any member meet it?) to `writeMany` as `interested`.
    */
   memberInterest?(db: Kysely<Database>, appId: string): RawBuilder<unknown>;
+  /**
+   * Optional: for new messages without mentions of the app `prefetched` was read for, true when this writer
+   * writes no rows for them unless a member meets its `memberInterest` (when it has one). A writer without it
+   * counts as writing rows. Lets a batch skip the writers when the statement that stores it checks the conditions.
+   */
+  quietForMessages?(prefetched: unknown): boolean;
 }
 
 /** What the writers prefetched for one app (see {@link Outbox.prefetch}). */
@@ -96,6 +102,14 @@ export class Outbox implements OutboxWriter {
     const out = new Map<OutboxWriter, RawBuilder<unknown>>();
     for (const { w } of this.writers) if (w.memberInterest) out.set(w, w.memberInterest(db, appId));
     return out;
+  }
+
+  /**
+   * Whether no writer writes rows for new messages without mentions of the app `prefetched` is for (see
+   * {@link prefetch}), as long as no member of their conversation meets a condition of {@link memberConditions}.
+   */
+  quietForMessages(prefetched: OutboxPrefetched): boolean {
+    return this.writers.every(({ w }) => w.quietForMessages?.(prefetched.get(w)) === true);
   }
 
   /**

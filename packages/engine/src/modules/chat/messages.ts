@@ -12,7 +12,7 @@ import { type Compilable, type Kysely, sql } from "kysely";
 import { type AppRecord, requireCapability } from "../../core/caller.js";
 import { ApiError } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
-import { type OutboxWritten, webhookEvent } from "../../core/outbox.js";
+import { type OutboxPrefetched, type OutboxWritten, webhookEvent } from "../../core/outbox.js";
 import type { Database } from "../../store/schema.js";
 import { type Caller, type Db, ROLE_RANK } from "./access.js";
 import { KeyedBatcher } from "./batch.js";
@@ -50,6 +50,23 @@ class BatchFailed extends Error {
     super("send batch failed", { cause });
   }
 }
+
+/** Identifies a send by its sender and `client_msg_id`. */
+const batchKey = (sender: string | null, clientMsgId: string | null) => `${sender}\n${clientMsgId}`;
+
+/** A batch's sends sorted out before the seqs are allocated (see `sendBatch`). */
+interface Sorted {
+  /** Per send: refused by the app's filters. */
+  refused: ({ kind: "refused"; error: unknown } | undefined)[];
+  /** The stored messages of the batch's `client_msg_id`s (by `batchKey`). */
+  stored: Map<string, MessageRow>;
+  /** Per send: new (to store). */
+  isNew: boolean[];
+  count: number;
+}
+
+/** How long a conversation whose one-statement batch stored nothing goes back to the transaction path. */
+const AT_ONCE_PAUSE_MS = 2000;
 
 /** A plain send waiting for its conversation's next batch. */
 interface BatchItem {
@@ -305,7 +322,9 @@ export class MessagesService {
    *    the lock — one statement on PostgreSQL: a sender no longer a member fails the batch;
    * 4. the outbox rows of all the messages (see `Outbox.writeManySome`; the push writer asks nothing more when
    *    no member could get a push).
-   * On PostgreSQL that is BEGIN (the reads of 1. and of the outbox writers beside it), 2., 3., COMMIT.
+   * On PostgreSQL that is BEGIN (the reads of 1. and of the outbox writers beside it), 2., 3., COMMIT — or,
+   * on a single node when no outbox writer has rows to write, the reads and then 2. and 3. as one autocommit
+   * statement (`sendBatchAtOnce`).
    * Order slots are claimed under the lock in seq order. Any failure rolls the whole batch back and answers
    * `BatchFailed`: each of its sends then runs alone and gets its own answer. The conversation's next batch
    * starts once this one is committed: starting it earlier (joining the SQLite group, or queueing for the
@@ -318,7 +337,30 @@ export class MessagesService {
     const slots: OrderSlot[] = [];
     let written: OutboxWritten | undefined;
     const senders = [...new Set(items.map((i) => i.caller.identity))];
-    const key = (sender: string | null, clientMsgId: string | null) => `${sender}\n${clientMsgId}`;
+    const key = batchKey;
+    // Which sends are refused by the filters, already stored (`stored`), and new (in the batch's order).
+    const sortOut = (filters: Awaited<ReturnType<typeof filtersOf>> | undefined, prior: MessageRow[]): Sorted => {
+      const refused = items.map((it) => {
+        if (!filters || it.req.text === undefined) return undefined;
+        try {
+          it.req = withText(it.req, filterWith(filters, it.req.text, it.req.custom !== undefined));
+          return undefined;
+        } catch (err) {
+          return { kind: "refused", error: err } as const;
+        }
+      });
+      const stored = new Map<string, MessageRow>();
+      for (const r of prior) stored.set(key(r.sender, r.client_msg_id), r);
+      const seen = new Set(stored.keys());
+      // The first of a duplicate pair in the batch is the new one.
+      const isNew = items.map((it, i) => {
+        const k = key(it.caller.identity, it.req.client_msg_id);
+        if (refused[i] || seen.has(k)) return false;
+        seen.add(k);
+        return true;
+      });
+      return { refused, stored, isNew, count: isNew.filter(Boolean).length };
+    };
     try {
       // The duplicate read needs no lock (see 1. above): it runs beside the BEGIN, on its own connection
       // (PostgreSQL: one round trip less in the batch; SQLite: the read connection, committed data).
@@ -340,29 +382,14 @@ export class MessagesService {
       // And the app's filters, for the texts (see `send`; filtering a filtered text again changes nothing).
       const filtersRead = items.some((i) => i.req.text !== undefined) ? filtersOf(this.db, app.id) : undefined;
       filtersRead?.catch(() => {});
+      // On PostgreSQL, on a single node, when no outbox writer has rows to write: one statement, no
+      // transaction around it (see `sendBatchAtOnce`); undefined when it did not store the batch.
+      if (this.atOnce(id)) {
+        const done = await this.sendBatchAtOnce(id, items, sortOut(await filtersRead, await priorRead), await prefetched);
+        if (done) return done;
+      }
       const out = await this.db.transaction().execute(async (trx) => {
-        const filters = await filtersRead;
-        const refused = items.map((it) => {
-          if (!filters || it.req.text === undefined) return undefined;
-          try {
-            it.req = withText(it.req, filterWith(filters, it.req.text, it.req.custom !== undefined));
-            return undefined;
-          } catch (err) {
-            return { kind: "refused", error: err } as const;
-          }
-        });
-        const stored = new Map<string, MessageRow>();
-        const prior = await priorRead;
-        for (const r of prior) stored.set(key(r.sender, r.client_msg_id), r);
-        const seen = new Set(stored.keys());
-        // The first of a duplicate pair in the batch is the new one.
-        const isNew = items.map((it, i) => {
-          const k = key(it.caller.identity, it.req.client_msg_id);
-          if (refused[i] || seen.has(k)) return false;
-          seen.add(k);
-          return true;
-        });
-        const count = isNew.filter(Boolean).length;
+        const { refused, stored, isNew, count } = sortOut(await filtersRead, await priorRead);
         if (count === 0)
           return items.map(
             (it, i): BatchOutcome =>
@@ -461,6 +488,153 @@ export class MessagesService {
       for (const s of slots) this.d.order.drop(s);
       throw new BatchFailed(err);
     }
+  }
+
+  /** Conversations whose last one-statement batch stored nothing, and when (see `sendBatchAtOnce`). */
+  private readonly atOncePaused = new Map<string, number>();
+
+  /** Whether a batch of `id` tries `sendBatchAtOnce` first. */
+  private atOnce(id: string): boolean {
+    if (this.d.store.dialect !== "postgres" || this.d.order.clustered) return false;
+    const since = this.atOncePaused.get(id);
+    if (since === undefined) return true;
+    const now = Date.now();
+    if (now - since < AT_ONCE_PAUSE_MS && now >= since) return false;
+    this.atOncePaused.delete(id);
+    return true;
+  }
+
+  /**
+   * A batch of plain sends in **one autocommit statement** (PostgreSQL, single node) — what `sendBatch`'s
+   * transaction does, with no BEGIN and COMMIT around it and no round trip while the row lock is held. The
+   * statement's data-modifying CTEs are atomic: an update of the conversation that takes its row lock and
+   * allocates the seqs, the messages insert (seq = base + ordinal), the senders' read markers, and the members
+   * (and which of them blocked which sender) as of the update. The update allocates only while
+   * - the conversation is open and every sender a member;
+   * - the row is the version the statement's snapshot holds (`xmin`): a transaction that changed it meanwhile
+   *   (every membership change updates the row: `member_count`) fails the condition on PostgreSQL's recheck
+   *   after the lock wait, so the members checked and read are those as of the lock, as in the transaction;
+   * - no member meets an outbox writer's member condition (the push question), and no writer has rows to write
+   *   anyway (`Outbox.quietForMessages`: the app's webhook endpoints, read beforehand as in the transaction): a
+   *   stored message then has all its outbox rows (none), as an ack requires.
+   * Otherwise it stores nothing and answers undefined: the batch runs as a transaction (which tells the
+   * conditions apart), and the conversation's batches do so for `AT_ONCE_PAUSE_MS`. Without a row lock held
+   * across JS the order slots cannot be claimed under it: a reservation taken before the statement keeps the
+   * conversation's place on this node (`SeqOrder.reserve`) — hence a single node only (a cluster's ledger must
+   * record each claim before the next allocation).
+   */
+  private async sendBatchAtOnce(
+    id: string,
+    items: BatchItem[],
+    sorted: Sorted,
+    prefetched: OutboxPrefetched | undefined,
+  ): Promise<BatchOutcome[] | undefined> {
+    const app = (items[0] as BatchItem).caller.app;
+    if (prefetched !== undefined && this.d.outbox && !this.d.outbox.quietForMessages(prefetched)) return undefined;
+    if (prefetched === undefined && this.d.outbox) return undefined;
+    const { refused, stored, isNew, count } = sorted;
+    const old = (it: BatchItem, i: number): BatchOutcome =>
+      refused[i] ?? { kind: "already", row: stored.get(batchKey(it.caller.identity, it.req.client_msg_id)) as MessageRow };
+    if (count === 0) return items.map(old);
+    const senders = [...new Set(items.map((it) => it.caller.identity))];
+    const now = this.d.clock.now();
+    const fresh: MessageRow[] = [];
+    const outcomes = items.map((it, i): BatchOutcome => {
+      if (!isNew[i]) return old(it, i);
+      const row: MessageRow = {
+        id: newId("msg", now),
+        conversation_id: id,
+        app_id: app.id,
+        seq: 0, // allocated by the statement: base + ordinal
+        type: "text",
+        sender: it.caller.identity,
+        text: it.req.text ?? null,
+        custom: it.req.custom ? JSON.stringify(it.req.custom) : null,
+        attachments: "[]",
+        reply_to: it.req.reply_to ?? null,
+        thread_id: null,
+        mentions: null,
+        client_msg_id: it.req.client_msg_id,
+        created_at: now,
+        edited_at: null,
+        deleted_at: null,
+      };
+      fresh.push(row);
+      stored.set(batchKey(row.sender, row.client_msg_id), row); // a later duplicate in the batch answers with it
+      return { kind: "sent", row, slot: undefined as unknown as OrderSlot, members: [] };
+    });
+    const ordinal = new Map<string, number>(); // sender → ordinal of their last message in the batch
+    for (const [i, r] of fresh.entries()) ordinal.set(r.sender as string, i + 1);
+    const conditions = [...(this.d.outbox?.memberConditions(this.db, app.id) ?? []).values()];
+    const nobodyInterested =
+      conditions.length > 0
+        ? sql`and not exists (select 1 from conversation_members cm where cm.conversation_id = ${id} and (${sql.join(conditions, sql` or `)}))`
+        : sql``;
+    const values = sql.join(
+      fresh.map(
+        (r, i) =>
+          sql`(${i + 1}::bigint, ${r.id}::text, ${r.sender}::text, ${r.text}::text, ${r.custom}::text, ${r.reply_to}::text, ${r.client_msg_id}::text)`,
+      ),
+    );
+    const marks = sql.join([...ordinal].map(([sender, ord]) => sql`(${sender}::text, ${ord}::bigint)`));
+    const reservation = this.d.order.reserve(id);
+    let rows: { last_seq: string | number; name: string | null; identity: string; target: string | null }[];
+    try {
+      rows = (
+        await sql<{ last_seq: string | number; name: string | null; identity: string; target: string | null }>`
+        with s as (
+          update conversations set last_seq = last_seq + ${count}::bigint, last_active_at = ${now}::bigint, updated_at = ${now}::bigint
+          where id = ${id} and app_id = ${app.id} and closed_at is null
+            and xmin = (select c0.xmin from conversations c0 where c0.id = ${id})
+            and (select count(*) from conversation_members where conversation_id = ${id} and identity in (${sql.join(senders)})) = ${senders.length}
+            ${nobodyInterested}
+          returning last_seq, name
+        ), v (ord, id, sender, text, custom, reply_to, client_msg_id) as (values ${values}),
+        ins as (
+          insert into messages (id, conversation_id, app_id, seq, type, sender, text, custom, attachments, reply_to, thread_id,
+                                mentions, client_msg_id, created_at, edited_at, deleted_at)
+          select v.id, ${id}::text, ${app.id}::text, s.last_seq - ${count}::bigint + v.ord, 'text', v.sender, v.text, v.custom, '[]',
+                 v.reply_to, null, null, v.client_msg_id, ${now}::bigint, null, null
+          from s cross join v
+        ), mark (identity, ord) as (values ${marks}),
+        "read" as (
+          update conversation_members cm set last_read_seq = s.last_seq - ${count}::bigint + mark.ord
+          from s, mark
+          where cm.conversation_id = ${id} and cm.identity = mark.identity and cm.last_read_seq < s.last_seq - ${count}::bigint + mark.ord
+        )
+        select s.last_seq, s.name, cm.identity, ub.target
+        from s cross join conversation_members cm
+        left join user_blocks ub on ub.app_id = ${app.id} and ub.identity = cm.identity and ub.target in (${sql.join(senders)})
+        where cm.conversation_id = ${id}`.execute(this.db)
+      ).rows;
+    } catch (err) {
+      this.d.order.drop(reservation);
+      throw err;
+    }
+    const first = rows[0];
+    if (!first) {
+      this.d.order.drop(reservation);
+      this.atOncePaused.set(id, Date.now());
+      return undefined;
+    }
+    let seq = Number(first.last_seq) - count;
+    for (const r of fresh) r.seq = ++seq;
+    const slots = this.d.order.place(
+      reservation,
+      fresh.map((r) => r.seq),
+    ); // nothing after the statement throws: the batch is stored, its answers follow
+    const members = [...new Set(rows.map((r) => r.identity))];
+    // Each message goes to the members but those who blocked its sender.
+    const blockersOf = new Map<string, Set<string>>();
+    for (const r of rows) if (r.target !== null) blockersOf.set(r.target, (blockersOf.get(r.target) ?? new Set()).add(r.identity));
+    let k = 0;
+    for (const o of outcomes)
+      if (o.kind === "sent") {
+        o.slot = slots[k++] as OrderSlot;
+        const blockers = blockersOf.get(o.row.sender as string);
+        o.members = blockers ? members.filter((m) => !blockers.has(m)) : members;
+      }
+    return outcomes;
   }
 
   /**

@@ -37,4 +37,36 @@ describe("SeqOrder", () => {
     await order.ready(s, () => void out.push(s.last));
     expect(out).toEqual([9]);
   });
+
+  it("a reservation (a statement allocating and committing on its own) holds its place; once placed, seq order", async () => {
+    const order = new SeqOrder();
+    const out: number[] = [];
+    const before = order.claim("c", 1); // claimed under its lock before the reservation: a lower seq
+    const r = order.reserve("c");
+    const lone = order.claim("c", 2); // allocated before the statement, claimed after the reservation
+    const after = order.claim("c", 6); // allocated after the statement
+    const done = [order.ready(lone, () => void out.push(2)), order.ready(after, () => void out.push(6))];
+    done.push(order.ready(before, () => void out.push(1)));
+    expect(out).toEqual([1]); // the reservation holds the rest back
+    const [s3, s4, s5] = order.place(r, [3, 4, 5]) as [never, never, never];
+    expect(out).toEqual([1, 2]);
+    done.push(
+      order.ready(s5, () => void out.push(5)),
+      order.ready(s4, () => void out.push(4)),
+    );
+    expect(out).toEqual([1, 2]);
+    done.push(order.ready(s3, () => void out.push(3)));
+    await Promise.all(done);
+    expect(out).toEqual([1, 2, 3, 4, 5, 6]);
+    // A reservation that allocated nothing holds nothing up; a cluster (ledger) has none.
+    const r2 = order.reserve("c");
+    const next = order.claim("c", 7);
+    const p = order.ready(next, () => void out.push(7));
+    order.drop(r2);
+    await p;
+    expect(out.at(-1)).toBe(7);
+    const clustered = new SeqOrder({ ledger: {} as never });
+    expect(clustered.clustered).toBe(true);
+    expect(() => clustered.reserve("c")).toThrow();
+  });
 });

@@ -127,6 +127,45 @@ export class SeqOrder {
     return slot;
   }
 
+  /** Whether a cluster ledger orders announcements across nodes (then seqs must be claimed under the row lock). */
+  get clustered(): boolean {
+    return this.o.ledger !== undefined;
+  }
+
+  /**
+   * Single node only (no ledger): a place in `conversationId`'s order for seqs a statement is about to allocate
+   * and commit on its own (no lock held across JS, so they are claimed after it: {@link place}). Take it before
+   * the statement is sent: every seq allocated after it is then claimed behind it, and every seq allocated
+   * before it was claimed (under its lock) before it — so once placed, the queue sorted by seq is the order.
+   * Until placed or dropped it holds later slots back. A conversation has one reservation at a time on a node
+   * (its batches run one after another).
+   */
+  reserve(conversationId: string): OrderSlot {
+    if (this.o.ledger) throw new Error("SeqOrder.reserve needs a single node (no ledger)");
+    return this.claim(conversationId, Number.MAX_SAFE_INTEGER);
+  }
+
+  /** The reserved statement allocated `seqs` (ascending): one slot each, in the reservation's place, in seq order. */
+  place(reservation: OrderSlot, seqs: readonly number[]): OrderSlot[] {
+    const q = this.queues.get(reservation.conversationId);
+    const at = q?.indexOf(reservation) ?? -1;
+    if (!q || at < 0 || reservation.state !== "open") throw new Error("SeqOrder.place: not an open reservation");
+    const slots = seqs.map(
+      (seq): OrderSlot => ({
+        conversationId: reservation.conversationId,
+        first: seq,
+        last: seq,
+        state: "open",
+        seen: seq - 1,
+        recorded: NO_WAIT,
+      }),
+    );
+    q.splice(at, 1, ...slots);
+    q.sort((a, b) => a.first - b.first);
+    this.flush(reservation.conversationId); // a slot it held back may now be at the head
+    return slots;
+  }
+
   /** The send committed: `emit` runs in order; resolves (or rejects) with what it returns. */
   ready(slot: OrderSlot, emit: () => void | Promise<void>): Promise<void> {
     return new Promise<void>((resolve, reject) => {

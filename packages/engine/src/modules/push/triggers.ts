@@ -95,6 +95,11 @@ export class PushTriggers implements OutboxWriter {
     return sql`(exists ${token} and not exists ${muted} and not exists ${online})`;
   }
 
+  /** A new message without mentions gets pushes only for members that meet `memberInterest`. */
+  quietForMessages(): boolean {
+    return true;
+  }
+
   /** Whether any member of a conversation could get a message push (an alert token, no live socket, not muted). */
   private async anyPushable(trx: Db, appId: string, conversationId: string): Promise<boolean> {
     const now = this.o.clock.now();

@@ -50,6 +50,13 @@ export class WebhookWriter implements OutboxWriter {
     return db.selectFrom("webhook_endpoints").select(["id", "events"]).where("app_id", "=", appId).where("enabled", "=", 1).execute();
   }
 
+  /** Writes nothing for new messages when no endpoint of the app (`prefetched`) asked for `message.new`. */
+  quietForMessages(prefetched: unknown): boolean {
+    return (
+      prefetched !== undefined && (prefetched as Endpoints).every((ep) => !(JSON.parse(ep.events) as string[]).includes("message.new"))
+    );
+  }
+
   /**
    * Several events of one transaction: one read of the endpoints per app (none when `prefetched` holds them,
    * for events of one app), one multi-row insert.
