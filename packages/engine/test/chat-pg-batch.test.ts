@@ -38,7 +38,7 @@ describe("chat batches in one statement (postgres)", () => {
     );
 
   /** Runs `change` in a transaction that holds the conversation's row lock until a send waits for it, then commits. */
-  async function changedWhileSending(conv: string, change: string[], sending: () => Promise<{ status: number }>) {
+  async function changedWhileSending<R extends { status: number }>(conv: string, change: string[], sending: () => Promise<R>): Promise<R> {
     await db.query("begin");
     for (const q of change) await db.query(q, [conv]);
     const pending = sending();
