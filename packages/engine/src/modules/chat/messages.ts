@@ -10,7 +10,7 @@ import {
 } from "@utd-stream/protocol";
 import { type Compilable, type Kysely, sql } from "kysely";
 import { type AppRecord, requireCapability } from "../../core/caller.js";
-import { ApiError } from "../../core/errors.js";
+import { ApiError, isBackendUnavailable } from "../../core/errors.js";
 import { newId } from "../../core/ids.js";
 import { type OutboxPrefetched, type OutboxWritten, webhookEvent } from "../../core/outbox.js";
 import type { Database } from "../../store/schema.js";
@@ -177,6 +177,7 @@ export class MessagesService {
     if (batchable) req = await this.filtered(caller, req); // its batch failed before filtering it
     let row: MessageRow;
     let slot: OrderSlot | undefined;
+    let committing = false;
     try {
       const sent = await this.db.transaction().execute(async (trx) => {
         const now = this.d.clock.now();
@@ -260,6 +261,7 @@ export class MessagesService {
         // no await between commit and publish.
         const members = await recipientsOf(trx, caller.app.id, id, caller.identity);
         await slot.recorded; // the cluster's ledger holds the claim before the lock goes
+        committing = true;
         return { r, written, members };
       });
       // Announced after every earlier send of the conversation on this node; acknowledged only once it
@@ -279,7 +281,7 @@ export class MessagesService {
       row = sent.r;
       this.d.outbox?.wake(sent.written);
     } catch (err) {
-      if (slot) this.d.order.drop(slot);
+      if (slot) this.settleFailed(id, [slot], committing && isBackendUnavailable(err));
       // Closed, or the caller removed, between the check and the lock: answer as a new request would.
       if (err instanceof ConversationChanged && attempt < 2) return this.send(caller, id, req, attempt + 1);
       if (err instanceof AlreadySent) return this.resent(caller, id, err.row);
@@ -335,6 +337,7 @@ export class MessagesService {
     const app = (items[0] as BatchItem).caller.app;
     const conv = (items[0] as BatchItem).conv;
     const slots: OrderSlot[] = [];
+    let committing = false;
     let written: OutboxWritten | undefined;
     const senders = [...new Set(items.map((i) => i.caller.identity))];
     const key = batchKey;
@@ -480,12 +483,13 @@ export class MessagesService {
             o.members = blockers ? members.filter((m) => !blockers.has(m)) : members;
           }
         for (const s of slots) await s.recorded; // the cluster's ledger holds the claims before the lock goes
+        committing = true;
         return outcomes;
       });
       if (written && written.size > 0) this.d.outbox?.wake(written);
       return out;
     } catch (err) {
-      for (const s of slots) this.d.order.drop(s);
+      this.settleFailed(id, slots, committing && isBackendUnavailable(err));
       throw new BatchFailed(err);
     }
   }
@@ -635,6 +639,39 @@ export class MessagesService {
         o.members = blockers ? members.filter((m) => !blockers.has(m)) : members;
       }
     return outcomes;
+  }
+
+  /**
+   * A send's (or batch's) transaction failed: its slots are dropped — unless the backend went away during
+   * the COMMIT, when the seqs may be stored after all (the answer was lost, not the commit). Such slots keep
+   * their place and announce whatever the store holds for their seqs, so a later send's announcement cannot
+   * overtake them (suspected cause of 450 out-of-order deliveries in a PostgreSQL restart of the chaos bench).
+   */
+  private settleFailed(id: string, slots: readonly OrderSlot[], unsure: boolean): void {
+    const first = slots[0];
+    const last = slots.at(-1);
+    if (!unsure || !first || !last) {
+      for (const s of slots) this.d.order.drop(s);
+      return;
+    }
+    let found: Promise<void> | undefined;
+    const announceStored = () => {
+      found ??= this.announceStored(id, first.first, last.last);
+      return found;
+    };
+    for (const s of slots) this.d.order.ready(s, announceStored).catch(() => {});
+  }
+
+  /** `recoverAnnouncements`, retried while the store is unreachable (up to ~10 s). */
+  private async announceStored(id: string, from: number, to: number): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.recoverAnnouncements(id, from, to);
+      } catch (err) {
+        if (attempt >= 20 || !isBackendUnavailable(err)) throw err;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
   }
 
   /**
