@@ -61,6 +61,8 @@ const stats = {
   gaps: 0,
   /** Live `message.new` frames with a conversation seq below one this device already received live. */
   inversions: 0,
+  /** The same, for a message the device already had (re-read over REST after a resync): its id dedupe drops it. */
+  lateCopies: 0,
   resumes: 0,
   resyncs: 0,
   sendErrors: 0,
@@ -151,7 +153,8 @@ class Device {
           this.seq = f.seq;
         }
         if (f.type === "message.new" && f.data) {
-          if (f.data.seq < this.liveMax) {
+          if (f.data.seq < this.liveMax && this.seen.has(f.data.id)) stats.lateCopies++;
+          else if (f.data.seq < this.liveMax) {
             stats.inversions++;
             if (DEBUG && stats.inversions <= 30)
               console.log(
@@ -386,7 +389,7 @@ async function main(): Promise<void> {
   );
   console.log(`  stream gaps  : ${stats.gaps}`);
   console.log(
-    `  out of order : ${stats.inversions} live message.new below a conversation seq the device already had (target 0: a node waiting for a dead node's message announces it from the store in its place)`,
+    `  out of order : ${stats.inversions} live message.new of a message new to the device, below a conversation seq it already had (target 0); ${stats.lateCopies} more of messages it already had (re-read after a resync)`,
   );
   console.log(`  resumes      : ${stats.resumes}, resyncs: ${stats.resyncs}, node kills: ${stats.kills}`);
 
