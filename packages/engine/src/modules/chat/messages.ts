@@ -65,6 +65,33 @@ interface Sorted {
   count: number;
 }
 
+/** What a send of a batch that is not stored now gets: its filter refusal, or the message stored before. */
+function notNew(sorted: Sorted, it: BatchItem, i: number): BatchOutcome {
+  return sorted.refused[i] ?? { kind: "already", row: sorted.stored.get(batchKey(it.caller.identity, it.req.client_msg_id)) as MessageRow };
+}
+
+/** The row of a batch's plain message (no thread, mentions or files). */
+function plainRow(conversationId: string, it: BatchItem, seq: number, now: number): MessageRow {
+  return {
+    id: newId("msg", now),
+    conversation_id: conversationId,
+    app_id: it.caller.app.id,
+    seq,
+    type: "text",
+    sender: it.caller.identity,
+    text: it.req.text ?? null,
+    custom: it.req.custom ? JSON.stringify(it.req.custom) : null,
+    attachments: "[]",
+    reply_to: it.req.reply_to ?? null,
+    thread_id: null,
+    mentions: null,
+    client_msg_id: it.req.client_msg_id,
+    created_at: now,
+    edited_at: null,
+    deleted_at: null,
+  };
+}
+
 /** How long a conversation whose one-statement batch stored nothing goes back to the transaction path. */
 const AT_ONCE_PAUSE_MS = 2000;
 
@@ -340,7 +367,6 @@ export class MessagesService {
     let committing = false;
     let written: OutboxWritten | undefined;
     const senders = [...new Set(items.map((i) => i.caller.identity))];
-    const key = batchKey;
     // Which sends are refused by the filters, already stored (`stored`), and new (in the batch's order).
     const sortOut = (filters: Awaited<ReturnType<typeof filtersOf>> | undefined, prior: MessageRow[]): Sorted => {
       const refused = items.map((it) => {
@@ -353,11 +379,11 @@ export class MessagesService {
         }
       });
       const stored = new Map<string, MessageRow>();
-      for (const r of prior) stored.set(key(r.sender, r.client_msg_id), r);
+      for (const r of prior) stored.set(batchKey(r.sender, r.client_msg_id), r);
       const seen = new Set(stored.keys());
       // The first of a duplicate pair in the batch is the new one.
       const isNew = items.map((it, i) => {
-        const k = key(it.caller.identity, it.req.client_msg_id);
+        const k = batchKey(it.caller.identity, it.req.client_msg_id);
         if (refused[i] || seen.has(k)) return false;
         seen.add(k);
         return true;
@@ -392,12 +418,9 @@ export class MessagesService {
         if (done) return done;
       }
       const out = await this.db.transaction().execute(async (trx) => {
-        const { refused, stored, isNew, count } = sortOut(await filtersRead, await priorRead);
-        if (count === 0)
-          return items.map(
-            (it, i): BatchOutcome =>
-              refused[i] ?? { kind: "already", row: stored.get(key(it.caller.identity, it.req.client_msg_id)) as MessageRow },
-          );
+        const sorted = sortOut(await filtersRead, await priorRead);
+        const { stored, isNew, count } = sorted;
+        if (count === 0) return items.map((it, i) => notNew(sorted, it, i));
         const now = this.d.clock.now();
         const locked = await trx
           .updateTable("conversations")
@@ -411,27 +434,9 @@ export class MessagesService {
         let seq = Number(locked.last_seq) - count;
         const fresh: MessageRow[] = [];
         const outcomes = items.map((it, i): BatchOutcome => {
-          const k = key(it.caller.identity, it.req.client_msg_id);
-          if (!isNew[i]) return refused[i] ?? { kind: "already", row: stored.get(k) as MessageRow };
-          const row: MessageRow = {
-            id: newId("msg", now),
-            conversation_id: id,
-            app_id: app.id,
-            seq: ++seq,
-            type: "text",
-            sender: it.caller.identity,
-            text: it.req.text ?? null,
-            custom: it.req.custom ? JSON.stringify(it.req.custom) : null,
-            attachments: "[]",
-            reply_to: it.req.reply_to ?? null,
-            thread_id: null,
-            mentions: null,
-            client_msg_id: it.req.client_msg_id,
-            created_at: now,
-            edited_at: null,
-            deleted_at: null,
-          };
-          stored.set(k, row);
+          if (!isNew[i]) return notNew(sorted, it, i);
+          const row = plainRow(id, it, ++seq, now);
+          stored.set(batchKey(it.caller.identity, it.req.client_msg_id), row);
           fresh.push(row);
           // Under the row lock, in seq order (see SeqOrder).
           const slot = this.d.order.claim(id, row.seq);
@@ -536,33 +541,14 @@ export class MessagesService {
     const app = (items[0] as BatchItem).caller.app;
     if (prefetched !== undefined && this.d.outbox && !this.d.outbox.quietForMessages(prefetched)) return undefined;
     if (prefetched === undefined && this.d.outbox) return undefined;
-    const { refused, stored, isNew, count } = sorted;
-    const old = (it: BatchItem, i: number): BatchOutcome =>
-      refused[i] ?? { kind: "already", row: stored.get(batchKey(it.caller.identity, it.req.client_msg_id)) as MessageRow };
-    if (count === 0) return items.map(old);
+    const { stored, isNew, count } = sorted;
+    if (count === 0) return items.map((it, i) => notNew(sorted, it, i));
     const senders = [...new Set(items.map((it) => it.caller.identity))];
     const now = this.d.clock.now();
     const fresh: MessageRow[] = [];
     const outcomes = items.map((it, i): BatchOutcome => {
-      if (!isNew[i]) return old(it, i);
-      const row: MessageRow = {
-        id: newId("msg", now),
-        conversation_id: id,
-        app_id: app.id,
-        seq: 0, // allocated by the statement: base + ordinal
-        type: "text",
-        sender: it.caller.identity,
-        text: it.req.text ?? null,
-        custom: it.req.custom ? JSON.stringify(it.req.custom) : null,
-        attachments: "[]",
-        reply_to: it.req.reply_to ?? null,
-        thread_id: null,
-        mentions: null,
-        client_msg_id: it.req.client_msg_id,
-        created_at: now,
-        edited_at: null,
-        deleted_at: null,
-      };
+      if (!isNew[i]) return notNew(sorted, it, i);
+      const row = plainRow(id, it, 0, now); // seq allocated by the statement: base + ordinal
       fresh.push(row);
       stored.set(batchKey(row.sender, row.client_msg_id), row); // a later duplicate in the batch answers with it
       return { kind: "sent", row, slot: undefined as unknown as OrderSlot, members: [] };
