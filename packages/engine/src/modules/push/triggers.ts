@@ -84,15 +84,19 @@ export class PushTriggers implements OutboxWriter {
       .select("mu.identity")
       .where("mu.conversation_id", "=", sql.ref<string>("cm.conversation_id"))
       .where("mu.identity", "=", sql.ref<string>("cm.identity"));
-    const online = db
+    // Kysely puts each subquery in parentheses (SQLite refuses `exists ((select …))`).
+    return sql`(exists ${token} and not exists ${muted} and not exists ${this.liveSocket(db, appId, now)})`;
+  }
+
+  /** The live connections of member `cm` (a `conversation_members` row) right now: presence rows are leased per node. */
+  private liveSocket(db: Db, appId: string, now: number) {
+    return db
       .selectFrom("presence_connections as pc")
       .select("pc.identity")
       .where("pc.app_id", "=", appId)
       .where("pc.identity", "=", sql.ref<string>("cm.identity"))
       .where("pc.closed_at", "is", null)
       .where("pc.expires_at", ">", now);
-    // Kysely puts each subquery in parentheses (SQLite refuses `exists ((select …))`).
-    return sql`(exists ${token} and not exists ${muted} and not exists ${online})`;
   }
 
   /** A new message without mentions gets pushes only for members that meet `memberInterest`. */
@@ -113,19 +117,7 @@ export class PushTriggers implements OutboxWriter {
       .where("cm.conversation_id", "=", conversationId)
       .where("t.platform", "!=", "apns_voip")
       .where("mu.identity", "is", null)
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom("presence_connections as pc")
-              .select("pc.identity")
-              .where("pc.app_id", "=", appId)
-              .whereRef("pc.identity", "=", "cm.identity")
-              .where("pc.closed_at", "is", null)
-              .where("pc.expires_at", ">", now),
-          ),
-        ),
-      )
+      .where((eb) => eb.not(eb.exists(this.liveSocket(trx, appId, now))))
       .limit(1)
       .executeTakeFirst();
     return row !== undefined;
@@ -316,19 +308,7 @@ export class PushTriggers implements OutboxWriter {
           .where("target", "=", m.sender as string),
       )
       // Nor to a member holding a live socket right now (presence rows are leased per node).
-      .where((eb) =>
-        eb.not(
-          eb.exists(
-            eb
-              .selectFrom("presence_connections as pc")
-              .select("pc.identity")
-              .where("pc.app_id", "=", appId)
-              .whereRef("pc.identity", "=", "cm.identity")
-              .where("pc.closed_at", "is", null)
-              .where("pc.expires_at", ">", now),
-          ),
-        ),
-      )
+      .where((eb) => eb.not(eb.exists(this.liveSocket(trx, appId, now))))
       .orderBy("t.id")
       .execute();
     if (tokens.length === 0) return false;
