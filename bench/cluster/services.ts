@@ -33,6 +33,40 @@ export interface OwnService {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * The handle of a service run as one process of the bench's own: `down` stops it (`kill` then), `up` starts
+ * it, `restart` both with a pause; `stop` ends it for good (with `endSignal`) and removes its data directory.
+ */
+function ownService(o: {
+  url: string;
+  proc: () => ChildProcess;
+  dir: string;
+  up: () => Promise<void>;
+  down: () => Promise<void>;
+  endSignal: NodeJS.Signals;
+  pids: () => number[];
+  cpuSeconds: () => number;
+}): OwnService {
+  return {
+    url: o.url,
+    pids: o.pids,
+    cpuSeconds: o.cpuSeconds,
+    down: o.down,
+    up: o.up,
+    async restart(downMs) {
+      await o.down();
+      await sleep(downMs);
+      await o.up();
+    },
+    async stop() {
+      const proc = o.proc();
+      proc.kill(o.endSignal);
+      await exited(proc);
+      rmSync(o.dir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Every service process still running: killed if the bench exits without stopping them (a crash, a bound hit). */
 const live = new Set<ChildProcess>();
 process.once("exit", () => {
@@ -93,23 +127,16 @@ export async function ownRedis(mode: "crash" | "persist" = "crash"): Promise<Own
     proc.kill(mode === "persist" ? "SIGTERM" : "SIGKILL");
     await exited(proc);
   };
-  return {
+  return ownService({
     url: `redis://127.0.0.1:${port}`,
+    proc: () => proc,
+    dir,
+    up: start,
+    down,
+    endSignal: "SIGKILL",
     pids: () => (proc.pid ? [proc.pid] : []),
     cpuSeconds: () => (proc.pid ? cpuOf(proc.pid) : 0),
-    down,
-    up: start,
-    async restart(downMs) {
-      await down();
-      await sleep(downMs);
-      await start();
-    },
-    async stop() {
-      proc.kill("SIGKILL");
-      await exited(proc);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  });
 }
 
 /** utime + stime of `pid`, plus those of its reaped children when `children` (Linux /proc); 0 once it is gone. */
@@ -199,22 +226,15 @@ export async function ownPostgres(): Promise<OwnService> {
     proc.kill("SIGINT");
     await exited(proc);
   };
-  return {
+  return ownService({
     url: `postgres://postgres@127.0.0.1:${port}/utd`,
+    proc: () => proc,
+    dir,
+    up: start,
+    down,
+    endSignal: "SIGINT",
     pids: () => (proc.pid ? [proc.pid, ...childrenOf(proc.pid)] : []),
     // The postmaster's own time, its reaped backends' (cutime/cstime), and the live backends'.
     cpuSeconds: () => (proc.pid ? cpuOf(proc.pid, true) + childrenOf(proc.pid).reduce((sum, c) => sum + cpuOf(c), 0) : 0),
-    down,
-    up: start,
-    async restart(downMs) {
-      await down();
-      await sleep(downMs);
-      await start();
-    },
-    async stop() {
-      proc.kill("SIGINT");
-      await exited(proc);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  });
 }
