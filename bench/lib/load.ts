@@ -57,6 +57,8 @@ export function engineBenchEnv(extra: Record<string, string> = {}): Record<strin
     UTD_RATE_SESSION_IDENTITY: "1000000/1000000",
     UTD_RATE_SESSION_APP: "1000000/1000000",
     UTD_WS_HEARTBEAT_S: "60",
+    // A bench sender sends far above a person's pace (the per-socket frame budget is 50/s).
+    UTD_WS_FRAMES_PER_S: "1000000/1000000",
     UTD_LOG_LEVEL: "info",
     ...extra,
   };

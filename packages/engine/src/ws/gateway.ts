@@ -289,7 +289,13 @@ export class Gateway implements EventSink {
     const budget = c.budget.take(this.d.clock.now());
     if (budget !== "ok") {
       if (budget === "close") c.close(CLOSE_CODES.rateLimited, "too many frames");
-      else sendError(c, undefined, ApiError.rateLimited(1 / Math.max(1, this.d.config.framesPerS)));
+      else {
+        // A refused request is answered as its reply (with its id), so the caller's request settles now
+        // instead of at its timeout; decoding is bounded: a socket refused `burst` times in a row is closed.
+        const refused = decodeFrame(data, isBinary);
+        const id = "frame" in refused ? refused.frame.id : refused.id;
+        sendError(c, id, ApiError.rateLimited(1 / Math.max(1, this.d.config.framesPerS)));
+      }
       return;
     }
     const decoded = decodeFrame(data, isBinary);
