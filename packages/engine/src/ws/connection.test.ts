@@ -56,7 +56,17 @@ describe("Conn: event frames written straight to the socket", () => {
     conn.close(1000, "bye");
     conn.sendWire(f("late"));
     flushQueued();
-    expect(wire).toEqual([onWire("e1"), "ws:reply", onWire("e2"), "ws:room", onWire("e3"), "ws:close"]);
+    // A reply is framed by the Conn itself and goes out in the same write as the frames held before it.
+    const e1AndReply = `raw:${Buffer.concat([f("e1"), f("reply")]).toString("latin1")}`;
+    expect(wire).toEqual([e1AndReply, onWire("e2"), "ws:room", onWire("e3"), "ws:close"]);
+  });
+
+  it("a reply framed by the Conn is a valid text frame of its UTF-8 bytes, whatever its length", () => {
+    const { conn, wire } = setup();
+    for (const text of ["ok", "é".repeat(100), "x".repeat(70_000)]) {
+      conn.sendRaw(text);
+      expect(wire.at(-1)).toBe(onWire(text));
+    }
   });
 
   it("frames held when the socket stops being open are dropped, as ws drops sends then", () => {
