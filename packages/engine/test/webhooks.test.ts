@@ -214,6 +214,51 @@ describe.each(stores)("outgoing webhooks (%s, in-process engine, injected clock)
     expect(types).toEqual(["message.new", "message.updated", "message.deleted"]);
   });
 
+  test("an endpoint added, changed or removed applies to the very next message (the node's copy of the app's endpoints is dropped)", async () => {
+    const late = await startReceiver();
+    try {
+      const a = await e.session(app, "wh-late-a");
+      await e.session(app, "wh-late-b");
+      const conv = (
+        await e.request<{ id: string }>("POST", "/api/v1/conversations", {
+          token: a.user_token,
+          body: { kind: "direct", members: ["wh-late-b"] },
+        })
+      ).body;
+      const send = async (id: string) =>
+        expect(
+          (
+            await e.request("POST", `/api/v1/conversations/${conv.id}/messages`, {
+              token: a.user_token,
+              body: { client_msg_id: id, text: id },
+            })
+          ).status,
+        ).toBe(201);
+      await send("late-1"); // the app's endpoints are read (and kept) without the new one
+      const added = (
+        await e.admin<WebhookEndpointWithSecret>("POST", `/admin/v1/apps/${app.app_id}/webhooks`, {
+          url: late.url,
+          events: ["message.new"],
+        })
+      ).body;
+      const newOnes = async () =>
+        (await e.admin<WebhookDeliveries>("GET", `/admin/v1/apps/${app.app_id}/webhooks/${added.id}/deliveries`)).body.messages.filter(
+          (m) => m.type === "message.new",
+        ).length;
+      await send("late-2");
+      expect(await newOnes()).toBe(1); // written with the message: the new endpoint was seen at once
+      const patched = await e.admin("PATCH", `/admin/v1/apps/${app.app_id}/webhooks/${added.id}`, { events: ["message.updated"] });
+      expect(patched.status).toBe(200);
+      await send("late-3");
+      expect(await newOnes()).toBe(1); // no longer asks for message.new: nothing written for it
+      expect((await e.admin("DELETE", `/admin/v1/apps/${app.app_id}/webhooks/${added.id}`)).status).toBe(204);
+      await send("late-4"); // stored, and still delivered to the endpoints that remain
+      await until(() => rx.received.find((r) => (parsed(r).data.message as { text?: string } | undefined)?.text === "late-4"), "late-4");
+    } finally {
+      await late.close();
+    }
+  });
+
   test("in order per conversation: a failing delivery holds back the conversation's later events, not other conversations'; retries follow the injected clock", async () => {
     rx.received.length = 0;
     const a = await e.session(app, "ord-alice");

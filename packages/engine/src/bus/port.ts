@@ -1,3 +1,5 @@
+import type { AppSettingChanged } from "../core/app-setting-cache.js";
+
 /**
  * Messages to every engine node (closes on a ban, app changes: rare). On one node the in-process bus
  * delivers them synchronously; with `REDIS_URL` set they also travel over Redis pub/sub to every other
@@ -10,7 +12,9 @@ export type BusMessage =
   /** Close sockets of one identity (or, with `issuedBefore`, only those authenticated by older tokens). */
   | { kind: "close"; appId: string; identity: string; code: number; reason: string; issuedBefore?: number }
   /** An app's settings or capabilities changed: re-read it. */
-  | { kind: "app"; appId: string };
+  | { kind: "app"; appId: string }
+  /** An app setting nodes keep a copy of (chat filters, webhook endpoints, the before-send hook) changed. */
+  | AppSettingChanged;
 
 export type BusHandler = (msg: BusMessage) => void;
 

@@ -1,4 +1,5 @@
-import type { Attachment, SendMessageRequest } from "@utd-stream/protocol";
+import type { Attachment, ChatFilters, SendMessageRequest } from "@utd-stream/protocol";
+import type { AppSettingCache, SettingBus } from "../../core/app-setting-cache.js";
 import type { AppRecord } from "../../core/caller.js";
 import type { Clock } from "../../core/clock.js";
 import type { EventSink } from "../../core/events.js";
@@ -33,11 +34,15 @@ export interface ChatDeps {
   banner?: { ban(appId: string, identity: string, reason: string | undefined): Promise<unknown> } | undefined;
   /** How new messages are ordered across the nodes of a cluster (its announce ledger); absent: one node. */
   order?: SeqOrderOptions | undefined;
+  /** Carries "the app's filters changed" to the other nodes (their copies are dropped); absent: one node. */
+  bus?: SettingBus | undefined;
 }
 
 /** What each chat service is composed over: the ports, the one access check and the shared writes. */
 export interface ChatParts extends Omit<ChatDeps, "order"> {
   access: ChatAccess;
+  /** The app's word filters and link policy for sends and edits, kept 2 s per node (`filtersOf` reads them fresh). */
+  filters: AppSettingCache<ChatFilters>;
   records: ChatRecords;
   /** The order each conversation's new messages (and system messages) are announced in. */
   order: SeqOrder;

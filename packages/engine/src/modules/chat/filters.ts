@@ -63,14 +63,9 @@ export async function filtersOf(db: Kysely<Database>, appId: string): Promise<Ch
 }
 
 /**
- * The text to store under the app's filters (see `applyFilters`; one indexed read per message). A text the
- * link policy strips to nothing, on a message with nothing else, is refused (`content_rejected`).
+ * The text to store under the app's filters `f` (see `applyFilters`). A text the link policy strips to
+ * nothing, on a message with nothing else, is refused (`content_rejected`).
  */
-export async function filterText(db: Kysely<Database>, appId: string, text: string, hasOtherContent: boolean): Promise<Filtered> {
-  return filterWith(await filtersOf(db, appId), text, hasOtherContent);
-}
-
-/** `filterText` with the app's filters already read. */
 export function filterWith(f: ChatFilters, text: string, hasOtherContent: boolean): Filtered {
   if (f.words.length === 0 && f.link_policy === "allow") return text;
   const out = applyFilters(f, text);

@@ -42,6 +42,7 @@ export const chatModule = defineModule({
       beforeSend: webhooks.beforeSend,
       blocks: users.blocks,
       banner: users,
+      bus,
       order: {
         ledger,
         onGiveUp: (conversation, seq) =>

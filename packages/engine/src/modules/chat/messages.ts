@@ -1,6 +1,7 @@
 import {
   CHAT_EVENTS,
   CHAT_LIMITS,
+  type ChatFilters,
   type EditMessageRequest,
   type HistoryQuery,
   type HistoryResponse,
@@ -18,7 +19,7 @@ import { type Caller, type Db, ROLE_RANK } from "./access.js";
 import { KeyedBatcher } from "./batch.js";
 import type { ChatParts } from "./deps.js";
 import { notify } from "./events.js";
-import { filtersOf, filterText, filterWith } from "./filters.js";
+import { filterWith } from "./filters.js";
 import { mentionCandidates, resolveMentions } from "./mentions.js";
 import type { OrderSlot } from "./order.js";
 import { historyWindow } from "./paging.js";
@@ -325,7 +326,7 @@ export class MessagesService {
   private async filtered(caller: Caller, req: SendMessageRequest): Promise<SendMessageRequest> {
     if (req.text === undefined) return req;
     const hasOther = req.custom !== undefined || (req.attachments?.length ?? 0) > 0;
-    return withText(req, await filterText(this.db, caller.app.id, req.text, hasOther));
+    return withText(req, filterWith(await this.d.filters.get(caller.app.id), req.text, hasOther));
   }
 
   /**
@@ -368,7 +369,7 @@ export class MessagesService {
     let written: OutboxWritten | undefined;
     const senders = [...new Set(items.map((i) => i.caller.identity))];
     // Which sends are refused by the filters, already stored (`stored`), and new (in the batch's order).
-    const sortOut = (filters: Awaited<ReturnType<typeof filtersOf>> | undefined, prior: MessageRow[]): Sorted => {
+    const sortOut = (filters: ChatFilters | undefined, prior: MessageRow[]): Sorted => {
       const refused = items.map((it) => {
         if (!filters || it.req.text === undefined) return undefined;
         try {
@@ -409,7 +410,7 @@ export class MessagesService {
       const prefetched = this.d.outbox?.prefetch(this.db, app.id);
       prefetched?.catch(() => {});
       // And the app's filters, for the texts (see `send`; filtering a filtered text again changes nothing).
-      const filtersRead = items.some((i) => i.req.text !== undefined) ? filtersOf(this.db, app.id) : undefined;
+      const filtersRead = items.some((i) => i.req.text !== undefined) ? this.d.filters.get(app.id) : undefined;
       filtersRead?.catch(() => {});
       // On PostgreSQL, on a single node, when no outbox writer has rows to write: one statement, no
       // transaction around it (see `sendBatchAtOnce`); undefined when it did not store the batch.
@@ -881,7 +882,11 @@ export class MessagesService {
       patch.text =
         req.text === null
           ? null
-          : ((await filterText(this.db, caller.app.id, req.text, (req.custom ?? row.custom) !== null || row.attachments !== "[]")) ?? null);
+          : (filterWith(
+              await this.d.filters.get(caller.app.id),
+              req.text,
+              (req.custom ?? row.custom) !== null || row.attachments !== "[]",
+            ) ?? null);
     if (req.custom !== undefined) patch.custom = req.custom === null ? null : JSON.stringify(req.custom);
     if (patch.text === null && patch.custom === null && row.attachments === "[]")
       throw ApiError.invalid("a message needs text, custom or attachments");

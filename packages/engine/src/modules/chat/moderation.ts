@@ -48,6 +48,7 @@ export class ModerationService {
       .values({ app_id: appId, words, link_policy: f.link_policy, updated_at: now })
       .onConflict((oc) => oc.column("app_id").doUpdateSet({ words, link_policy: f.link_policy, updated_at: now }))
       .execute();
+    this.d.filters.changed(appId);
     return this.filters(appId);
   }
 

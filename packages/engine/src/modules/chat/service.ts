@@ -1,9 +1,11 @@
 import type { Kysely } from "kysely";
+import { AppSettingCache } from "../../core/app-setting-cache.js";
 import type { AppRecord } from "../../core/caller.js";
 import type { Database } from "../../store/schema.js";
 import { ChatAccess } from "./access.js";
 import { ConversationsService } from "./conversations.js";
 import type { ChatDeps, ChatParts } from "./deps.js";
+import { filtersOf } from "./filters.js";
 import { MembersService } from "./members.js";
 import { MessagesService } from "./messages.js";
 import { ModerationService } from "./moderation.js";
@@ -41,7 +43,13 @@ export class ChatService {
     this.access = access;
     this.records = new ChatRecords(d.store);
     const order = new SeqOrder(d.order);
-    const parts: ChatParts = { ...d, access, records: this.records, order };
+    const filters = new AppSettingCache({
+      setting: "chat_filters",
+      clock: d.clock,
+      bus: d.bus,
+      load: (appId) => filtersOf(this.db, appId),
+    });
+    const parts: ChatParts = { ...d, access, records: this.records, order, filters };
     this.conversations = new ConversationsService(parts);
     this.members = new MembersService(parts);
     this.messages = new MessagesService(parts);

@@ -58,6 +58,8 @@ export class WebhookEndpoints {
     private readonly sealKey: Buffer,
     private readonly clock: Clock,
     private readonly allow: readonly NetworkClass[],
+    /** After an endpoint of the app was created, updated or removed (committed). */
+    private readonly onChange: (appId: string) => void = () => {},
   ) {}
 
   private checkUrl(url: string): void {
@@ -103,6 +105,7 @@ export class WebhookEndpoints {
       updated_at: now,
     };
     await this.store.db.insertInto("webhook_endpoints").values(row).execute();
+    this.onChange(appId);
     return { ...toWire(row), secret };
   }
 
@@ -125,6 +128,7 @@ export class WebhookEndpoints {
     if (req.enabled === true) Object.assign(patch, { enabled: 1, disabled_at: null, disabled_reason: null, failing_since: null });
     if (req.enabled === false) Object.assign(patch, { enabled: 0, disabled_at: this.clock.now(), disabled_reason: "disabled by an admin" });
     await this.store.db.updateTable("webhook_endpoints").set(patch).where("id", "=", id).where("app_id", "=", appId).execute();
+    this.onChange(appId);
     return this.get(appId, id);
   }
 
@@ -136,6 +140,7 @@ export class WebhookEndpoints {
       await trx.deleteFrom("webhook_attempts").where("endpoint_id", "=", id).execute();
       await trx.deleteFrom("webhook_endpoints").where("id", "=", id).execute();
     });
+    this.onChange(appId);
   }
 
   /** A new secret; the current one keeps signing (as a second signature) for `overlapS`. */

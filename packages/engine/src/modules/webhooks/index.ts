@@ -38,9 +38,13 @@ export const webhooksModule = defineModule({
   name: "webhooks",
   needs: ["apps"],
   migrations: webhooksMigrations,
-  create: ({ store, clock, keys, config, outbox, metrics, log, apps }) => {
-    const endpoints = new WebhookEndpoints(store, keys.sealKey, clock, config.webhooks.allowNetworks);
-    const writer = new WebhookWriter(clock);
+  create: ({ store, clock, keys, config, outbox, metrics, log, apps, bus }) => {
+    // The endpoints (for a batch of messages) and the before-send hook are kept 2 s per node; a change drops
+    // the copies on every node through the bus.
+    const writer = new WebhookWriter(clock, { db: store.db, bus });
+    const endpoints = new WebhookEndpoints(store, keys.sealKey, clock, config.webhooks.allowNetworks, (appId) =>
+      writer.endpointsChanged(appId),
+    );
     const dispatcher = new WebhookDispatcher({
       store,
       clock,
@@ -49,9 +53,12 @@ export const webhooksModule = defineModule({
       writer,
       metrics,
       log,
-      onDisabled: (e) => log.warn({ app_id: e.appId, endpoint_id: e.endpointId, url: e.url, reason: e.reason }, "webhook.disabled"),
+      onDisabled: (e) => {
+        writer.endpointsChanged(e.appId);
+        log.warn({ app_id: e.appId, endpoint_id: e.endpointId, url: e.url, reason: e.reason }, "webhook.disabled");
+      },
     });
-    const beforeSend = new BeforeSendHooks(store, keys.sealKey, clock, config.webhooks.allowNetworks, metrics);
+    const beforeSend = new BeforeSendHooks(store, keys.sealKey, clock, config.webhooks.allowNetworks, metrics, bus);
     outbox.add(writer, () => dispatcher.wake());
     return {
       service: { endpoints, writer, dispatcher, beforeSend },

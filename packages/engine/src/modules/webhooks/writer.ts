@@ -1,5 +1,6 @@
 import type { Call, WebhookEventType } from "@utd-stream/protocol/schemas";
 import type { Insertable, Kysely } from "kysely";
+import { AppSettingCache, type SettingBus } from "../../core/app-setting-cache.js";
 import { type Clock, iso } from "../../core/clock.js";
 import { newId } from "../../core/ids.js";
 import type { OutboxEvent, OutboxWriter } from "../../core/outbox.js";
@@ -8,6 +9,10 @@ import type { WebhookOutboxTable } from "./migrations.js";
 
 type Mapped = { type: WebhookEventType; data: unknown; orderKey: string | null };
 type Endpoints = { id: string; events: string }[];
+
+function enabledEndpoints(db: Kysely<Database>, appId: string): Promise<Endpoints> {
+  return db.selectFrom("webhook_endpoints").select(["id", "events"]).where("app_id", "=", appId).where("enabled", "=", 1).execute();
+}
 
 /** Which webhook event a call change is, if any. */
 function callEvent(call: Call, from: string | null): Mapped | undefined {
@@ -39,15 +44,34 @@ function map(e: OutboxEvent): Mapped | undefined {
  * for the event type, all with the same event id (the `webhook-id`) and the exact body that will be signed.
  */
 export class WebhookWriter implements OutboxWriter {
-  constructor(private readonly clock: Clock) {}
+  /** The enabled endpoints per app for `prefetch`, kept 2 s per node (see `endpointsChanged`). */
+  private readonly endpoints: AppSettingCache<Endpoints> | undefined;
+
+  constructor(
+    private readonly clock: Clock,
+    shared?: { db: Kysely<Database>; bus?: SettingBus },
+  ) {
+    this.endpoints = shared
+      ? new AppSettingCache({ setting: "webhook_endpoints", clock, bus: shared.bus, load: (appId) => enabledEndpoints(shared.db, appId) })
+      : undefined;
+  }
+
+  /** An endpoint of the app was added, removed, enabled, disabled or its events changed: every node reads them anew. */
+  endpointsChanged(appId: string): void {
+    this.endpoints?.changed(appId);
+  }
 
   async write(trx: Kysely<Database>, e: OutboxEvent): Promise<boolean> {
     return this.writeMany(trx, [e]);
   }
 
-  /** The app's enabled endpoints (no lock needed: see `OutboxWriter.prefetch`). */
+  /**
+   * The app's enabled endpoints (no lock needed: see `OutboxWriter.prefetch`), from this node's copy while it
+   * is fresh. A copy that still lists an endpoint removed meanwhile fails the batch's insert (the outbox row's
+   * foreign key) and its sends run alone, each writing with a fresh read (`writeMany` without `prefetched`).
+   */
   prefetch(db: Kysely<Database>, appId: string): Promise<Endpoints> {
-    return db.selectFrom("webhook_endpoints").select(["id", "events"]).where("app_id", "=", appId).where("enabled", "=", 1).execute();
+    return this.endpoints?.get(appId) ?? enabledEndpoints(db, appId);
   }
 
   /** Writes nothing for new messages when no endpoint of the app (`prefetched`) asked for `message.new`. */
@@ -72,7 +96,7 @@ export class WebhookWriter implements OutboxWriter {
     }
     const rows: Insertable<WebhookOutboxTable>[] = [];
     for (const [appId, list] of byApp) {
-      const endpoints = prefetched !== undefined && byApp.size === 1 ? (prefetched as Endpoints) : await this.prefetch(trx, appId);
+      const endpoints = prefetched !== undefined && byApp.size === 1 ? (prefetched as Endpoints) : await enabledEndpoints(trx, appId);
       if (endpoints.length === 0) continue;
       const wants = endpoints.map((ep) => ({ id: ep.id, events: new Set(JSON.parse(ep.events) as string[]) }));
       for (const { m } of list) {

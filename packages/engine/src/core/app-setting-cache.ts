@@ -1,0 +1,76 @@
+import type { Clock } from "./clock.js";
+
+/** App settings the send path reads for every message, kept by each node for a moment. */
+export type AppSetting = "before_send_hook" | "chat_filters" | "webhook_endpoints";
+
+/** The bus message that makes every node read an app's setting anew (`bus/port.ts` carries it). */
+export interface AppSettingChanged {
+  kind: "app-setting";
+  appId: string;
+  setting: AppSetting;
+}
+
+/** The part of the bus the cache uses (`bus/port.ts`'s `Bus` fits it). */
+export interface SettingBus {
+  publish(msg: AppSettingChanged): void;
+  subscribe(handler: (msg: { kind: string }) => void): () => void;
+}
+
+/**
+ * One app setting per app, read from the store at most once per `ttlMs` on this node instead of once per
+ * message (a store round trip each on PostgreSQL). `changed` — called once a change is committed — drops
+ * this node's copy at once and every other node's through the bus; the TTL bounds how long a node that
+ * missed the bus message (a Redis reconnect) keeps the old one. A read already under way when a change
+ * comes is answered to those who asked before it, not kept. A failed read is not kept either.
+ */
+export class AppSettingCache<T> {
+  private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly o: {
+      setting: AppSetting;
+      /** Reads the app's setting from the store. */
+      load: (appId: string) => Promise<T>;
+      clock: Clock;
+      bus?: SettingBus;
+      /** How long a copy serves (2 s). */
+      ttlMs?: number;
+      /** Apps kept at most; the oldest read goes first (10,000). */
+      max?: number;
+    },
+  ) {
+    this.unsubscribe =
+      o.bus?.subscribe((m) => {
+        if (m.kind !== "app-setting") return;
+        const c = m as AppSettingChanged;
+        if (c.setting === o.setting) this.entries.delete(c.appId);
+      }) ?? (() => {});
+  }
+
+  /** The app's setting, from this node's copy while it is fresh. */
+  get(appId: string): Promise<T> {
+    const now = this.o.clock.now();
+    const hit = this.entries.get(appId);
+    // A clock stepped back counts as stale.
+    if (hit && now >= hit.at && now - hit.at < (this.o.ttlMs ?? 2000)) return hit.value;
+    const entry = { at: now, value: this.o.load(appId) };
+    this.entries.delete(appId); // re-inserted last: the map's order is the order of the reads
+    this.entries.set(appId, entry);
+    if (this.entries.size > (this.o.max ?? 10_000)) this.entries.delete(this.entries.keys().next().value as string);
+    entry.value.catch(() => {
+      if (this.entries.get(appId) === entry) this.entries.delete(appId);
+    });
+    return entry.value;
+  }
+
+  /** After a committed change of the app's setting: this node and every other read it anew. */
+  changed(appId: string): void {
+    this.entries.delete(appId);
+    this.o.bus?.publish({ kind: "app-setting", appId, setting: this.o.setting });
+  }
+
+  close(): void {
+    this.unsubscribe();
+  }
+}
