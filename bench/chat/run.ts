@@ -14,8 +14,8 @@
  * frames the other members got), send→deliver p50/p95/p99 (ms), and engine/baseline ratios.
  *
  * Run: `node --conditions=development --import tsx bench/chat/run.ts` (PostgreSQL at 127.0.0.1:5432 if present).
- * Env: BENCH_MEMBERS (50), BENCH_SENDERS (10), BENCH_PER_SENDER (50), BENCH_RATE (300), BENCH_RATE_SECONDS (4),
- * BENCH_ROUNDS (2), BENCH_STORES (sqlite,postgres), BENCH_PATHS (ws,rest), BENCH_ENGINE_NODE_OPTIONS.
+ * Env: BENCH_MEMBERS (50), BENCH_SENDERS (10), BENCH_PER_SENDER (100), BENCH_WARM (20 untimed sends per sender
+ * first), BENCH_RATE (300), BENCH_RATE_SECONDS (4), BENCH_ROUNDS (3), BENCH_STORES (sqlite,postgres), BENCH_PATHS (ws,rest), BENCH_ENGINE_NODE_OPTIONS.
  */
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -29,10 +29,11 @@ import { engineBenchEnv, engineHello, engineNodeArgs, fmt, inBatches, machineLin
 
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 50);
 const SENDERS = Number(process.env.BENCH_SENDERS ?? 10);
-const PER_SENDER = Number(process.env.BENCH_PER_SENDER ?? 50);
+const PER_SENDER = Number(process.env.BENCH_PER_SENDER ?? 100);
+const WARM = Number(process.env.BENCH_WARM ?? 20);
 const RATE = Number(process.env.BENCH_RATE ?? 300);
 const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 4);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const STORES = (process.env.BENCH_STORES ?? "sqlite,postgres").split(",");
 const PATHS = (process.env.BENCH_PATHS ?? "ws,rest").split(",") as Path[];
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -249,10 +250,15 @@ async function runStore(store: string, engineDb?: string, baselineDb?: string): 
   const b = await baselineTarget(store, baselineDb);
   try {
     for (const path of PATHS) {
-      // Warm-up: a few messages through each pipeline.
+      // Warm-up, untimed: WARM sends per sender at full speed through each pipeline, so that neither
+      // server's first timed round pays for its JIT (a round at full speed lasts well under a second).
       for (const t of [e.target, b.target]) {
         reset();
-        for (let k = 0; k < 5; k++) await t.send(path, 0, `warm-${path}-${k}`, "warm");
+        await Promise.all(
+          Array.from({ length: SENDERS }, async (_, s) => {
+            for (let k = 0; k < WARM; k++) await t.send(path, s, `warm-${path}-${s}-${k}`, "warm");
+          }),
+        );
       }
       await sleep(200);
       for (const [mode, fn] of [
