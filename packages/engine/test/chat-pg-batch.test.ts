@@ -93,6 +93,33 @@ describe("chat batches in one statement (postgres)", () => {
     expect((await texts(t[o] as string, g.id)).map((m) => m.client_msg_id)).toEqual(["first"]);
   });
 
+  it("a burst mixing retries of stored messages with new ones: the retries answer the stored message, the new ones are stored gap-free", async (ctx) => {
+    if (!store) return ctx.skip();
+    const { t, ids } = await world(engine, 4, "pro");
+    const [o, ...senders] = ids as [string, ...string[]];
+    const g = (await req<{ id: string }>("POST", "/api/v1/conversations", t[o] as string, { kind: "group", members: senders })).body;
+    const first = await Promise.all(senders.map((s) => send(t[s] as string, g.id, `once-${s}`)));
+    expect(first.map((r) => r.status)).toEqual(senders.map(() => 201));
+    // The one-statement batch finds a stored client_msg_id by its unique index and stores nothing; the batch
+    // then runs as a transaction that answers the retries and stores the rest.
+    const mixed = await Promise.all(
+      senders.flatMap((s) => [
+        send(t[s] as string, g.id, `once-${s}`),
+        send(t[s] as string, g.id, `new-${s}-1`),
+        send(t[s] as string, g.id, `new-${s}-2`),
+      ]),
+    );
+    for (const [i, s] of senders.entries()) {
+      const [again, n1, n2] = mixed.slice(3 * i, 3 * i + 3);
+      expect(again?.status).toBe(200);
+      expect(again?.body.id).toBe(first[i]?.body.id);
+      expect([n1?.status, n2?.status]).toEqual([201, 201]);
+    }
+    const stored = await texts(t[o] as string, g.id);
+    expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: 9 }, (_, i) => i + 1));
+    expect(new Set(stored.map((m) => m.client_msg_id)).size).toBe(9);
+  });
+
   it("bursts are stored gap-free with read markers; with a message.new webhook every message has its outbox row", async (ctx) => {
     if (!store) return ctx.skip();
     const { app, t, ids } = await world(engine, 4, "pro");

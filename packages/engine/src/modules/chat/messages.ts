@@ -353,8 +353,8 @@ export class MessagesService {
    * 4. the outbox rows of all the messages (see `Outbox.writeManySome`; the push writer asks nothing more when
    *    no member could get a push).
    * On PostgreSQL that is BEGIN (the reads of 1. and of the outbox writers beside it), 2., 3., COMMIT — or,
-   * on a single node when no outbox writer has rows to write, the reads and then 2. and 3. as one autocommit
-   * statement (`sendBatchAtOnce`).
+   * on a single node when no outbox writer has rows to write, 2. and 3. as one autocommit statement
+   * (`sendBatchAtOnce`: one round trip per batch, its duplicates found by the unique index instead of 1.).
    * Order slots are claimed under the lock in seq order. Any failure rolls the whole batch back and answers
    * `BatchFailed`: each of its sends then runs alone and gets its own answer. The conversation's next batch
    * starts once this one is committed: starting it earlier (joining the SQLite group, or queueing for the
@@ -392,6 +392,23 @@ export class MessagesService {
       return { refused, stored, isNew, count: isNew.filter(Boolean).length };
     };
     try {
+      // The outbox writers' lock-free reads (the app's webhook endpoints) and the app's filters, for the texts
+      // (see `send`; filtering a filtered text again changes nothing): kept per node, usually no round trip.
+      const prefetched = this.d.outbox?.prefetch(this.db, app.id);
+      prefetched?.catch(() => {});
+      const filtersRead = items.some((i) => i.req.text !== undefined) ? this.d.filters.get(app.id) : undefined;
+      filtersRead?.catch(() => {});
+      // On PostgreSQL, on a single node, when no outbox writer has rows to write: one statement, no
+      // transaction around it (see `sendBatchAtOnce`); undefined when it did not store the batch. It reads no
+      // duplicates first: a `client_msg_id` already stored fails its insert on the unique index, which stores
+      // nothing of the statement, and the batch runs as a transaction below, which tells them apart.
+      if (this.atOnce(id)) {
+        const done = await this.sendBatchAtOnce(id, items, sortOut(await filtersRead, []), await prefetched).catch((err: unknown) => {
+          if (isUniqueViolation(err)) return undefined;
+          throw err;
+        });
+        if (done) return done;
+      }
       // The duplicate read needs no lock (see 1. above): it runs beside the BEGIN, on its own connection
       // (PostgreSQL: one round trip less in the batch; SQLite: the read connection, committed data).
       const priorRead = this.db
@@ -406,18 +423,6 @@ export class MessagesService {
         )
         .execute();
       priorRead.catch(() => {}); // awaited below; a BEGIN that fails first must not leave it unhandled
-      // So do the outbox writers' lock-free reads (the app's webhook endpoints).
-      const prefetched = this.d.outbox?.prefetch(this.db, app.id);
-      prefetched?.catch(() => {});
-      // And the app's filters, for the texts (see `send`; filtering a filtered text again changes nothing).
-      const filtersRead = items.some((i) => i.req.text !== undefined) ? this.d.filters.get(app.id) : undefined;
-      filtersRead?.catch(() => {});
-      // On PostgreSQL, on a single node, when no outbox writer has rows to write: one statement, no
-      // transaction around it (see `sendBatchAtOnce`); undefined when it did not store the batch.
-      if (this.atOnce(id)) {
-        const done = await this.sendBatchAtOnce(id, items, sortOut(await filtersRead, await priorRead), await prefetched);
-        if (done) return done;
-      }
       const out = await this.db.transaction().execute(async (trx) => {
         const sorted = sortOut(await filtersRead, await priorRead);
         const { stored, isNew, count } = sorted;
