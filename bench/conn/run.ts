@@ -131,11 +131,16 @@ try {
     });
     const wall = (performance.now() - t0) / 1000;
     const cpu = cpuSeconds(pid) - cpu0;
-    for (const ws of sockets) ws.terminate();
-    // The next round starts on an idle server: the engine's closes (and, a grace later, the offline sweep
-    // of those users) would otherwise land in whichever round runs then, the bare server's or its own.
-    await quiet(pid, kind === "engine" ? (PRESENCE_GRACE_S + 1.5) * 1000 : 500);
-    return { perS: HANDSHAKES / wall, perCpuS: HANDSHAKES / Math.max(cpu, 0.01) };
+    return {
+      perS: HANDSHAKES / wall,
+      perCpuS: HANDSHAKES / Math.max(cpu, 0.01),
+      close: async () => {
+        for (const ws of sockets) ws.terminate();
+        // The next round starts on an idle server: the engine's closes (and, a grace later, the offline sweep
+        // of those users) would otherwise land in whichever round runs then, the bare server's or its own.
+        await quiet(pid, kind === "engine" ? (PRESENCE_GRACE_S + 1.5) * 1000 : 500);
+      },
+    };
   };
   const hs = { engine: { perS: 0, perCpuS: 0 }, bare: { perS: 0, perCpuS: 0 } };
   await quiet(enginePid, 0);
@@ -143,7 +148,8 @@ try {
     for (const kind of ["engine", "bare"] as const) {
       const stop = kind === "engine" && r === ROUNDS - 1 ? await profile("handshakes") : async () => {};
       const x = await handshakes(kind);
-      await stop();
+      await stop(); // the profile holds the handshakes only, not the closes
+      await x.close();
       hs[kind] = { perS: Math.max(hs[kind].perS, x.perS), perCpuS: Math.max(hs[kind].perCpuS, x.perCpuS) };
     }
   }
