@@ -36,6 +36,12 @@ export interface ChatDeps {
   order?: SeqOrderOptions | undefined;
   /** Carries "the app's filters changed" to the other nodes (their copies are dropped); absent: one node. */
   bus?: SettingBus | undefined;
+  /**
+   * A batch of sends rolled back for another reason than a membership change or a duplicate racing in (its
+   * sends then run alone, so nothing is lost, but every send of a batch that keeps failing pays twice): for a
+   * log line or a metric. Must not throw.
+   */
+  onBatchFailed?: ((err: unknown) => void) | undefined;
 }
 
 /** What each chat service is composed over: the ports, the one access check and the shared writes. */

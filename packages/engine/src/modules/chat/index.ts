@@ -33,7 +33,20 @@ export const chatModule = defineModule({
     const ledger = redis
       ? new RedisAnnounceLedger({ connect: redis, nodeId: bus.nodeId, onError: (err) => log.warn({ err }, "redis announce ledger error") })
       : undefined;
+    // A failing batch statement is otherwise invisible (every send then runs alone, slower): one warning per
+    // 10 s at most, with how many batches failed since the last one.
+    let failedBatches = 0;
+    let warnedAt = Number.NEGATIVE_INFINITY;
+    const onBatchFailed = (err: unknown) => {
+      failedBatches++;
+      const now = clock.now();
+      if (now - warnedAt < 10_000 && now >= warnedAt) return;
+      log.warn({ err, failed_batches: failedBatches }, "chat: send batches failed and their sends ran one by one");
+      failedBatches = 0;
+      warnedAt = now;
+    };
     const chat = new ChatService({
+      onBatchFailed,
       store,
       clock,
       events: realtime.events,

@@ -501,6 +501,7 @@ export class MessagesService {
       return out;
     } catch (err) {
       this.settleFailed(id, slots, committing && isBackendUnavailable(err));
+      if (!(err instanceof ConversationChanged) && !isUniqueViolation(err)) this.d.onBatchFailed?.(err);
       throw new BatchFailed(err);
     }
   }
