@@ -39,6 +39,8 @@ describe.skipIf(!pg || !redisUrl)("chat on two engine nodes (PostgreSQL + Redis)
       DATABASE_URL: pg?.url as string,
       REDIS_URL: redisUrl as string,
       UTD_TOKEN_SECRET: "shared-token-secret-for-both-chat-nodes-0123456789",
+      // A node's copy of an app's filters would serve 10 min: a change must reach the other node by the bus.
+      UTD_APP_SETTING_CACHE_S: "600",
     };
     [n1, n2] = await Promise.all([startEngine({ env, dataDir: dirs[0] }), startEngine({ env, dataDir: dirs[1] })]);
     app = await n1.createApp({ plan: "pro" });
@@ -47,6 +49,39 @@ describe.skipIf(!pg || !redisUrl)("chat on two engine nodes (PostgreSQL + Redis)
     await Promise.all([n1?.stop(), n2?.stop()]);
     await pg?.drop();
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it("a filter change made through one node applies to sends on the other at once (the bus drops its copy)", async () => {
+    const alice = (await n2.session(app, "mn-filter-alice")).user_token;
+    await n2.session(app, "mn-filter-bob");
+    const g = (
+      await n2.request<{ id: string }>("POST", "/api/v1/conversations", {
+        token: alice,
+        body: { kind: "group", members: ["mn-filter-bob"] },
+      })
+    ).body;
+    let k = 0;
+    const sendOnNode2 = async () => {
+      const r = await n2.request<{ text: string }>("POST", `/api/v1/conversations/${g.id}/messages`, {
+        token: alice,
+        body: { client_msg_id: `mf-${++k}`, text: "a darn word" },
+      });
+      expect(r.status).toBe(201);
+      return r.body.text;
+    };
+    expect(await sendOnNode2()).toBe("a darn word"); // node 2 reads the app's filters (none) and keeps them
+    const put = await n1.admin("PUT", `/admin/v1/apps/${app.app_id}/chat/filters`, {
+      words: [{ term: "darn", action: "mask" }],
+      link_policy: "allow",
+    });
+    expect(put.status).toBe(200);
+    // The bus message arrives within milliseconds; 5 s is far below the 10 min its copy would otherwise serve.
+    let text = await sendOnNode2();
+    for (const end = Date.now() + 5000; text.includes("darn") && Date.now() < end; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      text = await sendOnNode2();
+    }
+    expect(text).not.toContain("darn");
   });
 
   it("messages and receipts cross nodes; concurrent sends through both nodes keep seq gap-free", async () => {

@@ -3,6 +3,13 @@ import type { Clock } from "./clock.js";
 /** App settings the send path reads for every message, kept by each node for a moment. */
 export type AppSetting = "before_send_hook" | "chat_filters" | "webhook_endpoints";
 
+/** How nodes keep app settings: the bus that carries changes, and how long a copy serves. */
+export interface SettingCacheOptions {
+  bus?: SettingBus | undefined;
+  /** How long a copy serves (2 s). */
+  ttlMs?: number | undefined;
+}
+
 /** The bus message that makes every node read an app's setting anew (`bus/port.ts` carries it). */
 export interface AppSettingChanged {
   kind: "app-setting";
@@ -28,14 +35,11 @@ export class AppSettingCache<T> {
   private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly o: {
+    private readonly o: SettingCacheOptions & {
       setting: AppSetting;
       /** Reads the app's setting from the store. */
       load: (appId: string) => Promise<T>;
       clock: Clock;
-      bus?: SettingBus;
-      /** How long a copy serves (2 s). */
-      ttlMs?: number;
       /** Apps kept at most; the oldest read goes first (10,000). */
       max?: number;
     },

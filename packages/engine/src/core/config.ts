@@ -26,6 +26,8 @@ export interface EngineConfig {
   /** Public base URL (scheme://host[:port]) used in URLs the engine hands out; derived from the request when absent. */
   publicUrl: string | undefined;
   callRingTimeoutS: number;
+  /** How long a node keeps an app's per-message settings (`UTD_APP_SETTING_CACHE_S`, default 2; see `AppSettingCache`). */
+  appSettingCacheS: number;
   /** Chat: how often expired messages are purged (`UTD_CHAT_RETENTION_SWEEP_S`, default 3600). */
   chatRetentionSweepS: number;
   /** Largest upload in bytes (`UTD_UPLOAD_MAX_BYTES`, default 50 MiB). */
@@ -219,6 +221,7 @@ export function loadConfig(env: Env = process.env): EngineConfig {
     tokenSecret: opt(env, "UTD_TOKEN_SECRET"),
     publicUrl: opt(env, "UTD_PUBLIC_URL")?.replace(/\/+$/, ""),
     callRingTimeoutS: intSetting(env, "UTD_CALL_RING_TIMEOUT_S"),
+    appSettingCacheS: intSetting(env, "UTD_APP_SETTING_CACHE_S"),
     chatRetentionSweepS: intSetting(env, "UTD_CHAT_RETENTION_SWEEP_S"),
     uploadMaxBytes: intSetting(env, "UTD_UPLOAD_MAX_BYTES"),
     uploadUnattachedGraceS: intSetting(env, "UTD_UPLOAD_UNATTACHED_GRACE_S"),

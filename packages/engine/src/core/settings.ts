@@ -471,6 +471,16 @@ export const SETTINGS: readonly Setting[] = [
     doc: "with Redis: a crashed node's room members are removed by the others after this",
   },
   {
+    env: "UTD_APP_SETTING_CACHE_S",
+    key: "app_setting_cache_s",
+    flag: "app-setting-cache-s",
+    type: "int",
+    default: "2",
+    min: 0,
+    defaultDoc: "`2`",
+    doc: "how long a node keeps an app's chat filters, webhook endpoints and before-send hook (a change drops every node's copy through the bus; this bounds a missed bus message)",
+  },
+  {
     env: "UTD_CHAT_RETENTION_SWEEP_S",
     key: "chat_retention_sweep_s",
     flag: "chat-retention-sweep-s",

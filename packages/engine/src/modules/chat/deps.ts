@@ -1,5 +1,5 @@
 import type { Attachment, ChatFilters, SendMessageRequest } from "@utd-stream/protocol";
-import type { AppSettingCache, SettingBus } from "../../core/app-setting-cache.js";
+import type { AppSettingCache, SettingCacheOptions } from "../../core/app-setting-cache.js";
 import type { AppRecord } from "../../core/caller.js";
 import type { Clock } from "../../core/clock.js";
 import type { EventSink } from "../../core/events.js";
@@ -34,8 +34,11 @@ export interface ChatDeps {
   banner?: { ban(appId: string, identity: string, reason: string | undefined): Promise<unknown> } | undefined;
   /** How new messages are ordered across the nodes of a cluster (its announce ledger); absent: one node. */
   order?: SeqOrderOptions | undefined;
-  /** Carries "the app's filters changed" to the other nodes (their copies are dropped); absent: one node. */
-  bus?: SettingBus | undefined;
+  /**
+   * The bus that carries "the app's filters changed" to the other nodes (their copies are dropped; absent:
+   * one node), and how long a node keeps them (2 s).
+   */
+  settingCache?: SettingCacheOptions | undefined;
   /**
    * A batch of sends rolled back for another reason than a membership change or a duplicate racing in (its
    * sends then run alone, so nothing is lost, but every send of a batch that keeps failing pays twice): for a

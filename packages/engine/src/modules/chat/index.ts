@@ -55,7 +55,7 @@ export const chatModule = defineModule({
       beforeSend: webhooks.beforeSend,
       blocks: users.blocks,
       banner: users,
-      bus,
+      settingCache: { bus, ttlMs: config.appSettingCacheS * 1000 },
       order: {
         ledger,
         onGiveUp: (conversation, seq) =>

@@ -46,7 +46,7 @@ export class ChatService {
     const filters = new AppSettingCache({
       setting: "chat_filters",
       clock: d.clock,
-      bus: d.bus,
+      ...d.settingCache,
       load: (appId) => filtersOf(this.db, appId),
     });
     const parts: ChatParts = { ...d, access, records: this.records, order, filters };

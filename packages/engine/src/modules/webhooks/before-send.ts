@@ -6,7 +6,7 @@ import {
   SetBeforeSendHookRequestSchema,
 } from "@utd-stream/protocol/schemas";
 import { Histogram, type Registry } from "prom-client";
-import { AppSettingCache, type SettingBus } from "../../core/app-setting-cache.js";
+import { AppSettingCache, type SettingCacheOptions } from "../../core/app-setting-cache.js";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import { httpRequest } from "../../core/http-client.js";
@@ -55,9 +55,9 @@ export class BeforeSendHooks implements BeforeSendCheck {
     private readonly clock: Clock,
     private readonly allow: readonly NetworkClass[],
     metrics?: Registry,
-    bus?: SettingBus,
+    cache: SettingCacheOptions = {},
   ) {
-    this.hooks = new AppSettingCache({ setting: "before_send_hook", clock, bus, load: (appId) => this.readHook(appId) });
+    this.hooks = new AppSettingCache({ setting: "before_send_hook", clock, ...cache, load: (appId) => this.readHook(appId) });
     this.latency = metrics
       ? new Histogram({
           name: "utd_before_send_hook_seconds",

@@ -39,9 +39,10 @@ export const webhooksModule = defineModule({
   needs: ["apps"],
   migrations: webhooksMigrations,
   create: ({ store, clock, keys, config, outbox, metrics, log, apps, bus }) => {
-    // The endpoints (for a batch of messages) and the before-send hook are kept 2 s per node; a change drops
+    // The endpoints (for a batch of messages) and the before-send hook are kept a moment per node; a change drops
     // the copies on every node through the bus.
-    const writer = new WebhookWriter(clock, { db: store.db, bus });
+    const cache = { bus, ttlMs: config.appSettingCacheS * 1000 };
+    const writer = new WebhookWriter(clock, { db: store.db, cache });
     const endpoints = new WebhookEndpoints(store, keys.sealKey, clock, config.webhooks.allowNetworks, (appId) =>
       writer.endpointsChanged(appId),
     );
@@ -58,7 +59,7 @@ export const webhooksModule = defineModule({
         log.warn({ app_id: e.appId, endpoint_id: e.endpointId, url: e.url, reason: e.reason }, "webhook.disabled");
       },
     });
-    const beforeSend = new BeforeSendHooks(store, keys.sealKey, clock, config.webhooks.allowNetworks, metrics, bus);
+    const beforeSend = new BeforeSendHooks(store, keys.sealKey, clock, config.webhooks.allowNetworks, metrics, cache);
     outbox.add(writer, () => dispatcher.wake());
     return {
       service: { endpoints, writer, dispatcher, beforeSend },

@@ -1,6 +1,6 @@
 import type { Call, WebhookEventType } from "@utd-stream/protocol/schemas";
 import type { Insertable, Kysely } from "kysely";
-import { AppSettingCache, type SettingBus } from "../../core/app-setting-cache.js";
+import { AppSettingCache, type SettingCacheOptions } from "../../core/app-setting-cache.js";
 import { type Clock, iso } from "../../core/clock.js";
 import { newId } from "../../core/ids.js";
 import type { OutboxEvent, OutboxWriter } from "../../core/outbox.js";
@@ -49,10 +49,10 @@ export class WebhookWriter implements OutboxWriter {
 
   constructor(
     private readonly clock: Clock,
-    shared?: { db: Kysely<Database>; bus?: SettingBus },
+    shared?: { db: Kysely<Database>; cache?: SettingCacheOptions },
   ) {
     this.endpoints = shared
-      ? new AppSettingCache({ setting: "webhook_endpoints", clock, bus: shared.bus, load: (appId) => enabledEndpoints(shared.db, appId) })
+      ? new AppSettingCache({ setting: "webhook_endpoints", clock, ...shared.cache, load: (appId) => enabledEndpoints(shared.db, appId) })
       : undefined;
   }
 
