@@ -221,7 +221,9 @@ export async function createEngine(
 
     const consoleSvc = (services as Partial<ModuleServices>).console;
     const routeDeps: RouteDeps = {
-      authenticate: (token, opts) => auth.authenticate(token, opts),
+      // REST requests reuse the handshake's app read (cleared by every app change on every node: the hook
+      // here, the bus there); the user row is still read per request (bans, revocations).
+      authenticate: (token, opts) => auth.authenticate(token, { ...opts, cached: true }),
       adminToken: config.adminToken,
       ...(consoleSvc
         ? {

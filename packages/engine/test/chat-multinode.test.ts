@@ -84,6 +84,22 @@ describe.skipIf(!pg || !redisUrl)("chat on two engine nodes (PostgreSQL + Redis)
     expect(text).not.toContain("darn");
   });
 
+  it("a key rotation through one node refuses older tokens on the other's REST at once (its app copy is dropped by the bus)", async () => {
+    const own = await n1.createApp({ plan: "pro" });
+    const token = (await n2.session(own, "mn-rot-alice")).user_token;
+    const list = () => n2.request("GET", "/api/v1/conversations", { token });
+    expect((await list()).status).toBe(200); // node 2 reads the app and keeps it (for up to a minute)
+    const rot = await n1.admin("POST", `/admin/v1/apps/${own.app_id}/rotate-key`, {});
+    expect(rot.status).toBe(200);
+    // The bus message arrives within milliseconds; 5 s is far below the minute its copy would otherwise serve.
+    let status = (await list()).status;
+    for (const end = Date.now() + 5000; status === 200 && Date.now() < end; ) {
+      await new Promise((r) => setTimeout(r, 50));
+      status = (await list()).status;
+    }
+    expect(status).toBe(401);
+  });
+
   it("messages and receipts cross nodes; concurrent sends through both nodes keep seq gap-free", async () => {
     const alice = (await n1.session(app, "mn-alice")).user_token;
     const bob = (await n2.session(app, "mn-bob")).user_token;

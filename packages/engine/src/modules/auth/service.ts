@@ -188,8 +188,9 @@ export class AuthService {
   }
 
   /**
-   * The app for a socket handshake, read at most once a minute: a reconnect storm of 10,000 users read
-   * the same row 10,000 times (and unsealed its secret each time). A change clears it ({@link forget}).
+   * The app for a socket handshake or a REST request, read at most once a minute: a reconnect storm of
+   * 10,000 users read the same row 10,000 times (and unsealed its secret each time), and on PostgreSQL every
+   * REST send paid a round trip for it. A change clears it ({@link forget}).
    */
   private async cachedApp(appId: string, now: number): Promise<AppRecord | undefined> {
     const hit = this.apps.get(appId, now);
