@@ -1,4 +1,5 @@
 import type { Clock } from "./clock.js";
+import { ReadCache } from "./read-cache.js";
 
 /** App settings the send path reads for every message, kept by each node for a moment. */
 export type AppSetting = "before_send_hook" | "chat_filters" | "webhook_endpoints";
@@ -31,7 +32,7 @@ export interface SettingBus {
  * comes is answered to those who asked before it, not kept. A failed read is not kept either.
  */
 export class AppSettingCache<T> {
-  private readonly entries = new Map<string, { at: number; value: Promise<T> }>();
+  private readonly reads: ReadCache<Promise<T>>;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -44,33 +45,31 @@ export class AppSettingCache<T> {
       max?: number;
     },
   ) {
+    this.reads = new ReadCache(o.ttlMs ?? 2000, o.max ?? 10_000);
     this.unsubscribe =
       o.bus?.subscribe((m) => {
         if (m.kind !== "app-setting") return;
         const c = m as AppSettingChanged;
-        if (c.setting === o.setting) this.entries.delete(c.appId);
+        if (c.setting === o.setting) this.reads.delete(c.appId);
       }) ?? (() => {});
   }
 
   /** The app's setting, from this node's copy while it is fresh. */
   get(appId: string): Promise<T> {
     const now = this.o.clock.now();
-    const hit = this.entries.get(appId);
-    // A clock stepped back counts as stale.
-    if (hit && now >= hit.at && now - hit.at < (this.o.ttlMs ?? 2000)) return hit.value;
-    const entry = { at: now, value: this.o.load(appId) };
-    this.entries.delete(appId); // re-inserted last: the map's order is the order of the reads
-    this.entries.set(appId, entry);
-    if (this.entries.size > (this.o.max ?? 10_000)) this.entries.delete(this.entries.keys().next().value as string);
-    entry.value.catch(() => {
-      if (this.entries.get(appId) === entry) this.entries.delete(appId);
+    const hit = this.reads.get(appId, now);
+    if (hit) return hit;
+    const value = this.o.load(appId);
+    this.reads.set(appId, value, now);
+    value.catch(() => {
+      if (this.reads.get(appId, this.o.clock.now()) === value) this.reads.delete(appId);
     });
-    return entry.value;
+    return value;
   }
 
   /** After a committed change of the app's setting: this node and every other read it anew. */
   changed(appId: string): void {
-    this.entries.delete(appId);
+    this.reads.delete(appId);
     this.o.bus?.publish({ kind: "app-setting", appId, setting: this.o.setting });
   }
 

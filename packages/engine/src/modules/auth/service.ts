@@ -4,6 +4,7 @@ import { type Clock, iso } from "../../core/clock.js";
 import type { RateLimitConfig } from "../../core/config.js";
 import { ApiError } from "../../core/errors.js";
 import type { RateDecision, RateLimiter } from "../../core/rate-limit.js";
+import { ReadCache } from "../../core/read-cache.js";
 import { constantTimeEqual } from "../../core/secrets.js";
 import type { AppsService } from "../apps/index.js";
 import type { UserRow, UsersService } from "../users/index.js";
@@ -24,34 +25,10 @@ const SOCKET_CACHE_TTL_MS = 60_000;
 /** Entries kept per cache at most (the oldest go first). */
 const SOCKET_CACHE_MAX = 100_000;
 
-/** A bounded map of recent reads, each good for `ttlMs`. */
-class ReadCache<V> {
-  private readonly m = new Map<string, { v: V; at: number }>();
-  constructor(private readonly ttlMs: number) {}
-  get(k: string, now: number): V | undefined {
-    const e = this.m.get(k);
-    if (!e) return undefined;
-    if (now - e.at < this.ttlMs && now >= e.at) return e.v;
-    this.m.delete(k);
-    return undefined;
-  }
-  set(k: string, v: V, now: number): void {
-    this.m.delete(k);
-    if (this.m.size >= SOCKET_CACHE_MAX) {
-      const oldest = this.m.keys().next();
-      if (!oldest.done) this.m.delete(oldest.value);
-    }
-    this.m.set(k, { v, at: now });
-  }
-  delete(k: string): void {
-    this.m.delete(k);
-  }
-}
-
 /** Session mint, refresh, revocation and request authentication. */
 export class AuthService {
   /** Apps read by socket handshakes (`cached`), by id. */
-  private readonly apps = new ReadCache<AppRecord>(SOCKET_CACHE_TTL_MS);
+  private readonly apps = new ReadCache<AppRecord>(SOCKET_CACHE_TTL_MS, SOCKET_CACHE_MAX);
   /** Bumped by every {@link forget}: a read that overlapped a change is not kept. */
   private changes = 0;
 
