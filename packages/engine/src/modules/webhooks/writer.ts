@@ -8,10 +8,17 @@ import type { Database } from "../../store/schema.js";
 import type { WebhookOutboxTable } from "./migrations.js";
 
 type Mapped = { type: WebhookEventType; data: unknown; orderKey: string | null };
-type Endpoints = { id: string; events: string }[];
+/** An app's enabled endpoints and the event types each asked for (parsed once per read, not per event). */
+type Endpoints = { id: string; events: ReadonlySet<string> }[];
 
-function enabledEndpoints(db: Kysely<Database>, appId: string): Promise<Endpoints> {
-  return db.selectFrom("webhook_endpoints").select(["id", "events"]).where("app_id", "=", appId).where("enabled", "=", 1).execute();
+async function enabledEndpoints(db: Kysely<Database>, appId: string): Promise<Endpoints> {
+  const rows = await db
+    .selectFrom("webhook_endpoints")
+    .select(["id", "events"])
+    .where("app_id", "=", appId)
+    .where("enabled", "=", 1)
+    .execute();
+  return rows.map((r) => ({ id: r.id, events: new Set(JSON.parse(r.events) as string[]) }));
 }
 
 /** Which webhook event a call change is, if any. */
@@ -76,9 +83,7 @@ export class WebhookWriter implements OutboxWriter {
 
   /** Writes nothing for new messages when no endpoint of the app (`prefetched`) asked for `message.new`. */
   quietForMessages(prefetched: unknown): boolean {
-    return (
-      prefetched !== undefined && (prefetched as Endpoints).every((ep) => !(JSON.parse(ep.events) as string[]).includes("message.new"))
-    );
+    return prefetched !== undefined && (prefetched as Endpoints).every((ep) => !ep.events.has("message.new"));
   }
 
   /**
@@ -98,9 +103,8 @@ export class WebhookWriter implements OutboxWriter {
     for (const [appId, list] of byApp) {
       const endpoints = prefetched !== undefined && byApp.size === 1 ? (prefetched as Endpoints) : await enabledEndpoints(trx, appId);
       if (endpoints.length === 0) continue;
-      const wants = endpoints.map((ep) => ({ id: ep.id, events: new Set(JSON.parse(ep.events) as string[]) }));
       for (const { m } of list) {
-        const targets = wants.filter((ep) => ep.events.has(m.type));
+        const targets = endpoints.filter((ep) => ep.events.has(m.type));
         if (targets.length === 0) continue;
         const now = this.clock.now();
         const eventId = newId("evt", now);
