@@ -5,7 +5,7 @@ import type { AuthContext } from "../core/caller.js";
 import type { GatewayConfig } from "./config.js";
 import type { Expiring } from "./expiry.js";
 import type { StreamSink, UserStream } from "./stream.js";
-import { headerLength, payloadOf, writeTextHeader } from "./wire.js";
+import { payloadOf, textFrame } from "./wire.js";
 
 /** What a request handler learns about the socket that sent the frame. */
 export interface WsConnection {
@@ -138,12 +138,7 @@ export class Conn implements StreamSink, WsConnection, Expiring {
     }
     // Framed here and written with what `sendWire` holds in one write: `ws` would write a header buffer
     // and the payload as a two-buffer `writev` (a tenth of a handshake's CPU went to the welcome's).
-    const len = Buffer.byteLength(frame);
-    const wire = Buffer.allocUnsafe(headerLength(len) + len);
-    wire.write(frame, writeTextHeader(wire, len), "utf8");
-    if (this.out === undefined) this.out = wire;
-    else if (Array.isArray(this.out)) this.out.push(wire);
-    else this.out = [this.out, wire];
+    this.hold(textFrame(frame));
     this.flush();
   }
   sendFrame(frame: Buffer): void {
@@ -163,11 +158,17 @@ export class Conn implements StreamSink, WsConnection, Expiring {
     if (!this.raw) {
       this.ws.send(payloadOf(wire), { binary: false });
       this.checkBuffered();
-    } else if (this.out === undefined) {
+    } else if (this.hold(wire)) this.host.queueFlush(this);
+  }
+  /** Adds `wire` to the frames held for one write; true when none were held before. */
+  private hold(wire: Buffer): boolean {
+    if (this.out === undefined) {
       this.out = wire;
-      this.host.queueFlush(this);
-    } else if (Array.isArray(this.out)) this.out.push(wire);
+      return true;
+    }
+    if (Array.isArray(this.out)) this.out.push(wire);
     else this.out = [this.out, wire];
+    return false;
   }
   /** Writes the frames {@link sendWire} held (dropped when the socket is no longer open, as `ws` drops sends then). */
   flush(): void {

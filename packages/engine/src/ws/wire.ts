@@ -28,10 +28,13 @@ export function writeTextHeader(out: Buffer, len: number): number {
   return 10;
 }
 
-/** The whole frame (header + payload) of a text payload. */
-export function textFrame(payload: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(headerLength(payload.length) + payload.length);
-  payload.copy(out, writeTextHeader(out, payload.length));
+/** The whole frame (header + payload) of a text payload; a string is encoded (UTF-8) straight into the frame. */
+export function textFrame(payload: Buffer | string): Buffer {
+  const len = typeof payload === "string" ? Buffer.byteLength(payload) : payload.length;
+  const out = Buffer.allocUnsafe(headerLength(len) + len);
+  const at = writeTextHeader(out, len);
+  if (typeof payload === "string") out.write(payload, at, "utf8");
+  else payload.copy(out, at);
   return out;
 }
 
