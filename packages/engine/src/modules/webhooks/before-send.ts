@@ -115,16 +115,12 @@ export class BeforeSendHooks implements BeforeSendCheck {
       : null;
   }
 
-  private hookOf(appId: string): Promise<HookConfig | null> {
-    return this.hooks.get(appId);
-  }
-
   async has(appId: string): Promise<boolean> {
-    return (await this.hookOf(appId)) !== null;
+    return (await this.hooks.get(appId)) !== null;
   }
 
   async check(ctx: BeforeSendContext, req: SendMessageRequest): Promise<SendMessageRequest> {
-    const hook = await this.hookOf(ctx.appId);
+    const hook = await this.hooks.get(ctx.appId);
     if (!hook) return req;
     const now = this.clock.now();
     const payload: BeforeSendRequest = {
