@@ -793,7 +793,18 @@ export class MessagesService {
       .where("deleted_at", "is", null)
       .orderBy("seq")
       .execute();
-    const recipients = await Promise.all(rows.map((r) => this.recipients(r.app_id, conversationId, r.sender)));
+    // Who gets a message depends only on its sender here (the members but those who blocked the sender).
+    const bySender = new Map<string | null, Promise<string[]>>();
+    const recipients = await Promise.all(
+      rows.map((r) => {
+        let to = bySender.get(r.sender);
+        if (!to) {
+          to = this.recipients(r.app_id, conversationId, r.sender);
+          bySender.set(r.sender, to);
+        }
+        return to;
+      }),
+    );
     // Issued in order, in one go (one connection keeps it); settled together.
     await Promise.all(
       rows.map((r, i) =>
