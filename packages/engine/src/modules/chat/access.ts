@@ -3,6 +3,7 @@ import type { Kysely, Transaction } from "kysely";
 import { type AppRecord, type Caller, requireCapability } from "../../core/caller.js";
 import type { Clock } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
+import { ReadCache } from "../../core/read-cache.js";
 import type { Store } from "../../store/port.js";
 import { Prepared } from "../../store/prepared.js";
 import type { Database } from "../../store/schema.js";
@@ -33,7 +34,7 @@ export function requireRole(me: Membership, min: MemberRole, what: string): void
 
 /** How long a send may reuse the conversation row and membership an earlier send of the same member read. */
 const SEND_ACCESS_MS = 2_000;
-/** At most this many reused send checks are kept (all are dropped when it is reached). */
+/** At most this many reused send checks are kept (the oldest goes first). */
 const SEND_ACCESS_MAX = 10_000;
 
 /**
@@ -45,7 +46,7 @@ const SEND_ACCESS_MAX = 10_000;
 export class ChatAccess {
   private readonly memberOf = new Prepared(memberQuery);
   /** `member` answers reused by sends (see `memberForSend`), by app, conversation and identity. */
-  private readonly sendChecks = new Map<string, { at: number; conv: ConversationRow; me: Membership }>();
+  private readonly sendChecks = new ReadCache<{ conv: ConversationRow; me: Membership }>(SEND_ACCESS_MS, SEND_ACCESS_MAX);
 
   constructor(
     private readonly store: Store,
@@ -96,13 +97,11 @@ export class ChatAccess {
     const key = `${caller.app.id}\n${id}\n${caller.identity}`;
     const now = this.clock.now();
     if (fresh) this.sendChecks.delete(key);
-    const hit = this.sendChecks.get(key);
-    if (hit && now - hit.at < SEND_ACCESS_MS && now >= hit.at) return { conv: hit.conv, me: hit.me, reused: true };
+    const hit = this.sendChecks.get(key, now);
+    if (hit) return { ...hit, reused: true };
     const got = await this.member(db, caller, id);
-    if (got.conv.closed_at === null) {
-      if (this.sendChecks.size >= SEND_ACCESS_MAX) this.sendChecks.clear();
-      this.sendChecks.set(key, { at: now, ...got });
-    } else this.sendChecks.delete(key);
+    if (got.conv.closed_at === null) this.sendChecks.set(key, got, now);
+    else this.sendChecks.delete(key);
     return { ...got, reused: false };
   }
 
