@@ -34,6 +34,12 @@ describe("one configuration schema", () => {
     });
     expect(() => loadConfig({ UTD_BODY_LIMIT: "10" })).toThrow(/UTD_BODY_LIMIT \(--body-limit\) must be an integer >= 1024/);
     expect(() => loadConfig({ UTD_PUSH_POLL_MS: "1" })).toThrow(/UTD_PUSH_POLL_MS \(--push-poll-ms\) must be an integer >= 10/);
+    expect(c.appSettingCacheS).toBe(int("UTD_APP_SETTING_CACHE_S"));
+    expect(loadConfig({ UTD_APP_SETTING_CACHE_S: "0" }).appSettingCacheS).toBe(0); // 0: no copy kept
+    for (const bad of ["-1", "2.5", "two"])
+      expect(() => loadConfig({ UTD_APP_SETTING_CACHE_S: bad })).toThrow(
+        /UTD_APP_SETTING_CACHE_S \(--app-setting-cache-s\) must be an integer/,
+      );
   });
 
   it("the README's configuration table is generated from it (run `npm run docs:config` when this fails)", () => {

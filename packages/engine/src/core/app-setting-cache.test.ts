@@ -84,6 +84,14 @@ describe("AppSettingCache", () => {
     expect(await c.get("a")).toBe("new");
   });
 
+  it("ttlMs 0 keeps no copy: every get reads", async () => {
+    const s = store();
+    const c = new AppSettingCache({ setting: "chat_filters", load: s.load, clock: { now: () => 0 }, ttlMs: 0 });
+    await c.get("a");
+    await c.get("a");
+    expect(s.reads()).toBe(2);
+  });
+
   it("a failed read is not kept: the next get reads again", async () => {
     const s = store();
     s.values.set("a", "fail");
