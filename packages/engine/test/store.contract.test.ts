@@ -108,6 +108,28 @@ describeBackends(await backends("store"), "storage contract", (impl) => {
       expect((await users.find(a.app_id, "ghost"))?.banned_at).not.toBeNull();
     });
 
+    it("user reads asked together are answered together: each its own row, unknown ones none, any identity text", async (ctx) => {
+      if (!store) return ctx.skip();
+      const a = await apps.create({ name: "Batch", auth_mode: "open", plan: "free" });
+      const b = await apps.create({ name: "Other", auth_mode: "open", plan: "free" });
+      // Identities a list literal or a JSON array could mangle: quotes, commas, brackets, unicode, LIKE wildcards.
+      const odd = ['quo"te', "com,ma", "[br]", "ünï😀", "50%_off", "a\\b", "x".repeat(200)];
+      for (const id of odd) await users.touch(a.app_id, id, `n-${id}`);
+      await users.touch(b.app_id, "only-in-b", undefined);
+      await users.ban(a.app_id, "com,ma", "spam");
+      const asked = [...odd, "nobody", "only-in-b", "COM,MA", 'quo"te'];
+      const found = await Promise.all([...asked.map((id) => users.find(a.app_id, id)), users.find(b.app_id, "only-in-b")]);
+      expect(found.map((r) => r?.identity ?? null)).toEqual([...odd, null, null, null, 'quo"te', "only-in-b"]);
+      expect(found.map((r) => r?.name ?? null).slice(0, odd.length)).toEqual(odd.map((id) => `n-${id}`));
+      expect(found[1]?.banned_at).not.toBeNull();
+      expect(found.at(-1)?.app_id).toBe(b.app_id);
+      // More than one statement's worth at once (500 a statement).
+      const many = await Promise.all(
+        Array.from({ length: 1200 }, (_, i) => users.find(a.app_id, i % 2 ? (odd[i % odd.length] as string) : `none-${i}`)),
+      );
+      expect(many.filter(Boolean)).toHaveLength(600);
+    });
+
     it("MAU counts distinct identities per calendar month, idempotently", async (ctx) => {
       if (!store) return ctx.skip();
       const a = await apps.create({ name: "MAU" });

@@ -1,12 +1,11 @@
 import type { AdminUser, AdminUserList, Ban } from "@utd-stream/protocol";
-import { type Kysely, type Selectable, sql } from "kysely";
+import { CompiledQuery, type Selectable, sql } from "kysely";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { Hooks } from "../../core/hooks.js";
 import { type Outbox, webhookEvent } from "../../core/outbox.js";
+import { BatchedLookup } from "../../store/batched-lookup.js";
 import type { Store } from "../../store/port.js";
-import { Prepared } from "../../store/prepared.js";
-import type { Database } from "../../store/schema.js";
 import type { UsersTable } from "../apps/index.js";
 import { BlockService } from "./blocks.js";
 
@@ -15,10 +14,19 @@ export type UserRow = Selectable<UsersTable>;
 
 /** Users of an app: created on first session, banned/unbanned by admins, revocable. */
 export class UsersService {
-  /** The user read (see {@link find}), built by Kysely once. */
-  private readonly userRow = new Prepared((db: Kysely<Database>, appId: string, identity: string) =>
-    db.selectFrom("users").selectAll().where("app_id", "=", appId).where("identity", "=", identity),
-  );
+  /** The user reads of one turn of the event loop, by app (see {@link find}). */
+  private readonly rows = new BatchedLookup<UserRow>(async (appId, identities) => {
+    // One statement text for any number of identities (a list of `?` would be a new statement per count).
+    const q =
+      this.store.dialect === "sqlite"
+        ? CompiledQuery.raw(`select * from "users" where "app_id" = ? and "identity" in (select value from json_each(?))`, [
+            appId,
+            JSON.stringify(identities),
+          ])
+        : CompiledQuery.raw(`select * from "users" where "app_id" = $1 and "identity" = any($2::text[])`, [appId, identities]);
+    const { rows } = await this.store.db.executeQuery<UserRow>(q);
+    return new Map(rows.map((r) => [r.identity, r]));
+  });
 
   constructor(
     private readonly store: Store,
@@ -32,10 +40,11 @@ export class UsersService {
 
   /**
    * One user row. Every socket `hello` and REST call reads it (a ban or revocation must refuse the very
-   * next one on any node), so the query is built by Kysely once and rerun (`store/prepared.ts`).
+   * next one on any node), so the reads asked for during one turn of the event loop share one statement
+   * (`store/batched-lookup.ts`): a reconnect storm reads its users by the hundred.
    */
-  async find(appId: string, identity: string): Promise<UserRow | undefined> {
-    return this.userRow.first(this.store.db, appId, identity);
+  find(appId: string, identity: string): Promise<UserRow | undefined> {
+    return this.rows.get(appId, identity);
   }
 
   /** The admin view of one user; `not_found` when the identity never had a session. */
