@@ -197,7 +197,7 @@ export class Conn implements StreamSink, WsConnection, Expiring {
     if (this.stream) this.host.unwatch(this.stream, identities);
   }
   watchCount(): number {
-    return this.stream?.watching.size ?? 0;
+    return this.stream?.watching?.size ?? 0;
   }
   close(code: number, reason: string): void {
     if (this.state === "closed") return;

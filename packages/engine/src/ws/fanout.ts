@@ -148,13 +148,17 @@ export class FanOut implements EventSink {
 
   /** Adds identities to a user's watch list (shared by all their devices; kept across resumes). */
   watch(s: UserStream, identities: readonly string[]): void {
-    const added = identities.filter((id) => !s.watching.has(id));
-    for (const id of added) s.watching.add(id);
+    s.watching ??= new Set();
+    const watching = s.watching;
+    const added = identities.filter((id) => !watching.has(id));
+    for (const id of added) watching.add(id);
     if (added.length > 0) this.d.streams.watch(s.appId, s.identity, added);
   }
 
   unwatch(s: UserStream, identities: readonly string[]): void {
-    const removed = identities.filter((id) => s.watching.delete(id));
+    const watching = s.watching;
+    if (!watching) return;
+    const removed = identities.filter((id) => watching.delete(id));
     if (removed.length > 0) this.d.streams.unwatch(s.appId, s.identity, removed);
   }
 
@@ -166,7 +170,7 @@ export class FanOut implements EventSink {
     s.dead = true;
     const byIdentity = this.streams.get(s.appId);
     if (byIdentity?.get(s.identity) !== s) return;
-    this.unwatch(s, [...s.watching]);
+    if (s.watching) this.unwatch(s, [...s.watching]);
     byIdentity.delete(s.identity);
     if (byIdentity.size === 0) this.streams.delete(s.appId);
     this.d.streams.release(s.appId, s.identity);

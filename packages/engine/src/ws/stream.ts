@@ -76,8 +76,11 @@ export class UserStream {
   /** The last seq delivered to this node's sockets. */
   seq = 0;
   readonly sinks = new Set<StreamSink>();
-  /** Identities this user watches for `presence.changed` (kept with the stream, so it survives a resume). */
-  readonly watching = new Set<string>();
+  /**
+   * Identities this user watches for `presence.changed` (kept with the stream, so it survives a resume);
+   * made by the first watch: most users watch no one, and an empty Set costs ~140 bytes per user.
+   */
+  watching: Set<string> | undefined;
   /** When the last socket left (ms), or null while connected. */
   idleSince: number | null;
   /** Resolves once the head is known (undefined when it already is). */

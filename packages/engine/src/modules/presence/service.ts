@@ -47,7 +47,7 @@ const WRITE_DELAY_MS = 50;
 /** Socket changes written in one transaction at most (a reconnect storm is written in a few). */
 const MAX_BATCH = 2000;
 /** Rows per multi-row statement (SQLite binds at most 999 parameters in older builds). */
-const ROWS_PER_STATEMENT = 100;
+const ROWS_PER_STATEMENT = 128;
 
 const key = (appId: string, identity: string) => `${appId}\u0000${identity}`;
 const unkey = (k: string): [string, string] => {
@@ -57,6 +57,21 @@ const unkey = (k: string): [string, string] => {
 function chunks<T>(xs: readonly T[], n: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+/**
+ * `xs` in parts whose sizes are powers of two up to `max` (a power of two), largest first: the statements
+ * prepared per row count stay a handful per kind. One per count up to 100 (500 for closes) held hundreds of
+ * compiled multi-row statements and their plans (megabytes) and prepared a new one for most batches.
+ */
+export function powerOfTwoChunks<T>(xs: readonly T[], max: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; ) {
+    let n = max;
+    while (n > xs.length - i) n >>= 1;
+    out.push(xs.slice(i, i + n));
+    i += n;
+  }
   return out;
 }
 
@@ -234,7 +249,8 @@ export class PresenceService {
       byTime.set(op.at, ids);
     }
     for (const [at, ids] of byTime) {
-      for (const part of chunks(ids, 500)) await this.statement("close", part.length).execute(trx, at, at + this.d.graceS * 1000, ...part);
+      for (const part of powerOfTwoChunks(ids, 512))
+        await this.statement("close", part.length).execute(trx, at, at + this.d.graceS * 1000, ...part);
     }
   }
 
@@ -256,7 +272,7 @@ export class PresenceService {
       if (Number(r.numDeletedRows) === 0 && !before.includes(op.deviceId) && !devicesSeen.has(dk)) announce.add(key(op.appId, op.identity));
       devicesSeen.add(dk);
     }
-    for (const part of chunks(ops, ROWS_PER_STATEMENT)) {
+    for (const part of powerOfTwoChunks(ops, ROWS_PER_STATEMENT)) {
       const args = part.flatMap((op) => [
         op.connId,
         this.d.nodeId,
@@ -271,7 +287,7 @@ export class PresenceService {
     // The offline → online flip: a new status row, or one that was offline (exactly one writer sees it flip).
     const latest = new Map<string, number>();
     for (const op of ops) latest.set(key(op.appId, op.identity), op.at);
-    for (const part of chunks([...latest], ROWS_PER_STATEMENT)) {
+    for (const part of powerOfTwoChunks([...latest], ROWS_PER_STATEMENT)) {
       const args = part.flatMap(([k, at]) => [...unkey(k), at]);
       const flipped = (await this.statement("flip", part.length).execute(trx, ...args)) as { app_id: string; identity: string }[];
       for (const f of flipped) announce.add(key(f.app_id, f.identity));
