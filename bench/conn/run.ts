@@ -16,7 +16,7 @@
  * Client sockets live in this process (one fd each, well under the 20,000 open-files cap at 10k).
  *
  * Run: `node --conditions=development --import tsx bench/conn/run.ts`
- * Env: BENCH_SOCKETS (10000), BENCH_HANDSHAKES (2000), BENCH_HANDSHAKE_CONCURRENCY (50), BENCH_ROUNDS (2),
+ * Env: BENCH_SOCKETS (10000), BENCH_HANDSHAKES (2000), BENCH_HANDSHAKE_CONCURRENCY (50), BENCH_ROUNDS (3),
  * BENCH_STORM_CONCURRENCY (1000), BENCH_PEERS (bare,socketio), BENCH_ENGINE_NODE_OPTIONS,
  * BENCH_PROFILE_DIR (CPU-profiles the engine through its inspector during the engine's handshake rounds
  * and the storm only — not the session minting — and writes `handshakes.cpuprofile`, `storm.cpuprofile` there).
@@ -48,7 +48,7 @@ import {
 const SOCKETS = Number(process.env.BENCH_SOCKETS ?? 10_000);
 const HANDSHAKES = Number(process.env.BENCH_HANDSHAKES ?? 2000);
 const HS_CONCURRENCY = Number(process.env.BENCH_HANDSHAKE_CONCURRENCY ?? 50);
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const STORM_CONCURRENCY = Number(process.env.BENCH_STORM_CONCURRENCY ?? 1000);
 const PEERS = (process.env.BENCH_PEERS ?? "bare,socketio").split(",");
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
@@ -79,7 +79,7 @@ async function profile(name: string): Promise<() => Promise<void>> {
   const list = (await (await fetch(`http://127.0.0.1:${enginePort}/json/list`)).json()) as { webSocketDebuggerUrl: string }[];
   const ws = await openSocket(list[0]?.webSocketDebuggerUrl as string);
   let id = 0;
-  const call = (method: string) =>
+  const call = (method: string, params: Record<string, unknown> = {}) =>
     new Promise<{ result?: { profile?: unknown } }>((res) => {
       const my = ++id;
       const on = (d: WebSocket.RawData) => {
@@ -89,9 +89,11 @@ async function profile(name: string): Promise<() => Promise<void>> {
         res(m);
       };
       ws.on("message", on);
-      ws.send(JSON.stringify({ id: my, method }));
+      ws.send(JSON.stringify({ id: my, method, params }));
     });
   await call("Profiler.enable");
+  // 100 µs: a handshake costs a few hundred, so the default 1 ms interval leaves too few samples per round.
+  await call("Profiler.setSamplingInterval", { interval: 100 });
   await call("Profiler.start");
   return async () => {
     const r = await call("Profiler.stop");
