@@ -86,7 +86,13 @@ export class Gateway implements EventSink {
     this.verbs = new Verbs(d.log, d.chargeRequest);
     this.handshake = new Handshake({ ...d, fanout: this.fanout, listeners: this.listeners });
     // The transport's own cap sits well above the documented limit so oversized frames get our 4413, not 1009.
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(d.config.maxFrameBytes * 4, 1024 * 1024) });
+    // `conns` tracks the sockets: `ws`'s own tracking would cost each socket a Set entry, a closure and a
+    // second close listener (~150 bytes).
+    this.wss = new WebSocketServer({
+      noServer: true,
+      clientTracking: false,
+      maxPayload: Math.max(d.config.maxFrameBytes * 4, 1024 * 1024),
+    });
     this.unsubs.push(d.bus.subscribe((m) => this.onBus(m)));
     this.unsubs.push(
       d.hooks.on("user.banned", (e) =>
