@@ -174,7 +174,9 @@ try {
     console.log(
       `  ${name.padEnd(22)}: heap ${kb((after.heapUsed - before.heapUsed) / SOCKETS)} KB, heap+external+buffers ${kb(
         (after.heapUsed + after.external - before.heapUsed - before.external) / SOCKETS,
-      )} KB, RSS ${kb((rss1 - rss0) / SOCKETS)} KB per socket (RSS ${fmt(rss1 / 2 ** 20)} MB at ${fmt(SOCKETS)})`,
+      )} KB, V8 heap committed ${kb((after.heapTotal - before.heapTotal) / SOCKETS)} KB, RSS ${kb((rss1 - rss0) / SOCKETS)} KB per socket (RSS ${fmt(
+        rss0 / 2 ** 20,
+      )} → ${fmt(rss1 / 2 ** 20)} MB at ${fmt(SOCKETS)})`,
     );
     return close;
   };
