@@ -96,6 +96,41 @@ describe("daily usage rollup and live figures", () => {
     expect(next.body.days.map((d) => d.messages)).toEqual([3, 0]);
   });
 
+  it("a user written as active today is not inserted again today, and is the next day", async () => {
+    const app = await e.createApp({ name: "written-once" });
+    const usage = e.engine.services.usage;
+    const day = () => new Date(e.clock.now()).toISOString().slice(0, 10);
+    const rows = () =>
+      e.engine.store.db
+        .selectFrom("usage_daily_users")
+        .select(["identity", "day"])
+        .where("app_id", "=", app.app_id)
+        .orderBy("day")
+        .execute();
+    await e.session(app, "dee");
+    await usage.flush();
+    const first = day();
+    expect(await rows()).toEqual([{ identity: "dee", day: first }]);
+    // The row removed behind the engine's back: active again today, the engine remembers it wrote it and skips it.
+    await e.engine.store.db.deleteFrom("usage_daily_users").where("app_id", "=", app.app_id).execute();
+    usage.active(app.app_id, "dee");
+    await usage.flush();
+    expect(await rows()).toEqual([]);
+    // Another identity of the same app the same day is still written (a session makes it active).
+    await e.session(app, "eve");
+    await usage.flush();
+    expect(await rows()).toEqual([{ identity: "eve", day: first }]);
+    // Tomorrow both are new again.
+    e.clock.advance(86_400_000);
+    usage.active(app.app_id, "dee");
+    usage.active(app.app_id, "dee");
+    await usage.flush();
+    expect(await rows()).toEqual([
+      { identity: "eve", day: first },
+      { identity: "dee", day: day() },
+    ]);
+  });
+
   it("a user erased before the flush is not written back into the active users (GDPR)", async () => {
     const app = await e.createApp({ name: "erase-before-flush" });
     await e.session(app, "gone");

@@ -12,6 +12,8 @@ const DAY_MS = 86_400_000;
 const RATE_WINDOW_S = 10;
 /** Pending identities kept before a flush is forced (bounds memory under a connection storm). */
 const MAX_PENDING_USERS = 10_000;
+/** Identities remembered as already written today; past it the memory starts over (a re-insert changes nothing). */
+const MAX_WRITTEN_USERS = 200_000;
 const CALL_OUTCOME_EVENTS: ReadonlySet<string> = new Set(["call.ended", "call.rejected", "call.busy", "call.missed"]);
 
 interface Pending {
@@ -28,6 +30,18 @@ function dayOf(ms: number): string {
   return lastDay.day;
 }
 
+/** Adds `value` to the set at `key` (made when missing); true when it was not there yet. */
+function addTo(map: Map<string, Set<string>>, key: string, value: string): boolean {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  if (set.has(value)) return false;
+  set.add(value);
+  return true;
+}
+
 /**
  * The daily usage rollup and the live figures. Each node counts what it sees (messages and call seconds
  * where they are published, socket opens and its own peak of open sockets) in memory and adds it to
@@ -36,9 +50,15 @@ function dayOf(ms: number): string {
  */
 export class UsageService {
   private pending = new Map<string, Pending>();
-  private users = new Set<string>();
-  /** Identities already written today (skip re-inserting): `app\0day\0identity`. */
-  private written = new Set<string>();
+  /** Identities active since the last flush: `app\0day` → identities. */
+  private users = new Map<string, Set<string>>();
+  private pendingUsers = 0;
+  /**
+   * Identities already written today, by app (not inserted again). The identity strings are the sockets'
+   * own: one `app\0day\0identity` key per user cost ~90 bytes a user and a concatenation per socket open.
+   */
+  private written = new Map<string, Set<string>>();
+  private writtenCount = 0;
   private writtenDay = "";
   /** Open sockets by app on this node. */
   private open = new Map<string, number>();
@@ -99,13 +119,14 @@ export class UsageService {
   /** The identity is active today (a session minted, or a socket opened). */
   active(appId: string, identity: string): void {
     const day = dayOf(this.clock.now());
-    const key = `${appId}\0${day}\0${identity}`;
     if (this.writtenDay !== day) {
       this.written.clear();
+      this.writtenCount = 0;
       this.writtenDay = day;
     }
-    if (!this.written.has(key)) this.users.add(key);
-    if (this.users.size >= MAX_PENDING_USERS) void this.flush();
+    if (this.written.get(appId)?.has(identity)) return;
+    if (addTo(this.users, `${appId}\0${day}`, identity)) this.pendingUsers++;
+    if (this.pendingUsers >= MAX_PENDING_USERS) void this.flush();
   }
 
   /** A socket closed. */
@@ -127,7 +148,8 @@ export class UsageService {
     const pending = this.pending;
     const users = this.users;
     this.pending = new Map();
-    this.users = new Set();
+    this.users = new Map();
+    this.pendingUsers = 0;
     try {
       for (const [k, p] of pending) {
         const [app_id = "", day = ""] = k.split("\0");
@@ -149,15 +171,9 @@ export class UsageService {
       }
       // Grouped by app and day; each identity is written only while its user row exists, so a flush that lands
       // after a GDPR erase (which deletes the row and pseudonymises this table) cannot write the identity back.
-      const groups = new Map<string, string[]>();
-      for (const k of users) {
-        const cut = k.lastIndexOf("\0");
-        const g = groups.get(k.slice(0, cut));
-        if (g) g.push(k.slice(cut + 1));
-        else groups.set(k.slice(0, cut), [k.slice(cut + 1)]);
-      }
-      for (const [g, identities] of groups) {
+      for (const [g, set] of users) {
         const [app_id = "", day = ""] = g.split("\0");
+        const identities = [...set];
         for (let i = 0; i < identities.length; i += 500) {
           const db = this.store.db;
           await db
@@ -175,7 +191,15 @@ export class UsageService {
             .catch((err: unknown) => this.log.debug({ err }, "usage users batch skipped"));
         }
       }
-      for (const k of users) if (k.split("\0")[1] === this.writtenDay) this.written.add(k);
+      for (const [g, set] of users) {
+        const [app_id = "", day = ""] = g.split("\0");
+        if (day !== this.writtenDay) continue;
+        if (this.writtenCount + set.size > MAX_WRITTEN_USERS) {
+          this.written.clear();
+          this.writtenCount = 0;
+        }
+        for (const id of set) if (addTo(this.written, app_id, id)) this.writtenCount++;
+      }
     } catch (err) {
       this.log.warn({ err }, "usage rollup flush failed; counts kept for the next one");
       for (const [k, p] of pending) {
@@ -186,7 +210,7 @@ export class UsageService {
           q.peak = Math.max(q.peak, p.peak);
         } else this.pending.set(k, p);
       }
-      for (const u of users) this.users.add(u);
+      for (const [g, set] of users) for (const id of set) if (addTo(this.users, g, id)) this.pendingUsers++;
     }
   }
 
