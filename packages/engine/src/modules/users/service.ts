@@ -1,10 +1,10 @@
 import type { AdminUser, AdminUserList, Ban } from "@utd-stream/protocol";
 import { CompiledQuery, type Selectable, sql } from "kysely";
+import { BatchedLookup } from "../../core/batched-lookup.js";
 import { type Clock, iso } from "../../core/clock.js";
 import { ApiError } from "../../core/errors.js";
 import type { Hooks } from "../../core/hooks.js";
 import { type Outbox, webhookEvent } from "../../core/outbox.js";
-import { BatchedLookup } from "../../store/batched-lookup.js";
 import type { Store } from "../../store/port.js";
 import type { UsersTable } from "../apps/index.js";
 import { BlockService } from "./blocks.js";
@@ -41,7 +41,7 @@ export class UsersService {
   /**
    * One user row. Every socket `hello` and REST call reads it (a ban or revocation must refuse the very
    * next one on any node), so the reads asked for during one turn of the event loop share one statement
-   * (`store/batched-lookup.ts`): a reconnect storm reads its users by the hundred.
+   * (`core/batched-lookup.ts`): a reconnect storm reads its users by the hundred.
    */
   find(appId: string, identity: string): Promise<UserRow | undefined> {
     return this.rows.get(appId, identity);
