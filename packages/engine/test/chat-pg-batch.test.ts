@@ -109,7 +109,7 @@ describe("chat batches in one statement (postgres)", () => {
         send(t[s] as string, g.id, `new-${s}-2`),
       ]),
     );
-    for (const [i, s] of senders.entries()) {
+    for (const i of senders.keys()) {
       const [again, n1, n2] = mixed.slice(3 * i, 3 * i + 3);
       expect(again?.status).toBe(200);
       expect(again?.body.id).toBe(first[i]?.body.id);
