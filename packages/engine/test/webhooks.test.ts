@@ -120,6 +120,9 @@ describe.each(stores)("outgoing webhooks (%s, in-process engine, injected clock)
   let app: TestApp;
   let ep: WebhookEndpointWithSecret;
   let watcher: WebhookEndpointWithSecret;
+  /** The direct conversation the holder of `token` opens with `peer` (who has had a session). */
+  const direct = async (token: string, peer: string) =>
+    (await e.request<{ id: string }>("POST", "/api/v1/conversations", { token, body: { kind: "direct", members: [peer] } })).body;
 
   beforeAll(async () => {
     rx = await startReceiver();
@@ -168,12 +171,7 @@ describe.each(stores)("outgoing webhooks (%s, in-process engine, injected clock)
   test("deliveries carry Standard Webhooks headers; the SDK helper and an independent implementation both verify them", async () => {
     const a = await e.session(app, "wh-alice");
     await e.session(app, "wh-bob");
-    const conv = (
-      await e.request<{ id: string }>("POST", "/api/v1/conversations", {
-        token: a.user_token,
-        body: { kind: "direct", members: ["wh-bob"] },
-      })
-    ).body;
+    const conv = await direct(a.user_token, "wh-bob");
     const sent = await e.request<{ id: string }>("POST", `/api/v1/conversations/${conv.id}/messages`, {
       token: a.user_token,
       body: { client_msg_id: "w1", text: "hello hook" },
@@ -219,12 +217,7 @@ describe.each(stores)("outgoing webhooks (%s, in-process engine, injected clock)
     try {
       const a = await e.session(app, "wh-late-a");
       await e.session(app, "wh-late-b");
-      const conv = (
-        await e.request<{ id: string }>("POST", "/api/v1/conversations", {
-          token: a.user_token,
-          body: { kind: "direct", members: ["wh-late-b"] },
-        })
-      ).body;
+      const conv = await direct(a.user_token, "wh-late-b");
       const send = async (id: string) =>
         expect(
           (
@@ -264,18 +257,8 @@ describe.each(stores)("outgoing webhooks (%s, in-process engine, injected clock)
     const a = await e.session(app, "ord-alice");
     await e.session(app, "ord-bob");
     await e.session(app, "ord-carol");
-    const c1 = (
-      await e.request<{ id: string }>("POST", "/api/v1/conversations", {
-        token: a.user_token,
-        body: { kind: "direct", members: ["ord-bob"] },
-      })
-    ).body;
-    const c2 = (
-      await e.request<{ id: string }>("POST", "/api/v1/conversations", {
-        token: a.user_token,
-        body: { kind: "direct", members: ["ord-carol"] },
-      })
-    ).body;
+    const c1 = await direct(a.user_token, "ord-bob");
+    const c2 = await direct(a.user_token, "ord-carol");
     let failFirst = true;
     rx.respond = (r) => {
       const b = parsed(r);
@@ -410,12 +393,7 @@ describe.each(stores)("outgoing webhooks (%s, in-process engine, injected clock)
     expect(rot.status).toBe(200);
     const a = await e.session(app, "rot-a");
     await e.session(app, "rot-b");
-    const conv = (
-      await e.request<{ id: string }>("POST", "/api/v1/conversations", {
-        token: a.user_token,
-        body: { kind: "direct", members: ["rot-b"] },
-      })
-    ).body;
+    const conv = await direct(a.user_token, "rot-b");
     await e.request("POST", `/api/v1/conversations/${conv.id}/messages`, {
       token: a.user_token,
       body: { client_msg_id: "r1", text: "during" },
@@ -451,12 +429,7 @@ describe.each(stores)("outgoing webhooks (%s, in-process engine, injected clock)
     rx.respond = () => ({ status: 503 });
     const a = await e.session(app, "dead-a");
     await e.session(app, "dead-b");
-    const conv = (
-      await e.request<{ id: string }>("POST", "/api/v1/conversations", {
-        token: a.user_token,
-        body: { kind: "direct", members: ["dead-b"] },
-      })
-    ).body;
+    const conv = await direct(a.user_token, "dead-b");
     await e.request("POST", `/api/v1/conversations/${conv.id}/messages`, {
       token: a.user_token,
       body: { client_msg_id: "d1", text: "doomed" },
